@@ -1,0 +1,71 @@
+//! What every generated request implements, and the action table's entry types.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Uploadable};
+
+/// A request that can be sent with [`Client::call`](crate::Client::call).
+///
+/// Implemented by every generated `*Request` struct; its `Serialize` output is the exact
+/// wire `params` object.
+pub trait Action: Serialize + Send + 'static {
+    /// The typed result of a successful call.
+    type Output: DeserializeOwned + Send + 'static;
+    /// The action name on the wire.
+    const WIRE_NAME: &'static str;
+    /// The Rust method name.
+    const RUST_NAME: &'static str;
+    /// A timeout the spec sets for this action, overriding the client default.
+    const TIMEOUT: Option<Duration> = None;
+    /// A boolean field of `data` whose `false` means failure despite `status: "ok"`.
+    const FAILURE_FLAG: Option<&'static str> = None;
+    /// Whether `data` is ignored on success (the action returns `()`).
+    const DISCARDS_DATA: bool = false;
+
+    /// Checks the arguments before anything is sent.
+    fn validate(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// The file parameters, to be read before sending.
+    fn uploads(&mut self) -> Vec<(&'static str, &mut Uploadable)> {
+        Vec::new()
+    }
+}
+
+/// One action of the generated API, for introspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionInfo {
+    /// Rust method name.
+    pub rust_name: &'static str,
+    /// Wire action name.
+    pub wire_name: &'static str,
+    /// Spec category (file).
+    pub category: &'static str,
+    /// Section within the category.
+    pub section: &'static str,
+    /// First line of the doc text.
+    pub summary: &'static str,
+    /// Return type as written in the spec.
+    pub returns: &'static str,
+    /// Parameters in positional order.
+    pub params: &'static [ParamInfo],
+}
+
+/// One parameter of an [`ActionInfo`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamInfo {
+    /// Rust name.
+    pub rust_name: &'static str,
+    /// Wire name.
+    pub wire_name: &'static str,
+    /// Type as written in the spec (`qq`, `string?`, `Sex` ...).
+    pub ty: &'static str,
+    /// Whether it is positional.
+    pub required: bool,
+    /// The default sent when it is not set, as JSON text.
+    pub default_json: Option<&'static str>,
+}

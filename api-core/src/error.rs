@@ -1,0 +1,159 @@
+//! The one error type every call returns.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+/// Why a call failed. Every variant names the action (its wire name) and carries what a
+/// person needs to act: the server's retcode and message, the HTTP status, the raw reply.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument was rejected before anything was sent.
+    #[error("{action}: invalid argument `{param}`: {reason}")]
+    InvalidArgument {
+        /// The action (Rust name).
+        action: String,
+        /// The parameter at fault.
+        param: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// The client could not be built from its settings.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+
+    /// The request could not be delivered or the reply could not be read (connection
+    /// refused, reset, DNS failure ...).
+    #[error("{action}: transport error: {source}")]
+    Transport {
+        /// The wire action.
+        action: String,
+        /// The underlying I/O or HTTP error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// The connection closed while the call was waiting for its reply.
+    #[error("{action}: connection closed before the reply arrived: {reason}")]
+    Disconnected {
+        /// The wire action.
+        action: String,
+        /// What closed it, as far as the client knows.
+        reason: String,
+    },
+
+    /// No reply within the timeout.
+    #[error("{action}: no reply within {after:?}")]
+    Timeout {
+        /// The wire action.
+        action: String,
+        /// The timeout that ran out.
+        after: Duration,
+    },
+
+    /// The server refused the access token (HTTP 403, or retcode 1403 on WebSocket).
+    #[error("{action}: authentication failed: {message}")]
+    Auth {
+        /// The wire action.
+        action: String,
+        /// The server's message, e.g. `token verify failed!`.
+        message: String,
+        /// The HTTP status, on HTTP.
+        http_status: Option<u16>,
+    },
+
+    /// The server answered with a failure envelope (`status: "failed"` or a non-zero
+    /// retcode), or reported failure inside `data` (e.g. `delete_friend`'s `valid: false`).
+    #[error("{action}: server failure (retcode {retcode}): {message}")]
+    Api {
+        /// The wire action.
+        action: String,
+        /// NapCat's retcode: 400/200 on HTTP, 1400/1404/1200 on WebSocket.
+        retcode: i64,
+        /// The error text.
+        message: String,
+        /// The `wording` field (NapCat sends the same text as `message`).
+        wording: String,
+        /// The whole reply as received.
+        body: Bytes,
+    },
+
+    /// The reply was not a NapCat envelope: another HTTP status, an HTML page, an empty
+    /// or truncated body, bytes that are not JSON.
+    #[error("{action}: unexpected reply{}: {reason}; body: {}", http_status.map(|s| format!(" (HTTP {s})")).unwrap_or_default(), preview(body))]
+    BadReply {
+        /// The wire action.
+        action: String,
+        /// The HTTP status, on HTTP.
+        http_status: Option<u16>,
+        /// What was wrong with it.
+        reason: String,
+        /// The whole reply as received.
+        body: Bytes,
+    },
+
+    /// The envelope was fine but `data` does not match the action's return type.
+    #[error("{action}: cannot decode `{path}`: {message}")]
+    Decode {
+        /// The wire action.
+        action: String,
+        /// Where in the reply decoding failed, e.g. `data[3].user_id`.
+        path: String,
+        /// What serde said.
+        message: String,
+        /// The whole reply as received.
+        body: Bytes,
+    },
+}
+
+impl Error {
+    /// An [`Error::InvalidArgument`]; used by generated code.
+    pub fn invalid_argument(action: &str, param: &str, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            action: action.to_owned(),
+            param: param.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The raw reply body, for the variants that received one.
+    pub fn body(&self) -> Option<&Bytes> {
+        match self {
+            Error::Api { body, .. } | Error::BadReply { body, .. } | Error::Decode { body, .. } => {
+                Some(body)
+            }
+            _ => None,
+        }
+    }
+
+    /// The wire action this error is about, when there is one.
+    pub fn action(&self) -> Option<&str> {
+        match self {
+            Error::Config(_) => None,
+            Error::InvalidArgument { action, .. }
+            | Error::Transport { action, .. }
+            | Error::Disconnected { action, .. }
+            | Error::Timeout { action, .. }
+            | Error::Auth { action, .. }
+            | Error::Api { action, .. }
+            | Error::BadReply { action, .. }
+            | Error::Decode { action, .. } => Some(action),
+        }
+    }
+}
+
+/// At most 200 characters of a body, for messages; the full body stays in the error.
+pub(crate) fn preview(body: &[u8]) -> String {
+    const MAX: usize = 200;
+    let text = String::from_utf8_lossy(body);
+    if body.is_empty() {
+        "(empty)".to_owned()
+    } else if text.chars().count() > MAX {
+        let cut: String = text.chars().take(MAX).collect();
+        format!("{cut}… ({} bytes in all)", body.len())
+    } else {
+        text.into_owned()
+    }
+}

@@ -1,0 +1,83 @@
+//! The HTTP transport: `POST {base}/{action}` with the params as a JSON body.
+
+use std::fmt;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+
+use crate::Error;
+use crate::reply::RawReply;
+
+/// Sends calls to NapCat's HTTP server.
+#[derive(Clone)]
+pub(crate) struct HttpTransport {
+    http: reqwest::Client,
+    base: String,
+    auth: Option<HeaderValue>,
+}
+
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("base", &self.base)
+            .field("access_token", &self.auth.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl HttpTransport {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        base_url: &str,
+        token: Option<&str>,
+    ) -> Result<Self, Error> {
+        let url = reqwest::Url::parse(base_url)
+            .map_err(|e| Error::Config(format!("base URL `{base_url}` is not a URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::Config(format!(
+                "base URL `{base_url}` must start with http:// or https://"
+            )));
+        }
+        let auth = token
+            .map(|t| {
+                let mut v = HeaderValue::from_str(&format!("Bearer {t}")).map_err(|_| {
+                    Error::Config(
+                        "the access token contains characters not allowed in an HTTP header".into(),
+                    )
+                })?;
+                v.set_sensitive(true);
+                Ok::<_, Error>(v)
+            })
+            .transpose()?;
+        Ok(HttpTransport {
+            http,
+            base: base_url.trim_end_matches('/').to_owned(),
+            auth,
+        })
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub(crate) async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
+        let transport = |e: reqwest::Error| Error::Transport {
+            action: action.to_owned(),
+            source: Box::new(e.without_url()),
+        };
+        let mut req = self
+            .http
+            .post(format!("{}/{action}", self.base))
+            .header(CONTENT_TYPE, "application/json")
+            .body(params);
+        if let Some(auth) = &self.auth {
+            req = req.header(AUTHORIZATION, auth.clone());
+        }
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(transport)?;
+        Ok(RawReply {
+            http_status: Some(status),
+            body,
+        })
+    }
+}

@@ -1,0 +1,189 @@
+//! Files sent to the server (`set_avatar`'s `file`): URLs, base64, local paths, bytes.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Serialize, Serializer};
+
+use crate::Error;
+
+/// A file parameter.
+///
+/// NapCat may run on another machine, so a local path is read and sent as `base64://` by
+/// default; [`Uploadable::file_uri`] sends `file://` instead, for a filesystem both sides share.
+///
+/// `From<&str>` and `From<String>` recognise `http(s)://`, `base64://`, `data:...;base64,`
+/// and `file://`; anything else is taken as a local path.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Uploadable {
+    /// An `http://` or `https://` URL the server downloads.
+    Url(String),
+    /// Base64 payload (without the `base64://` prefix).
+    Base64(String),
+    /// A local file, read and sent as `base64://` when the call is made.
+    Path(PathBuf),
+    /// A local file sent as a `file://` URI (the server must see the same path).
+    FileUri(PathBuf),
+    /// Raw bytes, sent as `base64://`.
+    Bytes(Vec<u8>),
+}
+
+impl Uploadable {
+    /// An `http(s)://` URL.
+    pub fn url(url: impl Into<String>) -> Self {
+        Uploadable::Url(url.into())
+    }
+
+    /// A local file, read and sent as base64.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        Uploadable::Path(path.into())
+    }
+
+    /// A local file sent as `file://` (shared filesystem only).
+    pub fn file_uri(path: impl Into<PathBuf>) -> Self {
+        Uploadable::FileUri(path.into())
+    }
+
+    /// Raw bytes.
+    pub fn bytes(bytes: impl Into<Vec<u8>>) -> Self {
+        Uploadable::Bytes(bytes.into())
+    }
+
+    /// Reads local files so the value can be serialized; a missing file is an
+    /// [`Error::InvalidArgument`] naming `param`.
+    pub async fn resolve(&mut self, action: &str, param: &str) -> Result<(), Error> {
+        let missing = |path: &Path, e: std::io::Error| {
+            Error::invalid_argument(
+                action,
+                param,
+                format!("cannot read file {}: {e}", path.display()),
+            )
+        };
+        match self {
+            Uploadable::Path(path) => {
+                let bytes = tokio::fs::read(&*path)
+                    .await
+                    .map_err(|e| missing(path, e))?;
+                *self = Uploadable::Base64(STANDARD.encode(bytes));
+            }
+            Uploadable::FileUri(path) => {
+                let abs = tokio::fs::canonicalize(&*path)
+                    .await
+                    .map_err(|e| missing(path, e))?;
+                *path = abs;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The text sent on the wire; `None` for a local path that has not been read yet.
+    pub fn wire_text(&self) -> Option<String> {
+        match self {
+            Uploadable::Url(u) => Some(u.clone()),
+            Uploadable::Base64(b) => Some(format!("base64://{b}")),
+            Uploadable::Bytes(b) => Some(format!("base64://{}", STANDARD.encode(b))),
+            Uploadable::FileUri(p) => Some(format!("file://{}", p.display())),
+            Uploadable::Path(_) => None,
+        }
+    }
+}
+
+impl From<&str> for Uploadable {
+    fn from(s: &str) -> Self {
+        if s.starts_with("http://") || s.starts_with("https://") {
+            Uploadable::Url(s.to_owned())
+        } else if let Some(b) = s.strip_prefix("base64://") {
+            Uploadable::Base64(b.to_owned())
+        } else if let Some(b) = s
+            .strip_prefix("data:")
+            .and_then(|rest| rest.split_once(";base64,"))
+            .map(|(_, b)| b)
+        {
+            Uploadable::Base64(b.to_owned())
+        } else if let Some(p) = s.strip_prefix("file://") {
+            Uploadable::FileUri(PathBuf::from(p))
+        } else {
+            Uploadable::Path(PathBuf::from(s))
+        }
+    }
+}
+
+impl From<String> for Uploadable {
+    fn from(s: String) -> Self {
+        Uploadable::from(s.as_str())
+    }
+}
+
+impl From<PathBuf> for Uploadable {
+    fn from(p: PathBuf) -> Self {
+        Uploadable::Path(p)
+    }
+}
+
+impl From<&Path> for Uploadable {
+    fn from(p: &Path) -> Self {
+        Uploadable::Path(p.to_owned())
+    }
+}
+
+impl From<Vec<u8>> for Uploadable {
+    fn from(b: Vec<u8>) -> Self {
+        Uploadable::Bytes(b)
+    }
+}
+
+impl fmt::Debug for Uploadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Uploadable::Url(u) => f.debug_tuple("Url").field(u).finish(),
+            Uploadable::Base64(b) => write!(f, "Base64({} chars)", b.len()),
+            Uploadable::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            Uploadable::FileUri(p) => f.debug_tuple("FileUri").field(p).finish(),
+            Uploadable::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+        }
+    }
+}
+
+impl Serialize for Uploadable {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.wire_text() {
+            Some(text) => s.serialize_str(&text),
+            None => Err(serde::ser::Error::custom(
+                "a local file must be read (Uploadable::resolve) before it is sent",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_each_form() {
+        assert_eq!(
+            Uploadable::from("https://x/a.png"),
+            Uploadable::Url("https://x/a.png".into())
+        );
+        assert_eq!(
+            Uploadable::from("base64://QUJD"),
+            Uploadable::Base64("QUJD".into())
+        );
+        assert_eq!(
+            Uploadable::from("data:image/png;base64,QUJD"),
+            Uploadable::Base64("QUJD".into())
+        );
+        assert_eq!(
+            Uploadable::from("file:///tmp/a.png"),
+            Uploadable::FileUri("/tmp/a.png".into())
+        );
+        assert_eq!(Uploadable::from("a.png"), Uploadable::Path("a.png".into()));
+        assert_eq!(
+            Uploadable::bytes(*b"ABC").wire_text().unwrap(),
+            "base64://QUJD"
+        );
+    }
+}

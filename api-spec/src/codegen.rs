@@ -1,0 +1,623 @@
+//! Turns a validated [`Spec`] into Rust tokens: request structs, call builders, client
+//! methods, response types and the action table.
+//!
+//! The generated code names the runtime only through `::api_core::...`, so it compiles in
+//! `api-core` itself (which declares `extern crate self as api_core`) and in user crates.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::model::*;
+use crate::types::{Scalar, TypeRef};
+
+/// Where the generated methods go.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Inherent methods on `api_core::Client` (only inside `api-core`).
+    Core,
+    /// A public extension trait with this name, implemented for `api_core::Client`.
+    ExtensionTrait(String),
+}
+
+/// Options for [`generate`].
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where the methods go.
+    pub target: Target,
+    /// Files to `include_str!` so that editing a spec rebuilds the crate.
+    pub track_files: Vec<String>,
+}
+
+/// Generates the whole API for `spec`.
+pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
+    let enums = spec.enums().map(enum_def);
+    let structs = spec.structs().map(struct_def);
+    let actions = spec.actions().map(|(_, a)| action_items(a));
+    let methods: Vec<_> = spec
+        .actions()
+        .map(|(_, a)| client_method(a, &options.target))
+        .collect();
+    let client_impl = match &options.target {
+        Target::Core => quote! {
+            impl ::api_core::Client { #(#methods)* }
+        },
+        Target::ExtensionTrait(name) => {
+            let name = Ident::new(name, Span::call_site());
+            let sigs = spec.actions().map(|(_, a)| method_signature(a));
+            quote! {
+                /// Actions added from a spec file; bring this trait into scope to call them on a client.
+                pub trait #name {
+                    #( #sigs; )*
+                }
+                impl #name for ::api_core::Client { #(#methods)* }
+            }
+        }
+    };
+    let table = action_table(spec);
+    let tracked = &options.track_files;
+    quote! {
+        #( const _: &str = include_str!(#tracked); )*
+        #(#enums)*
+        #(#structs)*
+        #(#actions)*
+        #client_impl
+        #table
+    }
+}
+
+fn doc_attrs(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| format!(" {l}"));
+    quote! { #( #[doc = #lines] )* }
+}
+
+fn camel(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// The Rust type for a spec type.
+pub fn rust_type(ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::Unit => quote!(()),
+        TypeRef::Scalar(s) => match s {
+            Scalar::String => quote!(::std::string::String),
+            Scalar::Bool => quote!(bool),
+            Scalar::I32 => quote!(i32),
+            Scalar::I64 | Scalar::Qq => quote!(i64),
+            Scalar::U32 => quote!(u32),
+            Scalar::U64 => quote!(u64),
+            Scalar::F64 => quote!(f64),
+            Scalar::Json => quote!(::api_core::__private::serde_json::Value),
+            Scalar::File => quote!(::api_core::Uploadable),
+        },
+        TypeRef::Option(t) => {
+            let t = rust_type(t);
+            quote!(::std::option::Option<#t>)
+        }
+        TypeRef::List(t) => {
+            let t = rust_type(t);
+            quote!(::std::vec::Vec<#t>)
+        }
+        TypeRef::Named(n) => {
+            let n = ident(n);
+            quote!(#n)
+        }
+    }
+}
+
+/// The argument type a method or setter takes for a value of `ty`, and how to turn it into `ty`.
+fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
+    match ty {
+        TypeRef::Scalar(Scalar::String) => (
+            quote!(impl ::std::convert::Into<::std::string::String>),
+            quote!(#name.into()),
+        ),
+        TypeRef::Scalar(Scalar::I64 | Scalar::Qq) => {
+            (quote!(impl ::std::convert::Into<i64>), quote!(#name.into()))
+        }
+        TypeRef::Scalar(Scalar::File) => (
+            quote!(impl ::std::convert::Into<::api_core::Uploadable>),
+            quote!(#name.into()),
+        ),
+        _ => (rust_type(ty), quote!(#name)),
+    }
+}
+
+/// Scalars decoded leniently (numbers as text, numeric text as numbers).
+fn is_lenient(ty: &TypeRef) -> bool {
+    match ty {
+        TypeRef::Scalar(s) => !matches!(s, Scalar::Json | Scalar::File),
+        TypeRef::Option(t) => is_lenient(t),
+        _ => false,
+    }
+}
+
+fn enum_def(e: &EnumDef) -> TokenStream {
+    let name = ident(&e.name);
+    let name_str = &e.name;
+    let doc = doc_attrs(&e.doc);
+    let vars: Vec<Ident> = e.variants.iter().map(|v| ident(&v.name)).collect();
+    let wires: Vec<i64> = e.variants.iter().map(|v| v.wire).collect();
+    let labels: Vec<&str> = e.variants.iter().map(|v| v.label.as_str()).collect();
+    let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
+    let var_docs = e.variants.iter().map(|v| {
+        let text = format!(" {}（线上值 `{}`）", v.label, v.wire);
+        quote!(#[doc = #text])
+    });
+    let texts = e.variants.iter().map(|v| {
+        let mut all = vec![v.name.clone(), v.label.clone(), v.wire.to_string()];
+        all.extend(v.aliases.iter().cloned());
+        quote!(&[#(#all),*])
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum #name {
+            #( #var_docs #vars, )*
+        }
+
+        impl #name {
+            /// Every variant, in spec order.
+            pub const ALL: &'static [#name] = &[#(#name::#vars),*];
+
+            /// The integer sent on the wire.
+            pub fn wire(self) -> i64 {
+                match self { #(#name::#vars => #wires,)* }
+            }
+
+            /// The display label.
+            pub fn label(self) -> &'static str {
+                match self { #(#name::#vars => #labels,)* }
+            }
+
+            /// The variant for a wire integer.
+            pub fn from_wire(value: i64) -> ::std::option::Option<Self> {
+                match value { #(#wires => ::std::option::Option::Some(#name::#vars),)* _ => ::std::option::Option::None }
+            }
+
+            /// The variant for a text: its Rust name, label, wire number or a server alias.
+            pub fn from_text(text: &str) -> ::std::option::Option<Self> {
+                const TEXTS: &[&[&str]] = &[#(#texts),*];
+                let text = text.trim();
+                TEXTS
+                    .iter()
+                    .position(|all| all.iter().any(|t| t.eq_ignore_ascii_case(text)))
+                    .map(|i| Self::ALL[i])
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+
+        impl ::std::str::FromStr for #name {
+            type Err = ::std::string::String;
+            fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
+                Self::from_text(text).ok_or_else(|| {
+                    ::std::format!("`{}` is not a {}; expected one of: {}", text, #name_str, [#(#names),*].join(", "))
+                })
+            }
+        }
+
+        impl ::api_core::__private::serde::Serialize for #name {
+            fn serialize<S: ::api_core::__private::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+                s.serialize_i64(self.wire())
+            }
+        }
+
+        impl<'de> ::api_core::__private::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::api_core::__private::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                ::api_core::__private::deserialize_enum(d, #name_str, Self::from_wire, Self::from_text)
+            }
+        }
+    }
+}
+
+fn struct_def(s: &StructDef) -> TokenStream {
+    let name = ident(&s.name);
+    let doc = doc_attrs(&s.doc);
+    let fields = s.fields.iter().map(|f| {
+        let fname = ident(&f.rust_name);
+        let ty = rust_type(&f.ty);
+        let doc = doc_attrs(&f.doc);
+        let wire = &f.wire_name;
+        let mut serde_args = vec![quote!(rename = #wire)];
+        if matches!(f.ty, TypeRef::Option(_)) {
+            serde_args.push(quote!(default));
+            serde_args.push(quote!(
+                skip_serializing_if = "::std::option::Option::is_none"
+            ));
+        }
+        if is_lenient(&f.ty) {
+            serde_args.push(quote!(deserialize_with = "::api_core::__private::lenient"));
+        }
+        if s.transparent {
+            serde_args.clear();
+        }
+        quote! {
+            #doc
+            #[serde(#(#serde_args),*)]
+            pub #fname: #ty,
+        }
+    });
+    let extra = s.keeps_unknown_fields().then(|| {
+        quote! {
+            /// Fields the server sent that the spec does not list, kept as they arrived.
+            #[serde(flatten)]
+            pub extra: ::api_core::__private::serde_json::Map<::std::string::String, ::api_core::__private::serde_json::Value>,
+        }
+    });
+    let transparent = s.transparent.then(|| quote!(#[serde(transparent)]));
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize, ::api_core::__private::serde::Deserialize)]
+        #[serde(crate = "::api_core::__private::serde")]
+        #transparent
+        pub struct #name {
+            #(#fields)*
+            #extra
+        }
+    }
+}
+
+fn request_ident(a: &Action) -> Ident {
+    format_ident!("{}Request", camel(&a.rust_name))
+}
+
+fn call_ident(a: &Action) -> Ident {
+    format_ident!("{}Call", camel(&a.rust_name))
+}
+
+fn default_expr(p: &Param) -> TokenStream {
+    match &p.presence {
+        Presence::Required => {
+            let n = ident(&p.rust_name);
+            let (_, conv) = argument(&p.ty, &n);
+            conv
+        }
+        Presence::Optional => quote!(::std::option::Option::None),
+        Presence::Default(v) => match (v, &p.ty) {
+            (DefaultValue::Bool(b), _) => quote!(#b),
+            (DefaultValue::Int(i), TypeRef::Scalar(s)) => {
+                let lit = match s {
+                    Scalar::I32 => proc_macro2::Literal::i32_unsuffixed(*i as i32),
+                    _ => proc_macro2::Literal::i64_unsuffixed(*i),
+                };
+                quote!(#lit)
+            }
+            (DefaultValue::Int(i), _) => quote!(#i),
+            (DefaultValue::Float(f), _) => quote!(#f),
+            (DefaultValue::Str(s), _) => quote!(::std::string::String::from(#s)),
+            (DefaultValue::Variant(v), ty) => {
+                let t = rust_type(ty);
+                let v = ident(v);
+                quote!(#t::#v)
+            }
+        },
+    }
+}
+
+fn param_doc(p: &Param) -> String {
+    let mut text = format!("{}（`{}`", p.doc, p.ty);
+    if p.wire_name != p.rust_name {
+        text.push_str(&format!("，线上字段 `{}`", p.wire_name));
+    }
+    if let Presence::Default(v) = &p.presence {
+        let shown = match v {
+            DefaultValue::Str(s) => format!("{s:?}"),
+            DefaultValue::Bool(b) => b.to_string(),
+            DefaultValue::Int(i) => i.to_string(),
+            DefaultValue::Float(f) => f.to_string(),
+            DefaultValue::Variant(v) => v.clone(),
+        };
+        text.push_str(&format!("，默认 `{shown}`"));
+    }
+    text.push('）');
+    text
+}
+
+fn setter(p: &Param, body: impl Fn(&Ident, TokenStream) -> TokenStream) -> TokenStream {
+    let name = ident(&p.rust_name);
+    let inner = match &p.ty {
+        TypeRef::Option(t) => t.as_ref(),
+        t => t,
+    };
+    let (arg_ty, conv) = argument(inner, &name);
+    let value = if matches!(p.presence, Presence::Optional) {
+        quote!(::std::option::Option::Some(#conv))
+    } else {
+        conv
+    };
+    let doc = doc_attrs(&format!("设置 `{}`：{}", p.rust_name, param_doc(p)));
+    let body = body(&name, value);
+    quote! {
+        #doc
+        pub fn #name(mut self, #name: #arg_ty) -> Self { #body self }
+    }
+}
+
+fn action_items(a: &Action) -> TokenStream {
+    let req = request_ident(a);
+    let call = call_ident(a);
+    let wire = &a.wire_name;
+    let rust_name = &a.rust_name;
+    let output = rust_type(&a.returns);
+    let req_doc = doc_attrs(&format!(
+        "`{rust_name}` 的请求体（NapCat 动作名 `{wire}`）。\n\n{}",
+        a.doc
+    ));
+    let fields = a.params.iter().map(|p| {
+        let name = ident(&p.rust_name);
+        let ty = rust_type(&p.ty);
+        let wire_name = &p.wire_name;
+        let doc = doc_attrs(&param_doc(p));
+        let skip = matches!(p.presence, Presence::Optional)
+            .then(|| quote!(, skip_serializing_if = "::std::option::Option::is_none"));
+        quote! {
+            #doc
+            #[serde(rename = #wire_name #skip)]
+            pub #name: #ty,
+        }
+    });
+    let required: Vec<_> = a.required_params().collect();
+    let new_args = required.iter().map(|p| {
+        let n = ident(&p.rust_name);
+        let (ty, _) = argument(&p.ty, &n);
+        quote!(#n: #ty)
+    });
+    let inits = a.params.iter().map(|p| {
+        let n = ident(&p.rust_name);
+        let v = default_expr(p);
+        quote!(#n: #v)
+    });
+    let req_setters = a
+        .optional_params()
+        .map(|p| setter(p, |n, v| quote!(self.#n = #v;)));
+    let call_setters = a
+        .optional_params()
+        .map(|p| setter(p, |n, v| quote!(self.request.#n = #v;)));
+    let default_impl = required.is_empty().then(|| {
+        quote! {
+            impl ::std::default::Default for #req {
+                fn default() -> Self { Self::new() }
+            }
+        }
+    });
+    let timeout = match a.timeout_secs {
+        Some(s) => quote!(::std::option::Option::Some(::std::time::Duration::from_secs(#s))),
+        None => quote!(::std::option::Option::None),
+    };
+    let failure_flag = match &a.failure_flag {
+        Some(f) => quote!(::std::option::Option::Some(#f)),
+        None => quote!(::std::option::Option::None),
+    };
+    let discards = a.returns == TypeRef::Unit;
+    let checks = a.params.iter().filter(|p| p.non_empty).map(|p| {
+        let n = ident(&p.rust_name);
+        let pname = &p.rust_name;
+        let value = if matches!(p.presence, Presence::Optional) {
+            quote!(self.#n.as_deref().unwrap_or("x"))
+        } else {
+            quote!(self.#n)
+        };
+        quote! {
+            if #value.trim().is_empty() {
+                return ::std::result::Result::Err(::api_core::Error::invalid_argument(#rust_name, #pname, "must not be empty"));
+            }
+        }
+    });
+    let uploads: Vec<_> = a
+        .params
+        .iter()
+        .filter(|p| p.ty == TypeRef::Scalar(Scalar::File))
+        .map(|p| {
+            let n = ident(&p.rust_name);
+            let pname = &p.rust_name;
+            quote!((#pname, &mut self.#n))
+        })
+        .collect();
+    let uploads_fn = (!uploads.is_empty()).then(|| {
+        quote! {
+            fn uploads(&mut self) -> ::std::vec::Vec<(&'static str, &mut ::api_core::Uploadable)> {
+                ::std::vec![#(#uploads),*]
+            }
+        }
+    });
+    let call_doc = doc_attrs(&format!(
+        "一次待发送的 `{rust_name}` 调用：可用链式方法设置可选参数与超时，然后 `.await`。\n\n见 [`{req}`]。"
+    ));
+    quote! {
+        #req_doc
+        #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize)]
+        #[serde(crate = "::api_core::__private::serde")]
+        pub struct #req {
+            #(#fields)*
+        }
+
+        impl #req {
+            /// Builds the request from its required parameters; optional ones take their defaults.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(#(#new_args),*) -> Self {
+                Self { #(#inits),* }
+            }
+            #(#req_setters)*
+        }
+
+        #default_impl
+
+        impl ::api_core::Action for #req {
+            type Output = #output;
+            const WIRE_NAME: &'static str = #wire;
+            const RUST_NAME: &'static str = #rust_name;
+            const TIMEOUT: ::std::option::Option<::std::time::Duration> = #timeout;
+            const FAILURE_FLAG: ::std::option::Option<&'static str> = #failure_flag;
+            const DISCARDS_DATA: bool = #discards;
+
+            fn validate(&self) -> ::std::result::Result<(), ::api_core::Error> {
+                #(#checks)*
+                ::std::result::Result::Ok(())
+            }
+
+            #uploads_fn
+        }
+
+        #call_doc
+        #[must_use = "a call is sent only when it is awaited"]
+        #[derive(Debug, Clone)]
+        pub struct #call {
+            client: ::api_core::Client,
+            request: #req,
+            timeout: ::std::option::Option<::std::time::Duration>,
+        }
+
+        impl #call {
+            #(#call_setters)*
+
+            /// Overrides the timeout for this call only.
+            pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
+                self.timeout = ::std::option::Option::Some(timeout);
+                self
+            }
+
+            /// The request as it will be sent.
+            pub fn request(&self) -> &#req {
+                &self.request
+            }
+        }
+
+        impl ::std::future::IntoFuture for #call {
+            type Output = ::std::result::Result<#output, ::api_core::Error>;
+            type IntoFuture = ::api_core::ApiFuture<#output>;
+            fn into_future(self) -> Self::IntoFuture {
+                self.client.call_with_timeout(self.request, self.timeout)
+            }
+        }
+    }
+}
+
+fn method_doc(a: &Action, with_example: bool) -> TokenStream {
+    let mut text = format!("{}\n\nNapCat 动作名：`{}`。", a.doc, a.wire_name);
+    if !a.params.is_empty() {
+        text.push_str("\n\n# 参数\n");
+        for p in &a.params {
+            let how = match p.presence {
+                Presence::Required => "",
+                _ => "（可选，链式设置）",
+            };
+            text.push_str(&format!("\n- `{}`{}：{}", p.rust_name, how, param_doc(p)));
+        }
+    }
+    text.push_str(&format!("\n\n# 返回\n\n`{}`", a.returns));
+    if let Some(t) = a.timeout_secs {
+        text.push_str(&format!(
+            "\n\n默认超时 {t} 秒（可用 `.timeout(..)` 覆盖）。"
+        ));
+    }
+    if with_example {
+        text.push_str(&format!(
+            "\n\n# 示例\n\n```no_run\n# use api_core::*;\n# async fn example(api: Client) -> Result<(), Error> {{\n{}\n# Ok(())\n# }}\n```",
+            a.example
+        ));
+    }
+    doc_attrs(&text)
+}
+
+fn method_signature(a: &Action) -> TokenStream {
+    let name = ident(&a.rust_name);
+    let call = call_ident(a);
+    let args = a.required_params().map(|p| {
+        let n = ident(&p.rust_name);
+        let (ty, _) = argument(&p.ty, &n);
+        quote!(#n: #ty)
+    });
+    let doc = method_doc(a, false);
+    quote! {
+        #doc
+        #[allow(clippy::too_many_arguments)]
+        fn #name(&self, #(#args),*) -> #call
+    }
+}
+
+fn client_method(a: &Action, target: &Target) -> TokenStream {
+    let name = ident(&a.rust_name);
+    let req = request_ident(a);
+    let call = call_ident(a);
+    let args: Vec<_> = a
+        .required_params()
+        .map(|p| {
+            let n = ident(&p.rust_name);
+            let (ty, _) = argument(&p.ty, &n);
+            quote!(#n: #ty)
+        })
+        .collect();
+    let arg_names = a.required_params().map(|p| ident(&p.rust_name));
+    let vis = matches!(target, Target::Core).then(|| quote!(pub));
+    let doc = method_doc(a, matches!(target, Target::Core));
+    quote! {
+        #doc
+        #[allow(clippy::too_many_arguments)]
+        #vis fn #name(&self, #(#args),*) -> #call {
+            #call {
+                client: ::std::clone::Clone::clone(self),
+                request: #req::new(#(#arg_names),*),
+                timeout: ::std::option::Option::None,
+            }
+        }
+    }
+}
+
+fn action_table(spec: &Spec) -> TokenStream {
+    let entries = spec.actions().map(|(c, a)| {
+        let rust_name = &a.rust_name;
+        let wire = &a.wire_name;
+        let category = &c.name;
+        let section = &a.section;
+        let summary = a.summary();
+        let returns = a.returns.to_string();
+        let params = a.params.iter().map(|p| {
+            let rn = &p.rust_name;
+            let wn = &p.wire_name;
+            let ty = p.ty.to_string();
+            let required = p.presence == Presence::Required;
+            let default = match &p.presence {
+                Presence::Default(v) => {
+                    let json = v.to_json(spec).to_string();
+                    quote!(::std::option::Option::Some(#json))
+                }
+                _ => quote!(::std::option::Option::None),
+            };
+            quote! {
+                ::api_core::ParamInfo { rust_name: #rn, wire_name: #wn, ty: #ty, required: #required, default_json: #default }
+            }
+        });
+        quote! {
+            ::api_core::ActionInfo {
+                rust_name: #rust_name,
+                wire_name: #wire,
+                category: #category,
+                section: #section,
+                summary: #summary,
+                returns: #returns,
+                params: &[#(#params),*],
+            }
+        }
+    });
+    quote! {
+        /// Every action generated from the spec, for introspection (Rust name, wire name, parameters).
+        pub static ACTIONS: &[::api_core::ActionInfo] = &[#(#entries),*];
+    }
+}

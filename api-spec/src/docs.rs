@@ -1,0 +1,250 @@
+//! Renders the spec as Markdown pages: one per category plus an index.
+
+use std::fmt::Write;
+
+use crate::model::*;
+use crate::types::TypeRef;
+
+/// The command that regenerates the pages, as printed in each page and in freshness failures.
+pub const REGENERATE: &str = "cargo run -p api-spec -- docs";
+
+/// A rendered page: its path under `docs/` and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Path relative to the `docs/` directory, e.g. `api/account.md`.
+    pub path: String,
+    /// The Markdown text.
+    pub text: String,
+}
+
+/// Renders every page: `api/<category>.md` for each category and `api/index.md`.
+pub fn render(spec: &Spec) -> Vec<Page> {
+    let mut pages: Vec<Page> = spec
+        .categories
+        .iter()
+        .map(|c| Page {
+            path: format!("api/{}.md", c.name),
+            text: category_page(spec, c),
+        })
+        .collect();
+    pages.push(Page {
+        path: "api/index.md".into(),
+        text: index_page(spec),
+    });
+    pages
+}
+
+fn anchor(name: &str) -> String {
+    name.to_ascii_lowercase()
+}
+
+/// A type as Markdown, linking named types to their field table (on `page`, or another page).
+fn type_md(spec: &Spec, ty: &TypeRef, here: &Category) -> String {
+    match ty.named() {
+        Some(n) => {
+            let page = spec
+                .categories
+                .iter()
+                .find(|c| {
+                    c.structs.iter().any(|s| s.name == n) || c.enums.iter().any(|e| e.name == n)
+                })
+                .filter(|c| c.name != here.name)
+                .map(|c| format!("{}.md", c.name))
+                .unwrap_or_default();
+            format!("[`{ty}`]({page}#{})", anchor(n))
+        }
+        None => format!("`{ty}`"),
+    }
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn default_md(spec: &Spec, p: &Param) -> String {
+    match &p.presence {
+        Presence::Required => "必填".into(),
+        Presence::Optional => "可选（不填则不发送）".into(),
+        Presence::Default(v) => format!("`{}`", v.to_json(spec)),
+    }
+}
+
+fn category_page(spec: &Spec, c: &Category) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "---\ntitle: {}\npermalink: {}\n---\n",
+        c.title, c.permalink
+    );
+    let _ = writeln!(
+        out,
+        "<!-- 本页由 {} 生成，请勿手改。重新生成：{REGENERATE} -->\n",
+        c.source
+    );
+    let _ = writeln!(out, "## 概览\n\n{}\n", c.overview);
+    let _ = writeln!(out, "| 方法 | NapCat 动作名 | 功能 |\n| --- | --- | --- |");
+    for a in &c.actions {
+        let _ = writeln!(
+            out,
+            "| [`{}`](#{}) | `{}` | {} |",
+            a.rust_name,
+            a.rust_name,
+            a.wire_name,
+            cell(a.summary())
+        );
+    }
+    for section in &c.sections {
+        let actions: Vec<_> = c.actions.iter().filter(|a| &a.section == section).collect();
+        if actions.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n---\n\n## {section}");
+        for a in actions {
+            action_md(&mut out, spec, c, a);
+        }
+    }
+    if !c.structs.is_empty() || !c.enums.is_empty() {
+        let _ = writeln!(out, "\n---\n\n## 类型");
+        for e in &c.enums {
+            let _ = writeln!(out, "\n### {}\n\n{}\n", e.name, e.doc);
+            let _ = writeln!(
+                out,
+                "| 变体 | 线上值 | 含义 | 服务端别名 |\n| --- | --- | --- | --- |"
+            );
+            for v in &e.variants {
+                let aliases: Vec<_> = v.aliases.iter().map(|a| format!("`{a}`")).collect();
+                let _ = writeln!(
+                    out,
+                    "| `{}` | `{}` | {} | {} |",
+                    v.name,
+                    v.wire,
+                    v.label,
+                    aliases.join("、")
+                );
+            }
+        }
+        for s in &c.structs {
+            let _ = writeln!(out, "\n### {}\n\n{}\n", s.name, s.doc);
+            let _ = writeln!(
+                out,
+                "| 字段 | 线上字段 | 类型 | 说明 |\n| --- | --- | --- | --- |"
+            );
+            for f in &s.fields {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | `{}` | {} | {} |",
+                    f.rust_name,
+                    f.wire_name,
+                    type_md(spec, &f.ty, c),
+                    cell(&f.doc)
+                );
+            }
+            if s.transparent {
+                let _ = writeln!(out, "\n线上直接是该字段的值（不包在对象里）。");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "\n服务端多给的字段保存在 `extra`（`serde_json::Map`）中，不会丢失。"
+                );
+            }
+        }
+    }
+    out
+}
+
+fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
+    let _ = writeln!(out, "\n### {}\n", a.rust_name);
+    let mut doc = a.doc.lines();
+    let _ = writeln!(out, "- **功能**: {}", doc.next().unwrap_or(""));
+    let rest: Vec<_> = doc.collect();
+    if !rest.is_empty() {
+        let _ = writeln!(out, "\n  {}\n", rest.join("\n  "));
+    }
+    let _ = writeln!(out, "- **NapCat 动作名**: `{}`", a.wire_name);
+    if a.params.is_empty() {
+        let _ = writeln!(out, "- **参数**: 无");
+    } else {
+        let _ = writeln!(out, "- **参数**:\n");
+        let _ = writeln!(
+            out,
+            "  | 参数 | 类型 | 默认 | 说明 |\n  | --- | --- | --- | --- |"
+        );
+        for p in &a.params {
+            let name = if p.wire_name == p.rust_name {
+                format!("`{}`", p.rust_name)
+            } else {
+                format!("`{}`（线上 `{}`）", p.rust_name, p.wire_name)
+            };
+            let mut doc = cell(&p.doc);
+            if p.non_empty {
+                doc.push_str("；不可为空");
+            }
+            let _ = writeln!(
+                out,
+                "  | {name} | {} | {} | {doc} |",
+                type_md(spec, &p.ty, c),
+                default_md(spec, p)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(out, "- **返回**: {}", type_md(spec, &a.returns, c));
+    if let Some(t) = a.timeout_secs {
+        let _ = writeln!(out, "- **默认超时**: {t} 秒");
+    }
+    let _ = writeln!(out, "- **示例**：\n\n```rust\n{}\n```", a.example);
+}
+
+fn index_page(spec: &Spec) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "---\ntitle: API 索引\npermalink: /api/botapi/\n---\n");
+    let _ = writeln!(
+        out,
+        "<!-- 本页由 api-spec/spec/*.toml 生成，请勿手改。重新生成：{REGENERATE} -->\n"
+    );
+    let _ = writeln!(
+        out,
+        "| 方法 | NapCat 动作名 | 分类 | 分组 | 功能 |\n| --- | --- | --- | --- | --- |"
+    );
+    for (c, a) in spec.actions() {
+        let _ = writeln!(
+            out,
+            "| [`{}`]({}.md#{}) | `{}` | {} | {} | {} |",
+            a.rust_name,
+            c.name,
+            a.rust_name,
+            a.wire_name,
+            c.title,
+            a.section,
+            cell(a.summary())
+        );
+    }
+    out
+}
+
+/// Writes every page under `docs_dir`; returns the paths written.
+pub fn write(spec: &Spec, docs_dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+    let pages = render(spec);
+    for page in &pages {
+        let path = docs_dir.join(&page.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, &page.text)?;
+    }
+    Ok(pages.into_iter().map(|p| p.path).collect())
+}
+
+/// The pages under `docs_dir` that are missing or differ from what the spec renders.
+pub fn stale_pages(spec: &Spec, docs_dir: &std::path::Path) -> Vec<String> {
+    render(spec)
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_to_string(docs_dir.join(&p.path))
+                .ok()
+                .as_deref()
+                != Some(&p.text)
+        })
+        .map(|p| p.path)
+        .collect()
+}

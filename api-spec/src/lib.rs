@@ -1,0 +1,20 @@
+//! The NapCat API spec: parsing, validation and the three readers of the model.
+//!
+//! Spec files (TOML, one per category, under `spec/`) are loaded by [`load`] into one
+//! validated [`Spec`]. Three readers use that model:
+//! - [`codegen`] turns it into Rust tokens (used by the `api-macros` crate);
+//! - [`docs`] renders Markdown pages;
+//! - [`dump`] writes a JSON description for other tools.
+
+pub mod codegen;
+pub mod docs;
+pub mod dump;
+pub mod error;
+pub mod load;
+pub mod model;
+pub mod types;
+
+pub use error::{SpecError, SpecErrors};
+pub use load::{load, load_builtin};
+pub use model::*;
+pub use types::{Scalar, TypeRef};
