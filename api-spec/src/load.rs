@@ -196,11 +196,14 @@ enum Kind {
     Enum,
 }
 
+/// An enum variant's name, wire value and label, for checking defaults.
+type VariantKey = (String, i64, String);
+
 #[derive(Default)]
 struct Checker {
     errors: Vec<SpecError>,
     /// Declared type name -> kind and the variants of enums.
-    types: HashMap<String, (Kind, Vec<(String, i64, String)>)>,
+    types: HashMap<String, (Kind, Vec<VariantKey>)>,
     action_names: HashMap<String, String>,
     wire_names: HashMap<String, String>,
 }

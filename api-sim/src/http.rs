@@ -1,0 +1,160 @@
+//! NapCat's HTTP server: any method, the action is the first path segment.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State as AxState;
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::state::Failure;
+use crate::{Fault, Shared};
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new().fallback(handle).with_state(shared)
+}
+
+/// NapCat's envelope, in NapCat's key order; `data: None` leaves the key out.
+#[derive(Serialize)]
+pub(crate) struct Envelope<'a> {
+    pub status: &'a str,
+    pub retcode: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+    pub message: &'a str,
+    pub wording: &'a str,
+    pub echo: Value,
+    pub stream: &'a str,
+}
+
+impl Envelope<'_> {
+    pub(crate) fn ok(data: Option<Value>, echo: Value) -> Envelope<'static> {
+        Envelope {
+            status: "ok",
+            retcode: 0,
+            data,
+            message: "",
+            wording: "",
+            echo,
+            stream: "normal-action",
+        }
+    }
+
+    pub(crate) fn failed(retcode: i64, message: &str, echo: Value) -> Envelope<'_> {
+        Envelope {
+            status: "failed",
+            retcode,
+            data: Some(Value::Null),
+            message,
+            wording: message,
+            echo,
+            stream: "normal-action",
+        }
+    }
+}
+
+fn json_response(env: &Envelope) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(env).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+fn random_echo() -> Value {
+    static NEXT: AtomicU64 = AtomicU64::new(0x5eed);
+    let n = NEXT.fetch_add(0x9e37_79b9, Ordering::Relaxed);
+    let mut s = String::new();
+    let mut v = n;
+    while v > 0 {
+        let d = (v % 36) as u32;
+        s.push(char::from_digit(d, 36).unwrap_or('0'));
+        v /= 36;
+    }
+    Value::String(s)
+}
+
+fn query_pairs(uri: &Uri) -> Map<String, Value> {
+    uri.query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (k.to_owned(), Value::String(v.to_owned()))
+        })
+        .collect()
+}
+
+async fn handle(
+    AxState(shared): AxState<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut query = query_pairs(&uri);
+    let query_token = query
+        .remove("access_token")
+        .and_then(|v| v.as_str().map(str::to_owned));
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok());
+    if !shared.token_ok(query_token.as_deref(), auth) {
+        return (
+            StatusCode::FORBIDDEN,
+            r#"{"message":"token verify failed!"}"#,
+        )
+            .into_response();
+    }
+    let action = uri.path().split('/').nth(1).unwrap_or("").to_owned();
+    if action.is_empty() {
+        return json_response(&Envelope {
+            data: Some(Value::Object(Map::new())),
+            message: "NapCat4 Is Running",
+            wording: "NapCat4 Is Running",
+            ..Envelope::ok(None, Value::Null)
+        });
+    }
+    let mut payload = if body.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) | Err(_) => {
+                return (StatusCode::BAD_REQUEST, "Invalid JSON").into_response();
+            }
+        }
+    };
+    payload.extend(query);
+    let echo = payload.remove("echo").unwrap_or_else(random_echo);
+    let params = Value::Object(payload.clone());
+    shared.record(&action, &params, "http");
+    match shared.next_fault(&action) {
+        Some(Fault::Raw { status, body }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, body).into_response();
+        }
+        Some(Fault::Envelope(env)) => {
+            return (
+                [(header::CONTENT_TYPE, "application/json")],
+                env.to_string(),
+            )
+                .into_response();
+        }
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Hang) => std::future::pending::<()>().await,
+        None => {}
+    }
+    match shared.run(&action, &payload) {
+        Ok(data) => json_response(&Envelope::ok(data, echo)),
+        Err(Failure::Schema(msg)) => json_response(&Envelope::failed(400, &msg, Value::Null)),
+        Err(Failure::Handler(msg)) => json_response(&Envelope::failed(200, &msg, echo)),
+        Err(Failure::Unknown(name)) => {
+            json_response(&Envelope::failed(200, &format!("不支持的Api {name}"), echo))
+        }
+    }
+}
