@@ -205,10 +205,10 @@ fn from_data<T: DeserializeOwned>(
         };
         Error::Decode {
             action: action.to_owned(),
-            path: if path == "." {
-                "data".to_owned()
-            } else {
-                format!("data.{path}")
+            path: match path.as_str() {
+                "." => "data".to_owned(),
+                p if p.starts_with('[') => format!("data{p}"),
+                p => format!("data.{p}"),
             },
             message,
             body: reply.body.clone(),

@@ -1,0 +1,177 @@
+//! `napcat`: call NapCat from the command line, driven by the spec.
+
+mod args;
+mod tour;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use api_core::Client;
+use api_sim::{SimConfig, Simulator};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "napcat",
+    version,
+    about = "Call NapCat actions from the command line"
+)]
+struct Cli {
+    /// NapCat's HTTP URL; without it an embedded simulator is started.
+    #[arg(long, env = "NAPCAT_URL", global = true)]
+    url: Option<String>,
+    /// Access token.
+    #[arg(long, env = "NAPCAT_TOKEN", global = true, hide_env_values = true)]
+    token: Option<String>,
+    /// Transport to use.
+    #[arg(long, value_enum, default_value = "http", global = true)]
+    transport: Transport,
+    /// Timeout per call, in seconds.
+    #[arg(long, default_value_t = 30, global = true)]
+    timeout: u64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Transport {
+    Http,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs every Account action against the embedded simulator and prints a table.
+    Tour,
+    /// Lists every action: Rust name, wire name, one-line doc.
+    Actions,
+    /// Shows an action's parameters and return type.
+    Describe {
+        /// Rust or wire name.
+        action: String,
+    },
+    /// Calls an action: `napcat call send_like user_id=123456 times=5`.
+    Call {
+        /// Rust or wire name.
+        action: String,
+        /// Parameters as key=value (Rust or wire names).
+        params: Vec<String>,
+        /// Parameters as a JSON object (key=value pairs override it).
+        #[arg(long)]
+        json: Option<String>,
+    },
+    /// Serves the simulator over HTTP until interrupted.
+    Sim {
+        /// Port to bind on 127.0.0.1 (0 picks one).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+}
+
+async fn connect(cli: &Cli) -> Result<(Client, Option<Simulator>), String> {
+    let (url, sim) = match &cli.url {
+        Some(u) => (u.clone(), None),
+        None => {
+            let sim = Simulator::start(SimConfig {
+                token: cli.token.clone(),
+                ..SimConfig::default()
+            })
+            .await
+            .map_err(|e| format!("cannot start the embedded simulator: {e}"))?;
+            eprintln!(
+                "no --url given: using the embedded NapCat simulator at {}",
+                sim.http_url()
+            );
+            (sim.http_url(), Some(sim))
+        }
+    };
+    let Transport::Http = cli.transport;
+    let mut builder = Client::builder()
+        .base_url(url)
+        .timeout(Duration::from_secs(cli.timeout));
+    if let Some(t) = &cli.token {
+        builder = builder.access_token(t);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
+    Ok((client, sim))
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match &cli.command {
+        Command::Actions => {
+            for a in api_core::ACTIONS {
+                println!("{:<26} {:<28} {}", a.rust_name, a.wire_name, a.summary);
+            }
+            Ok(())
+        }
+        Command::Describe { action } => {
+            let a = args::find_action(action)?;
+            println!("{} (wire: {}) — {}", a.rust_name, a.wire_name, a.summary);
+            println!("returns: {}", a.returns);
+            for p in a.params {
+                let how = match (p.required, p.default_json) {
+                    (true, _) => "required".to_owned(),
+                    (false, Some(d)) => format!("default {d}"),
+                    (false, None) => "optional".to_owned(),
+                };
+                let wire = if p.wire_name == p.rust_name {
+                    String::new()
+                } else {
+                    format!(" (wire: {})", p.wire_name)
+                };
+                println!("  {}{wire}: {} — {how}", p.rust_name, p.ty);
+            }
+            Ok(())
+        }
+        Command::Call {
+            action,
+            params,
+            json,
+        } => {
+            let a = args::find_action(action)?;
+            let params = args::build_params(a, params, json.as_deref())?;
+            let (api, _sim) = connect(&cli).await?;
+            let data = api
+                .call_json(a.wire_name, serde_json::Value::Object(params))
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&data).unwrap_or_default()
+            );
+            Ok(())
+        }
+        Command::Tour => {
+            if cli.url.is_some() {
+                return Err("the tour changes the account (it deletes a friend); it runs only against the embedded simulator: drop --url".into());
+            }
+            let (api, _sim) = connect(&cli).await?;
+            match tour::run(&api).await {
+                0 => Ok(()),
+                n => Err(format!("{n} actions failed")),
+            }
+        }
+        Command::Sim { port } => {
+            let sim = Simulator::start(SimConfig {
+                token: cli.token.clone(),
+                http_addr: ([127, 0, 0, 1], *port).into(),
+                ..SimConfig::default()
+            })
+            .await
+            .map_err(|e| format!("cannot bind 127.0.0.1:{port}: {e}"))?;
+            println!("NapCat simulator listening on {}", sim.http_url());
+            tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+            Ok(())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The `napcat` binary run as a process: exit codes and messages.
+
+use std::process::{Command, Output};
+
+fn napcat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_napcat"))
+        .args(args)
+        .env_remove("NAPCAT_URL")
+        .env_remove("NAPCAT_TOKEN")
+        .output()
+        .expect("run napcat")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn call_against_embedded_simulator_prints_json() {
+    let out = napcat(&["call", "get_stranger_info", "user_id=123456"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let data: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(data["nickname"], "张三");
+    assert!(text(&out.stderr).contains("embedded NapCat simulator"));
+}
+
+#[test]
+fn unknown_action_suggests_close_names() {
+    let out = napcat(&["call", "send_lke", "user_id=1"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown action `send_lke`") && err.contains("`send_like`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_parameter_suggests_close_names() {
+    let out = napcat(&["call", "send_like", "user_id=1", "tims=3"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown parameter `tims`") && err.contains("`times`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_required_parameter_is_named() {
+    let out = napcat(&["call", "set_friend_remark", "user_id=1"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("missing required parameter `remark`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn wrong_type_names_the_expected_type() {
+    let out = napcat(&["call", "send_like", "user_id=abc"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("`user_id` expects a whole number (type `qq`)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_url_is_an_error() {
+    let out = napcat(&["--url", "not a url", "call", "get_status"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("is not a URL"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn tour_succeeds_for_every_action() {
+    let out = napcat(&["tour"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("21 of 21 actions succeeded"));
+}

@@ -1,0 +1,163 @@
+//! The three readers of the spec model: generated code (snapshot), docs (freshness) and
+//! the JSON dump (checked against the parsed model).
+
+use std::path::Path;
+
+use api_spec::codegen::{self, Options, Target};
+use api_spec::{Presence, Spec};
+
+fn spec() -> Spec {
+    api_spec::load_builtin().unwrap_or_else(|e| panic!("the shipped spec must load:\n{e}"))
+}
+
+/// Compares `actual` with the file at `path`; with `UPDATE_SNAPSHOTS=1` rewrites it.
+fn assert_matches_file(path: &Path, actual: &str, regenerate: &str) {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .map_or_else(
+                || expected.lines().count().min(actual.lines().count()) + 1,
+                |i| i + 1,
+            );
+        panic!(
+            "{} is out of date (first difference at line {line}); regenerate it with `{regenerate}`",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn generated_code_matches_snapshot() {
+    let tokens = codegen::generate(
+        &spec(),
+        &Options {
+            target: Target::Core,
+            track_files: vec![],
+        },
+    );
+    let file = syn::parse2::<syn::File>(tokens).expect("generated code parses as a Rust file");
+    let pretty = prettyplease::unparse(&file);
+    assert_matches_file(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/account.rs.txt"),
+        &pretty,
+        "UPDATE_SNAPSHOTS=1 cargo test -p api-spec --test spec_outputs",
+    );
+}
+
+#[test]
+fn docs_are_fresh() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    let stale = api_spec::docs::stale_pages(&spec(), &docs);
+    assert!(
+        stale.is_empty(),
+        "docs/ differs from the spec for: {}; regenerate with `{}`",
+        stale.join(", "),
+        api_spec::docs::REGENERATE
+    );
+}
+
+#[test]
+fn a_changed_doc_line_makes_docs_stale() {
+    let mut changed = spec();
+    changed.categories[0].actions[0].doc = "改过的功能说明。".into();
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    assert_eq!(
+        api_spec::docs::stale_pages(&changed, &docs),
+        vec!["api/account.md", "api/index.md"]
+    );
+}
+
+#[test]
+fn account_page_follows_the_seed_shape() {
+    let pages = api_spec::docs::render(&spec());
+    let account = &pages
+        .iter()
+        .find(|p| p.path == "api/account.md")
+        .unwrap()
+        .text;
+    assert!(
+        account
+            .starts_with("---\ntitle: Account API（异步）\npermalink: /api/botapi/account/\n---\n")
+    );
+    let sections = [
+        "## 概览",
+        "## 账号相关",
+        "## 好友",
+        "## 消息",
+        "## 群（账号维度）",
+        "## 其它",
+        "## 类型",
+    ];
+    let positions: Vec<usize> = sections
+        .iter()
+        .map(|s| account.find(s).unwrap_or_else(|| panic!("{s}")))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "sections in seed order"
+    );
+    for (_, a) in spec().actions() {
+        assert!(account.contains(&format!("### {}\n", a.rust_name)));
+        assert!(account.contains(&format!("- **NapCat 动作名**: `{}`", a.wire_name)));
+    }
+    assert!(account.contains("- **返回**: [`LoginInfo`](#logininfo)"));
+    assert!(account.contains("### LoginInfo"));
+    let index = &pages
+        .iter()
+        .find(|p| p.path == "api/index.md")
+        .unwrap()
+        .text;
+    assert!(index.contains("| [`set_avatar`](account.md#set_avatar) | `set_qq_avatar` |"));
+}
+
+#[test]
+fn dump_lists_every_action_as_parsed() {
+    let spec = spec();
+    let dump = api_spec::dump::to_json(&spec);
+    let actions: Vec<&serde_json::Value> = dump["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["actions"].as_array().unwrap())
+        .collect();
+    assert_eq!(actions.len(), 21);
+    for ((cat, a), d) in spec.actions().zip(&actions) {
+        assert_eq!(d["rust_name"], a.rust_name.as_str());
+        assert_eq!(d["wire_name"], a.wire_name.as_str());
+        assert_eq!(d["category"], cat.name.as_str());
+        assert_eq!(d["section"], a.section.as_str());
+        assert_eq!(d["doc"], a.doc.as_str());
+        assert_eq!(d["returns"], a.returns.to_string());
+        let params = d["params"].as_array().unwrap();
+        assert_eq!(params.len(), a.params.len());
+        for (p, dp) in a.params.iter().zip(params) {
+            assert_eq!(dp["rust_name"], p.rust_name.as_str());
+            assert_eq!(dp["wire_name"], p.wire_name.as_str());
+            assert_eq!(dp["type"], p.ty.to_string());
+            assert_eq!(dp["required"], p.presence == Presence::Required);
+            match &p.presence {
+                Presence::Default(v) => assert_eq!(dp["default"], v.to_json(&spec)),
+                _ => assert!(dp["default"].is_null()),
+            }
+        }
+    }
+    let delete = actions
+        .iter()
+        .find(|a| a["rust_name"] == "delete_friend")
+        .unwrap();
+    assert_eq!(delete["params"][1]["wire_name"], "temp_block");
+    assert_eq!(delete["params"][1]["default"], true);
+    let types = dump["types"].as_array().unwrap();
+    let sex = types.iter().find(|t| t["name"] == "Sex").unwrap();
+    assert_eq!(sex["variants"][1]["wire"], 1);
+    assert_eq!(sex["variants"][1]["label"], "男");
+    let login = types.iter().find(|t| t["name"] == "LoginInfo").unwrap();
+    assert_eq!(login["fields"][0]["rust_name"], "user_id");
+}

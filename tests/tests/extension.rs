@@ -1,0 +1,58 @@
+//! A user crate adds actions from its own spec file and calls them through `Client`.
+
+use api_sim::Fault;
+use api_tests::{only_call, sim_and_client};
+use serde_json::json;
+
+api_macros::generate_api! {
+    specs = ["../spec/extra.toml"],
+    extension_trait = ExtraActions,
+}
+
+#[tokio::test]
+async fn user_spec_action_is_sent_and_decoded() {
+    let (sim, api) = sim_and_client().await;
+    api.mark_msg_as_read("12345").await.unwrap();
+    assert_eq!(
+        only_call(&sim),
+        ("mark_msg_as_read".into(), json!({"message_id": "12345"}))
+    );
+    assert!(sim.with_state(|s| s.read_markers().contains("message:12345")));
+
+    sim.script(
+        "get_version_info",
+        Fault::Envelope(json!({"status":"ok","retcode":0,"data":{"app_name":"NapCat.Onebot","app_version":"4.18.19","protocol_version":"v11","extra_key":1}})),
+    );
+    let v = api.get_version_info().await.unwrap();
+    assert_eq!(v.app_name, "NapCat.Onebot");
+    assert_eq!(v.protocol_version.as_deref(), Some("v11"));
+    assert_eq!(v.extra["extra_key"], json!(1));
+    assert_eq!(ACTIONS.len(), 2);
+    assert_eq!(ACTIONS[0].category, "extra");
+}
+
+#[tokio::test]
+async fn user_spec_checks_arguments_too() {
+    let (sim, api) = sim_and_client().await;
+    let err = api.mark_msg_as_read("").await.unwrap_err();
+    assert!(
+        matches!(err, api_core::Error::InvalidArgument { ref param, .. } if param == "message_id")
+    );
+    assert!(sim.calls().is_empty());
+}
+
+#[test]
+fn request_structs_serialize_to_the_wire_json() {
+    let req = MarkMsgAsReadRequest::new("9");
+    assert_eq!(
+        serde_json::to_value(&req).unwrap(),
+        json!({"message_id": "9"})
+    );
+    let req = api_core::SendLikeRequest::new(5).times(3);
+    assert_eq!(
+        serde_json::to_value(&req).unwrap(),
+        json!({"user_id": 5, "times": 3})
+    );
+    let req = api_core::GetRecentContactRequest::new();
+    assert_eq!(serde_json::to_value(&req).unwrap(), json!({}));
+}
