@@ -115,24 +115,18 @@ impl Client {
         Box::pin(async move {
             let reply = client.call_raw(&action, &params, None).await?;
             let env = reply::parse_envelope(&action, &reply)?;
-            match env.outcome() {
-                reply::Outcome::Failed => {
-                    // Reuse the typed decoder's failure mapping.
-                    reply::decode::<serde_json::Value>(
-                        DecodeRules {
-                            action: "",
-                            failure_flag: None,
-                            discards_data: false,
-                        },
-                        &reply,
-                    )
-                    .map_err(|e| rename_action(e, &action))
-                }
-                _ => Ok(env
-                    .data
-                    .and_then(|d| serde_json::from_str(d.get()).ok())
-                    .unwrap_or(serde_json::Value::Null)),
-            }
+            reply::check_failed(&action, &env, &reply)?;
+            Ok(env
+                .data
+                .map(|d| serde_json::from_str(d.get()))
+                .transpose()
+                .map_err(|e| Error::Decode {
+                    action: action.clone(),
+                    path: "data".into(),
+                    message: e.to_string(),
+                    body: reply.body.clone(),
+                })?
+                .unwrap_or(serde_json::Value::Null))
         })
     }
 
@@ -180,34 +174,6 @@ impl Client {
         match &self.inner.transport {
             Transport::Http(t) => Some(t.base()),
         }
-    }
-}
-
-fn rename_action(e: Error, action: &str) -> Error {
-    match e {
-        Error::Api {
-            retcode,
-            message,
-            wording,
-            body,
-            ..
-        } => Error::Api {
-            action: action.to_owned(),
-            retcode,
-            message,
-            wording,
-            body,
-        },
-        Error::Auth {
-            message,
-            http_status,
-            ..
-        } => Error::Auth {
-            action: action.to_owned(),
-            message,
-            http_status,
-        },
-        other => other,
     }
 }
 

@@ -121,38 +121,18 @@ pub fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<Envelope<
 pub fn decode<T: DeserializeOwned>(rules: DecodeRules, reply: &RawReply) -> Result<T, Error> {
     let action = rules.action;
     let env = parse_envelope(action, reply)?;
-    match env.outcome() {
-        Outcome::Ok => {}
-        Outcome::Accepted => {
-            return from_data(action, None, reply).map_err(|e| match e {
-                Error::Decode { action, body, .. } => Error::Decode {
-                    action,
-                    path: "data".into(),
-                    message: "the server accepted the call for background processing (status \"async\") and sent no result".into(),
-                    body,
-                },
-                other => other,
-            });
-        }
-        Outcome::Failed => {
-            let retcode = env.retcode.unwrap_or(-1);
-            let message = env.message.clone().unwrap_or_default();
-            if retcode == 1403 {
-                return Err(Error::Auth {
-                    action: action.to_owned(),
-                    message,
-                    http_status: None,
-                });
-            }
-            return Err(Error::Api {
-                action: action.to_owned(),
-                retcode,
-                wording: env.wording.clone().unwrap_or_else(|| message.clone()),
-                message,
-                body: reply.body.clone(),
-            });
-        }
+    if env.outcome() == Outcome::Accepted {
+        return from_data(action, None, reply).map_err(|e| match e {
+            Error::Decode { action, body, .. } => Error::Decode {
+                action,
+                path: "data".into(),
+                message: "the server accepted the call for background processing (status \"async\") and sent no result".into(),
+                body,
+            },
+            other => other,
+        });
     }
+    check_failed(action, &env, reply)?;
     if let (Some(flag), Some(data)) = (rules.failure_flag, env.data) {
         check_failure_flag(action, flag, data, reply)?;
     }
@@ -163,6 +143,29 @@ pub fn decode<T: DeserializeOwned>(rules: DecodeRules, reply: &RawReply) -> Resu
         return from_data(action, None, reply);
     }
     from_data(action, env.data, reply)
+}
+
+/// Turns a failure envelope into [`Error::Auth`] (retcode 1403) or [`Error::Api`].
+pub fn check_failed(action: &str, env: &Envelope<'_>, reply: &RawReply) -> Result<(), Error> {
+    if env.outcome() != Outcome::Failed {
+        return Ok(());
+    }
+    let retcode = env.retcode.unwrap_or(-1);
+    let message = env.message.clone().unwrap_or_default();
+    if retcode == 1403 {
+        return Err(Error::Auth {
+            action: action.to_owned(),
+            message,
+            http_status: None,
+        });
+    }
+    Err(Error::Api {
+        action: action.to_owned(),
+        retcode,
+        wording: env.wording.clone().unwrap_or_else(|| message.clone()),
+        message,
+        body: reply.body.clone(),
+    })
 }
 
 fn check_failure_flag(

@@ -56,3 +56,39 @@ fn request_structs_serialize_to_the_wire_json() {
     let req = api_core::GetRecentContactRequest::new();
     assert_eq!(serde_json::to_value(&req).unwrap(), json!({}));
 }
+
+#[tokio::test]
+async fn any_request_goes_through_the_generic_call() {
+    let (sim, api) = sim_and_client().await;
+    api.call(api_core::SendLikeRequest::new(123456).times(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        only_call(&sim),
+        ("send_like".into(), json!({"user_id": 123456, "times": 2}))
+    );
+    let info = api
+        .call(api_core::GetLoginInfoRequest::new())
+        .await
+        .unwrap();
+    assert_eq!(info.user_id, "10001");
+}
+
+#[test]
+fn sex_decodes_from_numbers_and_napcat_text_and_sends_numbers() {
+    use api_core::Sex;
+    for (text, sex) in [
+        ("0", Sex::Unknown),
+        ("1", Sex::Male),
+        ("2", Sex::Female),
+        ("\"unknown\"", Sex::Unknown),
+        ("\"male\"", Sex::Male),
+        ("\"female\"", Sex::Female),
+        ("\"男\"", Sex::Male),
+    ] {
+        assert_eq!(serde_json::from_str::<Sex>(text).unwrap(), sex, "{text}");
+    }
+    assert!(serde_json::from_str::<Sex>("3").is_err());
+    assert_eq!(serde_json::to_value(Sex::Female).unwrap(), json!(2));
+    assert_eq!(Sex::Male.to_string(), "男");
+}
