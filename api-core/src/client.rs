@@ -14,6 +14,9 @@ use crate::reply::{self, DecodeRules, RawReply};
 /// The future every call returns: boxed, `Send` and `'static`, so it can be spawned.
 pub type ApiFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
 
+/// The largest reply the client reads by default (64 MiB); see [`ClientBuilder::max_reply_size`].
+pub const DEFAULT_MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
+
 /// The default timeout for a call when neither the spec nor the caller sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -183,6 +186,7 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     token: Option<String>,
     timeout: Option<Duration>,
+    max_reply_bytes: Option<usize>,
     http: Option<reqwest::Client>,
 }
 
@@ -215,6 +219,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest reply to read, in bytes (default [`DEFAULT_MAX_REPLY_BYTES`]); a larger one
+    /// is an [`Error::BadReply`] and memory stays bounded.
+    pub fn max_reply_size(mut self, bytes: usize) -> Self {
+        self.max_reply_bytes = Some(bytes);
+        self
+    }
+
     /// Uses the caller's `reqwest::Client` (connection pool, proxy, TLS settings).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -227,7 +238,12 @@ impl ClientBuilder {
             Error::Config("no base URL; call .base_url(\"http://host:port\")".into())
         })?;
         let http = self.http.unwrap_or_default();
-        let transport = HttpTransport::new(http, &base, self.token.as_deref())?;
+        let transport = HttpTransport::new(
+            http,
+            &base,
+            self.token.as_deref(),
+            self.max_reply_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES),
+        )?;
         Ok(Client {
             inner: Arc::new(Inner {
                 transport: Transport::Http(transport),

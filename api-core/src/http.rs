@@ -13,6 +13,7 @@ pub(crate) struct HttpTransport {
     http: reqwest::Client,
     base: String,
     auth: Option<HeaderValue>,
+    max_reply_bytes: usize,
 }
 
 impl fmt::Debug for HttpTransport {
@@ -20,6 +21,7 @@ impl fmt::Debug for HttpTransport {
         f.debug_struct("HttpTransport")
             .field("base", &self.base)
             .field("access_token", &self.auth.as_ref().map(|_| "<redacted>"))
+            .field("max_reply_bytes", &self.max_reply_bytes)
             .finish()
     }
 }
@@ -29,6 +31,7 @@ impl HttpTransport {
         http: reqwest::Client,
         base_url: &str,
         token: Option<&str>,
+        max_reply_bytes: usize,
     ) -> Result<Self, Error> {
         let url = reqwest::Url::parse(base_url)
             .map_err(|e| Error::Config(format!("base URL `{base_url}` is not a URL: {e}")))?;
@@ -52,6 +55,7 @@ impl HttpTransport {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
             auth,
+            max_reply_bytes,
         })
     }
 
@@ -72,12 +76,36 @@ impl HttpTransport {
         if let Some(auth) = &self.auth {
             req = req.header(AUTHORIZATION, auth.clone());
         }
-        let resp = req.send().await.map_err(transport)?;
+        let mut resp = req.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(transport)?;
+        let too_large = |body: Vec<u8>| Error::BadReply {
+            action: action.to_owned(),
+            http_status: Some(status),
+            reason: format!(
+                "reply larger than the maximum of {} bytes (ClientBuilder::max_reply_size); only its start is kept",
+                self.max_reply_bytes
+            ),
+            body: body.into(),
+        };
+        if resp
+            .content_length()
+            .is_some_and(|n| n > self.max_reply_bytes as u64)
+        {
+            return Err(too_large(Vec::new()));
+        }
+        // Read chunk by chunk so a reply without a length cannot outgrow the limit.
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > self.max_reply_bytes {
+                let room = self.max_reply_bytes - body.len();
+                body.extend_from_slice(&chunk[..room.min(4096)]);
+                return Err(too_large(body));
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(RawReply {
             http_status: Some(status),
-            body,
+            body: body.into(),
         })
     }
 }

@@ -378,3 +378,43 @@ async fn token_never_appears_in_debug_or_errors() {
     let err = api.get_status().await.unwrap_err();
     assert!(!format!("{err} {err:?}").contains(secret));
 }
+
+#[tokio::test]
+async fn replies_over_the_size_limit_are_bad_replies_and_the_next_call_works() {
+    let (sim, _) = sim_and_client().await;
+    let api = api_core::Client::builder()
+        .base_url(sim.http_url())
+        .max_reply_size(64 * 1024)
+        .build()
+        .unwrap();
+    let huge = format!(
+        r#"{{"status":"ok","retcode":0,"data":"{}"}}"#,
+        "x".repeat(1024 * 1024)
+    );
+    sim.script(
+        "send_group_ark_share",
+        Fault::Raw {
+            status: 200,
+            body: huge,
+        },
+    );
+    match api.ask_share_group(100200).await.unwrap_err() {
+        Error::BadReply {
+            reason,
+            body,
+            http_status,
+            ..
+        } => {
+            assert!(reason.contains("65536 bytes"), "{reason}");
+            assert!(body.len() <= 64 * 1024);
+            assert_eq!(http_status, Some(200));
+        }
+        other => panic!("expected BadReply, got {other:?}"),
+    }
+    assert!(
+        api.ask_share_group(100200)
+            .await
+            .unwrap()
+            .contains("Rust 学习群")
+    );
+}
