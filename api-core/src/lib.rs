@@ -40,6 +40,11 @@ mod generated {
 
 pub use generated::*;
 
+/// The README's Rust examples, compiled so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
