@@ -36,6 +36,19 @@ pub trait Action: Serialize + Send + 'static {
     }
 }
 
+/// A generated `*Call` builder: a request waiting to be awaited.
+///
+/// Lets code handle any pending call generically, e.g. to log what it will send.
+pub trait ActionCall:
+    std::future::IntoFuture<Output = Result<<Self::Request as Action>::Output, Error>>
+{
+    /// The request type this call sends.
+    type Request: Action;
+
+    /// The request as it will be sent.
+    fn request(&self) -> &Self::Request;
+}
+
 /// One action of the generated API, for introspection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActionInfo {

@@ -26,7 +26,7 @@ mod http;
 pub mod reply;
 mod uploadable;
 
-pub use action::{Action, ActionInfo, ParamInfo};
+pub use action::{Action, ActionCall, ActionInfo, ParamInfo};
 pub use client::{ApiFuture, Client, ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT};
 pub use error::Error;
 pub use uploadable::Uploadable;

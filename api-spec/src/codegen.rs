@@ -144,6 +144,17 @@ fn is_lenient(ty: &TypeRef) -> bool {
     }
 }
 
+/// The positional arguments of an action's method and its request's `new`.
+fn positional_args(a: &Action) -> Vec<TokenStream> {
+    a.required_params()
+        .map(|p| {
+            let n = ident(&p.rust_name);
+            let (ty, _) = argument(&p.ty, &n);
+            quote!(#n: #ty)
+        })
+        .collect()
+}
+
 fn enum_def(e: &EnumDef) -> TokenStream {
     let name = ident(&e.name);
     let name_str = &e.name;
@@ -374,11 +385,7 @@ fn action_items(a: &Action) -> TokenStream {
         }
     });
     let required: Vec<_> = a.required_params().collect();
-    let new_args = required.iter().map(|p| {
-        let n = ident(&p.rust_name);
-        let (ty, _) = argument(&p.ty, &n);
-        quote!(#n: #ty)
-    });
+    let new_args = positional_args(a);
     let inits = a.params.iter().map(|p| {
         let n = ident(&p.rust_name);
         let v = default_expr(p);
@@ -409,14 +416,16 @@ fn action_items(a: &Action) -> TokenStream {
     let checks = a.params.iter().filter(|p| p.non_empty).map(|p| {
         let n = ident(&p.rust_name);
         let pname = &p.rust_name;
-        let value = if matches!(p.presence, Presence::Optional) {
-            quote!(self.#n.as_deref().unwrap_or("x"))
-        } else {
-            quote!(self.#n)
+        let reject = quote! {
+            return ::std::result::Result::Err(::api_core::Error::invalid_argument(#rust_name, #pname, "must not be empty"));
         };
-        quote! {
-            if #value.trim().is_empty() {
-                return ::std::result::Result::Err(::api_core::Error::invalid_argument(#rust_name, #pname, "must not be empty"));
+        if matches!(p.presence, Presence::Optional) {
+            quote! {
+                if self.#n.as_ref().is_some_and(|v| v.trim().is_empty()) { #reject }
+            }
+        } else {
+            quote! {
+                if self.#n.trim().is_empty() { #reject }
             }
         }
     });
@@ -499,6 +508,13 @@ fn action_items(a: &Action) -> TokenStream {
             }
         }
 
+        impl ::api_core::ActionCall for #call {
+            type Request = #req;
+            fn request(&self) -> &#req {
+                &self.request
+            }
+        }
+
         impl ::std::future::IntoFuture for #call {
             type Output = ::std::result::Result<#output, ::api_core::Error>;
             type IntoFuture = ::api_core::ApiFuture<#output>;
@@ -539,11 +555,7 @@ fn method_doc(a: &Action, with_example: bool) -> TokenStream {
 fn method_signature(a: &Action) -> TokenStream {
     let name = ident(&a.rust_name);
     let call = call_ident(a);
-    let args = a.required_params().map(|p| {
-        let n = ident(&p.rust_name);
-        let (ty, _) = argument(&p.ty, &n);
-        quote!(#n: #ty)
-    });
+    let args = positional_args(a);
     let doc = method_doc(a, false);
     quote! {
         #doc
@@ -556,14 +568,7 @@ fn client_method(a: &Action, target: &Target) -> TokenStream {
     let name = ident(&a.rust_name);
     let req = request_ident(a);
     let call = call_ident(a);
-    let args: Vec<_> = a
-        .required_params()
-        .map(|p| {
-            let n = ident(&p.rust_name);
-            let (ty, _) = argument(&p.ty, &n);
-            quote!(#n: #ty)
-        })
-        .collect();
+    let args = positional_args(a);
     let arg_names = a.required_params().map(|p| ident(&p.rust_name));
     let vis = matches!(target, Target::Core).then(|| quote!(pub));
     let doc = method_doc(a, matches!(target, Target::Core));

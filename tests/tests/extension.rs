@@ -39,6 +39,14 @@ async fn user_spec_checks_arguments_too() {
         matches!(err, api_core::Error::InvalidArgument { ref param, .. } if param == "message_id")
     );
     assert!(sim.calls().is_empty());
+    let err = api.mark_msg_as_read("1").reason(" ").await.unwrap_err();
+    assert!(matches!(err, api_core::Error::InvalidArgument { ref param, .. } if param == "reason"));
+    assert!(sim.calls().is_empty());
+    api.mark_msg_as_read("1").reason("done").await.unwrap();
+    assert_eq!(
+        only_call(&sim).1,
+        json!({"message_id": "1", "reason": "done"})
+    );
 }
 
 #[test]
