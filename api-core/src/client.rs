@@ -7,15 +7,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Error;
+use serde_json::Value;
+use tokio::sync::broadcast;
+
 use crate::action::Action;
+use crate::events::Events;
+use crate::forward::{Backoff, Dial, WsTransport};
 use crate::http::HttpTransport;
 use crate::reply::{self, DecodeRules, RawReply};
+use crate::ws::{ConnState, WsCore};
 
 /// The future every call returns: boxed, `Send` and `'static`, so it can be spawned.
 pub type ApiFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
 
 /// The largest reply the client reads by default (64 MiB); see [`ClientBuilder::max_reply_size`].
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
+
+/// How many events wait for a slow subscriber before it is told it lagged.
+pub const EVENT_BUFFER: usize = 1024;
 
 /// The default timeout for a call when neither the spec nor the caller sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -40,17 +49,20 @@ pub struct Client {
 struct Inner {
     transport: Transport,
     default_timeout: Duration,
+    events: broadcast::Sender<Value>,
 }
 
 #[derive(Debug)]
 enum Transport {
     Http(HttpTransport),
+    Ws(WsTransport),
 }
 
 impl Transport {
     async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
         match self {
             Transport::Http(t) => t.send(action, params).await,
+            Transport::Ws(t) => t.send(action, params).await,
         }
     }
 }
@@ -68,6 +80,31 @@ impl Client {
     /// Starts building a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    pub(crate) fn over_ws(transport: WsTransport, default_timeout: Duration) -> Client {
+        let events = transport.core.events().clone();
+        Client {
+            inner: Arc::new(Inner {
+                transport: Transport::Ws(transport),
+                default_timeout,
+                events,
+            }),
+        }
+    }
+
+    /// Subscribes to the events the server pushes (WebSocket paths other than `/api`).
+    /// Every subscriber gets every event; one that falls behind is told how many it missed.
+    pub fn events(&self) -> Events {
+        Events::new(self.inner.events.subscribe())
+    }
+
+    /// How many calls wait for their reply (WebSocket; always 0 over HTTP).
+    pub fn pending_calls(&self) -> usize {
+        match &self.inner.transport {
+            Transport::Http(_) => 0,
+            Transport::Ws(t) => t.core.pending_count(),
+        }
     }
 
     /// Sends a request and decodes its typed result.
@@ -172,10 +209,11 @@ impl Client {
         self.inner.default_timeout
     }
 
-    /// The base URL, for HTTP clients.
-    pub fn base_url(&self) -> Option<&str> {
+    /// The HTTP base URL or WebSocket URL (without any token).
+    pub fn url(&self) -> &str {
         match &self.inner.transport {
-            Transport::Http(t) => Some(t.base()),
+            Transport::Http(t) => t.base(),
+            Transport::Ws(t) => t.url(),
         }
     }
 }
@@ -184,6 +222,9 @@ impl Client {
 #[derive(Default, Clone)]
 pub struct ClientBuilder {
     base_url: Option<String>,
+    ws_url: Option<String>,
+    token_in_query: bool,
+    reconnect: Option<(Duration, Duration)>,
     token: Option<String>,
     timeout: Option<Duration>,
     max_reply_bytes: Option<usize>,
@@ -194,6 +235,7 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
+            .field("ws_url", &self.ws_url)
             .field("access_token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("timeout", &self.timeout)
             .finish()
@@ -204,6 +246,33 @@ impl ClientBuilder {
     /// NapCat's HTTP server, e.g. `http://127.0.0.1:3000`.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
+        self
+    }
+
+    /// NapCat's forward WebSocket server, e.g. `ws://127.0.0.1:3001/` (replies and events)
+    /// or `ws://127.0.0.1:3001/api` (replies only). Replaces [`base_url`](Self::base_url).
+    ///
+    /// One connection carries every call; replies are matched by echo. When the connection
+    /// drops, calls in flight fail at once with [`Error::Disconnected`] and the client
+    /// reconnects with capped exponential backoff; calls made while it is disconnected wait
+    /// for the reconnect within their own timeout. A refused token (retcode 1403) is not
+    /// retried: later calls fail with [`Error::Auth`].
+    pub fn ws_url(mut self, url: impl Into<String>) -> Self {
+        self.ws_url = Some(url.into());
+        self
+    }
+
+    /// Sends the token as the `access_token` query parameter instead of a header
+    /// (WebSocket only; the token never appears in logs or errors either way).
+    pub fn token_in_query(mut self, yes: bool) -> Self {
+        self.token_in_query = yes;
+        self
+    }
+
+    /// Reconnect delays for forward WebSocket: from `initial`, doubling up to `max`
+    /// (default 100 ms to 5 s).
+    pub fn reconnect_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.reconnect = Some((initial, max.max(initial)));
         self
     }
 
@@ -232,23 +301,85 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client; fails on a missing or malformed base URL.
+    /// Builds the client; fails on a missing or malformed URL. A WebSocket client must be
+    /// built inside a Tokio runtime and connects in the background; see
+    /// [`connect`](Self::connect) to wait for the first connection.
     pub fn build(self) -> Result<Client, Error> {
+        let max_reply_bytes = self.max_reply_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES);
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        if let Some(url) = self.ws_url {
+            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+                return Err(Error::Config(format!(
+                    "WebSocket URL `{url}` must start with ws:// or wss://"
+                )));
+            }
+            let (initial, max) = self
+                .reconnect
+                .unwrap_or((Duration::from_millis(100), Duration::from_secs(5)));
+            let (events, _) = broadcast::channel(EVENT_BUFFER);
+            let core = WsCore::new(events);
+            let transport = WsTransport::forward(
+                core,
+                Dial {
+                    url,
+                    token: self.token,
+                    token_in_query: self.token_in_query,
+                    max_reply_bytes,
+                    backoff: Backoff { initial, max },
+                },
+            )?;
+            return Ok(Client::over_ws(transport, timeout));
+        }
         let base = self.base_url.ok_or_else(|| {
-            Error::Config("no base URL; call .base_url(\"http://host:port\")".into())
+            Error::Config(
+                "no server URL; call .base_url(\"http://host:port\") or .ws_url(\"ws://host:port\")"
+                    .into(),
+            )
         })?;
         let http = self.http.unwrap_or_default();
-        let transport = HttpTransport::new(
-            http,
-            &base,
-            self.token.as_deref(),
-            self.max_reply_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES),
-        )?;
+        let transport = HttpTransport::new(http, &base, self.token.as_deref(), max_reply_bytes)?;
+        let (events, _) = broadcast::channel(1);
         Ok(Client {
             inner: Arc::new(Inner {
                 transport: Transport::Http(transport),
-                default_timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                default_timeout: timeout,
+                events,
             }),
         })
+    }
+
+    /// Builds the client and, for WebSocket, waits until the first connection is up or the
+    /// first attempt fails ([`Error::Transport`] naming the reason). HTTP clients return at once.
+    pub async fn connect(self) -> Result<Client, Error> {
+        let client = self.build()?;
+        let Transport::Ws(t) = &client.inner.transport else {
+            return Ok(client);
+        };
+        let mut state = t.core.subscribe_state();
+        loop {
+            let now = state.borrow_and_update().clone();
+            match now {
+                ConnState::Up(_) => return Ok(client),
+                ConnState::Connecting(Some(reason)) | ConnState::Closed(reason) => {
+                    return Err(Error::Transport {
+                        action: "connect".into(),
+                        source: reason.into(),
+                    });
+                }
+                ConnState::AuthFailed(message) => {
+                    return Err(Error::Auth {
+                        action: "connect".into(),
+                        message,
+                        http_status: None,
+                    });
+                }
+                ConnState::Connecting(None) => {}
+            }
+            if state.changed().await.is_err() {
+                return Err(Error::Config(
+                    "the client shut down while connecting".into(),
+                ));
+            }
+        }
     }
 }

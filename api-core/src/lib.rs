@@ -22,13 +22,21 @@ mod action;
 mod client;
 mod de;
 mod error;
+mod events;
+mod forward;
 mod http;
 pub mod reply;
+mod reverse;
 mod uploadable;
+mod ws;
 
 pub use action::{Action, ActionCall, ActionInfo, ParamInfo};
-pub use client::{ApiFuture, Client, ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT};
+pub use client::{
+    ApiFuture, Client, ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT, EVENT_BUFFER,
+};
 pub use error::Error;
+pub use events::{Events, EventsError};
+pub use reverse::{Connected, ReverseOptions, ReverseServer};
 pub use uploadable::Uploadable;
 
 /// The API generated from the spec files.

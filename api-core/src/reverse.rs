@@ -1,0 +1,199 @@
+//! Reverse WebSocket: the bot listens and NapCat dials in (`X-Self-ID`, `Authorization`,
+//! `x-client-role`). Each account gets one [`Client`]; when NapCat reconnects for the same
+//! account, the same `Client` carries on.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::client::{Client, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT, EVENT_BUFFER};
+use crate::forward::WsTransport;
+use crate::ws::WsCore;
+
+/// Settings for a [`ReverseServer`].
+#[derive(Clone)]
+pub struct ReverseOptions {
+    /// The token NapCat must send as `Authorization: Bearer <token>`; `None` accepts all.
+    pub access_token: Option<String>,
+    /// The default timeout of the clients handed out.
+    pub timeout: Duration,
+    /// The largest frame accepted, in bytes.
+    pub max_reply_bytes: usize,
+}
+
+impl Default for ReverseOptions {
+    fn default() -> Self {
+        ReverseOptions {
+            access_token: None,
+            timeout: DEFAULT_TIMEOUT,
+            max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+        }
+    }
+}
+
+impl std::fmt::Debug for ReverseOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReverseOptions")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("timeout", &self.timeout)
+            .field("max_reply_bytes", &self.max_reply_bytes)
+            .finish()
+    }
+}
+
+/// An account that connected: its QQ number (from `X-Self-ID`) and its client.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    /// The `X-Self-ID` header NapCat sent.
+    pub self_id: String,
+    /// The `x-client-role` header (`Universal` for NapCat).
+    pub role: String,
+    /// A client whose calls go over this account's connection.
+    pub client: Client,
+}
+
+/// Listens for NapCat's reverse WebSocket connections.
+#[derive(Debug)]
+pub struct ReverseServer {
+    local_addr: SocketAddr,
+    incoming: mpsc::Receiver<Connected>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for ReverseServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Accounts {
+    options: ReverseOptions,
+    cores: Mutex<HashMap<String, Arc<WsCore>>>,
+    new_accounts: mpsc::Sender<Connected>,
+}
+
+impl ReverseServer {
+    /// Binds `addr` (port 0 picks one) and starts accepting.
+    pub async fn bind(addr: SocketAddr, options: ReverseOptions) -> std::io::Result<ReverseServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let (tx, incoming) = mpsc::channel(64);
+        let accounts = Arc::new(Accounts {
+            options,
+            cores: Mutex::new(HashMap::new()),
+            new_accounts: tx,
+        });
+        let task = tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, peer)) => {
+                        tokio::spawn(serve(accounts.clone(), stream, peer));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "reverse WebSocket accept failed"),
+                }
+            }
+        });
+        Ok(ReverseServer {
+            local_addr,
+            incoming,
+            task,
+        })
+    }
+
+    /// The bound address; give NapCat `ws://<addr>/` as its reverse WebSocket URL.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Waits for the next account to connect for the first time.
+    pub async fn accept(&mut self) -> Option<Connected> {
+        self.incoming.recv().await
+    }
+}
+
+struct Handshake {
+    self_id: String,
+    role: String,
+}
+
+async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
+    let expected = accounts.options.access_token.clone();
+    let seen: Arc<Mutex<Option<Handshake>>> = Arc::default();
+    let seen_in_callback = seen.clone();
+    let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        if let Some(token) = expected.as_deref().filter(|t| !t.is_empty()) {
+            let given = header("authorization");
+            let given = given.as_deref().and_then(|h| h.split("Bearer ").last());
+            if given != Some(token) {
+                tracing::warn!(%peer, "refused a reverse WebSocket connection: wrong or missing access token");
+                let mut denied = ErrorResponse::new(Some("token verify failed".into()));
+                *denied.status_mut() = StatusCode::UNAUTHORIZED;
+                return Err(denied);
+            }
+        }
+        *seen_in_callback.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handshake {
+            self_id: header("x-self-id").unwrap_or_else(|| "unknown".into()),
+            role: header("x-client-role").unwrap_or_else(|| "Universal".into()),
+        });
+        Ok(resp)
+    };
+    let max = accounts.options.max_reply_bytes;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
+    let ws =
+        match tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)).await {
+            Ok(ws) => ws,
+            Err(e) => {
+                tracing::debug!(%peer, error = %e, "reverse WebSocket handshake did not complete");
+                return;
+            }
+        };
+    let Some(hs) = seen.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+        return;
+    };
+    let (core, is_new) = {
+        let mut cores = accounts.cores.lock().unwrap_or_else(|e| e.into_inner());
+        match cores.get(&hs.self_id) {
+            Some(core) => (core.clone(), false),
+            None => {
+                let (events, _) = broadcast::channel(EVENT_BUFFER);
+                let core = WsCore::new(events);
+                cores.insert(hs.self_id.clone(), core.clone());
+                (core, true)
+            }
+        }
+    };
+    tracing::info!(%peer, self_id = %hs.self_id, role = %hs.role, reconnect = !is_new, "reverse WebSocket connected");
+    if is_new {
+        let transport = WsTransport::attached(core.clone(), format!("reverse:{peer}"));
+        let client = Client::over_ws(transport, accounts.options.timeout);
+        let _ = accounts
+            .new_accounts
+            .send(Connected {
+                self_id: hs.self_id.clone(),
+                role: hs.role.clone(),
+                client,
+            })
+            .await;
+    }
+    let end = core.run(ws).await;
+    tracing::info!(%peer, self_id = %hs.self_id, ?end, "reverse WebSocket connection ended");
+}
