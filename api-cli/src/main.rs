@@ -17,7 +17,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "Call NapCat actions from the command line"
 )]
 struct Cli {
-    /// NapCat's HTTP URL; without it an embedded simulator is started.
+    /// NapCat's URL (http://… for HTTP, ws://… for WebSocket); without it an embedded
+    /// simulator is started.
     #[arg(long, env = "NAPCAT_URL", global = true)]
     url: Option<String>,
     /// Access token.
@@ -35,7 +36,10 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Transport {
+    /// POST /{action}.
     Http,
+    /// Forward WebSocket.
+    Ws,
 }
 
 #[derive(Subcommand)]
@@ -77,21 +81,23 @@ async fn connect(cli: &Cli) -> Result<(Client, Option<Simulator>), String> {
             })
             .await
             .map_err(|e| format!("cannot start the embedded simulator: {e}"))?;
-            eprintln!(
-                "no --url given: using the embedded NapCat simulator at {}",
-                sim.http_url()
-            );
-            (sim.http_url(), Some(sim))
+            let url = match cli.transport {
+                Transport::Http => sim.http_url(),
+                Transport::Ws => sim.ws_url("/api"),
+            };
+            eprintln!("no --url given: using the embedded NapCat simulator at {url}");
+            (url, Some(sim))
         }
     };
-    let Transport::Http = cli.transport;
-    let mut builder = Client::builder()
-        .base_url(url)
-        .timeout(Duration::from_secs(cli.timeout));
+    let mut builder = Client::builder().timeout(Duration::from_secs(cli.timeout));
+    builder = match cli.transport {
+        Transport::Http => builder.base_url(url),
+        Transport::Ws => builder.ws_url(url),
+    };
     if let Some(t) = &cli.token {
         builder = builder.access_token(t);
     }
-    let client = builder.build().map_err(|e| e.to_string())?;
+    let client = builder.connect().await.map_err(|e| e.to_string())?;
     Ok((client, sim))
 }
 

@@ -85,3 +85,30 @@ fn tour_succeeds_for_every_action() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("21 of 21 actions succeeded"));
 }
+
+#[test]
+fn call_over_websocket_against_embedded_simulator() {
+    let out = napcat(&["--transport", "ws", "call", "get_login_info"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let data: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(data["user_id"], 10001);
+    assert!(text(&out.stderr).contains("ws://127.0.0.1:"));
+}
+
+#[test]
+fn unreachable_websocket_is_an_error() {
+    let out = napcat(&[
+        "--transport",
+        "ws",
+        "--url",
+        "ws://127.0.0.1:1/",
+        "call",
+        "get_status",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("connect"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -131,6 +131,8 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
     let expected = accounts.options.access_token.clone();
     let seen: Arc<Mutex<Option<Handshake>>> = Arc::default();
     let seen_in_callback = seen.clone();
+    // The signature is tungstenite's `Callback`; its error type is not ours to shrink.
+    #[allow(clippy::result_large_err)]
     let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let header = |name: &str| {
             req.headers()

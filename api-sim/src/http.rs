@@ -146,9 +146,10 @@ async fn handle(
                 .into_response();
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::Hang) => std::future::pending::<()>().await,
+        Some(Fault::Hang | Fault::CloseConnection) => std::future::pending::<()>().await,
         None => {}
     }
+    shared.jitter().await;
     match shared.run(&action, &payload) {
         Ok(data) => json_response(&Envelope::ok(data, echo)),
         Err(Failure::Schema(msg)) => json_response(&Envelope::failed(400, &msg, Value::Null)),

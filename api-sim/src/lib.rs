@@ -13,11 +13,15 @@
 mod http;
 mod params;
 mod state;
+mod ws;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+use tokio::sync::broadcast;
 
 use serde_json::Value;
 
@@ -33,6 +37,10 @@ pub struct SimConfig {
     pub seed: Seed,
     /// Where the HTTP server listens; port 0 picks a free port.
     pub http_addr: SocketAddr,
+    /// Where the forward WebSocket server listens; port 0 picks a free port.
+    pub ws_addr: SocketAddr,
+    /// How often heartbeats are pushed on WebSocket paths other than `/api`.
+    pub heartbeat: Duration,
 }
 
 impl Default for SimConfig {
@@ -41,6 +49,8 @@ impl Default for SimConfig {
             token: None,
             seed: Seed::default(),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ws_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            heartbeat: Duration::from_secs(30),
         }
     }
 }
@@ -52,7 +62,7 @@ pub struct RecordedCall {
     pub action: String,
     /// The params as received (after merging the query string).
     pub params: Value,
-    /// `http` or `ws`.
+    /// `http`, `ws` (forward) or `ws-reverse`.
     pub transport: &'static str,
 }
 
@@ -72,6 +82,9 @@ pub enum Fault {
     Delay(Duration),
     /// Never answer.
     Hang,
+    /// Close the WebSocket connection (code 1001) instead of answering. Over HTTP the
+    /// call is left unanswered, as with [`Fault::Hang`].
+    CloseConnection,
 }
 
 #[derive(Debug)]
@@ -80,9 +93,15 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) calls: Mutex<Vec<RecordedCall>>,
     pub(crate) faults: Mutex<HashMap<String, VecDeque<Fault>>>,
+    pub(crate) events: broadcast::Sender<Value>,
+    pub(crate) heartbeat: Duration,
+    ws_connections: AtomicUsize,
+    pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
+    jitter_nanos: AtomicU64,
+    jitter_seed: AtomicU64,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves plain data behind; keep serving it.
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -94,6 +113,20 @@ impl Shared {
             params: params.clone(),
             transport,
         });
+    }
+
+    pub(crate) fn ws_connected(&self) {
+        self.ws_connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Waits a pseudo-random share of the configured jitter.
+    pub(crate) async fn jitter(&self) {
+        let max = Duration::from_nanos(self.jitter_nanos.load(Ordering::Relaxed));
+        let seed = self.jitter_seed.fetch_add(1, Ordering::Relaxed);
+        let d = ws::jitter_delay(max, seed);
+        if !d.is_zero() {
+            tokio::time::sleep(d).await;
+        }
     }
 
     pub(crate) fn next_fault(&self, action: &str) -> Option<Fault> {
@@ -126,31 +159,86 @@ impl Shared {
 pub struct Simulator {
     shared: Arc<Shared>,
     http_addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
+    ws_addr: SocketAddr,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Simulator {
-    /// Binds the HTTP port and starts serving.
+    /// Binds the HTTP and WebSocket ports and starts serving.
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
         let shared = Arc::new(Shared {
             token: config.token,
             state: Mutex::new(State::new(config.seed)),
             calls: Mutex::new(Vec::new()),
             faults: Mutex::new(HashMap::new()),
+            events: broadcast::channel(1024).0,
+            heartbeat: config.heartbeat,
+            ws_connections: AtomicUsize::new(0),
+            shutdown: tokio::sync::watch::Sender::new(false),
+            jitter_nanos: AtomicU64::new(0),
+            jitter_seed: AtomicU64::new(1),
         });
         let listener = tokio::net::TcpListener::bind(config.http_addr).await?;
         let http_addr = listener.local_addr()?;
         let app = http::router(shared.clone());
-        let task = tokio::spawn(async move {
+        let http_task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "simulator HTTP server stopped");
             }
         });
+        let ws_listener = tokio::net::TcpListener::bind(config.ws_addr).await?;
+        let ws_addr = ws_listener.local_addr()?;
+        let ws_task = tokio::spawn(ws::accept_loop(shared.clone(), ws_listener));
         Ok(Simulator {
             shared,
             http_addr,
-            task,
+            ws_addr,
+            tasks: vec![http_task, ws_task],
         })
+    }
+
+    /// The bound WebSocket address.
+    pub fn ws_addr(&self) -> SocketAddr {
+        self.ws_addr
+    }
+
+    /// `ws://<addr><path>`: `/` carries replies and events, `/api` replies only.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{path}", self.ws_addr)
+    }
+
+    /// How many WebSocket connections were opened so far (forward and reverse).
+    pub fn ws_connections(&self) -> usize {
+        self.shared.ws_connections.load(Ordering::Relaxed)
+    }
+
+    /// Pushes an event to every WebSocket connection that carries events.
+    pub fn push_event(&self, event: Value) {
+        let _ = self.shared.events.send(event);
+    }
+
+    /// Delays every WebSocket and HTTP reply by a pseudo-random time below `max`, so
+    /// concurrent replies come back shuffled.
+    pub fn set_jitter(&self, max: Duration) {
+        self.shared.jitter_nanos.store(
+            max.as_nanos().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Dials a bot's reverse WebSocket endpoint as NapCat does (`X-Self-ID`,
+    /// `Authorization: Bearer`, `x-client-role: Universal`) and serves calls on it until
+    /// the connection ends. The task's result says why a connection could not be made.
+    pub fn connect_reverse(
+        &self,
+        url: &str,
+        token: Option<&str>,
+    ) -> tokio::task::JoinHandle<Result<(), String>> {
+        tokio::spawn(ws::dial_reverse(
+            self.shared.clone(),
+            url.to_owned(),
+            token.map(str::to_owned),
+        ))
     }
 
     /// The bound HTTP address.
@@ -190,6 +278,9 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        self.task.abort();
+        self.shared.shutdown.send_replace(true);
+        for t in &self.tasks {
+            t.abort();
+        }
     }
 }

@@ -167,6 +167,11 @@ impl State {
         }
     }
 
+    /// The bot's QQ number.
+    pub fn self_id(&self) -> i64 {
+        self.seed.self_id
+    }
+
     /// Likes given to each user so far.
     pub fn likes(&self) -> &BTreeMap<i64, i64> {
         &self.likes

@@ -1,6 +1,6 @@
 //! Helpers shared by the end-to-end tests.
 
-use api_core::Client;
+use api_core::{Client, ReverseOptions, ReverseServer};
 use api_sim::{RecordedCall, SimConfig, Simulator};
 use serde_json::Value;
 
@@ -28,4 +28,85 @@ pub fn only_call(sim: &Simulator) -> (String, Value) {
     assert_eq!(calls.len(), 1, "expected exactly one call, got {calls:?}");
     let c = calls.into_iter().next().expect("one call");
     (c.action, c.params)
+}
+
+/// The transport a test runs over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// `POST /{action}`.
+    Http,
+    /// The client dials the simulator's WebSocket server (path `/`).
+    Ws,
+    /// The simulator dials the client's reverse WebSocket server.
+    ReverseWs,
+}
+
+/// Keeps a test's servers alive.
+pub struct Keep {
+    _reverse: Option<ReverseServer>,
+}
+
+/// A simulator and a client connected to it over `via`.
+pub async fn setup(via: Via) -> (Simulator, Client, Keep) {
+    setup_with(via, SimConfig::default()).await
+}
+
+/// Like [`setup`], with a custom simulator setup (the client gets the same token).
+pub async fn setup_with(via: Via, config: SimConfig) -> (Simulator, Client, Keep) {
+    let token = config.token.clone();
+    match via {
+        Via::Http => {
+            let (sim, api) = sim_and_client_with(config).await;
+            (sim, api, Keep { _reverse: None })
+        }
+        Via::Ws => {
+            let sim = Simulator::start(config).await.expect("bind loopback ports");
+            let mut builder = Client::builder().ws_url(sim.ws_url("/"));
+            if let Some(t) = token {
+                builder = builder.access_token(t);
+            }
+            let api = builder.connect().await.expect("connect to the simulator");
+            (sim, api, Keep { _reverse: None })
+        }
+        Via::ReverseWs => {
+            let sim = Simulator::start(config).await.expect("bind loopback ports");
+            let mut server = ReverseServer::bind(
+                ([127, 0, 0, 1], 0).into(),
+                ReverseOptions {
+                    access_token: token.clone(),
+                    ..ReverseOptions::default()
+                },
+            )
+            .await
+            .expect("bind the reverse server");
+            let url = format!("ws://{}/", server.local_addr());
+            let _link = sim.connect_reverse(&url, token.as_deref());
+            let connected = server.accept().await.expect("the simulator connects");
+            assert_eq!(connected.self_id, "10001");
+            (
+                sim,
+                connected.client,
+                Keep {
+                    _reverse: Some(server),
+                },
+            )
+        }
+    }
+}
+
+/// Runs each named `async fn name(via: Via)` as three tests: `http::name`, `ws::name`
+/// and `reverse_ws::name`.
+#[macro_export]
+macro_rules! over_every_transport {
+    ($($name:ident),* $(,)?) => {
+        mod http {
+            $( #[tokio::test] async fn $name() { super::$name($crate::Via::Http).await } )*
+        }
+        mod ws {
+            $( #[tokio::test] async fn $name() { super::$name($crate::Via::Ws).await } )*
+        }
+        mod reverse_ws {
+            $( #[tokio::test] async fn $name() { super::$name($crate::Via::ReverseWs).await } )*
+        }
+    };
 }

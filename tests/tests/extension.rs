@@ -27,7 +27,7 @@ async fn user_spec_action_is_sent_and_decoded() {
     assert_eq!(v.app_name, "NapCat.Onebot");
     assert_eq!(v.protocol_version.as_deref(), Some("v11"));
     assert_eq!(v.extra["extra_key"], json!(1));
-    assert_eq!(ACTIONS.len(), 2);
+    assert_eq!(ACTIONS.len(), 3);
     assert_eq!(ACTIONS[0].category, "extra");
 }
 

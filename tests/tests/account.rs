@@ -1,13 +1,13 @@
-//! Each of the 21 Account actions through the generated method, over real HTTP against the
-//! simulator: the exact wire action and JSON body, and the typed result of NapCat's reply.
+//! Each of the 21 Account actions through the generated method, over HTTP, forward WebSocket
+//! and reverse WebSocket against the simulator: the exact wire action and params, and the
+//! typed result of NapCat's reply, the same on every transport.
 
 use api_core::{Sex, Uploadable};
-use api_tests::{only_call, sim_and_client};
+use api_tests::{Via, only_call, over_every_transport, setup};
 use serde_json::json;
 
-#[tokio::test]
-async fn set_qq_profile_sends_sex_as_number() {
-    let (sim, api) = sim_and_client().await;
+async fn set_qq_profile_sends_sex_as_number(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.set_qq_profile("阿猫", "保持学习", Sex::Male)
         .await
         .unwrap();
@@ -24,9 +24,8 @@ async fn set_qq_profile_sends_sex_as_number() {
     assert_eq!(me.long_nick.as_deref(), Some("保持学习"));
 }
 
-#[tokio::test]
-async fn set_online_status_uses_battery_status() {
-    let (sim, api) = sim_and_client().await;
+async fn set_online_status_uses_battery_status(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.set_online_status(11, 0, 100).await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -38,9 +37,8 @@ async fn set_online_status_uses_battery_status() {
     assert_eq!(api.nc_get_user_status(10001).await.unwrap().status, 11);
 }
 
-#[tokio::test]
-async fn set_avatar_is_set_qq_avatar_and_reads_local_files_as_base64() {
-    let (sim, api) = sim_and_client().await;
+async fn set_avatar_is_set_qq_avatar_and_reads_local_files_as_base64(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.set_avatar("https://example.com/avatar.jpg")
         .await
         .unwrap();
@@ -76,9 +74,8 @@ async fn set_avatar_is_set_qq_avatar_and_reads_local_files_as_base64() {
     );
 }
 
-#[tokio::test]
-async fn set_avatar_with_missing_file_fails_before_sending() {
-    let (sim, api) = sim_and_client().await;
+async fn set_avatar_with_missing_file_fails_before_sending(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let err = api
         .set_avatar(Uploadable::path("/no/such/avatar.png"))
         .await
@@ -98,9 +95,8 @@ async fn set_avatar_with_missing_file_fails_before_sending() {
     assert!(sim.calls().is_empty(), "nothing may be sent");
 }
 
-#[tokio::test]
-async fn set_self_longnick_sends_long_nick_camel_case() {
-    let (sim, api) = sim_and_client().await;
+async fn set_self_longnick_sends_long_nick_camel_case(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.set_self_longnick("写代码，爱生活").await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -111,27 +107,24 @@ async fn set_self_longnick_sends_long_nick_camel_case() {
     );
 }
 
-#[tokio::test]
-async fn get_login_info_turns_numeric_id_into_text() {
-    let (sim, api) = sim_and_client().await;
+async fn get_login_info_turns_numeric_id_into_text(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let info = api.get_login_info().await.unwrap();
     assert_eq!(only_call(&sim), ("get_login_info".into(), json!({})));
     assert_eq!(info.user_id, "10001");
     assert_eq!(info.nickname, "模拟机器人");
 }
 
-#[tokio::test]
-async fn get_status_is_typed() {
-    let (sim, api) = sim_and_client().await;
+async fn get_status_is_typed(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let status = api.get_status().await.unwrap();
     assert_eq!(only_call(&sim), ("get_status".into(), json!({})));
     assert!(status.online && status.good);
     assert_eq!(status.stat, Some(json!({})));
 }
 
-#[tokio::test]
-async fn get_friends_with_cat_is_get_friends_with_category() {
-    let (sim, api) = sim_and_client().await;
+async fn get_friends_with_cat_is_get_friends_with_category(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let cats = api.get_friends_with_cat().await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -146,9 +139,8 @@ async fn get_friends_with_cat_is_get_friends_with_category() {
     assert_eq!(cats[1].friends[0].extra["categoryName"], json!("同学"));
 }
 
-#[tokio::test]
-async fn send_like_sends_times_default_and_set() {
-    let (sim, api) = sim_and_client().await;
+async fn send_like_sends_times_default_and_set(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.send_like(123456).await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -159,9 +151,8 @@ async fn send_like_sends_times_default_and_set() {
     assert_eq!(sim.with_state(|s| s.likes()[&123456]), 6);
 }
 
-#[tokio::test]
-async fn set_friend_add_request_approves_into_friend_list() {
-    let (sim, api) = sim_and_client().await;
+async fn set_friend_add_request_approves_into_friend_list(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.set_friend_add_request("flag_12345", true)
         .remark("同学")
         .await
@@ -181,9 +172,8 @@ async fn set_friend_add_request_approves_into_friend_list() {
     assert_eq!(added.remark.as_deref(), Some("同学"));
 }
 
-#[tokio::test]
-async fn set_friend_add_request_leaves_out_unset_remark() {
-    let (sim, api) = sim_and_client().await;
+async fn set_friend_add_request_leaves_out_unset_remark(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.set_friend_add_request("flag_12345", false)
         .await
         .unwrap();
@@ -195,9 +185,8 @@ async fn set_friend_add_request_leaves_out_unset_remark() {
     assert!(friends.iter().all(|f| f.user_id != 456789));
 }
 
-#[tokio::test]
-async fn get_friend_list_is_typed_and_keeps_extra_fields() {
-    let (sim, api) = sim_and_client().await;
+async fn get_friend_list_is_typed_and_keeps_extra_fields(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let friends = api.get_friend_list().await.unwrap();
     assert_eq!(only_call(&sim), ("get_friend_list".into(), json!({})));
     assert_eq!(friends.len(), 3);
@@ -209,9 +198,8 @@ async fn get_friend_list_is_typed_and_keeps_extra_fields() {
     assert_eq!(friends[1].sex, Some(Sex::Female));
 }
 
-#[tokio::test]
-async fn delete_friend_sends_temp_flags_with_seed_defaults() {
-    let (sim, api) = sim_and_client().await;
+async fn delete_friend_sends_temp_flags_with_seed_defaults(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.delete_friend(234567).await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -235,9 +223,8 @@ async fn delete_friend_sends_temp_flags_with_seed_defaults() {
     );
 }
 
-#[tokio::test]
-async fn delete_friend_of_a_stranger_is_an_api_error() {
-    let (_sim, api) = sim_and_client().await;
+async fn delete_friend_of_a_stranger_is_an_api_error(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
     match api.delete_friend(999).await.unwrap_err() {
         api_core::Error::Api {
             action,
@@ -255,9 +242,8 @@ async fn delete_friend_of_a_stranger_is_an_api_error() {
     }
 }
 
-#[tokio::test]
-async fn set_friend_remark_changes_the_list() {
-    let (sim, api) = sim_and_client().await;
+async fn set_friend_remark_changes_the_list(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.set_friend_remark(123456, "同学-张三丰").await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -270,9 +256,8 @@ async fn set_friend_remark_changes_the_list() {
     assert_eq!(friends[0].remark.as_deref(), Some("同学-张三丰"));
 }
 
-#[tokio::test]
-async fn mark_group_and_private_msg_as_read() {
-    let (sim, api) = sim_and_client().await;
+async fn mark_group_and_private_msg_as_read(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.mark_group_msg_as_read(100200).await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -290,9 +275,8 @@ async fn mark_group_and_private_msg_as_read() {
     assert!(read.contains("group:100200") && read.contains("user:123456"));
 }
 
-#[tokio::test]
-async fn create_collection_sends_raw_data_camel_case() {
-    let (sim, api) = sim_and_client().await;
+async fn create_collection_sends_raw_data_camel_case(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.create_collection("{...}", "重要记录").await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -304,9 +288,8 @@ async fn create_collection_sends_raw_data_camel_case() {
     assert_eq!(sim.with_state(|s| s.collections().len()), 1);
 }
 
-#[tokio::test]
-async fn get_recent_contact_reads_lastest_msg() {
-    let (sim, api) = sim_and_client().await;
+async fn get_recent_contact_reads_lastest_msg(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let all = api.get_recent_contact().await.unwrap();
     assert_eq!(only_call(&sim), ("get_recent_contact".into(), json!({})));
     assert_eq!(all.len(), 5);
@@ -321,17 +304,15 @@ async fn get_recent_contact_reads_lastest_msg() {
     );
 }
 
-#[tokio::test]
-async fn mark_all_as_read_is_underscore_wire_name() {
-    let (sim, api) = sim_and_client().await;
+async fn mark_all_as_read_is_underscore_wire_name(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     api.mark_all_as_read().await.unwrap();
     assert_eq!(only_call(&sim), ("_mark_all_as_read".into(), json!({})));
     assert!(sim.with_state(|s| s.read_markers().contains("all")));
 }
 
-#[tokio::test]
-async fn ask_share_group_is_send_group_ark_share_returning_ark_json() {
-    let (sim, api) = sim_and_client().await;
+async fn ask_share_group_is_send_group_ark_share_returning_ark_json(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let ark = api.ask_share_group(100200).await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -341,9 +322,8 @@ async fn ask_share_group_is_send_group_ark_share_returning_ark_json() {
     assert_eq!(parsed["meta"]["contact"]["nickname"], json!("Rust 学习群"));
 }
 
-#[tokio::test]
-async fn get_stranger_info_keeps_raw_nt_fields() {
-    let (sim, api) = sim_and_client().await;
+async fn get_stranger_info_keeps_raw_nt_fields(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let info = api.get_stranger_info(123456).await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -355,9 +335,8 @@ async fn get_stranger_info_keeps_raw_nt_fields() {
     assert_eq!(info.extra["nick"], json!("张三"));
 }
 
-#[tokio::test]
-async fn fetch_custom_face_wraps_the_plain_list() {
-    let (sim, api) = sim_and_client().await;
+async fn fetch_custom_face_wraps_the_plain_list(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let faces = api.fetch_custom_face().await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -370,9 +349,8 @@ async fn fetch_custom_face_wraps_the_plain_list() {
     assert_eq!(few.urls.len(), 3);
 }
 
-#[tokio::test]
-async fn nc_get_user_status_is_typed() {
-    let (sim, api) = sim_and_client().await;
+async fn nc_get_user_status_is_typed(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
     let st = api.nc_get_user_status(123456).await.unwrap();
     assert_eq!(
         only_call(&sim),
@@ -395,4 +373,42 @@ async fn action_table_lists_all_21_actions() {
         .find(|a| a.rust_name == "set_avatar")
         .unwrap();
     assert_eq!(avatar.wire_name, "set_qq_avatar");
+}
+
+async fn calls_travel_over_the_chosen_transport(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    api.get_status().await.unwrap();
+    let expected = match via {
+        Via::Http => "http",
+        Via::Ws => "ws",
+        Via::ReverseWs => "ws-reverse",
+    };
+    assert_eq!(sim.take_calls()[0].transport, expected);
+}
+
+over_every_transport! {
+    calls_travel_over_the_chosen_transport,
+    set_qq_profile_sends_sex_as_number,
+    set_online_status_uses_battery_status,
+    set_avatar_is_set_qq_avatar_and_reads_local_files_as_base64,
+    set_avatar_with_missing_file_fails_before_sending,
+    set_self_longnick_sends_long_nick_camel_case,
+    get_login_info_turns_numeric_id_into_text,
+    get_status_is_typed,
+    get_friends_with_cat_is_get_friends_with_category,
+    send_like_sends_times_default_and_set,
+    set_friend_add_request_approves_into_friend_list,
+    set_friend_add_request_leaves_out_unset_remark,
+    get_friend_list_is_typed_and_keeps_extra_fields,
+    delete_friend_sends_temp_flags_with_seed_defaults,
+    set_friend_remark_changes_the_list,
+    mark_group_and_private_msg_as_read,
+    create_collection_sends_raw_data_camel_case,
+    get_recent_contact_reads_lastest_msg,
+    mark_all_as_read_is_underscore_wire_name,
+    ask_share_group_is_send_group_ark_share_returning_ark_json,
+    get_stranger_info_keeps_raw_nt_fields,
+    fetch_custom_face_wraps_the_plain_list,
+    nc_get_user_status_is_typed,
+    delete_friend_of_a_stranger_is_an_api_error,
 }

@@ -1,0 +1,248 @@
+//! NapCat's WebSocket protocol: the forward server and the reverse dialer share one
+//! connection handler. Frames are handled concurrently, so replies come in any order.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::http::Envelope;
+use crate::state::Failure;
+use crate::{Fault, Shared};
+
+/// What a connection handler sends out.
+enum Out {
+    Frame(String),
+    Close,
+}
+
+pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut path = String::new();
+            let mut query_token = None;
+            let mut header_token = None;
+            // The signature is tungstenite's `Callback`; its error type is not ours to shrink.
+            #[allow(clippy::result_large_err)]
+            let capture = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+                path = req.uri().path().to_owned();
+                query_token = req.uri().query().and_then(|q| {
+                    q.split('&')
+                        .find_map(|kv| kv.strip_prefix("access_token="))
+                        .map(str::to_owned)
+                });
+                header_token = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                Ok(resp)
+            };
+            let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, capture).await else {
+                return;
+            };
+            let authorised = shared.token_ok(query_token.as_deref(), header_token.as_deref());
+            let events = !(path == "/api" || path == "/api/");
+            serve(shared, ws, events, authorised, "ws").await;
+        });
+    }
+}
+
+/// Dials a bot's reverse WebSocket endpoint as NapCat does and serves it.
+pub(crate) async fn dial_reverse(
+    shared: Arc<Shared>,
+    url: String,
+    token: Option<String>,
+) -> Result<(), String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = url.into_client_request().map_err(|e| e.to_string())?;
+    let self_id = crate::lock(&shared.state).self_id().to_string();
+    let headers = req.headers_mut();
+    let mut put = |k: &'static str, v: String| {
+        if let Ok(v) = v.parse() {
+            headers.insert(k, v);
+        }
+    };
+    put("x-self-id", self_id);
+    put("x-client-role", "Universal".into());
+    put("user-agent", "OneBot/11".into());
+    if let Some(t) = token {
+        put("authorization", format!("Bearer {t}"));
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .map_err(|e| e.to_string())?;
+    serve(shared, ws, true, true, "ws-reverse").await;
+    Ok(())
+}
+
+async fn serve<S>(
+    shared: Arc<Shared>,
+    ws: WebSocketStream<S>,
+    events: bool,
+    authorised: bool,
+    transport: &'static str,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    shared.ws_connected();
+    let (mut sink, mut stream) = ws.split();
+    if !authorised {
+        let env = Envelope::failed(1403, "token验证失败", Value::Null);
+        let _ = sink
+            .send(Message::Text(
+                serde_json::to_string(&env).unwrap_or_default().into(),
+            ))
+            .await;
+        let _ = sink.close().await;
+        return;
+    }
+    let (tx, mut rx) = mpsc::channel::<Out>(1024);
+    let writer = tokio::spawn(async move {
+        while let Some(out) = rx.recv().await {
+            let sent = match out {
+                Out::Frame(text) => sink.send(Message::Text(text.into())).await,
+                Out::Close => {
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CloseCode::Away,
+                            reason: "scripted close".into(),
+                        })))
+                        .await;
+                    break;
+                }
+            };
+            if sent.is_err() {
+                break;
+            }
+        }
+    });
+    let pusher = events.then(|| {
+        let tx = tx.clone();
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut pushed = shared.events.subscribe();
+            let self_id = crate::lock(&shared.state).self_id();
+            let lifecycle = json!({"time": now(), "self_id": self_id, "post_type": "meta_event", "meta_event_type": "lifecycle", "sub_type": "connect"});
+            let _ = tx.send(Out::Frame(lifecycle.to_string())).await;
+            let mut beat = tokio::time::interval(shared.heartbeat);
+            beat.tick().await;
+            loop {
+                let frame = tokio::select! {
+                    _ = beat.tick() => json!({"time": now(), "self_id": self_id, "post_type": "meta_event", "meta_event_type": "heartbeat", "status": {"online": true, "good": true}, "interval": shared.heartbeat.as_millis() as u64}),
+                    ev = pushed.recv() => match ev {
+                        Ok(ev) => ev,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => break,
+                    },
+                };
+                if tx.send(Out::Frame(frame.to_string())).await.is_err() {
+                    break;
+                }
+            }
+        })
+    });
+    let mut shutdown = shared.shutdown.subscribe();
+    loop {
+        let msg = tokio::select! {
+            m = stream.next() => m,
+            _ = shutdown.wait_for(|stop| *stop) => None,
+        };
+        let Some(Ok(msg)) = msg else { break };
+        let text = match msg {
+            Message::Text(t) => t.as_str().to_owned(),
+            Message::Close(_) => break,
+            _ => continue,
+        };
+        let shared = shared.clone();
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            if let Some(out) = handle_frame(&shared, &text, transport).await {
+                let _ = tx.send(out).await;
+            }
+        });
+    }
+    if let Some(p) = pusher {
+        p.abort();
+    }
+    drop(tx);
+    let _ = writer.await;
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> Option<Out> {
+    let frame = |env: &Envelope| Some(Out::Frame(serde_json::to_string(env).unwrap_or_default()));
+    let Ok(Value::Object(mut req)) = serde_json::from_str::<Value>(text) else {
+        return frame(&Envelope::failed(
+            1400,
+            "json解析失败,请检查数据格式",
+            Value::Null,
+        ));
+    };
+    let echo = req.remove("echo");
+    let action = req
+        .get("action")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    let params = match req.remove("params") {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    shared.record(&action, &Value::Object(params.clone()), transport);
+    match shared.next_fault(&action) {
+        Some(Fault::Raw { body, .. }) => return Some(Out::Frame(body)),
+        Some(Fault::Envelope(mut env)) => {
+            if let (Value::Object(m), Some(e)) = (&mut env, &echo) {
+                m.entry("echo").or_insert_with(|| e.clone());
+            }
+            return Some(Out::Frame(env.to_string()));
+        }
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Hang) => return None,
+        Some(Fault::CloseConnection) => return Some(Out::Close),
+        None => {}
+    }
+    shared.jitter().await;
+    let reply_echo = echo.clone().unwrap_or(Value::String(String::new()));
+    match shared.run(&action, &params) {
+        Ok(data) => frame(&Envelope::ok(data, reply_echo)),
+        Err(Failure::Schema(msg)) => frame(&Envelope::failed(1400, &msg, reply_echo)),
+        Err(Failure::Handler(msg)) => frame(&Envelope::failed(1200, &msg, reply_echo)),
+        Err(Failure::Unknown(name)) => {
+            let text = if transport == "ws-reverse" {
+                format!("不支持的Api {name}")
+            } else {
+                format!("不支持的API {name}")
+            };
+            frame(&Envelope::failed(1404, &text, echo.unwrap_or(Value::Null)))
+        }
+    }
+}
+
+/// How long a scripted-jitter reply waits: a pseudo-random share of `max`.
+pub(crate) fn jitter_delay(max: Duration, seed: u64) -> Duration {
+    if max.is_zero() {
+        return Duration::ZERO;
+    }
+    let x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+    max.mul_f64((x % 10_000) as f64 / 10_000.0)
+}
