@@ -1,0 +1,199 @@
+//! The simulator behaves as NapCat does on each transport: retcodes for bad parameters,
+//! handler errors and unknown actions, the token rules, and scripted faults reaching the
+//! client as the right error.
+
+use std::time::Duration;
+
+use api_core::Error;
+use api_sim::{Fault, SimConfig};
+use api_tests::{Via, over_every_transport, setup, setup_with};
+use serde_json::json;
+
+fn retcodes(via: Via) -> (i64, i64, i64) {
+    // (bad parameters, handler error, unknown action)
+    match via {
+        Via::Http => (400, 200, 200),
+        Via::Ws | Via::ReverseWs => (1400, 1200, 1404),
+    }
+}
+
+async fn bad_parameters_get_the_transports_retcode(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
+    match api.call_json("send_like", json!({"times": 1})).await {
+        Err(Error::Api {
+            retcode, message, ..
+        }) => {
+            assert_eq!(retcode, retcodes(via).0);
+            assert!(message.contains("user_id"), "{message}");
+        }
+        other => panic!("expected Api, got {other:?}"),
+    }
+    // Numbers given as text are converted, as NapCat's schemas do.
+    api.call_json("send_like", json!({"user_id": "123456", "times": "2"}))
+        .await
+        .unwrap();
+}
+
+async fn handler_errors_get_the_transports_retcode(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
+    match api.nc_get_user_status(999).await {
+        Err(Error::Api {
+            retcode, message, ..
+        }) => {
+            assert_eq!(retcode, retcodes(via).1);
+            assert_eq!(message, "无法获取用户状态");
+        }
+        other => panic!("expected Api, got {other:?}"),
+    }
+}
+
+async fn unknown_actions_get_the_transports_retcode(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
+    match api.call_json("no_such_action", json!({})).await {
+        Err(Error::Api {
+            retcode, message, ..
+        }) => {
+            assert_eq!(retcode, retcodes(via).2);
+            assert!(message.ends_with("no_such_action"), "{message}");
+        }
+        other => panic!("expected Api, got {other:?}"),
+    }
+}
+
+async fn state_changes_are_seen_by_later_calls(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
+    api.set_friend_add_request("flag_12345", true)
+        .remark("新朋友")
+        .await
+        .unwrap();
+    api.delete_friend(123456).await.unwrap();
+    let friends = api.get_friend_list().await.unwrap();
+    let ids: Vec<i64> = friends.iter().map(|f| f.user_id).collect();
+    assert_eq!(ids, vec![234567, 345678, 456789]);
+    // The request was used up.
+    assert!(matches!(
+        api.set_friend_add_request("flag_12345", true).await,
+        Err(Error::Api { .. })
+    ));
+    api.set_qq_profile("新名字", "", api_core::Sex::Female)
+        .await
+        .unwrap();
+    assert_eq!(api.get_login_info().await.unwrap().nickname, "新名字");
+}
+
+async fn a_scripted_failure_reaches_the_client(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    sim.script(
+        "get_status",
+        Fault::Envelope(
+            json!({"status":"failed","retcode":1200,"data":null,"message":"boom","wording":"boom"}),
+        ),
+    );
+    match api.get_status().await {
+        Err(Error::Api {
+            retcode, message, ..
+        }) => assert_eq!((retcode, message.as_str()), (1200, "boom")),
+        other => panic!("expected Api, got {other:?}"),
+    }
+    sim.script("get_status", Fault::Delay(Duration::from_millis(300)));
+    match api.get_status().timeout(Duration::from_millis(50)).await {
+        Err(Error::Timeout { .. }) => {}
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    sim.script(
+        "get_status",
+        Fault::Envelope(json!({"status":"ok","retcode":0,"data":{"online":"maybe"}})),
+    );
+    assert!(matches!(api.get_status().await, Err(Error::Decode { .. })));
+    assert!(api.get_status().await.unwrap().online);
+}
+
+async fn the_right_token_is_accepted(via: Via) {
+    let (_sim, api, _keep) = setup_with(
+        via,
+        SimConfig {
+            token: Some("s3cret".into()),
+            ..SimConfig::default()
+        },
+    )
+    .await;
+    assert_eq!(api.get_login_info().await.unwrap().user_id, "10001");
+}
+
+over_every_transport! {
+    bad_parameters_get_the_transports_retcode,
+    handler_errors_get_the_transports_retcode,
+    unknown_actions_get_the_transports_retcode,
+    state_changes_are_seen_by_later_calls,
+    a_scripted_failure_reaches_the_client,
+    the_right_token_is_accepted,
+}
+
+#[tokio::test]
+async fn heartbeats_arrive_on_event_paths() {
+    let sim = api_sim::Simulator::start(SimConfig {
+        heartbeat: Duration::from_millis(50),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let api = api_core::Client::builder()
+        .ws_url(sim.ws_url("/"))
+        .build()
+        .unwrap();
+    let mut events = api.events();
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let ev = tokio::time::timeout(Duration::from_secs(2), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        kinds.push(ev["meta_event_type"].as_str().unwrap_or("").to_owned());
+    }
+    assert_eq!(kinds, vec!["lifecycle", "heartbeat", "heartbeat"]);
+}
+
+#[tokio::test]
+async fn http_root_and_envelope_shape_match_napcat() {
+    let sim = api_sim::Simulator::start(SimConfig::default())
+        .await
+        .unwrap();
+    let http = raw_http_get(&format!("{}/", sim.http_url())).await;
+    assert!(http.contains("NapCat4 Is Running"), "{http}");
+    let api = api_core::Client::builder()
+        .base_url(sim.http_url())
+        .build()
+        .unwrap();
+    let reply = api.call_raw("get_status", &json!({}), None).await.unwrap();
+    // NapCat's fields in NapCat's key order.
+    let text = String::from_utf8(reply.body.to_vec()).unwrap();
+    let positions: Vec<usize> = [
+        "status", "retcode", "data", "message", "wording", "echo", "stream",
+    ]
+    .iter()
+    .map(|k| {
+        text.find(&format!("\"{k}\":"))
+            .unwrap_or_else(|| panic!("{k} in {text}"))
+    })
+    .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+    // `send_like` returns nothing: the data key is absent, not null.
+    let reply = api
+        .call_raw("send_like", &json!({"user_id": 1}), None)
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert!(body.get("data").is_none(), "{body}");
+}
+
+async fn raw_http_get(url: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
