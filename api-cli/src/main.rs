@@ -65,9 +65,12 @@ enum Command {
     },
     /// Serves the simulator over HTTP until interrupted.
     Sim {
-        /// Port to bind on 127.0.0.1 (0 picks one).
+        /// HTTP port to bind on 127.0.0.1 (0 picks one).
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// WebSocket port to bind on 127.0.0.1 (0 picks one).
+        #[arg(long, default_value_t = 3001)]
+        ws_port: u16,
     },
 }
 
@@ -136,10 +139,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             let a = args::find_action(action)?;
             let params = args::build_params(a, params, json.as_deref())?;
             let (api, _sim) = connect(&cli).await?;
-            let data = api
-                .call_json(a.wire_name, serde_json::Value::Object(params))
-                .await
-                .map_err(|e| e.to_string())?;
+            let call = api_core::call_by_name(&api, a.wire_name, serde_json::Value::Object(params))
+                .ok_or_else(|| {
+                    format!(
+                        "`{}` is in the action table but has no generated call",
+                        a.wire_name
+                    )
+                })?;
+            let data = call.await.map_err(|e| e.to_string())?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&data).unwrap_or_default()
@@ -156,15 +163,20 @@ async fn run(cli: Cli) -> Result<(), String> {
                 n => Err(format!("{n} actions failed")),
             }
         }
-        Command::Sim { port } => {
+        Command::Sim { port, ws_port } => {
             let sim = Simulator::start(SimConfig {
                 token: cli.token.clone(),
                 http_addr: ([127, 0, 0, 1], *port).into(),
+                ws_addr: ([127, 0, 0, 1], *ws_port).into(),
                 ..SimConfig::default()
             })
             .await
-            .map_err(|e| format!("cannot bind 127.0.0.1:{port}: {e}"))?;
-            println!("NapCat simulator listening on {}", sim.http_url());
+            .map_err(|e| format!("cannot bind ports {port} and {ws_port} on 127.0.0.1: {e}"))?;
+            println!(
+                "NapCat simulator: HTTP {} and WebSocket {}",
+                sim.http_url(),
+                sim.ws_url("/")
+            );
             tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
             Ok(())
         }

@@ -21,6 +21,11 @@ fn call_against_embedded_simulator_prints_json() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let data: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(data["nickname"], "张三");
+    // Decoded through the typed `StrangerInfo` and re-encoded with its wire names: `sex` is
+    // the enum's wire number (the server sent "male"), NT extras are kept.
+    assert_eq!(data["qqLevel"], 32);
+    assert_eq!(data["sex"], 1);
+    assert_eq!(data["uin"], "123456");
     assert!(text(&out.stderr).contains("embedded NapCat simulator"));
 }
 
@@ -91,7 +96,8 @@ fn call_over_websocket_against_embedded_simulator() {
     let out = napcat(&["--transport", "ws", "call", "get_login_info"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let data: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(data["user_id"], 10001);
+    // LoginInfo's user_id is text, as the typed decoder makes it.
+    assert_eq!(data["user_id"], "10001");
     assert!(text(&out.stderr).contains("ws://127.0.0.1:"));
 }
 

@@ -13,7 +13,7 @@ use crate::{Error, Uploadable};
 /// wire `params` object.
 pub trait Action: Serialize + Send + 'static {
     /// The typed result of a successful call.
-    type Output: DeserializeOwned + Send + 'static;
+    type Output: DeserializeOwned + Serialize + Send + 'static;
     /// The action name on the wire.
     const WIRE_NAME: &'static str;
     /// The Rust method name.

@@ -142,6 +142,35 @@ impl Client {
         })
     }
 
+    /// Sends wire `params` for action `A` and decodes the reply with `A`'s typed decoder,
+    /// returning the typed result as JSON. Used by the generated `call_by_name`.
+    pub fn call_decoded<A: Action>(
+        &self,
+        params: serde_json::Value,
+    ) -> ApiFuture<serde_json::Value> {
+        let client = self.clone();
+        Box::pin(async move {
+            let timeout = A::TIMEOUT.unwrap_or(client.inner.default_timeout);
+            let reply = client
+                .call_raw(A::WIRE_NAME, &params, Some(timeout))
+                .await?;
+            let output: A::Output = reply::decode(
+                DecodeRules {
+                    action: A::WIRE_NAME,
+                    failure_flag: A::FAILURE_FLAG,
+                    discards_data: A::DISCARDS_DATA,
+                },
+                &reply,
+            )?;
+            serde_json::to_value(output).map_err(|e| Error::Decode {
+                action: A::WIRE_NAME.to_owned(),
+                path: "data".into(),
+                message: e.to_string(),
+                body: reply.body.clone(),
+            })
+        })
+    }
+
     /// Calls any action by wire name with JSON params, and returns `data` as JSON (`null`
     /// when absent). For actions the spec does not have yet, and to read everything the
     /// server sent for actions whose typed result is `()`.

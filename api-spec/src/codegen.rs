@@ -54,6 +54,7 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
         }
     };
     let table = action_table(spec);
+    let by_name = call_by_name(spec);
     let tracked = &options.track_files;
     quote! {
         #( const _: &str = include_str!(#tracked); )*
@@ -62,6 +63,7 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
         #(#actions)*
         #client_impl
         #table
+        #by_name
     }
 }
 
@@ -624,5 +626,36 @@ fn action_table(spec: &Spec) -> TokenStream {
     quote! {
         /// Every action generated from the spec, for introspection (Rust name, wire name, parameters).
         pub static ACTIONS: &[::api_core::ActionInfo] = &[#(#entries),*];
+    }
+}
+
+fn call_by_name(spec: &Spec) -> TokenStream {
+    let arms = spec.actions().map(|(_, a)| {
+        let req = request_ident(a);
+        let rust_name = &a.rust_name;
+        let wire = &a.wire_name;
+        let pattern = if rust_name == wire {
+            quote!(#rust_name)
+        } else {
+            quote!(#rust_name | #wire)
+        };
+        quote! {
+            #pattern => ::std::option::Option::Some(client.call_decoded::<#req>(params)),
+        }
+    });
+    quote! {
+        /// Calls an action of this spec by Rust or wire name with wire `params` (JSON), decodes
+        /// the reply with the action's typed decoder and returns the typed result as JSON;
+        /// `None` for a name this spec does not have.
+        pub fn call_by_name(
+            client: &::api_core::Client,
+            name: &str,
+            params: ::api_core::__private::serde_json::Value,
+        ) -> ::std::option::Option<::api_core::ApiFuture<::api_core::__private::serde_json::Value>> {
+            match name {
+                #(#arms)*
+                _ => ::std::option::Option::None,
+            }
+        }
     }
 }
