@@ -166,7 +166,7 @@ impl Client {
                 action: A::WIRE_NAME.to_owned(),
                 path: "data".into(),
                 message: e.to_string(),
-                body: reply.body.clone(),
+                body: reply.body.clone().into(),
             })
         })
     }
@@ -193,7 +193,7 @@ impl Client {
                     action: action.clone(),
                     path: "data".into(),
                     message: e.to_string(),
-                    body: reply.body.clone(),
+                    body: reply.body.clone().into(),
                 })?
                 .unwrap_or(serde_json::Value::Null))
         })

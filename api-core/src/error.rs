@@ -1,8 +1,52 @@
 //! The one error type every call returns.
 
+use std::fmt;
+use std::ops::Deref;
 use std::time::Duration;
 
 use bytes::Bytes;
+
+/// A reply body kept in an error: all the bytes, with a `Debug` that shows only the start,
+/// so logging an error never dumps a 64 MiB reply.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Body(Bytes);
+
+impl Body {
+    /// The bytes as received.
+    pub fn bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// The bytes as received, owned.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(b: Bytes) -> Self {
+        Body(b)
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(b: Vec<u8>) -> Self {
+        Body(b.into())
+    }
+}
+
+impl Deref for Body {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Body({:?})", preview(&self.0))
+    }
+}
 
 /// Why a call failed. Every variant names the action (its wire name) and carries what a
 /// person needs to act: the server's retcode and message, the HTTP status, the raw reply.
@@ -77,7 +121,7 @@ pub enum Error {
         /// The `wording` field (NapCat sends the same text as `message`).
         wording: String,
         /// The whole reply as received.
-        body: Bytes,
+        body: Body,
     },
 
     /// The reply was not a NapCat envelope: another HTTP status, an HTML page, an empty
@@ -91,7 +135,7 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
         /// The whole reply as received.
-        body: Bytes,
+        body: Body,
     },
 
     /// The envelope was fine but `data` does not match the action's return type.
@@ -104,7 +148,7 @@ pub enum Error {
         /// What serde said.
         message: String,
         /// The whole reply as received.
-        body: Bytes,
+        body: Body,
     },
 }
 
@@ -119,7 +163,7 @@ impl Error {
     }
 
     /// The raw reply body, for the variants that received one.
-    pub fn body(&self) -> Option<&Bytes> {
+    pub fn body(&self) -> Option<&Body> {
         match self {
             Error::Api { body, .. } | Error::BadReply { body, .. } | Error::Decode { body, .. } => {
                 Some(body)
@@ -155,5 +199,24 @@ pub(crate) fn preview(body: &[u8]) -> String {
         format!("{cut}… ({} bytes in all)", body.len())
     } else {
         text.into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_of_a_huge_body_stays_short_and_the_bytes_stay_whole() {
+        let big = vec![b'x'; 1 << 20];
+        let err = Error::BadReply {
+            action: "get_status".into(),
+            http_status: Some(200),
+            reason: "too big".into(),
+            body: big.clone().into(),
+        };
+        assert!(format!("{err:?}").len() < 1000);
+        assert!(err.to_string().len() < 1000);
+        assert_eq!(err.body().unwrap().len(), big.len());
     }
 }

@@ -34,7 +34,7 @@ pub use action::{Action, ActionCall, ActionInfo, ParamInfo};
 pub use client::{
     ApiFuture, Client, ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT, EVENT_BUFFER,
 };
-pub use error::Error;
+pub use error::{Body, Error};
 pub use events::{Events, EventsError};
 pub use reverse::{Connected, ReverseOptions, ReverseServer};
 pub use uploadable::Uploadable;

@@ -80,7 +80,7 @@ pub fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<Envelope<
         action: action.to_owned(),
         http_status: reply.http_status,
         reason,
-        body: reply.body.clone(),
+        body: reply.body.clone().into(),
     };
     match reply.http_status {
         Some(403) => {
@@ -164,7 +164,7 @@ pub fn check_failed(action: &str, env: &Envelope<'_>, reply: &RawReply) -> Resul
         retcode,
         wording: env.wording.clone().unwrap_or_else(|| message.clone()),
         message,
-        body: reply.body.clone(),
+        body: reply.body.clone().into(),
     })
 }
 
@@ -187,7 +187,7 @@ fn check_failure_flag(
             retcode: 0,
             wording: message.clone(),
             message,
-            body: reply.body.clone(),
+            body: reply.body.clone().into(),
         });
     }
     Ok(())
@@ -214,7 +214,7 @@ fn from_data<T: DeserializeOwned>(
                 p => format!("data.{p}"),
             },
             message,
-            body: reply.body.clone(),
+            body: reply.body.clone().into(),
         }
     })
 }

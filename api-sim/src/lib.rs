@@ -160,7 +160,7 @@ pub struct Simulator {
     shared: Arc<Shared>,
     http_addr: SocketAddr,
     ws_addr: SocketAddr,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    ws_task: tokio::task::JoinHandle<()>,
 }
 
 impl Simulator {
@@ -181,8 +181,13 @@ impl Simulator {
         let listener = tokio::net::TcpListener::bind(config.http_addr).await?;
         let http_addr = listener.local_addr()?;
         let app = http::router(shared.clone());
-        let http_task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
+        let mut stop = shared.shutdown.subscribe();
+        tokio::spawn(async move {
+            // Graceful, so kept-alive connections close too when the simulator is dropped.
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
+            if let Err(e) = serve.await {
                 tracing::error!(error = %e, "simulator HTTP server stopped");
             }
         });
@@ -193,7 +198,7 @@ impl Simulator {
             shared,
             http_addr,
             ws_addr,
-            tasks: vec![http_task, ws_task],
+            ws_task,
         })
     }
 
@@ -278,9 +283,9 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
+        // The HTTP server winds down on the signal; the WebSocket listener stops at once and
+        // its connections close on the same signal.
         self.shared.shutdown.send_replace(true);
-        for t in &self.tasks {
-            t.abort();
-        }
+        self.ws_task.abort();
     }
 }

@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 
+pub mod hostile;
+
 use api_core::{Client, ReverseOptions, ReverseServer};
 use api_sim::{RecordedCall, SimConfig, Simulator};
 use serde_json::Value;
