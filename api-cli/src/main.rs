@@ -139,14 +139,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             let a = args::find_action(action)?;
             let params = args::build_params(a, params, json.as_deref())?;
             let (api, _sim) = connect(&cli).await?;
-            let call = api_core::call_by_name(&api, a.wire_name, serde_json::Value::Object(params))
-                .ok_or_else(|| {
-                    format!(
-                        "`{}` is in the action table but has no generated call",
-                        a.wire_name
-                    )
-                })?;
-            let data = call.await.map_err(|e| e.to_string())?;
+            let action = api_core::action_by_name(a.wire_name).ok_or_else(|| {
+                format!(
+                    "`{}` is in the action table but has no generated call",
+                    a.wire_name
+                )
+            })?;
+            let data = action
+                .call(&api, serde_json::Value::Object(params))
+                .await
+                .map_err(|e| e.to_string())?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&data).unwrap_or_default()

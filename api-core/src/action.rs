@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::reply::{self, DecodeRules, RawReply};
 use crate::{Error, Uploadable};
 
 /// A request that can be sent with [`Client::call`](crate::Client::call).
@@ -28,6 +29,18 @@ pub trait Action: Serialize + Send + 'static {
     /// Checks the arguments before anything is sent.
     fn validate(&self) -> Result<(), Error> {
         Ok(())
+    }
+
+    /// Checks a reply's envelope and decodes this action's typed result from it.
+    fn decode_reply(reply: &RawReply) -> Result<Self::Output, Error> {
+        reply::decode(
+            DecodeRules {
+                action: Self::WIRE_NAME,
+                failure_flag: Self::FAILURE_FLAG,
+                discards_data: Self::DISCARDS_DATA,
+            },
+            reply,
+        )
     }
 
     /// The file parameters, to be read before sending.

@@ -14,7 +14,7 @@ use crate::action::Action;
 use crate::events::Events;
 use crate::forward::{Backoff, Dial, WsTransport};
 use crate::http::HttpTransport;
-use crate::reply::{self, DecodeRules, RawReply};
+use crate::reply::{self, RawReply};
 use crate::ws::{ConnState, WsCore};
 
 /// The future every call returns: boxed, `Send` and `'static`, so it can be spawned.
@@ -131,19 +131,12 @@ impl Client {
                 .or(A::TIMEOUT)
                 .unwrap_or(client.inner.default_timeout);
             let reply = client.send(A::WIRE_NAME, params, timeout).await?;
-            reply::decode(
-                DecodeRules {
-                    action: A::WIRE_NAME,
-                    failure_flag: A::FAILURE_FLAG,
-                    discards_data: A::DISCARDS_DATA,
-                },
-                &reply,
-            )
+            A::decode_reply(&reply)
         })
     }
 
     /// Sends wire `params` for action `A` and decodes the reply with `A`'s typed decoder,
-    /// returning the typed result as JSON. Used by the generated `call_by_name`.
+    /// returning the typed result as JSON (see [`DynAction`](crate::DynAction)).
     pub fn call_decoded<A: Action>(
         &self,
         params: serde_json::Value,
@@ -154,20 +147,7 @@ impl Client {
             let reply = client
                 .call_raw(A::WIRE_NAME, &params, Some(timeout))
                 .await?;
-            let output: A::Output = reply::decode(
-                DecodeRules {
-                    action: A::WIRE_NAME,
-                    failure_flag: A::FAILURE_FLAG,
-                    discards_data: A::DISCARDS_DATA,
-                },
-                &reply,
-            )?;
-            serde_json::to_value(output).map_err(|e| Error::Decode {
-                action: A::WIRE_NAME.to_owned(),
-                path: "data".into(),
-                message: e.to_string(),
-                body: reply.body.clone().into(),
-            })
+            crate::dynamic::to_json::<A>(A::decode_reply(&reply)?, &reply)
         })
     }
 

@@ -21,6 +21,7 @@ extern crate self as api_core;
 mod action;
 mod client;
 mod de;
+mod dynamic;
 mod error;
 mod events;
 mod forward;
@@ -34,6 +35,7 @@ pub use action::{Action, ActionCall, ActionInfo, ParamInfo};
 pub use client::{
     ApiFuture, Client, ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT, EVENT_BUFFER,
 };
+pub use dynamic::{DynAction, Erased, find_info};
 pub use error::{Body, Error};
 pub use events::{Events, EventsError};
 pub use reverse::{Connected, ReverseOptions, ReverseServer};

@@ -54,7 +54,7 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
         }
     };
     let table = action_table(spec);
-    let by_name = call_by_name(spec);
+    let by_name = action_by_name(spec);
     let tracked = &options.track_files;
     quote! {
         #( const _: &str = include_str!(#tracked); )*
@@ -629,7 +629,7 @@ fn action_table(spec: &Spec) -> TokenStream {
     }
 }
 
-fn call_by_name(spec: &Spec) -> TokenStream {
+fn action_by_name(spec: &Spec) -> TokenStream {
     let arms = spec.actions().map(|(_, a)| {
         let req = request_ident(a);
         let rust_name = &a.rust_name;
@@ -640,18 +640,13 @@ fn call_by_name(spec: &Spec) -> TokenStream {
             quote!(#rust_name | #wire)
         };
         quote! {
-            #pattern => ::std::option::Option::Some(client.call_decoded::<#req>(params)),
+            #pattern => ::std::option::Option::Some(&::api_core::Erased::<#req>::NEW),
         }
     });
     quote! {
-        /// Calls an action of this spec by Rust or wire name with wire `params` (JSON), decodes
-        /// the reply with the action's typed decoder and returns the typed result as JSON;
-        /// `None` for a name this spec does not have.
-        pub fn call_by_name(
-            client: &::api_core::Client,
-            name: &str,
-            params: ::api_core::__private::serde_json::Value,
-        ) -> ::std::option::Option<::api_core::ApiFuture<::api_core::__private::serde_json::Value>> {
+        /// An action of this spec by Rust or wire name, to call or decode without naming its
+        /// types; `None` for a name this spec does not have.
+        pub fn action_by_name(name: &str) -> ::std::option::Option<&'static dyn ::api_core::DynAction> {
             match name {
                 #(#arms)*
                 _ => ::std::option::Option::None,

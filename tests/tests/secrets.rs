@@ -1,0 +1,137 @@
+//! The access token never shows up in logs, at any level, whatever fails.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use api_core::{Client, ReverseOptions, ReverseServer};
+use api_sim::{Fault, SimConfig, Simulator};
+
+const TOKEN: &str = "tok-5ecret-0f-the-bot";
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+// One thread, so the thread-local subscriber sees every task, the client's background ones too.
+#[tokio::test(flavor = "current_thread")]
+async fn no_log_line_at_trace_carries_the_token() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let sim = Simulator::start(SimConfig {
+        token: Some("other".into()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let short = Duration::from_millis(300);
+
+    // HTTP: refused token, then a scripted failure and a timeout with a good token.
+    let http = Client::builder()
+        .base_url(sim.http_url())
+        .access_token(TOKEN)
+        .timeout(short)
+        .build()
+        .unwrap();
+    assert!(http.get_status().await.is_err());
+    let ok_sim = Simulator::start(SimConfig {
+        token: Some(TOKEN.into()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let http = Client::builder()
+        .base_url(ok_sim.http_url())
+        .access_token(TOKEN)
+        .timeout(short)
+        .build()
+        .unwrap();
+    http.send_like(123456).times(3).await.unwrap();
+    ok_sim.script(
+        "get_status",
+        Fault::Raw {
+            status: 502,
+            body: "<html>bad gateway</html>".into(),
+        },
+    );
+    assert!(http.get_status().await.is_err());
+    ok_sim.script("get_status", Fault::Hang);
+    assert!(http.get_status().await.is_err());
+
+    // Forward WebSocket: token in the header, refused (1403); token in the query, refused
+    // and unreachable; a good token with a failing call.
+    let ws = Client::builder()
+        .ws_url(sim.ws_url("/"))
+        .access_token(TOKEN)
+        .timeout(short)
+        .build()
+        .unwrap();
+    assert!(ws.get_status().await.is_err());
+    let ws = Client::builder()
+        .ws_url(sim.ws_url("/api"))
+        .access_token(TOKEN)
+        .token_in_query(true)
+        .timeout(short)
+        .build()
+        .unwrap();
+    assert!(ws.get_status().await.is_err());
+    let err = Client::builder()
+        .ws_url("ws://127.0.0.1:1/api")
+        .access_token(TOKEN)
+        .token_in_query(true)
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains(TOKEN));
+    let ws = Client::builder()
+        .ws_url(ok_sim.ws_url("/"))
+        .access_token(TOKEN)
+        .timeout(short)
+        .connect()
+        .await
+        .unwrap();
+    ok_sim.script("get_status", Fault::CloseConnection);
+    assert!(ws.get_status().await.is_err());
+
+    // Reverse WebSocket: NapCat with the wrong token is refused; the server logs it.
+    let server = ReverseServer::bind(
+        ([127, 0, 0, 1], 0).into(),
+        ReverseOptions {
+            access_token: Some(TOKEN.into()),
+            ..ReverseOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let refused = sim
+        .connect_reverse(&format!("ws://{}/", server.local_addr()), Some("wrong"))
+        .await
+        .unwrap();
+    assert!(refused.is_err());
+    assert!(!format!("{server:?}").contains(TOKEN));
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("TRACE") && text.contains("DEBUG"),
+        "logging was captured"
+    );
+    assert!(text.contains("sending"), "requests are logged");
+    assert!(text.contains("refused a reverse WebSocket connection"));
+    assert!(!text.contains(TOKEN), "the token leaked into the logs");
+}
