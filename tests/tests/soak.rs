@@ -42,7 +42,8 @@ async fn start(
     }
     let sim = Simulator::start(config).await.unwrap();
     if kind == Kind::Reverse {
-        let _ = sim.connect_reverse(reverse_url, None);
+        // The link serves on its own task until the simulator stops; its result is not needed.
+        drop(sim.connect_reverse(reverse_url, None));
     }
     sim
 }
