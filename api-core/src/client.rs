@@ -163,11 +163,11 @@ impl Client {
         let action: String = action.into();
         Box::pin(async move {
             let reply = client.call_raw(&action, &params, None).await?;
-            let env = reply::parse_envelope(&action, &reply)?;
-            reply::check_failed(&action, &env, &reply)?;
-            Ok(env
-                .data
-                .map(|d| serde_json::from_str(d.get()))
+            let parsed = reply::parse(&action, &reply)?;
+            reply::check_failed(&action, &parsed, &reply)?;
+            Ok(parsed
+                .data_text(&reply.body)
+                .map(serde_json::from_str)
                 .transpose()
                 .map_err(|e| Error::Decode {
                     action: action.clone(),

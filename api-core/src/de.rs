@@ -259,3 +259,45 @@ mod tests {
         }
     }
 }
+
+/// A map key of a generated struct: the index of a listed field, or an unlisted name.
+#[derive(Debug)]
+pub enum Key {
+    /// The field at this index of the struct's wire names.
+    Known(usize),
+    /// A key the spec does not list; kept in `extra`.
+    Unknown(String),
+}
+
+/// Reads a key, matching it against `names` without allocating for listed fields.
+pub struct KeySeed(pub &'static [&'static str]);
+
+impl<'de> de::DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(match self.0.iter().position(|n| *n == v) {
+            Some(i) => Key::Known(i),
+            None => Key::Unknown(v.to_owned()),
+        })
+    }
+}
+
+/// Decodes a value with [`Lenient`], as a seed for `MapAccess::next_value_seed`.
+pub struct LenientSeed<T>(pub PhantomData<T>);
+
+impl<'de, T: Lenient> de::DeserializeSeed<'de> for LenientSeed<T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        T::lenient(d)
+    }
+}

@@ -103,9 +103,6 @@ impl HttpTransport {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(RawReply {
-            http_status: Some(status),
-            body: body.into(),
-        })
+        Ok(RawReply::new(Some(status), body))
     }
 }

@@ -1,10 +1,11 @@
 //! Checks a reply's envelope and decodes the typed result straight from the reply bytes.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use bytes::Bytes;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::value::RawValue;
 
 use crate::Error;
@@ -16,9 +17,23 @@ pub struct RawReply {
     pub http_status: Option<u16>,
     /// The body or frame.
     pub body: Bytes,
+    /// The envelope, when the transport already read it (WebSocket reads it to route the
+    /// frame); decoding then reads only `data`.
+    pub parsed: Option<Parsed>,
 }
 
-/// The parts of NapCat's envelope the client reads; `data` is kept as raw JSON.
+impl RawReply {
+    /// A reply whose envelope has not been read yet.
+    pub fn new(http_status: Option<u16>, body: impl Into<Bytes>) -> RawReply {
+        RawReply {
+            http_status,
+            body: body.into(),
+            parsed: None,
+        }
+    }
+}
+
+/// NapCat's envelope as it is parsed, borrowing from the reply; `data` stays raw JSON.
 #[derive(Debug, Deserialize)]
 pub struct Envelope<'a> {
     /// `ok`, `failed` or (OneBot 11 `_async`) `async`.
@@ -39,6 +54,9 @@ pub struct Envelope<'a> {
     /// The request's echo, on WebSocket.
     #[serde(borrow, default)]
     pub echo: Option<&'a RawValue>,
+    /// Present on events, which are not replies.
+    #[serde(default)]
+    pub post_type: Option<IgnoredAny>,
 }
 
 /// What an envelope says happened.
@@ -63,6 +81,47 @@ impl Envelope<'_> {
     }
 }
 
+/// The envelope of a reply, owned: what decoding needs, and where `data` is in the bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    /// What the envelope says happened.
+    pub outcome: Outcome,
+    /// The retcode, if sent.
+    pub retcode: Option<i64>,
+    /// The message, if sent.
+    pub message: Option<String>,
+    /// The wording, if sent.
+    pub wording: Option<String>,
+    /// The byte range of `data` in the body; `None` when absent or null.
+    pub data: Option<Range<usize>>,
+}
+
+impl Parsed {
+    /// Takes what decoding needs from an envelope parsed from `body`.
+    pub fn new(env: Envelope<'_>, body: &[u8]) -> Parsed {
+        let data = env.data.filter(|d| d.get() != "null").map(|d| {
+            // `data` borrows from `body`, so its offset is where it starts in the body.
+            let start = d.get().as_ptr() as usize - body.as_ptr() as usize;
+            start..start + d.get().len()
+        });
+        Parsed {
+            outcome: env.outcome(),
+            retcode: env.retcode,
+            message: env.message,
+            wording: env.wording,
+            data,
+        }
+    }
+
+    /// The raw JSON text of `data`.
+    pub fn data_text<'b>(&self, body: &'b [u8]) -> Option<&'b str> {
+        self.data
+            .clone()
+            .and_then(|r| body.get(r))
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
+}
+
 /// Per-action facts the decoder needs.
 #[derive(Debug, Clone, Copy)]
 pub struct DecodeRules {
@@ -74,14 +133,26 @@ pub struct DecodeRules {
     pub discards_data: bool,
 }
 
-/// Parses the envelope of `reply`, turning anything that is not one into an error.
-pub fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<Envelope<'a>, Error> {
-    let bad = |reason: String| Error::BadReply {
+fn bad_reply(action: &str, reply: &RawReply, reason: String) -> Error {
+    Error::BadReply {
         action: action.to_owned(),
         http_status: reply.http_status,
         reason,
         body: reply.body.clone().into(),
-    };
+    }
+}
+
+/// Reads the envelope of `reply` (or takes the one the transport read), turning anything that
+/// is not an envelope into an error.
+pub fn parse(action: &str, reply: &RawReply) -> Result<Parsed, Error> {
+    match &reply.parsed {
+        Some(p) => Ok(p.clone()),
+        None => parse_envelope(action, reply).map(|env| Parsed::new(env, &reply.body)),
+    }
+}
+
+/// Parses the envelope of a reply that has none parsed yet, borrowing from its bytes.
+fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<Envelope<'a>, Error> {
     match reply.http_status {
         Some(403) => {
             #[derive(Deserialize)]
@@ -99,29 +170,77 @@ pub fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<Envelope<
         }
         Some(200) | None => {}
         Some(status) => {
-            return Err(bad(format!(
-                "HTTP status {status} where NapCat always answers 200"
-            )));
+            return Err(bad_reply(
+                action,
+                reply,
+                format!("HTTP status {status} where NapCat always answers 200"),
+            ));
         }
     }
     if reply.body.is_empty() {
-        return Err(bad("empty body where a JSON envelope was expected".into()));
+        return Err(bad_reply(
+            action,
+            reply,
+            "empty body where a JSON envelope was expected".into(),
+        ));
     }
     let env: Envelope = serde_json::from_slice(&reply.body)
-        .map_err(|e| bad(format!("not a JSON envelope: {e}")))?;
+        .map_err(|e| bad_reply(action, reply, format!("not a JSON envelope: {e}")))?;
     if env.status.is_none() && env.retcode.is_none() {
-        return Err(bad(
+        return Err(bad_reply(
+            action,
+            reply,
             "JSON without `status` or `retcode`: not a NapCat envelope".into(),
         ));
     }
     Ok(env)
 }
 
+/// An envelope's parts as decoding reads them, borrowed from the reply.
+struct View<'a> {
+    outcome: Outcome,
+    retcode: Option<i64>,
+    message: Option<&'a str>,
+    wording: Option<&'a str>,
+    data: Option<&'a str>,
+}
+
 /// Checks `reply` and decodes its `data` as `T`.
 pub fn decode<T: DeserializeOwned>(rules: DecodeRules, reply: &RawReply) -> Result<T, Error> {
+    match &reply.parsed {
+        Some(p) => decode_view(
+            rules,
+            View {
+                outcome: p.outcome,
+                retcode: p.retcode,
+                message: p.message.as_deref(),
+                wording: p.wording.as_deref(),
+                data: p.data_text(&reply.body),
+            },
+            reply,
+        ),
+        None => {
+            // Decode from the borrowed envelope: `data` is read in place, never copied.
+            let env = parse_envelope(rules.action, reply)?;
+            let view = View {
+                outcome: env.outcome(),
+                retcode: env.retcode,
+                message: env.message.as_deref(),
+                wording: env.wording.as_deref(),
+                data: env.data.map(RawValue::get).filter(|d| *d != "null"),
+            };
+            decode_view(rules, view, reply)
+        }
+    }
+}
+
+fn decode_view<T: DeserializeOwned>(
+    rules: DecodeRules,
+    view: View<'_>,
+    reply: &RawReply,
+) -> Result<T, Error> {
     let action = rules.action;
-    let env = parse_envelope(action, reply)?;
-    if env.outcome() == Outcome::Accepted {
+    if view.outcome == Outcome::Accepted {
         return from_data(action, None, reply).map_err(|e| match e {
             Error::Decode { action, body, .. } => Error::Decode {
                 action,
@@ -132,49 +251,68 @@ pub fn decode<T: DeserializeOwned>(rules: DecodeRules, reply: &RawReply) -> Resu
             other => other,
         });
     }
-    check_failed(action, &env, reply)?;
-    if let (Some(flag), Some(data)) = (rules.failure_flag, env.data) {
+    if view.outcome == Outcome::Failed {
+        return Err(failure(
+            action,
+            view.retcode,
+            view.message,
+            view.wording,
+            reply,
+        ));
+    }
+    if let (Some(flag), Some(data)) = (rules.failure_flag, view.data) {
         check_failure_flag(action, flag, data, reply)?;
     }
     if rules.discards_data {
-        if let Some(data) = env.data {
-            tracing::debug!(action, data = %truncate(data.get()), "ignoring data of an action that returns ()");
+        if let Some(data) = view.data {
+            tracing::debug!(action, data = %truncate(data), "ignoring data of an action that returns ()");
         }
         return from_data(action, None, reply);
     }
-    from_data(action, env.data, reply)
+    from_data(action, view.data, reply)
 }
 
-/// Turns a failure envelope into [`Error::Auth`] (retcode 1403) or [`Error::Api`].
-pub fn check_failed(action: &str, env: &Envelope<'_>, reply: &RawReply) -> Result<(), Error> {
-    if env.outcome() != Outcome::Failed {
-        return Ok(());
-    }
-    let retcode = env.retcode.unwrap_or(-1);
-    let message = env.message.clone().unwrap_or_default();
+fn failure(
+    action: &str,
+    retcode: Option<i64>,
+    message: Option<&str>,
+    wording: Option<&str>,
+    reply: &RawReply,
+) -> Error {
+    let retcode = retcode.unwrap_or(-1);
+    let message = message.unwrap_or_default().to_owned();
     if retcode == 1403 {
-        return Err(Error::Auth {
+        return Error::Auth {
             action: action.to_owned(),
             message,
             http_status: None,
-        });
+        };
     }
-    Err(Error::Api {
+    Error::Api {
         action: action.to_owned(),
         retcode,
-        wording: env.wording.clone().unwrap_or_else(|| message.clone()),
+        wording: wording.map_or_else(|| message.clone(), str::to_owned),
         message,
         body: reply.body.clone().into(),
-    })
+    }
 }
 
-fn check_failure_flag(
-    action: &str,
-    flag: &str,
-    data: &RawValue,
-    reply: &RawReply,
-) -> Result<(), Error> {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(data.get()) else {
+/// Turns a failure envelope into [`Error::Auth`] (retcode 1403) or [`Error::Api`].
+pub fn check_failed(action: &str, parsed: &Parsed, reply: &RawReply) -> Result<(), Error> {
+    if parsed.outcome != Outcome::Failed {
+        return Ok(());
+    }
+    Err(failure(
+        action,
+        parsed.retcode,
+        parsed.message.as_deref(),
+        parsed.wording.as_deref(),
+        reply,
+    ))
+}
+
+fn check_failure_flag(action: &str, flag: &str, data: &str, reply: &RawReply) -> Result<(), Error> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(data) else {
         return Ok(());
     };
     if map.get(flag) == Some(&serde_json::Value::Bool(false)) {
@@ -195,10 +333,10 @@ fn check_failure_flag(
 
 fn from_data<T: DeserializeOwned>(
     action: &str,
-    data: Option<&RawValue>,
+    data: Option<&str>,
     reply: &RawReply,
 ) -> Result<T, Error> {
-    let text = data.map_or("null", RawValue::get);
+    let text = data.unwrap_or("null");
     serde_json::from_str(text).map_err(|first| {
         // Decode again with path tracking only on failure, so success costs nothing extra.
         let mut de = serde_json::Deserializer::from_str(text);

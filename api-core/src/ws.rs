@@ -2,13 +2,12 @@
 //! one task reading and writing a connection, events handed to subscribers.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -17,7 +16,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Error;
-use crate::reply::{RawReply, log_text};
+use crate::reply::{Envelope, Parsed, RawReply, log_text};
 
 /// How many frames may wait to be written before callers wait.
 const OUTGOING_QUEUE: usize = 1024;
@@ -44,10 +43,32 @@ pub(crate) enum ConnEnd {
     AuthRefused(String),
 }
 
-struct Pending {
-    action: String,
-    tx: oneshot::Sender<Result<RawReply, Error>>,
+/// Why a call in flight was ended by the connection rather than by a reply.
+#[derive(Debug, Clone)]
+pub(crate) enum Ended {
+    /// The connection closed or broke.
+    Lost(String),
+    /// The token was refused.
+    Auth(String),
 }
+
+impl Ended {
+    fn into_error(self, action: &str) -> Error {
+        match self {
+            Ended::Lost(reason) => Error::Disconnected {
+                action: action.to_owned(),
+                reason,
+            },
+            Ended::Auth(message) => Error::Auth {
+                action: action.to_owned(),
+                message,
+                http_status: None,
+            },
+        }
+    }
+}
+
+type Pending = oneshot::Sender<Result<RawReply, Ended>>;
 
 /// The calls in flight and the current connection of one WebSocket client.
 pub(crate) struct WsCore {
@@ -61,28 +82,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The fields of a frame needed to route it.
-#[derive(Deserialize)]
-struct Route<'a> {
-    #[serde(default)]
-    post_type: Option<IgnoredAny>,
-    #[serde(borrow, default)]
-    echo: Option<&'a RawValue>,
-    #[serde(default)]
-    retcode: Option<i64>,
-    #[serde(default)]
-    message: Option<String>,
-}
-
-/// Removes a call's pending slot however its future ends (reply, timeout, drop).
+/// Removes a call's pending slot however its future ends (timeout, drop), unless the reader
+/// already took it out to deliver the reply.
 struct PendingSlot<'a> {
     core: &'a WsCore,
     echo: u64,
+    delivered: bool,
 }
 
 impl Drop for PendingSlot<'_> {
     fn drop(&mut self) {
-        lock(&self.core.pending).remove(&self.echo);
+        if !self.delivered {
+            lock(&self.core.pending).remove(&self.echo);
+        }
     }
 }
 
@@ -120,14 +132,12 @@ impl WsCore {
         let frame = request_frame(action, &params, echo)
             .map_err(|e| Error::invalid_argument(action, "(params)", e))?;
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(
+        lock(&self.pending).insert(echo, tx);
+        let mut slot = PendingSlot {
+            core: self,
             echo,
-            Pending {
-                action: action.to_owned(),
-                tx,
-            },
-        );
-        let _slot = PendingSlot { core: self, echo };
+            delivered: false,
+        };
         let conn = self.wait_until_up(action).await?;
         conn.send(Message::Text(frame.into()))
             .await
@@ -135,15 +145,24 @@ impl WsCore {
                 action: action.to_owned(),
                 reason: "the connection closed before the request was written".into(),
             })?;
-        rx.await.unwrap_or_else(|_| {
-            Err(Error::Disconnected {
+        let reply = rx.await;
+        // Either way the reader (or `fail_all`) has taken the slot out.
+        slot.delivered = true;
+        match reply {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(ended)) => Err(ended.into_error(action)),
+            Err(_) => Err(Error::Disconnected {
                 action: action.to_owned(),
                 reason: "the connection closed".into(),
-            })
-        })
+            }),
+        }
     }
 
     async fn wait_until_up(&self, action: &str) -> Result<mpsc::Sender<Message>, Error> {
+        // The common case, connected, without subscribing.
+        if let ConnState::Up(conn) = &*self.state.borrow() {
+            return Ok(conn.clone());
+        }
         let mut rx = self.state.subscribe();
         loop {
             let state = rx.borrow_and_update().clone();
@@ -173,51 +192,61 @@ impl WsCore {
         }
     }
 
-    /// Ends every call in flight with the error `make` builds for its action.
-    pub(crate) fn fail_all(&self, make: impl Fn(String) -> Error) {
+    /// Ends every call in flight; each names its own action in the error it returns.
+    pub(crate) fn fail_all(&self, why: Ended) {
         let drained: Vec<Pending> = lock(&self.pending).drain().map(|(_, p)| p).collect();
-        for p in drained {
-            let _ = p.tx.send(Err(make(p.action)));
+        for tx in drained {
+            let _ = tx.send(Err(why.clone()));
         }
     }
 
-    /// Routes one text frame; returns why the connection must end, if it must.
+    /// Routes one text frame; returns why the connection must end, if it must. The envelope
+    /// is read once here and handed to the caller with the bytes.
     fn on_frame(&self, frame: Bytes) -> Option<ConnEnd> {
-        let route: Route = match serde_json::from_slice(&frame) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(error = %e, frame = %log_text(&frame), "skipping a frame that is not JSON");
+        let env = match serde_json::from_slice::<Envelope>(&frame) {
+            Ok(env) if env.post_type.is_none() => env,
+            // Events are not envelopes: their `status` or `message` may be objects or arrays.
+            _ => {
+                self.on_event(&frame);
                 return None;
             }
         };
-        if route.post_type.is_some() {
-            match serde_json::from_slice::<Value>(&frame) {
-                Ok(event) => {
-                    // No subscriber is fine: events are optional.
-                    let _ = self.events.send(event);
-                }
-                Err(e) => tracing::warn!(error = %e, "skipping an event that is not valid JSON"),
-            }
-            return None;
-        }
-        let echo = route
+        let echo = env
             .echo
             .and_then(|e| serde_json::from_str::<u64>(e.get()).ok());
         let pending = echo.and_then(|e| lock(&self.pending).remove(&e));
         match pending {
-            Some(p) => {
-                let _ = p.tx.send(Ok(RawReply {
+            Some(tx) => {
+                let parsed = Parsed::new(env, &frame);
+                let _ = tx.send(Ok(RawReply {
                     http_status: None,
                     body: frame,
+                    parsed: Some(parsed),
                 }));
                 None
             }
-            None if route.retcode == Some(1403) => Some(ConnEnd::AuthRefused(
-                route.message.unwrap_or_else(|| "token验证失败".into()),
+            None if env.retcode == Some(1403) => Some(ConnEnd::AuthRefused(
+                env.message.unwrap_or_else(|| "token验证失败".into()),
             )),
             None => {
-                tracing::warn!(echo = ?route.echo.map(RawValue::get), frame = %log_text(&frame), "skipping a reply with an unknown echo (late, duplicated or not ours)");
+                tracing::warn!(echo = ?env.echo.map(RawValue::get), frame = %log_text(&frame), "skipping a reply with an unknown echo (late, duplicated or not ours)");
                 None
+            }
+        }
+    }
+
+    /// Hands a frame that is not a reply to the event subscribers, if it is an event.
+    fn on_event(&self, frame: &[u8]) {
+        match serde_json::from_slice::<Value>(frame) {
+            Ok(event) if event.get("post_type").is_some() => {
+                // No subscriber is fine: events are optional.
+                let _ = self.events.send(event);
+            }
+            Ok(_) => {
+                tracing::warn!(frame = %log_text(frame), "skipping a frame that is neither a reply nor an event")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, frame = %log_text(frame), "skipping a frame that is not JSON")
             }
         }
     }
@@ -225,19 +254,29 @@ impl WsCore {
     /// Serves one connection until it ends; marks the core connected meanwhile.
     pub(crate) async fn run<S>(&self, ws: WebSocketStream<S>) -> ConnEnd
     where
-        S: AsyncRead + AsyncWrite + Unpin,
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let (mut sink, mut stream) = ws.split();
         let (tx, mut rx) = mpsc::channel::<Message>(OUTGOING_QUEUE);
         self.set_state(ConnState::Up(tx));
-        let writer = async {
-            while let Some(m) = rx.recv().await {
-                if let Err(e) = sink.send(m).await {
+        // The writer gets its own task so reading and writing use both cores under load.
+        let mut writer = tokio::spawn(async move {
+            // Write everything already queued, then flush once: one syscall for many frames
+            // when many calls are in flight.
+            while let Some(first) = rx.recv().await {
+                let mut next = Some(first);
+                while let Some(m) = next {
+                    if let Err(e) = sink.feed(m).await {
+                        return ConnEnd::Lost(format!("write failed: {e}"));
+                    }
+                    next = rx.try_recv().ok();
+                }
+                if let Err(e) = sink.flush().await {
                     return ConnEnd::Lost(format!("write failed: {e}"));
                 }
             }
             ConnEnd::Lost("writer stopped".into())
-        };
+        });
         let reader = async {
             loop {
                 match stream.next().await {
@@ -264,34 +303,32 @@ impl WsCore {
         };
         let end = tokio::select! {
             end = reader => end,
-            end = writer => end,
+            end = &mut writer => end.unwrap_or_else(|e| ConnEnd::Lost(format!("writer task ended: {e}"))),
         };
+        writer.abort();
         match &end {
             ConnEnd::Lost(reason) => {
                 self.set_state(ConnState::Connecting(Some(reason.clone())));
-                self.fail_all(|action| Error::Disconnected {
-                    action,
-                    reason: reason.clone(),
-                });
+                self.fail_all(Ended::Lost(reason.clone()));
             }
             ConnEnd::AuthRefused(message) => {
                 self.set_state(ConnState::AuthFailed(message.clone()));
-                self.fail_all(|action| Error::Auth {
-                    action,
-                    message: message.clone(),
-                    http_status: None,
-                });
+                self.fail_all(Ended::Auth(message.clone()));
             }
         }
         end
     }
 }
 
-/// `{"action":…,"params":…,"echo":N}` without re-serializing the params.
+/// `{"action":…,"params":…,"echo":N}` in one allocation, without re-serializing the params.
 fn request_frame(action: &str, params: &[u8], echo: u64) -> Result<String, String> {
-    let params = std::str::from_utf8(params).map_err(|e| e.to_string())?;
-    let action = serde_json::to_string(action).map_err(|e| e.to_string())?;
-    Ok(format!(
-        r#"{{"action":{action},"params":{params},"echo":{echo}}}"#
-    ))
+    let mut frame = Vec::with_capacity(params.len() + action.len() + 48);
+    frame.extend_from_slice(b"{\"action\":");
+    serde_json::to_writer(&mut frame, action).map_err(|e| e.to_string())?;
+    frame.extend_from_slice(b",\"params\":");
+    frame.extend_from_slice(params);
+    frame.extend_from_slice(b",\"echo\":");
+    write!(frame, "{echo}").map_err(|e| e.to_string())?;
+    frame.push(b'}');
+    String::from_utf8(frame).map_err(|e| e.to_string())
 }

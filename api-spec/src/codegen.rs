@@ -248,41 +248,115 @@ fn struct_def(s: &StructDef) -> TokenStream {
         let ty = rust_type(&f.ty);
         let doc = doc_attrs(&f.doc);
         let wire = &f.wire_name;
-        let mut serde_args = vec![quote!(rename = #wire)];
-        if matches!(f.ty, TypeRef::Option(_)) {
-            serde_args.push(quote!(default));
-            serde_args.push(quote!(
-                skip_serializing_if = "::std::option::Option::is_none"
-            ));
-        }
-        if is_lenient(&f.ty) {
-            serde_args.push(quote!(deserialize_with = "::api_core::__private::lenient"));
-        }
-        if s.transparent {
-            serde_args.clear();
-        }
+        let serde_attr = if s.transparent {
+            None
+        } else if matches!(f.ty, TypeRef::Option(_)) {
+            Some(quote!(#[serde(rename = #wire, skip_serializing_if = "::std::option::Option::is_none")]))
+        } else {
+            Some(quote!(#[serde(rename = #wire)]))
+        };
         quote! {
             #doc
-            #[serde(#(#serde_args),*)]
+            #serde_attr
             pub #fname: #ty,
         }
     });
-    let extra = s.keeps_unknown_fields().then(|| {
-        quote! {
+    if s.transparent {
+        return quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize, ::api_core::__private::serde::Deserialize)]
+            #[serde(crate = "::api_core::__private::serde", transparent)]
+            pub struct #name {
+                #(#fields)*
+            }
+        };
+    }
+    let deserialize = struct_deserialize(s);
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize)]
+        #[serde(crate = "::api_core::__private::serde")]
+        pub struct #name {
+            #(#fields)*
             /// Fields the server sent that the spec does not list, kept as they arrived.
             #[serde(flatten)]
             pub extra: ::api_core::__private::serde_json::Map<::std::string::String, ::api_core::__private::serde_json::Value>,
         }
+
+        #deserialize
+    }
+}
+
+/// A `Deserialize` that fills listed fields straight from the map and puts unlisted keys in
+/// `extra`, without the buffering `#[serde(flatten)]` does on the way in.
+fn struct_deserialize(s: &StructDef) -> TokenStream {
+    let name = ident(&s.name);
+    let expecting = format!("struct {}", s.name);
+    let wire_names = s.fields.iter().map(|f| f.wire_name.as_str());
+    let vars: Vec<Ident> = (0..s.fields.len())
+        .map(|i| format_ident!("__f{i}"))
+        .collect();
+    let decls = s.fields.iter().zip(&vars).map(|(f, v)| {
+        let ty = rust_type(&f.ty);
+        quote!(let mut #v: ::std::option::Option<#ty> = ::std::option::Option::None;)
     });
-    let transparent = s.transparent.then(|| quote!(#[serde(transparent)]));
+    let arms = s.fields.iter().zip(&vars).enumerate().map(|(i, (f, v))| {
+        let wire = &f.wire_name;
+        let ty = rust_type(&f.ty);
+        let value = if is_lenient(&f.ty) {
+            quote!(map.next_value_seed(::api_core::__private::LenientSeed::<#ty>(::std::marker::PhantomData))?)
+        } else {
+            quote!(map.next_value::<#ty>()?)
+        };
+        quote! {
+            ::api_core::__private::Key::Known(#i) => {
+                if #v.is_some() {
+                    return ::std::result::Result::Err(<A::Error as ::api_core::__private::serde::de::Error>::duplicate_field(#wire));
+                }
+                #v = ::std::option::Option::Some(#value);
+            }
+        }
+    });
+    let inits = s.fields.iter().zip(&vars).map(|(f, v)| {
+        let fname = ident(&f.rust_name);
+        let wire = &f.wire_name;
+        if matches!(f.ty, TypeRef::Option(_)) {
+            quote!(#fname: #v.flatten())
+        } else {
+            quote! {
+                #fname: #v.ok_or_else(|| <A::Error as ::api_core::__private::serde::de::Error>::missing_field(#wire))?
+            }
+        }
+    });
     quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize, ::api_core::__private::serde::Deserialize)]
-        #[serde(crate = "::api_core::__private::serde")]
-        #transparent
-        pub struct #name {
-            #(#fields)*
-            #extra
+        impl<'de> ::api_core::__private::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::api_core::__private::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                const FIELDS: &[&str] = &[#(#wire_names),*];
+                struct Visitor;
+                impl<'de> ::api_core::__private::serde::de::Visitor<'de> for Visitor {
+                    type Value = #name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(#expecting)
+                    }
+                    fn visit_map<A: ::api_core::__private::serde::de::MapAccess<'de>>(self, mut map: A) -> ::std::result::Result<#name, A::Error> {
+                        #(#decls)*
+                        let mut extra = ::api_core::__private::serde_json::Map::new();
+                        while let ::std::option::Option::Some(key) = map.next_key_seed(::api_core::__private::KeySeed(FIELDS))? {
+                            match key {
+                                #(#arms)*
+                                ::api_core::__private::Key::Known(_) => {
+                                    map.next_value::<::api_core::__private::serde::de::IgnoredAny>()?;
+                                }
+                                ::api_core::__private::Key::Unknown(k) => {
+                                    extra.insert(k, map.next_value()?);
+                                }
+                            }
+                        }
+                        ::std::result::Result::Ok(#name { #(#inits,)* extra })
+                    }
+                }
+                d.deserialize_map(Visitor)
+            }
         }
     }
 }

@@ -93,7 +93,7 @@ proptest! {
         body in prop::collection::vec(any::<u8>(), 0..256),
         status in prop_oneof![Just(None), Just(Some(200u16)), Just(Some(403)), (100u16..600).prop_map(Some)],
     ) {
-        decode_with_every_action(&RawReply { http_status: status, body: body.into() });
+        decode_with_every_action(&RawReply::new(status, body));
     }
 
     #[test]
@@ -107,7 +107,7 @@ proptest! {
         if with_data {
             env["data"] = data;
         }
-        decode_with_every_action(&RawReply { http_status: Some(200), body: env.to_string().into() });
+        decode_with_every_action(&RawReply::new(Some(200), env.to_string()));
     }
 
     #[test]

@@ -1,0 +1,108 @@
+//! What the macro costs at build time: expansion in-process, and `cargo build` of a crate
+//! whose spec has 1, 21 or 200 actions.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use api_spec::codegen::{self, Options, Target};
+
+/// A synthetic spec of `n` actions: each takes a `qq`, an optional text and a defaulted
+/// integer, and returns a small struct; about what real actions look like.
+pub fn synthetic_spec(n: usize) -> String {
+    let mut s = String::from(
+        "category = \"synthetic\"\ntitle = \"Synthetic\"\npermalink = \"/s/\"\noverview = \"o\"\nsections = [\"S\"]\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!(
+            r#"
+[[struct]]
+name = "Result{i}"
+doc = "结果 {i}。"
+fields = [
+  {{ name = "id", type = "qq", doc = "ID" }},
+  {{ name = "name", type = "string?", doc = "名称" }},
+]
+
+[[action]]
+name = "action_{i}"
+section = "S"
+doc = "动作 {i}。"
+example = "api.action_{i}(1).await?;"
+returns = "Result{i}"
+params = [
+  {{ name = "user_id", type = "qq", doc = "QQ" }},
+  {{ name = "note", type = "string?", doc = "备注" }},
+  {{ name = "times", type = "i64", default = 1, doc = "次数" }},
+]
+"#
+        ));
+    }
+    s
+}
+
+/// Median time to parse, validate and generate tokens for `text`.
+pub fn expansion_time(text: &str, rounds: usize) -> Duration {
+    crate::timing::median(rounds, || {
+        let spec =
+            api_spec::load(&[("bench.toml".to_owned(), text.to_owned())]).expect("valid spec");
+        let tokens = codegen::generate(
+            &spec,
+            &Options {
+                target: Target::ExtensionTrait("Bench".into()),
+                track_files: vec![],
+            },
+        );
+        std::hint::black_box(tokens);
+    })
+}
+
+/// A crate that runs the macro on `spec_text`, under `dir`.
+fn write_crate(dir: &Path, workspace: &Path, spec_text: &str) {
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    let core = workspace.join("api-core");
+    let macros = workspace.join("api-macros");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"bench-gen\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\n[dependencies]\napi-core = {{ path = {core:?} }}\napi-macros = {{ path = {macros:?} }}\n\n[workspace]\n"
+        ),
+    )
+    .expect("write manifest");
+    let _ = std::fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock"));
+    std::fs::write(dir.join("spec.toml"), spec_text).expect("write spec");
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "api_macros::generate_api! { specs = [\"../spec.toml\"], extension_trait = Bench }\n",
+    )
+    .expect("write lib");
+}
+
+/// Wall time of `cargo build` (debug) of a crate generated from `spec_text`, with its
+/// dependencies already built; the median of `rounds` rebuilds after touching the source.
+pub fn crate_build_time(workspace: &Path, name: &str, spec_text: &str, rounds: usize) -> Duration {
+    let dir: PathBuf = workspace.join("target/bench-build").join(name);
+    write_crate(&dir, workspace, spec_text);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = || {
+        let status = Command::new(&cargo)
+            .args(["build", "-q", "--offline"])
+            .current_dir(&dir)
+            .env(
+                "CARGO_TARGET_DIR",
+                workspace.join("target/bench-build/target"),
+            )
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "building the generated crate failed");
+    };
+    build(); // dependencies, once
+    crate::timing::median(rounds, || {
+        let lib = dir.join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).expect("read lib");
+        std::fs::write(&lib, format!("{text}\n")).expect("touch lib");
+        let t = Instant::now();
+        build();
+        std::hint::black_box(t);
+    })
+}

@@ -1,0 +1,98 @@
+//! Loopback servers that answer instantly with canned NapCat replies, and one that never
+//! answers (for memory per pending call).
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::{Uri, header};
+use axum::response::IntoResponse;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+/// The canned `data` for an action (`None`: the key is absent, as NapCat sends for `send_like`).
+pub fn canned_data(action: &str) -> Option<&'static str> {
+    match action {
+        "get_login_info" => Some(r#"{"user_id":10001,"nickname":"bench"}"#),
+        "get_status" => Some(r#"{"online":true,"good":true,"stat":{}}"#),
+        _ => None,
+    }
+}
+
+fn reply(action: &str, echo: &str) -> String {
+    match canned_data(action) {
+        Some(d) => format!(
+            r#"{{"status":"ok","retcode":0,"data":{d},"message":"","wording":"","echo":{echo},"stream":"normal-action"}}"#
+        ),
+        None => format!(
+            r#"{{"status":"ok","retcode":0,"message":"","wording":"","echo":{echo},"stream":"normal-action"}}"#
+        ),
+    }
+}
+
+/// An HTTP server answering `POST /{action}` at once.
+pub async fn http() -> SocketAddr {
+    async fn answer(uri: Uri) -> impl IntoResponse {
+        let action = uri.path().trim_start_matches('/');
+        (
+            [(header::CONTENT_TYPE, "application/json")],
+            reply(action, "null"),
+        )
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, Router::new().fallback(answer)).await });
+    addr
+}
+
+#[derive(Deserialize)]
+struct Request<'a> {
+    action: &'a str,
+    #[serde(borrow)]
+    echo: &'a RawValue,
+}
+
+/// A WebSocket server answering every request frame at once, echo copied.
+/// With `answer == false` it reads requests and never answers.
+pub async fn ws(answer: bool) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let (mut sink, mut stream) = ws.split();
+                let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+                tokio::spawn(async move {
+                    while let Some(first) = rx.recv().await {
+                        // Batch what is queued, then flush once.
+                        let mut next = Some(first);
+                        while let Some(text) = next {
+                            if sink.feed(Message::Text(text.into())).await.is_err() {
+                                return;
+                            }
+                            next = rx.try_recv().ok();
+                        }
+                        if sink.flush().await.is_err() {
+                            return;
+                        }
+                    }
+                });
+                while let Some(Ok(Message::Text(t))) = stream.next().await {
+                    if !answer {
+                        continue;
+                    }
+                    if let Ok(req) = serde_json::from_str::<Request>(t.as_str()) {
+                        let _ = tx.send(reply(req.action, req.echo.get()));
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
