@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::IntoFuture;
 use std::path::Path;
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use api_bench::baseline::{self, raw_ws::RawWs};
@@ -12,25 +12,30 @@ use api_bench::{build_cost, payloads, servers, timing};
 use api_core::reply::RawReply;
 use api_core::{Action, Client};
 
-/// Counts bytes currently allocated, for memory per pending call.
+/// Counts bytes currently allocated, for memory per pending call; only while `COUNTING` is
+/// set, so the shared counter does not slow the timing sections down.
 struct Counting;
 
 static ALLOCATED: AtomicIsize = AtomicIsize::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+fn count(delta: isize) {
+    if COUNTING.load(Ordering::Relaxed) {
+        ALLOCATED.fetch_add(delta, Ordering::Relaxed);
+    }
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATED.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        count(layout.size() as isize);
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        ALLOCATED.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        count(-(layout.size() as isize));
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATED.fetch_add(
-            new_size as isize - layout.size() as isize,
-            Ordering::Relaxed,
-        );
+        count(new_size as isize - layout.size() as isize);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -163,7 +168,7 @@ where
 
 async fn ws_throughput() {
     const TOTAL: usize = 40_000;
-    const ROUNDS: usize = 5;
+    const ROUNDS: usize = 7;
     let ws_addr = servers::ws(true).await;
     let url = format!("ws://{ws_addr}/");
     let ours = Client::builder().ws_url(&url).connect().await.unwrap();
@@ -259,15 +264,18 @@ fn decoding() {
     println!("| --- | --- | --- | --- | --- |");
     let friends = payloads::friend_list(10_000);
     let raw = RawReply::new(Some(200), friends.clone());
-    let o = timing::median(ROUNDS, || {
-        let v = api_core::GetFriendListRequest::decode_reply(&raw).unwrap();
-        assert_eq!(v.len(), 10_000);
-    });
-    let h = timing::median(ROUNDS, || {
-        let v: baseline::Envelope<Vec<baseline::Friend>> =
-            serde_json::from_slice(friends.as_bytes()).unwrap();
-        assert_eq!(v.data.len(), 10_000);
-    });
+    let (o, h) = timing::compare(
+        ROUNDS,
+        || {
+            let v = api_core::GetFriendListRequest::decode_reply(&raw).unwrap();
+            assert_eq!(v.len(), 10_000);
+        },
+        || {
+            let v: baseline::Envelope<Vec<baseline::Friend>> =
+                serde_json::from_slice(friends.as_bytes()).unwrap();
+            assert_eq!(v.data.len(), 10_000);
+        },
+    );
     let r = ratio(o.as_secs_f64(), h.as_secs_f64());
     println!(
         "| `get_friend_list`, 10,000 friends ({} KiB) | {:.2} ms | {:.2} ms | {r:.3} | {} |",
@@ -278,15 +286,18 @@ fn decoding() {
     );
     let contacts = payloads::recent_contacts(1_000);
     let raw = RawReply::new(Some(200), contacts.clone());
-    let o = timing::median(ROUNDS, || {
-        let v = api_core::GetRecentContactRequest::decode_reply(&raw).unwrap();
-        assert_eq!(v.len(), 1_000);
-    });
-    let h = timing::median(ROUNDS, || {
-        let v: baseline::Envelope<Vec<baseline::RecentContact>> =
-            serde_json::from_slice(contacts.as_bytes()).unwrap();
-        assert_eq!(v.data.len(), 1_000);
-    });
+    let (o, h) = timing::compare(
+        ROUNDS,
+        || {
+            let v = api_core::GetRecentContactRequest::decode_reply(&raw).unwrap();
+            assert_eq!(v.len(), 1_000);
+        },
+        || {
+            let v: baseline::Envelope<Vec<baseline::RecentContact>> =
+                serde_json::from_slice(contacts.as_bytes()).unwrap();
+            assert_eq!(v.data.len(), 1_000);
+        },
+    );
     let r = ratio(o.as_secs_f64(), h.as_secs_f64());
     println!(
         "| `get_recent_contact`, 1,000 contacts ({} KiB) | {:.2} ms | {:.2} ms | {r:.3} | {} |",
@@ -341,6 +352,9 @@ async fn memory() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
+    // Frees of blocks allocated before counting began would be subtracted, so the delta
+    // is taken over allocations made while counting only.
+    COUNTING.store(true, Ordering::Relaxed);
     let (bytes_before, rss_before) = (ALLOCATED.load(Ordering::Relaxed), rss_kib());
     let tasks: Vec<_> = (0..PENDING)
         .map(|_| {
@@ -356,6 +370,7 @@ async fn memory() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (bytes_after, rss_after) = (ALLOCATED.load(Ordering::Relaxed), rss_kib());
+    COUNTING.store(false, Ordering::Relaxed);
     let per_call = (bytes_after - bytes_before) as f64 / PENDING as f64;
     println!("\n### 5. Memory with {PENDING} calls in flight over one forward WebSocket\n");
     println!("| measure | value |");

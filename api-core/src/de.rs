@@ -269,29 +269,6 @@ pub enum Key {
     Unknown(String),
 }
 
-/// Reads a key, matching it against `names` without allocating for listed fields.
-pub struct KeySeed(pub &'static [&'static str]);
-
-impl<'de> de::DeserializeSeed<'de> for KeySeed {
-    type Value = Key;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl Visitor<'_> for KeySeed {
-    type Value = Key;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a field name")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match self.0.iter().position(|n| *n == v) {
-            Some(i) => Key::Known(i),
-            None => Key::Unknown(v.to_owned()),
-        })
-    }
-}
-
 /// Decodes a value with [`Lenient`], as a seed for `MapAccess::next_value_seed`.
 pub struct LenientSeed<T>(pub PhantomData<T>);
 

@@ -58,7 +58,7 @@ pub struct ReadmeDoctests;
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::de::{Key, KeySeed, Lenient, LenientSeed, deserialize_enum, lenient};
+    pub use crate::de::{Key, Lenient, LenientSeed, deserialize_enum, lenient};
     pub use serde;
     pub use serde_json;
 }

@@ -169,6 +169,20 @@ fn enum_def(e: &EnumDef) -> TokenStream {
         let text = format!(" {}（线上值 `{}`）", v.label, v.wire);
         quote!(#[doc = #text])
     });
+    let exact_arms = e.variants.iter().map(|v| {
+        let var = ident(&v.name);
+        let wire = v.wire.to_string();
+        let mut all: Vec<String> = Vec::new();
+        for t in [v.name.clone(), v.label.clone(), wire]
+            .into_iter()
+            .chain(v.aliases.iter().cloned())
+        {
+            if !all.contains(&t) {
+                all.push(t);
+            }
+        }
+        quote!(#(#all)|* => ::std::option::Option::Some(#name::#var),)
+    });
     let texts = e.variants.iter().map(|v| {
         let mut all = vec![v.name.clone(), v.label.clone(), v.wire.to_string()];
         all.extend(v.aliases.iter().cloned());
@@ -200,14 +214,20 @@ fn enum_def(e: &EnumDef) -> TokenStream {
                 match value { #(#wires => ::std::option::Option::Some(#name::#vars),)* _ => ::std::option::Option::None }
             }
 
-            /// The variant for a text: its Rust name, label, wire number or a server alias.
+            /// The variant for a text: its Rust name, label, wire number or a server alias
+            /// (ASCII case ignored, surrounding spaces trimmed).
             pub fn from_text(text: &str) -> ::std::option::Option<Self> {
-                const TEXTS: &[&[&str]] = &[#(#texts),*];
-                let text = text.trim();
-                TEXTS
-                    .iter()
-                    .position(|all| all.iter().any(|t| t.eq_ignore_ascii_case(text)))
-                    .map(|i| Self::ALL[i])
+                match text {
+                    #(#exact_arms)*
+                    _ => {
+                        const TEXTS: &[&[&str]] = &[#(#texts),*];
+                        let text = text.trim();
+                        TEXTS
+                            .iter()
+                            .position(|all| all.iter().any(|t| t.eq_ignore_ascii_case(text)))
+                            .map(|i| Self::ALL[i])
+                    }
+                }
             }
         }
 
@@ -292,7 +312,10 @@ fn struct_def(s: &StructDef) -> TokenStream {
 fn struct_deserialize(s: &StructDef) -> TokenStream {
     let name = ident(&s.name);
     let expecting = format!("struct {}", s.name);
-    let wire_names = s.fields.iter().map(|f| f.wire_name.as_str());
+    let key_arms = s.fields.iter().enumerate().map(|(i, f)| {
+        let wire = &f.wire_name;
+        quote!(#wire => ::api_core::__private::Key::Known(#i),)
+    });
     let vars: Vec<Ident> = (0..s.fields.len())
         .map(|i| format_ident!("__f{i}"))
         .collect();
@@ -331,7 +354,26 @@ fn struct_deserialize(s: &StructDef) -> TokenStream {
     quote! {
         impl<'de> ::api_core::__private::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::api_core::__private::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                const FIELDS: &[&str] = &[#(#wire_names),*];
+                /// Matches a key against the listed wire names without allocating for them.
+                struct KeySeed;
+                impl<'de> ::api_core::__private::serde::de::DeserializeSeed<'de> for KeySeed {
+                    type Value = ::api_core::__private::Key;
+                    fn deserialize<K: ::api_core::__private::serde::Deserializer<'de>>(self, d: K) -> ::std::result::Result<Self::Value, K::Error> {
+                        d.deserialize_str(self)
+                    }
+                }
+                impl<'de> ::api_core::__private::serde::de::Visitor<'de> for KeySeed {
+                    type Value = ::api_core::__private::Key;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str("a field name")
+                    }
+                    fn visit_str<E: ::api_core::__private::serde::de::Error>(self, v: &str) -> ::std::result::Result<Self::Value, E> {
+                        ::std::result::Result::Ok(match v {
+                            #(#key_arms)*
+                            other => ::api_core::__private::Key::Unknown(::std::string::String::from(other)),
+                        })
+                    }
+                }
                 struct Visitor;
                 impl<'de> ::api_core::__private::serde::de::Visitor<'de> for Visitor {
                     type Value = #name;
@@ -341,7 +383,7 @@ fn struct_deserialize(s: &StructDef) -> TokenStream {
                     fn visit_map<A: ::api_core::__private::serde::de::MapAccess<'de>>(self, mut map: A) -> ::std::result::Result<#name, A::Error> {
                         #(#decls)*
                         let mut extra = ::api_core::__private::serde_json::Map::new();
-                        while let ::std::option::Option::Some(key) = map.next_key_seed(::api_core::__private::KeySeed(FIELDS))? {
+                        while let ::std::option::Option::Some(key) = map.next_key_seed(KeySeed)? {
                             match key {
                                 #(#arms)*
                                 ::api_core::__private::Key::Known(_) => {

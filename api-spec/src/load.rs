@@ -339,6 +339,27 @@ impl Checker {
                 "an enum needs at least one variant",
             );
         }
+        // Every text a variant is decoded from must name only that variant.
+        let mut owner: HashMap<String, String> = HashMap::new();
+        for (v, raw_v) in variants.iter().zip(raw.variants.get_ref()) {
+            let texts = [v.name.clone(), v.label.clone(), v.wire.to_string()]
+                .into_iter()
+                .chain(v.aliases.iter().cloned());
+            for t in texts {
+                if let Some(other) = owner.insert(t.clone(), v.name.clone())
+                    && other != v.name
+                {
+                    self.err(
+                        src,
+                        raw_v.name.span(),
+                        format!(
+                            "`{t}` names both `{other}` and `{}`; each label, alias and wire value must name one variant",
+                            v.name
+                        ),
+                    );
+                }
+            }
+        }
         EnumDef {
             name: raw.name.get_ref().clone(),
             doc: raw.doc.clone(),

@@ -35,6 +35,7 @@ fn each_mistake_is_named_with_its_place() {
         (action("").replace("returns = \"()\"", "returns = \"file\""), "`file` is for parameters"),
         ("[[struct]]\nname = \"s\"\ndoc = \"\"\nfields = []".into(), "type name `s` must be CamelCase"),
         ("[[enum]]\nname = \"E\"\ndoc = \"\"\nvariants = [{ name = \"A\", wire = 0, label = \"a\" }, { name = \"B\", wire = 0, label = \"b\" }]".into(), "wire value 0 is used twice"),
+        ("[[enum]]\nname = \"E\"\ndoc = \"\"\nvariants = [{ name = \"A\", wire = 0, label = \"a\", aliases = [\"x\"] }, { name = \"B\", wire = 1, label = \"b\", aliases = [\"x\"] }]".into(), "`x` names both `A` and `B`"),
     ];
     for (body, want) in cases {
         let got = errors(&body);
