@@ -116,10 +116,20 @@ impl Client {
     /// else the client default).
     pub fn call_with_timeout<A: Action>(
         &self,
+        request: A,
+        timeout: Option<Duration>,
+    ) -> ApiFuture<A::Output> {
+        self.clone().into_call(request, timeout)
+    }
+
+    /// Like [`call_with_timeout`](Self::call_with_timeout), consuming this handle (what the
+    /// generated call builders use, saving a clone per call).
+    pub fn into_call<A: Action>(
+        self,
         mut request: A,
         timeout: Option<Duration>,
     ) -> ApiFuture<A::Output> {
-        let client = self.clone();
+        let client = self;
         Box::pin(async move {
             request.validate()?;
             for (param, file) in request.uploads() {

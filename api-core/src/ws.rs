@@ -138,13 +138,30 @@ impl WsCore {
             echo,
             delivered: false,
         };
+        let message = Message::Text(frame.into());
+        // Fast path: connected and the queue has room; no sender clone, no await.
+        let queued = match &*self.state.borrow() {
+            ConnState::Up(conn) => conn.try_send(message).map_err(|e| e.into_inner()),
+            _ => Err(message),
+        };
+        let message = match queued {
+            Ok(()) => return self.await_reply(action, rx, &mut slot).await,
+            Err(message) => message,
+        };
         let conn = self.wait_until_up(action).await?;
-        conn.send(Message::Text(frame.into()))
-            .await
-            .map_err(|_| Error::Disconnected {
-                action: action.to_owned(),
-                reason: "the connection closed before the request was written".into(),
-            })?;
+        conn.send(message).await.map_err(|_| Error::Disconnected {
+            action: action.to_owned(),
+            reason: "the connection closed before the request was written".into(),
+        })?;
+        self.await_reply(action, rx, &mut slot).await
+    }
+
+    async fn await_reply(
+        &self,
+        action: &str,
+        rx: oneshot::Receiver<Result<RawReply, Ended>>,
+        slot: &mut PendingSlot<'_>,
+    ) -> Result<RawReply, Error> {
         let reply = rx.await;
         // Either way the reader (or `fail_all`) has taken the slot out.
         slot.delivered = true;
@@ -159,10 +176,6 @@ impl WsCore {
     }
 
     async fn wait_until_up(&self, action: &str) -> Result<mpsc::Sender<Message>, Error> {
-        // The common case, connected, without subscribing.
-        if let ConnState::Up(conn) = &*self.state.borrow() {
-            return Ok(conn.clone());
-        }
         let mut rx = self.state.subscribe();
         loop {
             let state = rx.borrow_and_update().clone();

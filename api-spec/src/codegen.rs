@@ -637,7 +637,7 @@ fn action_items(a: &Action) -> TokenStream {
             type Output = ::std::result::Result<#output, ::api_core::Error>;
             type IntoFuture = ::api_core::ApiFuture<#output>;
             fn into_future(self) -> Self::IntoFuture {
-                self.client.call_with_timeout(self.request, self.timeout)
+                self.client.into_call(self.request, self.timeout)
             }
         }
     }
