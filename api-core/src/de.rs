@@ -1,5 +1,6 @@
 //! Lenient decoding for reply fields: NapCat sends ids as numbers where docs say text, and
-//! numbers as text in places. Used by generated code through `deserialize_with`.
+//! numbers as text in places. Used by the generated `Deserialize` impls through
+//! [`LenientSeed`], together with [`Key`] for their field names.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -13,8 +14,9 @@ pub trait Lenient: Sized {
     fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
 }
 
-/// `deserialize_with` target for lenient fields.
-pub fn lenient<'de, D: Deserializer<'de>, T: Lenient>(d: D) -> Result<T, D::Error> {
+/// `deserialize_with` form of [`Lenient`], for the tests below.
+#[cfg(test)]
+fn lenient<'de, D: Deserializer<'de>, T: Lenient>(d: D) -> Result<T, D::Error> {
     T::lenient(d)
 }
 

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use serde_json::Value;
 
-use crate::action::{Action, ActionInfo};
+use crate::action::Action;
 use crate::reply::RawReply;
 use crate::{ApiFuture, Client, Error};
 
@@ -51,11 +51,4 @@ pub(crate) fn to_json<A: Action>(output: A::Output, reply: &RawReply) -> Result<
         message: e.to_string(),
         body: reply.body.clone().into(),
     })
-}
-
-/// Finds an action of `table` by Rust or wire name.
-pub fn find_info<'a>(table: &'a [ActionInfo], name: &str) -> Option<&'a ActionInfo> {
-    table
-        .iter()
-        .find(|a| a.rust_name == name || a.wire_name == name)
 }

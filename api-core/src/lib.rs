@@ -35,7 +35,7 @@ pub use action::{Action, ActionCall, ActionInfo, ParamInfo};
 pub use client::{
     ApiFuture, Client, ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT, EVENT_BUFFER,
 };
-pub use dynamic::{DynAction, Erased, find_info};
+pub use dynamic::{DynAction, Erased};
 pub use error::{Body, Error};
 pub use events::{Events, EventsError};
 pub use reverse::{Connected, ReverseOptions, ReverseServer};
@@ -58,7 +58,7 @@ pub struct ReadmeDoctests;
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::de::{Key, Lenient, LenientSeed, deserialize_enum, lenient};
+    pub use crate::de::{Key, Lenient, LenientSeed, deserialize_enum};
     pub use serde;
     pub use serde_json;
 }
