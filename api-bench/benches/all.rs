@@ -265,7 +265,7 @@ fn decoding() {
         "`get_friend_list`, 10,000 friends",
         &payloads::friend_list(10_000),
         |raw| {
-            api_core::GetFriendListRequest::decode_reply(raw)
+            api_core::requests::GetFriendListRequest::decode_reply(raw)
                 .unwrap()
                 .len()
         },
@@ -279,7 +279,7 @@ fn decoding() {
         "`get_recent_contact`, 1,000 contacts",
         &payloads::recent_contacts(1_000),
         |raw| {
-            api_core::GetRecentContactRequest::decode_reply(raw)
+            api_core::requests::GetRecentContactRequest::decode_reply(raw)
                 .unwrap()
                 .len()
         },

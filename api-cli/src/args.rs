@@ -76,7 +76,7 @@ fn parse_value(action: &str, p: &ParamInfo, text: &str) -> Result<Value, String>
             .map_err(|_| wrong("true or false")),
         "string" | "file" => Ok(Value::from(text)),
         "Sex" => text
-            .parse::<api_core::Sex>()
+            .parse::<api_core::types::Sex>()
             .map(|s| Value::from(s.wire()))
             .map_err(|_| wrong("未知/男/女, unknown/male/female or 0/1/2")),
         _ => Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::from(text))),

@@ -3,7 +3,8 @@
 
 use std::fmt::Debug;
 
-use api_core::{Action, ActionCall, Client, Sex};
+use api_core::types::Sex;
+use api_core::{Action, ActionCall, Client};
 
 struct Row {
     method: &'static str,

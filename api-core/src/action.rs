@@ -43,8 +43,9 @@ pub trait Action: Serialize + Send + 'static {
         )
     }
 
-    /// The file parameters, to be read before sending.
-    fn uploads(&mut self) -> Vec<(&'static str, &mut Uploadable)> {
+    /// Every file in the request with its place (`file`, `message[1].data.file`), to be read
+    /// before sending.
+    fn uploads(&mut self) -> Vec<(String, &mut Uploadable)> {
         Vec::new()
     }
 }
@@ -69,6 +70,10 @@ pub struct ActionInfo {
     pub rust_name: &'static str,
     /// Wire action name.
     pub wire_name: &'static str,
+    /// Other wire names NapCat answers for this action (deprecated names).
+    pub aliases: &'static [&'static str],
+    /// Whether the spec has an example of the reply's `data`.
+    pub has_reply: bool,
     /// Spec category (file).
     pub category: &'static str,
     /// Section within the category.
@@ -94,4 +99,8 @@ pub struct ParamInfo {
     pub required: bool,
     /// The default sent when it is not set, as JSON text.
     pub default_json: Option<&'static str>,
+    /// Other keys NapCat accepts for this parameter.
+    pub aliases: &'static [&'static str],
+    /// The keys it may send: its wire name, or one of an either-or union's keys.
+    pub keys: &'static [&'static str],
 }

@@ -133,7 +133,7 @@ impl Client {
         Box::pin(async move {
             request.validate()?;
             for (param, file) in request.uploads() {
-                file.resolve(A::RUST_NAME, param).await?;
+                file.resolve(A::RUST_NAME, &param).await?;
             }
             let params = serde_json::to_vec(&request)
                 .map_err(|e| Error::invalid_argument(A::RUST_NAME, "(request)", e.to_string()))?;

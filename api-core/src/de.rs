@@ -174,42 +174,77 @@ impl<T: Lenient> Lenient for Option<T> {
     }
 }
 
+/// What an open enum does with a value it does not list.
+pub enum EnumFallback<T> {
+    /// A closed enum: the value is an error.
+    None,
+    /// An open enum sent as integers: unknown integers are kept.
+    Int(fn(i64) -> T),
+    /// An open enum sent as text: unknown texts (and numbers, as text) are kept.
+    Text(fn(String) -> T),
+}
+
 struct EnumVisitor<T> {
     name: &'static str,
     from_wire: fn(i64) -> Option<T>,
     from_text: fn(&str) -> Option<T>,
+    fallback: EnumFallback<T>,
 }
 
 impl<T> Visitor<'_> for EnumVisitor<T> {
     type Value = T;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "a {} as its wire number or text", self.name)
+        write!(f, "a {} as its wire value or text", self.name)
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
-        (self.from_wire)(v).ok_or_else(|| E::invalid_value(de::Unexpected::Signed(v), &self))
+        if let Some(t) = (self.from_wire)(v) {
+            return Ok(t);
+        }
+        match self.fallback {
+            EnumFallback::Int(keep) => Ok(keep(v)),
+            EnumFallback::Text(keep) => Ok(keep(v.to_string())),
+            EnumFallback::None => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+        }
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
-        i64::try_from(v)
-            .ok()
-            .and_then(self.from_wire)
-            .ok_or_else(|| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+        match i64::try_from(v) {
+            Ok(i) => self.visit_i64(i),
+            Err(_) => match self.fallback {
+                EnumFallback::Text(keep) => Ok(keep(v.to_string())),
+                _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+            },
+        }
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        (self.from_text)(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+        if let Some(t) = (self.from_text)(v) {
+            return Ok(t);
+        }
+        match self.fallback {
+            EnumFallback::Text(keep) => Ok(keep(v.to_owned())),
+            EnumFallback::Int(keep) => v
+                .trim()
+                .parse()
+                .map(keep)
+                .map_err(|_| E::invalid_value(de::Unexpected::Str(v), &self)),
+            EnumFallback::None => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+        }
     }
 }
 
-/// Decodes a spec enum from its wire number, numeric text, label, name or server alias.
+/// Decodes a spec enum from its wire value, numeric text, label, name or server alias; an
+/// open enum keeps a value it does not list through `fallback`.
 pub fn deserialize_enum<'de, D: Deserializer<'de>, T>(
     d: D,
     name: &'static str,
     from_wire: fn(i64) -> Option<T>,
     from_text: fn(&str) -> Option<T>,
+    fallback: EnumFallback<T>,
 ) -> Result<T, D::Error> {
     d.deserialize_any(EnumVisitor {
         name,
         from_wire,
         from_text,
+        fallback,
     })
 }
 

@@ -206,6 +206,21 @@ pub(crate) fn preview(body: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// Every `Result<T, Error>` carries this much; a variant that grows it should box its
+    /// payload instead. (The largest today is `Api`: action, message, wording and body.)
+    #[test]
+    fn error_stays_small() {
+        assert!(
+            std::mem::size_of::<Error>() <= 120,
+            "Error is {} bytes",
+            std::mem::size_of::<Error>()
+        );
+        assert_eq!(
+            std::mem::size_of::<Result<(), Error>>(),
+            std::mem::size_of::<Error>()
+        );
+    }
+
     #[test]
     fn debug_of_a_huge_body_stays_short_and_the_bytes_stay_whole() {
         let big = vec![b'x'; 1 << 20];

@@ -1,11 +1,13 @@
 //! A typed async client for QQ bots on NapCat (OneBot 11 plus NapCat's extensions).
 //!
 //! Every action is generated from the declarative spec in `api-spec/spec/`: a method on
-//! [`Client`], a `*Request` struct (the exact wire params), a `*Call` builder for optional
-//! parameters and timeouts that can be awaited directly, and typed results.
+//! [`Client`], a `*Request` struct (the exact wire params) and a `*Call` builder for optional
+//! parameters and timeouts that can be awaited directly (both in [`requests`]), and typed
+//! results ([`types`]).
 //!
 //! ```no_run
-//! use api_core::{Client, Sex};
+//! use api_core::Client;
+//! use api_core::types::Sex;
 //!
 //! # async fn run() -> Result<(), api_core::Error> {
 //! let api = Client::builder().base_url("http://127.0.0.1:3000").build()?;
@@ -24,6 +26,7 @@ mod de;
 mod dynamic;
 mod error;
 mod events;
+mod files;
 mod forward;
 mod http;
 pub mod reply;
@@ -44,11 +47,11 @@ pub use uploadable::Uploadable;
 /// The API generated from the spec files.
 mod generated {
     api_macros::generate_api! {
-        specs = ["../../api-spec/spec/account.toml"],
+        spec_dir = "../../api-spec/spec",
     }
 }
 
-pub use generated::*;
+pub use generated::{ACTIONS, action_by_name, requests, types};
 
 /// The README's Rust examples, compiled so they cannot rot.
 #[cfg(doctest)]
@@ -58,7 +61,8 @@ pub struct ReadmeDoctests;
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::de::{Key, Lenient, LenientSeed, deserialize_enum};
+    pub use crate::de::{EnumFallback, Key, Lenient, LenientSeed, deserialize_enum};
+    pub use crate::files::{CollectFiles, serialize_with_tag};
     pub use serde;
     pub use serde_json;
 }

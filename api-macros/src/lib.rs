@@ -4,8 +4,8 @@
 //! `api-spec`.
 //!
 //! ```ignore
-//! // inside api-core: inherent methods on `Client`
-//! api_macros::generate_api! { specs = ["../../api-spec/spec/account.toml"] }
+//! // inside api-core: inherent methods on `Client`, from every spec file in a directory
+//! api_macros::generate_api! { spec_dir = "../../api-spec/spec" }
 //!
 //! // in a user crate: an extension trait implemented for `api_core::Client`
 //! api_macros::generate_api! { specs = ["spec/mine.toml"], extension_trait = MyActions }
@@ -25,12 +25,14 @@ use api_spec::codegen::{self, Options, Target};
 
 struct Input {
     specs: Vec<LitStr>,
+    spec_dir: Option<LitStr>,
     extension_trait: Option<Ident>,
 }
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut specs = None;
+        let mut spec_dir = None;
         let mut extension_trait = None;
         while !input.is_empty() {
             let key: Ident = input.parse()?;
@@ -42,11 +44,14 @@ impl Parse for Input {
                     let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
                     specs = Some(list.into_iter().collect::<Vec<_>>());
                 }
+                "spec_dir" => spec_dir = Some(input.parse()?),
                 "extension_trait" => extension_trait = Some(input.parse()?),
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
-                        format!("unknown key `{other}`; expected `specs` or `extension_trait`"),
+                        format!(
+                            "unknown key `{other}`; expected `specs`, `spec_dir` or `extension_trait`"
+                        ),
                     ));
                 }
             }
@@ -54,13 +59,14 @@ impl Parse for Input {
                 input.parse::<Token![,]>()?;
             }
         }
-        let specs = specs.ok_or_else(|| {
-            syn::Error::new(
+        if specs.is_none() && spec_dir.is_none() {
+            return Err(syn::Error::new(
                 input.span(),
-                "missing `specs = [\"path/to/spec.toml\", ...]`",
-            )
-        })?;
-        if specs.is_empty() {
+                "missing `specs = [\"path/to/spec.toml\", ...]` or `spec_dir = \"path/to/dir\"`",
+            ));
+        }
+        let specs = specs.unwrap_or_default();
+        if specs.is_empty() && spec_dir.is_none() {
             return Err(syn::Error::new(
                 input.span(),
                 "`specs` lists no file; name at least one spec file",
@@ -68,6 +74,7 @@ impl Parse for Input {
         }
         Ok(Input {
             specs,
+            spec_dir,
             extension_trait,
         })
     }
@@ -98,7 +105,18 @@ fn expand(input: Input) -> Result<proc_macro2::TokenStream, syn::Error> {
         Some(all) => all.combine(e),
         None => errors = Some(e),
     };
-    for lit in &input.specs {
+    let mut specs = input.specs.clone();
+    if let Some(dir) = &input.spec_dir {
+        match api_spec::load::spec_files_in(&base.join(dir.value())) {
+            Ok(names) => specs.extend(
+                names
+                    .iter()
+                    .map(|n| LitStr::new(&format!("{}/{n}", dir.value()), dir.span())),
+            ),
+            Err(e) => push(syn::Error::new(dir.span(), e.to_string())),
+        }
+    }
+    for lit in &specs {
         let path = base.join(lit.value());
         match api_spec::load::read_file(&path, &lit.value()) {
             Ok(file) => {
@@ -114,8 +132,7 @@ fn expand(input: Input) -> Result<proc_macro2::TokenStream, syn::Error> {
     let spec = api_spec::load(&files).map_err(|errs| {
         let mut all: Option<syn::Error> = None;
         for e in errs.0 {
-            let span = input
-                .specs
+            let span = specs
                 .iter()
                 .find(|l| l.value() == e.file)
                 .map_or_else(proc_macro2::Span::call_site, |l| l.span());

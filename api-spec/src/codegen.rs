@@ -28,14 +28,19 @@ pub struct Options {
     pub track_files: Vec<String>,
 }
 
-/// Generates the whole API for `spec`.
+/// Generates the whole API for `spec`: a `types` module (structs, enums, unions), a
+/// `requests` module (`*Request` and `*Call` for each action), the client methods (inherent
+/// or in an extension trait), `ACTIONS` and `action_by_name`.
 pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
     let enums = spec.enums().map(enum_def);
-    let structs = spec.structs().map(struct_def);
-    let actions = spec.actions().map(|(_, a)| action_items(a));
+    let structs = spec.structs().map(|s| struct_def(spec, s));
+    let unions = spec
+        .unions()
+        .map(|u| crate::codegen_union::union_def(spec, u));
+    let actions = spec.actions().map(|(_, a)| action_items(spec, a));
     let methods: Vec<_> = spec
         .actions()
-        .map(|(_, a)| client_method(a, &options.target))
+        .map(|(_, a)| client_method(spec, a, &options.target))
         .collect();
     let client_impl = match &options.target {
         Target::Core => quote! {
@@ -43,7 +48,7 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
         },
         Target::ExtensionTrait(name) => {
             let name = Ident::new(name, Span::call_site());
-            let sigs = spec.actions().map(|(_, a)| method_signature(a));
+            let sigs = spec.actions().map(|(_, a)| method_signature(spec, a));
             quote! {
                 /// Actions added from a spec file; bring this trait into scope to call them on a client.
                 pub trait #name {
@@ -58,16 +63,30 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
     let tracked = &options.track_files;
     quote! {
         #( const _: &str = include_str!(#tracked); )*
-        #(#enums)*
-        #(#structs)*
-        #(#actions)*
+
+        /// The named types of the spec: what actions take and return.
+        pub mod types {
+            #[allow(unused_imports)]
+            use super::types;
+            #(#enums)*
+            #(#structs)*
+            #(#unions)*
+        }
+
+        /// One `*Request` (the exact wire params) and one `*Call` (the awaitable builder) per action.
+        pub mod requests {
+            #[allow(unused_imports)]
+            use super::types;
+            #(#actions)*
+        }
+
         #client_impl
         #table
         #by_name
     }
 }
 
-fn doc_attrs(text: &str) -> TokenStream {
+pub(crate) fn doc_attrs(text: &str) -> TokenStream {
     let lines = text.lines().map(|l| format!(" {l}"));
     quote! { #( #[doc = #lines] )* }
 }
@@ -85,7 +104,7 @@ fn camel(snake: &str) -> String {
         .collect()
 }
 
-fn ident(name: &str) -> Ident {
+pub(crate) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
@@ -114,7 +133,7 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
         }
         TypeRef::Named(n) => {
             let n = ident(n);
-            quote!(#n)
+            quote!(types::#n)
         }
     }
 }
@@ -138,7 +157,7 @@ fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
 }
 
 /// Scalars decoded leniently (numbers as text, numeric text as numbers).
-fn is_lenient(ty: &TypeRef) -> bool {
+pub(crate) fn is_lenient(ty: &TypeRef) -> bool {
     match ty {
         TypeRef::Scalar(s) => !matches!(s, Scalar::Json | Scalar::File),
         TypeRef::Option(t) => is_lenient(t),
@@ -161,19 +180,25 @@ fn enum_def(e: &EnumDef) -> TokenStream {
     let name = ident(&e.name);
     let name_str = &e.name;
     let doc = doc_attrs(&e.doc);
+    let text = e.is_text();
     let vars: Vec<Ident> = e.variants.iter().map(|v| ident(&v.name)).collect();
-    let wires: Vec<i64> = e.variants.iter().map(|v| v.wire).collect();
+    let wires: Vec<TokenStream> = e
+        .variants
+        .iter()
+        .map(|v| match &v.wire {
+            WireValue::Int(i) => quote!(#i),
+            WireValue::Str(s) => quote!(#s),
+        })
+        .collect();
     let labels: Vec<&str> = e.variants.iter().map(|v| v.label.as_str()).collect();
     let names: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
     let var_docs = e.variants.iter().map(|v| {
         let text = format!(" {}（线上值 `{}`）", v.label, v.wire);
         quote!(#[doc = #text])
     });
-    let exact_arms = e.variants.iter().map(|v| {
-        let var = ident(&v.name);
-        let wire = v.wire.to_string();
+    let texts_of = |v: &Variant| {
         let mut all: Vec<String> = Vec::new();
-        for t in [v.name.clone(), v.label.clone(), wire]
+        for t in [v.name.clone(), v.label.clone(), v.wire.to_string()]
             .into_iter()
             .chain(v.aliases.iter().cloned())
         {
@@ -181,40 +206,119 @@ fn enum_def(e: &EnumDef) -> TokenStream {
                 all.push(t);
             }
         }
+        all
+    };
+    let exact_arms = e.variants.iter().map(|v| {
+        let var = ident(&v.name);
+        let all = texts_of(v);
         quote!(#(#all)|* => ::std::option::Option::Some(#name::#var),)
     });
     let texts = e.variants.iter().map(|v| {
-        let mut all = vec![v.name.clone(), v.label.clone(), v.wire.to_string()];
-        all.extend(v.aliases.iter().cloned());
+        let all = texts_of(v);
         quote!(&[#(#all),*])
     });
-    quote! {
-        #doc
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum #name {
-            #( #var_docs #vars, )*
+    let (wire_ty, other_ty) = if text {
+        (quote!(&str), quote!(::std::string::String))
+    } else {
+        (quote!(i64), quote!(i64))
+    };
+    let copy = (!(text && e.open)).then(|| quote!(Copy,));
+    let pick = if copy.is_some() {
+        quote!(Self::ALL[i])
+    } else {
+        quote!(Self::ALL[i].clone())
+    };
+    let other_variant = e.open.then(|| {
+        quote! {
+            /// A value the spec does not list, kept as it arrived and sent back unchanged.
+            Other(#other_ty),
         }
-
-        impl #name {
-            /// Every variant, in spec order.
-            pub const ALL: &'static [#name] = &[#(#name::#vars),*];
-
-            /// The integer sent on the wire.
-            pub fn wire(self) -> i64 {
-                match self { #(#name::#vars => #wires,)* }
+    });
+    let other_wire = e.open.then(|| {
+        if text {
+            quote!(#name::Other(v) => v.as_str(),)
+        } else {
+            quote!(#name::Other(v) => *v,)
+        }
+    });
+    let other_label = e.open.then(|| quote!(#name::Other(_) => "（未列出的值）",));
+    let is_known = e.open.then(|| {
+        quote! {
+            /// Whether this is a value the spec lists (not [`Self::Other`]).
+            pub fn is_known(&self) -> bool {
+                !::std::matches!(self, #name::Other(_))
             }
-
-            /// The display label.
-            pub fn label(self) -> &'static str {
-                match self { #(#name::#vars => #labels,)* }
+        }
+    });
+    let display_other = e
+        .open
+        .then(|| quote!(#name::Other(v) => ::std::write!(f, "{}", v),));
+    let all_list = quote!(&[#(#name::#vars),*]);
+    let from_wire = if text {
+        quote! {
+            /// The variant for a wire text (exactly as sent; see [`Self::from_text`] for the lenient match).
+            pub fn from_wire(value: &str) -> ::std::option::Option<Self> {
+                match value { #(#wires => ::std::option::Option::Some(#name::#vars),)* _ => ::std::option::Option::None }
             }
-
+        }
+    } else {
+        quote! {
             /// The variant for a wire integer.
             pub fn from_wire(value: i64) -> ::std::option::Option<Self> {
                 match value { #(#wires => ::std::option::Option::Some(#name::#vars),)* _ => ::std::option::Option::None }
             }
+        }
+    };
+    let serialize = if text {
+        quote!(s.serialize_str(self.wire()))
+    } else {
+        quote!(s.serialize_i64(self.wire()))
+    };
+    let (from_int, fallback) = match (text, e.open) {
+        (false, false) => (
+            quote!(Self::from_wire),
+            quote!(::api_core::__private::EnumFallback::None),
+        ),
+        (false, true) => (
+            quote!(Self::from_wire),
+            quote!(::api_core::__private::EnumFallback::Int(#name::Other)),
+        ),
+        (true, false) => (
+            quote!(|v: i64| Self::from_text(&v.to_string())),
+            quote!(::api_core::__private::EnumFallback::None),
+        ),
+        (true, true) => (
+            quote!(|v: i64| Self::from_text(&v.to_string())),
+            quote!(::api_core::__private::EnumFallback::Text(#name::Other)),
+        ),
+    };
+    quote! {
+        #doc
+        #[derive(Debug, Clone, #copy PartialEq, Eq, Hash)]
+        pub enum #name {
+            #( #var_docs #vars, )*
+            #other_variant
+        }
 
-            /// The variant for a text: its Rust name, label, wire number or a server alias
+        impl #name {
+            /// Every variant the spec lists, in spec order.
+            pub const ALL: &'static [#name] = #all_list;
+
+            /// The value sent on the wire.
+            pub fn wire(&self) -> #wire_ty {
+                match self { #(#name::#vars => #wires,)* #other_wire }
+            }
+
+            /// The display label.
+            pub fn label(&self) -> &'static str {
+                match self { #(#name::#vars => #labels,)* #other_label }
+            }
+
+            #is_known
+
+            #from_wire
+
+            /// The variant for a text: its Rust name, label, wire value or a server alias
             /// (ASCII case ignored, surrounding spaces trimmed).
             pub fn from_text(text: &str) -> ::std::option::Option<Self> {
                 match text {
@@ -225,7 +329,7 @@ fn enum_def(e: &EnumDef) -> TokenStream {
                         TEXTS
                             .iter()
                             .position(|all| all.iter().any(|t| t.eq_ignore_ascii_case(text)))
-                            .map(|i| Self::ALL[i])
+                            .map(|i| #pick)
                     }
                 }
             }
@@ -233,7 +337,10 @@ fn enum_def(e: &EnumDef) -> TokenStream {
 
         impl ::std::fmt::Display for #name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.label())
+                match self {
+                    #display_other
+                    _ => f.write_str(self.label()),
+                }
             }
         }
 
@@ -248,20 +355,26 @@ fn enum_def(e: &EnumDef) -> TokenStream {
 
         impl ::api_core::__private::serde::Serialize for #name {
             fn serialize<S: ::api_core::__private::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
-                s.serialize_i64(self.wire())
+                #serialize
             }
         }
 
         impl<'de> ::api_core::__private::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::api_core::__private::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                ::api_core::__private::deserialize_enum(d, #name_str, Self::from_wire, Self::from_text)
+                ::api_core::__private::deserialize_enum(d, #name_str, #from_int, Self::from_text, #fallback)
             }
         }
     }
 }
 
-fn struct_def(s: &StructDef) -> TokenStream {
+fn struct_def(spec: &Spec, s: &StructDef) -> TokenStream {
     let name = ident(&s.name);
+    let files = collect_files_impl(
+        spec,
+        &name,
+        s.fields.iter().map(|f| (&f.ty, &f.rust_name, &f.wire_name)),
+    );
+    let builder = s.input.then(|| input_builder(s));
     let doc = doc_attrs(&s.doc);
     let fields = s.fields.iter().map(|f| {
         let fname = ident(&f.rust_name);
@@ -289,9 +402,13 @@ fn struct_def(s: &StructDef) -> TokenStream {
             pub struct #name {
                 #(#fields)*
             }
+            #files
+            #builder
         };
     }
-    let deserialize = struct_deserialize(s);
+    // A struct that holds files is only ever sent (the loader keeps files out of replies).
+    let holds_files = s.fields.iter().any(|f| spec.contains_file(&f.ty));
+    let deserialize = (!holds_files).then(|| struct_deserialize(s));
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize)]
@@ -304,7 +421,89 @@ fn struct_def(s: &StructDef) -> TokenStream {
         }
 
         #deserialize
+        #files
+        #builder
     }
+}
+
+/// `new` with the required fields and a setter per optional field, for structs callers build.
+fn input_builder(s: &StructDef) -> TokenStream {
+    let name = ident(&s.name);
+    let required: Vec<&Field> = s
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.ty, TypeRef::Option(_)))
+        .collect();
+    let args = required.iter().map(|f| {
+        let n = ident(&f.rust_name);
+        let (ty, _) = argument(&f.ty, &n);
+        quote!(#n: #ty)
+    });
+    let inits = s.fields.iter().map(|f| {
+        let n = ident(&f.rust_name);
+        if matches!(f.ty, TypeRef::Option(_)) {
+            quote!(#n: ::std::option::Option::None)
+        } else {
+            let (_, conv) = argument(&f.ty, &n);
+            quote!(#n: #conv)
+        }
+    });
+    let extra =
+        (!s.transparent).then(|| quote!(extra: ::api_core::__private::serde_json::Map::new(),));
+    let setters = s.fields.iter().filter_map(|f| {
+        let TypeRef::Option(inner) = &f.ty else {
+            return None;
+        };
+        let n = ident(&f.rust_name);
+        let (arg, conv) = argument(inner, &n);
+        let doc = doc_attrs(&format!("设置 `{}`：{}", f.rust_name, f.doc));
+        Some(quote! {
+            #doc
+            pub fn #n(mut self, #n: #arg) -> Self {
+                self.#n = ::std::option::Option::Some(#conv);
+                self
+            }
+        })
+    });
+    quote! {
+        impl #name {
+            /// Builds the value from its required fields; optional ones are left unset.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new(#(#args),*) -> Self {
+                Self { #(#inits,)* #extra }
+            }
+            #(#setters)*
+        }
+    }
+}
+
+/// `CollectFiles` for a type whose listed parts (type, Rust name, wire name) may hold files;
+/// nothing when none can.
+pub(crate) fn collect_files_impl<'a>(
+    spec: &Spec,
+    name: &Ident,
+    parts: impl Iterator<Item = (&'a TypeRef, &'a String, &'a String)>,
+) -> Option<TokenStream> {
+    let visits: Vec<TokenStream> = parts
+        .filter(|(ty, _, _)| spec.contains_file(ty))
+        .map(|(_, rust, wire)| {
+            let f = ident(rust);
+            let seg = format!(".{wire}");
+            quote! {
+                ::api_core::__private::CollectFiles::collect_files(&mut self.#f, &::std::format!("{}{}", path, #seg), out);
+            }
+        })
+        .collect();
+    if visits.is_empty() {
+        return None;
+    }
+    Some(quote! {
+        impl ::api_core::__private::CollectFiles for #name {
+            fn collect_files<'a>(&'a mut self, path: &str, out: &mut ::std::vec::Vec<(::std::string::String, &'a mut ::api_core::Uploadable)>) {
+                #(#visits)*
+            }
+        }
+    })
 }
 
 /// A `Deserialize` that fills listed fields straight from the map and puts unlisted keys in
@@ -431,10 +630,10 @@ fn default_expr(p: &Param) -> TokenStream {
             (DefaultValue::Int(i), _) => quote!(#i),
             (DefaultValue::Float(f), _) => quote!(#f),
             (DefaultValue::Str(s), _) => quote!(::std::string::String::from(#s)),
-            (DefaultValue::Variant(v), ty) => {
-                let t = rust_type(ty);
-                let v = ident(v);
-                quote!(#t::#v)
+            (DefaultValue::Variant { enum_name, variant }, _) => {
+                let t = ident(enum_name);
+                let v = ident(variant);
+                quote!(types::#t::#v)
             }
         },
     }
@@ -451,7 +650,7 @@ fn param_doc(p: &Param) -> String {
             DefaultValue::Bool(b) => b.to_string(),
             DefaultValue::Int(i) => i.to_string(),
             DefaultValue::Float(f) => f.to_string(),
-            DefaultValue::Variant(v) => v.clone(),
+            DefaultValue::Variant { enum_name, variant } => format!("{enum_name}::{variant}"),
         };
         text.push_str(&format!("，默认 `{shown}`"));
     }
@@ -479,7 +678,13 @@ fn setter(p: &Param, body: impl Fn(&Ident, TokenStream) -> TokenStream) -> Token
     }
 }
 
-fn action_items(a: &Action) -> TokenStream {
+/// Whether a parameter's type is an either-or union (`T` or `T?`), whose key goes straight
+/// into the request.
+pub(crate) fn is_keyed(spec: &Spec, ty: &TypeRef) -> bool {
+    spec.keyed_union(ty).is_some()
+}
+
+fn action_items(spec: &Spec, a: &Action) -> TokenStream {
     let req = request_ident(a);
     let call = call_ident(a);
     let wire = &a.wire_name;
@@ -496,9 +701,14 @@ fn action_items(a: &Action) -> TokenStream {
         let doc = doc_attrs(&param_doc(p));
         let skip = matches!(p.presence, Presence::Optional)
             .then(|| quote!(, skip_serializing_if = "::std::option::Option::is_none"));
+        let serde_attr = if is_keyed(spec, &p.ty) {
+            quote!(#[serde(flatten)])
+        } else {
+            quote!(#[serde(rename = #wire_name #skip)])
+        };
         quote! {
             #doc
-            #[serde(rename = #wire_name #skip)]
+            #serde_attr
             pub #name: #ty,
         }
     });
@@ -550,17 +760,19 @@ fn action_items(a: &Action) -> TokenStream {
     let uploads: Vec<_> = a
         .params
         .iter()
-        .filter(|p| p.ty == TypeRef::Scalar(Scalar::File))
+        .filter(|p| spec.contains_file(&p.ty))
         .map(|p| {
             let n = ident(&p.rust_name);
             let pname = &p.rust_name;
-            quote!((#pname, &mut self.#n))
+            quote!(::api_core::__private::CollectFiles::collect_files(&mut self.#n, #pname, &mut out);)
         })
         .collect();
     let uploads_fn = (!uploads.is_empty()).then(|| {
         quote! {
-            fn uploads(&mut self) -> ::std::vec::Vec<(&'static str, &mut ::api_core::Uploadable)> {
-                ::std::vec![#(#uploads),*]
+            fn uploads(&mut self) -> ::std::vec::Vec<(::std::string::String, &mut ::api_core::Uploadable)> {
+                let mut out = ::std::vec::Vec::new();
+                #(#uploads)*
+                out
             }
         }
     });
@@ -612,6 +824,11 @@ fn action_items(a: &Action) -> TokenStream {
         }
 
         impl #call {
+            /// A call of `client` that will send `request`.
+            pub fn new(client: ::api_core::Client, request: #req) -> Self {
+                Self { client, request, timeout: ::std::option::Option::None }
+            }
+
             #(#call_setters)*
 
             /// Overrides the timeout for this call only.
@@ -663,14 +880,14 @@ fn method_doc(a: &Action, with_example: bool) -> TokenStream {
     }
     if with_example {
         text.push_str(&format!(
-            "\n\n# 示例\n\n```no_run\n# use api_core::*;\n# async fn example(api: Client) -> Result<(), Error> {{\n{}\n# Ok(())\n# }}\n```",
+            "\n\n# 示例\n\n```no_run\n# use api_core::{{*, types::*}};\n# async fn example(api: Client) -> Result<(), Error> {{\n{}\n# Ok(())\n# }}\n```",
             a.example
         ));
     }
     doc_attrs(&text)
 }
 
-fn method_signature(a: &Action) -> TokenStream {
+fn method_signature(_spec: &Spec, a: &Action) -> TokenStream {
     let name = ident(&a.rust_name);
     let call = call_ident(a);
     let args = positional_args(a);
@@ -678,11 +895,11 @@ fn method_signature(a: &Action) -> TokenStream {
     quote! {
         #doc
         #[allow(clippy::too_many_arguments)]
-        fn #name(&self, #(#args),*) -> #call
+        fn #name(&self, #(#args),*) -> requests::#call
     }
 }
 
-fn client_method(a: &Action, target: &Target) -> TokenStream {
+fn client_method(_spec: &Spec, a: &Action, target: &Target) -> TokenStream {
     let name = ident(&a.rust_name);
     let req = request_ident(a);
     let call = call_ident(a);
@@ -693,12 +910,8 @@ fn client_method(a: &Action, target: &Target) -> TokenStream {
     quote! {
         #doc
         #[allow(clippy::too_many_arguments)]
-        #vis fn #name(&self, #(#args),*) -> #call {
-            #call {
-                client: ::std::clone::Clone::clone(self),
-                request: #req::new(#(#arg_names),*),
-                timeout: ::std::option::Option::None,
-            }
+        #vis fn #name(&self, #(#args),*) -> requests::#call {
+            requests::#call::new(::std::clone::Clone::clone(self), requests::#req::new(#(#arg_names),*))
         }
     }
 }
@@ -723,14 +936,20 @@ fn action_table(spec: &Spec) -> TokenStream {
                 }
                 _ => quote!(::std::option::Option::None),
             };
+            let aliases = &p.aliases;
+            let keys = spec.param_keys(p);
             quote! {
-                ::api_core::ParamInfo { rust_name: #rn, wire_name: #wn, ty: #ty, required: #required, default_json: #default }
+                ::api_core::ParamInfo { rust_name: #rn, wire_name: #wn, ty: #ty, required: #required, default_json: #default, aliases: &[#(#aliases),*], keys: &[#(#keys),*] }
             }
         });
+        let aliases = &a.aliases;
+        let has_reply = a.reply.is_some();
         quote! {
             ::api_core::ActionInfo {
                 rust_name: #rust_name,
                 wire_name: #wire,
+                aliases: &[#(#aliases),*],
+                has_reply: #has_reply,
                 category: #category,
                 section: #section,
                 summary: #summary,
@@ -750,17 +969,18 @@ fn action_by_name(spec: &Spec) -> TokenStream {
         let req = request_ident(a);
         let rust_name = &a.rust_name;
         let wire = &a.wire_name;
-        let pattern = if rust_name == wire {
-            quote!(#rust_name)
-        } else {
-            quote!(#rust_name | #wire)
-        };
+        let mut names = vec![rust_name.clone()];
+        for n in std::iter::once(wire).chain(&a.aliases) {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
         quote! {
-            #pattern => ::std::option::Option::Some(&::api_core::Erased::<#req>::NEW),
+            #(#names)|* => ::std::option::Option::Some(&::api_core::Erased::<requests::#req>::NEW),
         }
     });
     quote! {
-        /// An action of this spec by Rust or wire name, to call or decode without naming its
+        /// An action of this spec by Rust name, wire name or wire alias, to call or decode without naming its
         /// types; `None` for a name this spec does not have.
         pub fn action_by_name(name: &str) -> ::std::option::Option<&'static dyn ::api_core::DynAction> {
             match name {

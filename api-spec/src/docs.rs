@@ -46,7 +46,9 @@ fn type_md(spec: &Spec, ty: &TypeRef, here: &Category) -> String {
                 .categories
                 .iter()
                 .find(|c| {
-                    c.structs.iter().any(|s| s.name == n) || c.enums.iter().any(|e| e.name == n)
+                    c.structs.iter().any(|s| s.name == n)
+                        || c.enums.iter().any(|e| e.name == n)
+                        || c.unions.iter().any(|u| u.name == n)
                 })
                 .filter(|c| c.name != here.name)
                 .map(|c| format!("{}.md", c.name))
@@ -81,8 +83,12 @@ fn category_page(spec: &Spec, c: &Category) -> String {
         "<!-- 本页由 {} 生成，请勿手改。重新生成：{REGENERATE} -->\n",
         c.source
     );
-    let _ = writeln!(out, "## 概览\n\n{}\n", c.overview);
-    let _ = writeln!(out, "| 方法 | NapCat 动作名 | 功能 |\n| --- | --- | --- |");
+    if !c.overview.is_empty() {
+        let _ = writeln!(out, "## 概览\n\n{}\n", c.overview);
+    }
+    if !c.actions.is_empty() {
+        let _ = writeln!(out, "| 方法 | NapCat 动作名 | 功能 |\n| --- | --- | --- |");
+    }
     for a in &c.actions {
         let _ = writeln!(
             out,
@@ -103,53 +109,135 @@ fn category_page(spec: &Spec, c: &Category) -> String {
             action_md(&mut out, spec, c, a);
         }
     }
-    if !c.structs.is_empty() || !c.enums.is_empty() {
+    if !c.structs.is_empty() || !c.enums.is_empty() || !c.unions.is_empty() {
         let _ = writeln!(out, "\n---\n\n## 类型");
         for e in &c.enums {
-            let _ = writeln!(out, "\n### {}\n\n{}\n", e.name, e.doc);
-            let _ = writeln!(
-                out,
-                "| 变体 | 线上值 | 含义 | 服务端别名 |\n| --- | --- | --- | --- |"
-            );
-            for v in &e.variants {
-                let aliases: Vec<_> = v.aliases.iter().map(|a| format!("`{a}`")).collect();
-                let _ = writeln!(
-                    out,
-                    "| `{}` | `{}` | {} | {} |",
-                    v.name,
-                    v.wire,
-                    v.label,
-                    aliases.join("、")
-                );
-            }
+            enum_md(&mut out, e);
         }
         for s in &c.structs {
-            let _ = writeln!(out, "\n### {}\n\n{}\n", s.name, s.doc);
-            let _ = writeln!(
-                out,
-                "| 字段 | 线上字段 | 类型 | 说明 |\n| --- | --- | --- | --- |"
-            );
-            for f in &s.fields {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | `{}` | {} | {} |",
-                    f.rust_name,
-                    f.wire_name,
-                    type_md(spec, &f.ty, c),
-                    cell(&f.doc)
-                );
-            }
-            if s.transparent {
-                let _ = writeln!(out, "\n线上直接是该字段的值（不包在对象里）。");
-            } else {
-                let _ = writeln!(
-                    out,
-                    "\n服务端多给的字段保存在 `extra`（`serde_json::Map`）中，不会丢失。"
-                );
-            }
+            struct_md(&mut out, spec, c, s);
+        }
+        for u in &c.unions {
+            union_md(&mut out, spec, c, u);
         }
     }
     out
+}
+
+fn enum_md(out: &mut String, e: &EnumDef) {
+    let _ = writeln!(out, "\n### {}\n\n{}\n", e.name, e.doc);
+    let _ = writeln!(
+        out,
+        "| 变体 | 线上值 | 含义 | 服务端别名 |\n| --- | --- | --- | --- |"
+    );
+    for v in &e.variants {
+        let aliases: Vec<_> = v.aliases.iter().map(|a| format!("`{a}`")).collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} | {} |",
+            v.name,
+            v.wire.to_json(),
+            v.label,
+            aliases.join("、")
+        );
+    }
+    if e.open {
+        let _ = writeln!(
+            out,
+            "\n开放枚举：未列出的值解码为 `Other(..)`，原样保留并原样发回。"
+        );
+    }
+}
+
+fn struct_md(out: &mut String, spec: &Spec, c: &Category, s: &StructDef) {
+    let _ = writeln!(out, "\n### {}\n\n{}\n", s.name, s.doc);
+    if let Some(base) = &s.extends {
+        let _ = writeln!(
+            out,
+            "继承 {} 的全部字段（列在前面）。\n",
+            type_md(spec, &TypeRef::Named(base.clone()), c)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| 字段 | 线上字段 | 类型 | 说明 |\n| --- | --- | --- | --- |"
+    );
+    for f in &s.fields {
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} | {} |",
+            f.rust_name,
+            f.wire_name,
+            type_md(spec, &f.ty, c),
+            cell(&f.doc)
+        );
+    }
+    if s.input {
+        let _ = writeln!(
+            out,
+            "\n由调用方构造：`{}::new(..)` 接收必填字段，可选字段用同名链式方法设置。",
+            s.name
+        );
+    }
+    if s.transparent {
+        let _ = writeln!(out, "\n线上直接是该字段的值（不包在对象里）。");
+    } else {
+        let _ = writeln!(
+            out,
+            "\n服务端多给的字段保存在 `extra`（`serde_json::Map`）中，不会丢失。"
+        );
+    }
+}
+
+fn union_md(out: &mut String, spec: &Spec, c: &Category, u: &UnionDef) {
+    let _ = writeln!(out, "\n### {}\n\n{}\n", u.name, u.doc);
+    let (how, column) = match &u.kind {
+        UnionKind::Tagged {
+            tag,
+            content: Some(content),
+        } => (
+            format!(
+                "按 `{tag}` 区分，值在 `{content}` 中；未列出的 `{tag}` 解码为 `Unknown(..)`，整个对象原样保留。"
+            ),
+            format!("`{tag}`"),
+        ),
+        UnionKind::Tagged { tag, content: None } => (
+            format!(
+                "按 `{tag}` 区分，字段与 `{tag}` 并列；未列出的 `{tag}` 解码为 `Unknown(..)`，整个对象原样保留。"
+            ),
+            format!("`{tag}`"),
+        ),
+        UnionKind::Untagged { open } => (
+            format!(
+                "无标签：按顺序取第一个形状相符的变体{}。",
+                if *open {
+                    "；都不相符时解码为 `Other(..)` 原样保留"
+                } else {
+                    ""
+                }
+            ),
+            "线上形状".to_owned(),
+        ),
+        UnionKind::Keyed => (
+            "二选一（多选一）参数：线上只发送所选变体的键。".to_owned(),
+            "线上键".to_owned(),
+        ),
+    };
+    let _ = writeln!(out, "{how}\n");
+    let _ = writeln!(
+        out,
+        "| 变体 | {column} | 值 | 说明 |\n| --- | --- | --- | --- |"
+    );
+    for v in &u.variants {
+        let wire = v
+            .wire
+            .as_ref()
+            .map_or_else(|| "—".to_owned(), |w| format!("`{w}`"));
+        let ty =
+            v.ty.as_ref()
+                .map_or_else(|| "—".to_owned(), |t| type_md(spec, t, c));
+        let _ = writeln!(out, "| `{}` | {wire} | {ty} | {} |", v.name, cell(&v.doc));
+    }
 }
 
 fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
@@ -161,6 +249,10 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
         let _ = writeln!(out, "\n  {}\n", rest.join("\n  "));
     }
     let _ = writeln!(out, "- **NapCat 动作名**: `{}`", a.wire_name);
+    if !a.aliases.is_empty() {
+        let aliases: Vec<_> = a.aliases.iter().map(|x| format!("`{x}`")).collect();
+        let _ = writeln!(out, "- **NapCat 也接受（已弃用）**: {}", aliases.join("、"));
+    }
     if a.params.is_empty() {
         let _ = writeln!(out, "- **参数**: 无");
     } else {
@@ -170,14 +262,23 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
             "  | 参数 | 类型 | 默认 | 说明 |\n  | --- | --- | --- | --- |"
         );
         for p in &a.params {
-            let name = if p.wire_name == p.rust_name {
+            let keys = spec.param_keys(p);
+            let name = if keys == [p.rust_name.clone()] {
                 format!("`{}`", p.rust_name)
             } else {
-                format!("`{}`（线上 `{}`）", p.rust_name, p.wire_name)
+                let keys: Vec<_> = keys.iter().map(|k| format!("`{k}`")).collect();
+                format!("`{}`（线上 {}）", p.rust_name, keys.join(" / "))
             };
             let mut doc = cell(&p.doc);
             if p.non_empty {
                 doc.push_str("；不可为空");
+            }
+            if !p.aliases.is_empty() {
+                let aliases: Vec<_> = p.aliases.iter().map(|x| format!("`{x}`")).collect();
+                doc.push_str(&format!("；NapCat 也接受键 {}", aliases.join("、")));
+            }
+            if let Some(why) = &p.differs {
+                doc.push_str(&format!("；**与 NapCat 不同**：{}", cell(why)));
             }
             let _ = writeln!(
                 out,
@@ -189,6 +290,15 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "- **返回**: {}", type_md(spec, &a.returns, c));
+    match &a.reply {
+        Some(reply) => {
+            let text = serde_json::to_string_pretty(reply).unwrap_or_default();
+            let _ = writeln!(out, "- **返回示例**（`data`）：\n\n```json\n{text}\n```\n");
+        }
+        None => {
+            let _ = writeln!(out, "- **返回示例**：成功时回复中没有 `data`");
+        }
+    }
     if let Some(t) = a.timeout_secs {
         let _ = writeln!(out, "- **默认超时**: {t} 秒");
     }

@@ -1,18 +1,21 @@
 //! A JSON description of the whole spec, for tools that should not parse the spec files.
 //!
 //! Shape (also documented in the README):
-//! `{ "version": 1, "categories": [{ name, title, source, sections, actions: [{ rust_name,
-//! wire_name, category, section, doc, example, returns, timeout_secs, failure_flag,
-//! params: [{ rust_name, wire_name, type, required, default, doc, non_empty }] }] }],
-//! "types": [{ kind: "struct", name, doc, transparent, fields: [{ rust_name, wire_name, type,
-//! doc }] } | { kind: "enum", name, doc, variants: [{ name, wire, label, aliases }] }] }`
+//! `{ "version": 2, "categories": [{ name, title, source, sections, actions: [{ rust_name,
+//! wire_name, aliases, category, section, doc, example, returns, reply, timeout_secs,
+//! failure_flag, params: [{ rust_name, wire_name, keys, aliases, type, required, default, doc,
+//! non_empty, differs }] }] }], "types": [{ kind: "enum", name, doc, repr, open, variants:
+//! [{ name, wire, label, aliases }] } | { kind: "struct", name, doc, transparent, input,
+//! extends, fields: [{ rust_name, wire_name, type, doc }] } | { kind: "union", name, doc,
+//! union: "tagged"|"untagged"|"keyed", tag, content, open, variants: [{ name, doc, wire, type
+//! }] }] }`
 
 use serde_json::{Value, json};
 
 use crate::model::*;
 
 /// The dump's shape version; bump it when a key changes meaning or goes away.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The whole spec as JSON.
 pub fn to_json(spec: &Spec) -> Value {
@@ -35,6 +38,8 @@ pub fn to_json(spec: &Spec) -> Value {
             "name": s.name,
             "doc": s.doc,
             "transparent": s.transparent,
+            "input": s.input,
+            "extends": s.extends,
             "fields": s.fields.iter().map(|f| json!({
                 "rust_name": f.rust_name,
                 "wire_name": f.wire_name,
@@ -48,18 +53,42 @@ pub fn to_json(spec: &Spec) -> Value {
             "kind": "enum",
             "name": e.name,
             "doc": e.doc,
+            "repr": if e.is_text() { "string" } else { "integer" },
+            "open": e.open,
             "variants": e.variants.iter().map(|v| json!({
                 "name": v.name,
-                "wire": v.wire,
+                "wire": v.wire.to_json(),
                 "label": v.label,
                 "aliases": v.aliases,
+            })).collect::<Vec<_>>(),
+        })
+    });
+    let unions = spec.unions().map(|u| {
+        let (kind, tag, content, open) = match &u.kind {
+            UnionKind::Tagged { tag, content } => ("tagged", Some(tag), content.as_ref(), false),
+            UnionKind::Untagged { open } => ("untagged", None, None, *open),
+            UnionKind::Keyed => ("keyed", None, None, false),
+        };
+        json!({
+            "kind": "union",
+            "name": u.name,
+            "doc": u.doc,
+            "union": kind,
+            "tag": tag,
+            "content": content,
+            "open": open,
+            "variants": u.variants.iter().map(|v| json!({
+                "name": v.name,
+                "doc": v.doc,
+                "wire": v.wire,
+                "type": v.ty.as_ref().map(|t| t.to_string()),
             })).collect::<Vec<_>>(),
         })
     });
     json!({
         "version": VERSION,
         "categories": categories,
-        "types": enums.chain(structs).collect::<Vec<_>>(),
+        "types": enums.chain(structs).chain(unions).collect::<Vec<_>>(),
     })
 }
 
@@ -67,16 +96,20 @@ fn action(spec: &Spec, c: &Category, a: &Action) -> Value {
     json!({
         "rust_name": a.rust_name,
         "wire_name": a.wire_name,
+        "aliases": a.aliases,
         "category": c.name,
         "section": a.section,
         "doc": a.doc,
         "example": a.example,
         "returns": a.returns.to_string(),
+        "reply": a.reply,
         "timeout_secs": a.timeout_secs,
         "failure_flag": a.failure_flag,
         "params": a.params.iter().map(|p| json!({
             "rust_name": p.rust_name,
             "wire_name": p.wire_name,
+            "keys": spec.param_keys(p),
+            "aliases": p.aliases,
             "type": p.ty.to_string(),
             "required": p.presence == Presence::Required,
             "default": match &p.presence {
@@ -85,6 +118,7 @@ fn action(spec: &Spec, c: &Category, a: &Action) -> Value {
             },
             "doc": p.doc,
             "non_empty": p.non_empty,
+            "differs": p.differs,
         })).collect::<Vec<_>>(),
     })
 }

@@ -7,12 +7,14 @@
 //! - [`dump`] writes a JSON description for other tools.
 
 pub mod codegen;
+mod codegen_union;
 pub mod docs;
 pub mod dump;
 pub mod error;
 pub mod load;
 pub mod model;
 pub mod types;
+pub mod value;
 
 pub use error::{SpecError, SpecErrors};
 pub use load::{load, load_builtin};

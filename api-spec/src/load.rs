@@ -16,13 +16,18 @@ use crate::types::{Scalar, TypeRef};
 struct RawFile {
     category: Spanned<String>,
     title: String,
+    #[serde(default)]
     permalink: String,
+    #[serde(default)]
     overview: String,
-    sections: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    sections: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default, rename = "enum")]
     enums: Vec<RawEnum>,
     #[serde(default, rename = "struct")]
     structs: Vec<RawStruct>,
+    #[serde(default, rename = "union")]
+    unions: Vec<RawUnion>,
     #[serde(default, rename = "action")]
     actions: Vec<RawAction>,
 }
@@ -32,6 +37,8 @@ struct RawFile {
 struct RawEnum {
     name: Spanned<String>,
     doc: String,
+    #[serde(default)]
+    open: bool,
     variants: Spanned<Vec<RawVariant>>,
 }
 
@@ -39,7 +46,7 @@ struct RawEnum {
 #[serde(deny_unknown_fields)]
 struct RawVariant {
     name: Spanned<String>,
-    wire: Spanned<i64>,
+    wire: Spanned<toml::Value>,
     label: String,
     #[serde(default)]
     aliases: Vec<String>,
@@ -52,7 +59,10 @@ struct RawStruct {
     doc: String,
     #[serde(default)]
     transparent: bool,
-    fields: Spanned<Vec<RawField>>,
+    #[serde(default)]
+    input: bool,
+    extends: Option<Spanned<String>>,
+    fields: Option<Spanned<Vec<RawField>>>,
 }
 
 #[derive(Deserialize)]
@@ -67,13 +77,44 @@ struct RawField {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawUnion {
+    name: Spanned<String>,
+    doc: String,
+    tag: Option<Spanned<String>>,
+    content: Option<Spanned<String>>,
+    untagged: Option<Spanned<bool>>,
+    keyed: Option<Spanned<bool>>,
+    #[serde(default)]
+    open: bool,
+    variants: Spanned<Vec<RawUnionVariant>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnionVariant {
+    name: Spanned<String>,
+    #[serde(default)]
+    doc: String,
+    tag: Option<Spanned<String>>,
+    key: Option<Spanned<String>>,
+    literal: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    ty: Option<Spanned<String>>,
+    default: Option<Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawAction {
     name: Spanned<String>,
     wire: Option<Spanned<String>>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
     section: Spanned<String>,
     doc: Spanned<String>,
     example: Spanned<String>,
     returns: Spanned<String>,
+    reply: Option<Spanned<String>>,
     timeout_secs: Option<Spanned<u64>>,
     failure_flag: Option<Spanned<String>>,
     #[serde(default)]
@@ -85,12 +126,15 @@ struct RawAction {
 struct RawParam {
     name: Spanned<String>,
     wire: Option<Spanned<String>>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
     #[serde(rename = "type")]
     ty: Spanned<String>,
     default: Option<Spanned<toml::Value>>,
     doc: String,
     #[serde(default)]
     non_empty: bool,
+    differs: Option<String>,
 }
 
 /// Names that generated call builders use for their own methods.
@@ -120,13 +164,13 @@ pub fn read_file(path: &Path, display_name: &str) -> Result<(String, String), Sp
         })
 }
 
-/// Reads the spec files that ship with this crate (`spec/*.toml`), sorted by name.
-pub fn load_builtin() -> Result<Spec, SpecErrors> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
+/// The spec files in `dir`: every `*.toml`, sorted by name. The generated code, the docs and
+/// the dump all read the built-in spec through this one list.
+pub fn spec_files_in(dir: &Path) -> Result<Vec<String>, SpecErrors> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| {
             SpecErrors(vec![SpecError {
-                file: "spec".into(),
+                file: dir.display().to_string(),
                 line: 1,
                 column: 1,
                 message: format!("cannot list spec directory: {e}"),
@@ -137,7 +181,13 @@ pub fn load_builtin() -> Result<Spec, SpecErrors> {
         .filter(|n| n.ends_with(".toml"))
         .collect();
     names.sort();
-    let files = names
+    Ok(names)
+}
+
+/// Reads the spec files that ship with this crate (`spec/*.toml`, see [`spec_files_in`]).
+pub fn load_builtin() -> Result<Spec, SpecErrors> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
+    let files = spec_files_in(&dir)?
         .iter()
         .map(|n| read_file(&dir.join(n), &format!("api-spec/spec/{n}")))
         .collect::<Result<Vec<_>, _>>()?;
@@ -172,9 +222,17 @@ pub fn load(files: &[(String, String)]) -> Result<Spec, SpecErrors> {
         .iter()
         .map(|(src, raw)| checker.category(src, raw))
         .collect();
+    let mut spec = Spec { categories };
+    if checker.errors.is_empty() {
+        let sources: Vec<&SourceFile> = parsed.iter().map(|(s, _)| s).collect();
+        checker.resolve_extends(&mut spec, &sources, &parsed);
+    }
+    if checker.errors.is_empty() {
+        checker.check_whole(&spec, &parsed);
+    }
     errors.extend(checker.errors);
     if errors.is_empty() {
-        Ok(Spec { categories })
+        Ok(spec)
     } else {
         Err(SpecErrors(errors))
     }
@@ -194,10 +252,11 @@ fn toml_hint(msg: &str) -> String {
 enum Kind {
     Struct,
     Enum,
+    Union,
 }
 
 /// An enum variant's name, wire value and label, for checking defaults.
-type VariantKey = (String, i64, String);
+type VariantKey = (String, WireValue, String);
 
 #[derive(Default)]
 struct Checker {
@@ -205,7 +264,10 @@ struct Checker {
     /// Declared type name -> kind and the variants of enums.
     types: HashMap<String, (Kind, Vec<VariantKey>)>,
     action_names: HashMap<String, String>,
+    /// Wire names and aliases of actions -> the file that declared them.
     wire_names: HashMap<String, String>,
+    /// Keyed (either-or) unions -> their keys.
+    keyed_keys: HashMap<String, Vec<String>>,
 }
 
 impl Checker {
@@ -214,16 +276,35 @@ impl Checker {
     }
 
     fn declare_types(&mut self, src: &SourceFile, raw: &RawFile) {
+        for u in &raw.unions {
+            if u.keyed.as_ref().is_some_and(|k| *k.get_ref()) {
+                let keys = u
+                    .variants
+                    .get_ref()
+                    .iter()
+                    .filter_map(|v| v.key.as_ref().map(|k| k.get_ref().clone()))
+                    .collect();
+                self.keyed_keys.insert(u.name.get_ref().clone(), keys);
+            }
+        }
         let declared = raw
             .structs
             .iter()
             .map(|s| (&s.name, Kind::Struct, Vec::new()))
+            .chain(
+                raw.unions
+                    .iter()
+                    .map(|u| (&u.name, Kind::Union, Vec::new())),
+            )
             .chain(raw.enums.iter().map(|e| {
                 let vs = e
                     .variants
                     .get_ref()
                     .iter()
-                    .map(|v| (v.name.get_ref().clone(), *v.wire.get_ref(), v.label.clone()))
+                    .filter_map(|v| {
+                        wire_value(v.wire.get_ref())
+                            .map(|w| (v.name.get_ref().clone(), w, v.label.clone()))
+                    })
                     .collect();
                 (&e.name, Kind::Enum, vs)
             }));
@@ -264,18 +345,28 @@ impl Checker {
             );
         }
         let mut sections = Vec::new();
-        for s in raw.sections.get_ref() {
-            if sections.contains(s.get_ref()) {
-                self.err(
-                    src,
-                    s.span(),
-                    format!("section `{}` is listed twice", s.get_ref()),
-                );
+        if let Some(list) = &raw.sections {
+            for s in list.get_ref() {
+                if sections.contains(s.get_ref()) {
+                    self.err(
+                        src,
+                        s.span(),
+                        format!("section `{}` is listed twice", s.get_ref()),
+                    );
+                }
+                sections.push(s.get_ref().clone());
             }
-            sections.push(s.get_ref().clone());
         }
-        if sections.is_empty() {
-            self.err(src, raw.sections.span(), "list at least one section");
+        if sections.is_empty() && !raw.actions.is_empty() {
+            let span = raw
+                .sections
+                .as_ref()
+                .map_or(raw.category.span(), |s| s.span());
+            self.err(
+                src,
+                span,
+                "a file with actions lists at least one section: `sections = [\"...\"]`",
+            );
         }
         let enums = raw.enums.iter().map(|e| self.enum_def(src, e)).collect();
         let structs = raw
@@ -283,6 +374,7 @@ impl Checker {
             .iter()
             .map(|s| self.struct_def(src, s))
             .collect();
+        let unions = raw.unions.iter().map(|u| self.union_def(src, u)).collect();
         let actions = raw
             .actions
             .iter()
@@ -297,6 +389,7 @@ impl Checker {
             actions,
             structs,
             enums,
+            unions,
             source: src.name.clone(),
         }
     }
@@ -311,6 +404,13 @@ impl Checker {
                     format!("variant `{}` must be CamelCase ASCII", v.name.get_ref()),
                 );
             }
+            if raw.open && v.name.get_ref() == "Other" {
+                self.err(
+                    src,
+                    v.name.span(),
+                    "`Other` is the variant an open enum generates for unknown values; rename this one",
+                );
+            }
             if variants.iter().any(|x| &x.name == v.name.get_ref()) {
                 self.err(
                     src,
@@ -318,16 +418,36 @@ impl Checker {
                     format!("variant `{}` is declared twice", v.name.get_ref()),
                 );
             }
-            if variants.iter().any(|x| x.wire == *v.wire.get_ref()) {
+            let Some(wire) = wire_value(v.wire.get_ref()) else {
                 self.err(
                     src,
                     v.wire.span(),
-                    format!("wire value {} is used twice", v.wire.get_ref()),
+                    "`wire` is the value sent on the wire: a whole number or a quoted string",
+                );
+                continue;
+            };
+            if let Some(first) = variants.first()
+                && std::mem::discriminant(&first.wire) != std::mem::discriminant(&wire)
+            {
+                self.err(
+                    src,
+                    v.wire.span(),
+                    format!(
+                        "wire value `{wire}` is not of the same kind as the first variant's (`{}`); an enum is sent either as numbers or as text",
+                        first.wire
+                    ),
+                );
+            }
+            if variants.iter().any(|x| x.wire == wire) {
+                self.err(
+                    src,
+                    v.wire.span(),
+                    format!("wire value {wire} is used twice"),
                 );
             }
             variants.push(Variant {
                 name: v.name.get_ref().clone(),
-                wire: *v.wire.get_ref(),
+                wire,
                 label: v.label.clone(),
                 aliases: v.aliases.clone(),
             });
@@ -364,13 +484,15 @@ impl Checker {
             name: raw.name.get_ref().clone(),
             doc: raw.doc.clone(),
             variants,
+            open: raw.open,
         }
     }
 
     fn struct_def(&mut self, src: &SourceFile, raw: &RawStruct) -> StructDef {
         let mut fields: Vec<Field> = Vec::new();
-        for f in raw.fields.get_ref() {
-            let ty = self.type_ref(src, &f.ty, false);
+        let raw_fields = raw.fields.as_ref().map_or(&[][..], |f| f.get_ref());
+        for f in raw_fields {
+            let ty = self.type_ref(src, &f.ty, true);
             let rust_name = f.name.get_ref().clone();
             let wire_name = f.wire.as_ref().map_or(&rust_name, |w| w.get_ref()).clone();
             self.check_snake(src, &f.name, "field");
@@ -403,31 +525,213 @@ impl Checker {
                 doc: f.doc.clone(),
             });
         }
-        if raw.transparent && fields.len() != 1 {
+        let fields_span = raw.fields.as_ref().map_or(raw.name.span(), |f| f.span());
+        if raw.transparent && (fields.len() != 1 || raw.extends.is_some()) {
             self.err(
                 src,
-                raw.fields.span(),
-                "a `transparent` struct has exactly one field: the wire value itself",
+                fields_span.clone(),
+                "a `transparent` struct has exactly one field of its own and no `extends`: the wire value itself",
             );
         }
-        if fields.is_empty() && !raw.transparent {
-            self.err(src, raw.fields.span(), "a struct needs at least one field");
+        if fields.is_empty() && !raw.transparent && raw.extends.is_none() {
+            self.err(src, fields_span, "a struct needs at least one field");
+        }
+        if let Some(base) = &raw.extends
+            && self.types.get(base.get_ref()).map(|(k, _)| *k) != Some(Kind::Struct)
+        {
+            self.err(
+                src,
+                base.span(),
+                format!(
+                    "`extends = \"{}\"` must name a declared struct",
+                    base.get_ref()
+                ),
+            );
         }
         StructDef {
             name: raw.name.get_ref().clone(),
             doc: raw.doc.clone(),
             fields,
             transparent: raw.transparent,
+            extends: raw.extends.as_ref().map(|e| e.get_ref().clone()),
+            input: raw.input,
+        }
+    }
+
+    fn union_def(&mut self, src: &SourceFile, raw: &RawUnion) -> UnionDef {
+        let is_set = |b: &Option<Spanned<bool>>| b.as_ref().is_some_and(|b| *b.get_ref());
+        let mut kind_known = true;
+        let kind = match (&raw.tag, is_set(&raw.untagged), is_set(&raw.keyed)) {
+            (Some(tag), false, false) => UnionKind::Tagged {
+                tag: tag.get_ref().clone(),
+                content: raw.content.as_ref().map(|c| c.get_ref().clone()),
+            },
+            (None, true, false) => UnionKind::Untagged { open: raw.open },
+            (None, false, true) => UnionKind::Keyed,
+            _ => {
+                self.err(
+                    src,
+                    raw.name.span(),
+                    "say how the variants are told apart: `tag = \"type\"` (add `content = \"data\"` when the value sits under its own key), `untagged = true`, or `keyed = true` (an either-or parameter); exactly one of them",
+                );
+                kind_known = false;
+                UnionKind::Untagged { open: false }
+            }
+        };
+        if raw.content.is_some() && !matches!(kind, UnionKind::Tagged { .. }) {
+            self.err(
+                src,
+                raw.content.as_ref().map_or(0..0, |c| c.span()),
+                "`content` applies to tagged unions (with `tag`)",
+            );
+        }
+        if raw.open && !matches!(kind, UnionKind::Untagged { .. }) {
+            self.err(
+                src,
+                raw.name.span(),
+                "`open` applies to untagged unions; a tagged union always keeps unknown tags in `Unknown`",
+            );
+        }
+        let reserved = match kind {
+            UnionKind::Tagged { .. } => Some("Unknown"),
+            UnionKind::Untagged { open: true } => Some("Other"),
+            _ => None,
+        };
+        let mut variants: Vec<UnionVariant> = Vec::new();
+        for v in raw.variants.get_ref() {
+            let name = v.name.get_ref();
+            if !is_camel(name) {
+                self.err(
+                    src,
+                    v.name.span(),
+                    format!("variant `{name}` must be CamelCase ASCII"),
+                );
+            }
+            if Some(name.as_str()) == reserved {
+                self.err(
+                    src,
+                    v.name.span(),
+                    format!(
+                        "`{name}` is generated for values no variant describes; rename this variant"
+                    ),
+                );
+            }
+            if variants.iter().any(|x| &x.name == name) {
+                self.err(
+                    src,
+                    v.name.span(),
+                    format!("variant `{name}` is declared twice"),
+                );
+            }
+            if let Some(d) = &v.default {
+                self.err(
+                    src,
+                    d.span(),
+                    "a member of an either-or group cannot have a default: the server would always receive it and the choice would be lost; make it a parameter of its own",
+                );
+            }
+            let ty =
+                v.ty.as_ref()
+                    .map(|t| (self.type_ref(src, t, true), t.span()));
+            let (wire, what) = match kind {
+                UnionKind::Tagged { .. } => (&v.tag, "tag"),
+                UnionKind::Keyed => (&v.key, "key"),
+                UnionKind::Untagged { .. } => (&v.literal, "literal"),
+            };
+            for (given, key) in [(&v.tag, "tag"), (&v.key, "key"), (&v.literal, "literal")] {
+                if let Some(g) = given
+                    && kind_known
+                    && key != what
+                {
+                    self.err(
+                        src,
+                        g.span(),
+                        format!("`{key}` does not apply here; this union's variants are told apart by `{what}`"),
+                    );
+                }
+            }
+            match (&kind, wire, &ty) {
+                _ if !kind_known => {}
+                (UnionKind::Tagged { .. } | UnionKind::Keyed, None, _) => self.err(
+                    src,
+                    v.name.span(),
+                    format!("variant `{name}` needs its `{what}`"),
+                ),
+                (UnionKind::Keyed, Some(_), None) => self.err(
+                    src,
+                    v.name.span(),
+                    format!("variant `{name}` needs the `type` of its value"),
+                ),
+                (UnionKind::Untagged { .. }, None, None) | (UnionKind::Untagged { .. }, Some(_), Some(_)) => self.err(
+                    src,
+                    v.name.span(),
+                    format!("variant `{name}` of an untagged union has either a `type` or a `literal` text"),
+                ),
+                _ => {}
+            }
+            if let (UnionKind::Keyed, Some((t, span))) = (&kind, &ty)
+                && matches!(t, TypeRef::Option(_))
+            {
+                self.err(
+                    src,
+                    span.clone(),
+                    "an either-or member always has a value; drop the `?` (make the whole parameter optional instead)",
+                );
+            }
+            if let Some(w) = wire
+                && variants
+                    .iter()
+                    .any(|x| x.wire.as_deref() == Some(w.get_ref()))
+            {
+                self.err(
+                    src,
+                    w.span(),
+                    format!("{what} `{}` is used by two variants", w.get_ref()),
+                );
+            }
+            variants.push(UnionVariant {
+                name: name.clone(),
+                doc: v.doc.clone(),
+                wire: wire.as_ref().map(|w| w.get_ref().clone()),
+                ty: ty.map(|(t, _)| t),
+            });
+        }
+        if variants.is_empty() {
+            self.err(
+                src,
+                raw.variants.span(),
+                "a union needs at least one variant",
+            );
+        }
+        UnionDef {
+            name: raw.name.get_ref().clone(),
+            doc: raw.doc.clone(),
+            kind,
+            variants,
+        }
+    }
+
+    fn claim_wire_name(&mut self, src: &SourceFile, name: &Spanned<String>, what: &str) {
+        let wire_name = name.get_ref();
+        if wire_name.trim().is_empty() || wire_name.contains(['/', '?', '#', ' ']) {
+            self.err(
+                src,
+                name.span(),
+                format!("{what} `{wire_name}` is not a usable action name"),
+            );
+        } else if let Some(prev) = self.wire_names.insert(wire_name.clone(), src.name.clone()) {
+            self.err(
+                src,
+                name.span(),
+                format!("{what} `{wire_name}` is already a wire name or alias of another action (in {prev}); one action per wire name"),
+            );
         }
     }
 
     fn action(&mut self, src: &SourceFile, raw: &RawAction, sections: &[String]) -> Action {
         let rust_name = raw.name.get_ref().clone();
-        let wire_name = raw
-            .wire
-            .as_ref()
-            .map_or(&rust_name, |w| w.get_ref())
-            .clone();
+        let wire = raw.wire.clone().unwrap_or_else(|| raw.name.clone());
+        let wire_name = wire.get_ref().clone();
         if self.check_snake(src, &raw.name, "action") {
             if RESERVED_ACTION_NAMES.contains(&rust_name.as_str()) {
                 self.err(
@@ -447,19 +751,9 @@ impl Checker {
                 );
             }
         }
-        let wire_span = raw.wire.as_ref().map_or(raw.name.span(), |w| w.span());
-        if wire_name.trim().is_empty() || wire_name.contains(['/', '?', '#', ' ']) {
-            self.err(
-                src,
-                wire_span,
-                format!("wire name `{wire_name}` is not a usable action name"),
-            );
-        } else if let Some(prev) = self.wire_names.insert(wire_name.clone(), src.name.clone()) {
-            self.err(
-                src,
-                wire_span,
-                format!("wire action `{wire_name}` is already declared (in {prev}); one action per wire name"),
-            );
+        self.claim_wire_name(src, &wire, "wire action");
+        for alias in &raw.aliases {
+            self.claim_wire_name(src, alias, "alias");
         }
         if !sections.contains(raw.section.get_ref()) {
             self.err(
@@ -499,7 +793,32 @@ impl Checker {
                 "`failure_flag` applies to actions whose data is an object (returns `()`, `json` or a struct)",
             );
         }
+        let reply = match &raw.reply {
+            Some(text) => {
+                match serde_json::from_str::<serde_json::Value>(text.get_ref()) {
+                    Ok(v) => Some(v),
+                    Err(e) => {
+                        self.err(
+                        src,
+                        text.span(),
+                        format!("`reply` is not JSON ({e}); write the reply's `data` as NapCat sends it"),
+                    );
+                        None
+                    }
+                }
+            }
+            None if returns != TypeRef::Unit => {
+                self.err(
+                    src,
+                    raw.returns.span(),
+                    format!("add `reply`: a JSON example of the reply's `data` (type `{returns}`), as NapCat sends it; the simulator answers with it and the tests decode it"),
+                );
+                None
+            }
+            None => None,
+        };
         let mut params: Vec<Param> = Vec::new();
+        let mut keys: HashMap<String, String> = HashMap::new();
         for p in &raw.params {
             let param = self.param(src, p);
             if params.iter().any(|x| x.rust_name == param.rust_name) {
@@ -509,12 +828,26 @@ impl Checker {
                     format!("parameter `{}` is declared twice", param.rust_name),
                 );
             }
-            if params.iter().any(|x| x.wire_name == param.wire_name) {
-                self.err(
-                    src,
-                    p.name.span(),
-                    format!("wire name `{}` is used by two parameters", param.wire_name),
-                );
+            let mut own: Vec<(String, Range<usize>)> = Vec::new();
+            match self.keyed_members(&param.ty) {
+                Some(members) => own.extend(members.into_iter().map(|m| (m, p.ty.span()))),
+                None => own.push((
+                    param.wire_name.clone(),
+                    p.wire.as_ref().map_or(p.name.span(), |w| w.span()),
+                )),
+            }
+            own.extend(p.aliases.iter().map(|a| (a.get_ref().clone(), a.span())));
+            for (key, span) in own {
+                if let Some(other) = keys.insert(key.clone(), param.rust_name.clone()) {
+                    self.err(
+                        src,
+                        span,
+                        format!(
+                            "wire key `{key}` is used by two parameters (`{other}` and `{}`)",
+                            param.rust_name
+                        ),
+                    );
+                }
             }
             params.push(param);
         }
@@ -528,6 +861,22 @@ impl Checker {
             returns,
             timeout_secs: raw.timeout_secs.as_ref().map(|t| *t.get_ref()),
             failure_flag: raw.failure_flag.as_ref().map(|f| f.get_ref().clone()),
+            aliases: raw.aliases.iter().map(|a| a.get_ref().clone()).collect(),
+            reply,
+        }
+    }
+
+    /// The keys of a keyed (either-or) union type, `T` or `T?`; `None` for other types.
+    /// Filled in after all files are read, so only names are known here: the keys come from
+    /// `keyed_keys`.
+    fn keyed_members(&self, ty: &TypeRef) -> Option<Vec<String>> {
+        let base = match ty {
+            TypeRef::Option(t) => t.as_ref(),
+            t => t,
+        };
+        match base {
+            TypeRef::Named(n) => self.keyed_keys.get(n).cloned(),
+            _ => None,
         }
     }
 
@@ -543,7 +892,28 @@ impl Checker {
             );
         }
         let ty = self.type_ref(src, &raw.ty, true);
+        let is_keyed = self.keyed_members(&ty).is_some();
+        if is_keyed {
+            if let Some(w) = &raw.wire {
+                self.err(
+                    src,
+                    w.span(),
+                    "an either-or parameter has no wire name of its own: each variant's `key` is sent",
+                );
+            }
+            if let Some(a) = raw.aliases.first() {
+                self.err(
+                    src,
+                    a.span(),
+                    "an either-or parameter has no key of its own to alias; put the other key in the union as a variant",
+                );
+            }
+        }
         let presence = match (&raw.default, &ty) {
+            (Some(d), _) if is_keyed => {
+                self.err(src, d.span(), "an either-or parameter takes no default: the server would always get that member and the choice would be lost");
+                Presence::Required
+            }
             (Some(d), TypeRef::Option(_)) => {
                 self.err(src, d.span(), "a parameter with a default is not optional: drop the `?` from its type or drop the default");
                 Presence::Optional
@@ -580,6 +950,8 @@ impl Checker {
             presence,
             doc: raw.doc.clone(),
             non_empty: raw.non_empty,
+            aliases: raw.aliases.iter().map(|a| a.get_ref().clone()).collect(),
+            differs: raw.differs.clone(),
         }
     }
 
@@ -593,7 +965,7 @@ impl Checker {
                     TypeRef::Scalar(Scalar::String) => "quoted string".to_owned(),
                     TypeRef::Scalar(Scalar::F64) => "number".to_owned(),
                     TypeRef::Scalar(s) if s.is_integer() => "whole number".to_owned(),
-                    TypeRef::Named(n) => format!("variant name or wire number of `{n}`"),
+                    TypeRef::Named(n) => format!("variant name or wire value of `{n}`"),
                     _ => "value of that type (this type takes no default)".to_owned(),
                 }
             )
@@ -622,12 +994,16 @@ impl Checker {
                 };
                 variants
                     .iter()
-                    .find(|(name, wire, label)| match v {
-                        V::Integer(i) => wire == i,
-                        V::String(s) => name == s || label == s,
+                    .find(|(name, wire, label)| match (v, wire) {
+                        (V::Integer(i), WireValue::Int(w)) => w == i,
+                        (V::String(s), WireValue::Str(w)) if w == s => true,
+                        (V::String(s), _) => name == s || label == s,
                         _ => false,
                     })
-                    .map(|(name, _, _)| DefaultValue::Variant(name.clone()))
+                    .map(|(name, _, _)| DefaultValue::Variant {
+                        enum_name: n.clone(),
+                        variant: name.clone(),
+                    })
                     .ok_or_else(mismatch)
             }
             _ => Err(mismatch()),
@@ -651,7 +1027,7 @@ impl Checker {
                 src,
                 raw.span(),
                 format!(
-                    "unknown type `{n}`; declare it with [[struct]] or [[enum]] (declared: {})",
+                    "unknown type `{n}`; declare it with [[struct]], [[enum]] or [[union]] (declared: {})",
                     if known.is_empty() {
                         "none".into()
                     } else {
@@ -671,10 +1047,132 @@ impl Checker {
             self.err(
                 src,
                 raw.span(),
-                "`()` is a return type, not a parameter type",
+                "`()` is a return type, not a parameter or field type",
             );
         }
         ty
+    }
+
+    /// Copies each base struct's fields in front of the fields of structs that extend it.
+    fn resolve_extends(
+        &mut self,
+        spec: &mut Spec,
+        sources: &[&SourceFile],
+        parsed: &[(SourceFile, RawFile)],
+    ) {
+        let mut done: HashMap<String, Vec<Field>> = HashMap::new();
+        let by_name: HashMap<String, (Option<String>, Vec<Field>)> = spec
+            .structs()
+            .map(|s| (s.name.clone(), (s.extends.clone(), s.fields.clone())))
+            .collect();
+        for (ci, (_, raw)) in parsed.iter().enumerate() {
+            for (si, raw_s) in raw.structs.iter().enumerate() {
+                let Some(base) = &raw_s.extends else { continue };
+                let mut chain = vec![raw_s.name.get_ref().clone()];
+                let mut inherited: Vec<Field> = Vec::new();
+                let mut next = Some(base.get_ref().clone());
+                while let Some(name) = next {
+                    if chain.contains(&name) {
+                        self.err(
+                            sources[ci],
+                            base.span(),
+                            format!(
+                                "`extends` goes round in a circle: {} -> {name}",
+                                chain.join(" -> ")
+                            ),
+                        );
+                        break;
+                    }
+                    chain.push(name.clone());
+                    let Some((up, fields)) = by_name.get(&name) else {
+                        break;
+                    };
+                    let mut fields = fields.clone();
+                    fields.extend(inherited);
+                    inherited = fields;
+                    next = up.clone();
+                }
+                let own = &spec.categories[ci].structs[si].fields;
+                for f in own {
+                    if inherited
+                        .iter()
+                        .any(|b| b.wire_name == f.wire_name || b.rust_name == f.rust_name)
+                    {
+                        let span = raw_s.name.span();
+                        self.err(
+                            sources[ci],
+                            span,
+                            format!(
+                                "field `{}` is already declared by `{}`, which this struct extends",
+                                f.rust_name,
+                                base.get_ref()
+                            ),
+                        );
+                    }
+                }
+                inherited.extend(own.iter().cloned());
+                done.insert(raw_s.name.get_ref().clone(), inherited);
+            }
+        }
+        for c in &mut spec.categories {
+            for s in &mut c.structs {
+                if let Some(fields) = done.remove(&s.name) {
+                    s.fields = fields;
+                }
+            }
+        }
+    }
+
+    /// Checks that need every file: reply examples against return types, what tagged
+    /// variants hold, where files may appear.
+    fn check_whole(&mut self, spec: &Spec, parsed: &[(SourceFile, RawFile)]) {
+        for (c, (src, raw)) in spec.categories.iter().zip(parsed) {
+            for (a, raw_a) in c.actions.iter().zip(&raw.actions) {
+                if let (Some(reply), Some(text)) = (&a.reply, &raw_a.reply)
+                    && let Err(e) = crate::value::check(spec, &a.returns, reply)
+                {
+                    self.err(
+                        src,
+                        text.span(),
+                        format!("`reply` does not decode as `{}`: {e}; fix the example or the return type", a.returns),
+                    );
+                }
+                if spec.contains_file(&a.returns) {
+                    self.err(
+                        src,
+                        raw_a.returns.span(),
+                        "this return type holds a `file`; uploadable files are for parameters only",
+                    );
+                }
+            }
+            for (u, raw_u) in c.unions.iter().zip(&raw.unions) {
+                let UnionKind::Tagged { content: None, tag } = &u.kind else {
+                    continue;
+                };
+                for (v, raw_v) in u.variants.iter().zip(raw_u.variants.get_ref()) {
+                    let fits = match &v.ty {
+                        None => true,
+                        Some(TypeRef::Named(n)) => {
+                            match (spec.find_struct(n), spec.find_union(n)) {
+                                (Some(s), _) => !s.transparent,
+                                (_, Some(inner)) => {
+                                    matches!(inner.kind, UnionKind::Tagged { content: None, .. })
+                                }
+                                _ => false,
+                            }
+                        }
+                        Some(_) => false,
+                    };
+                    if !fits {
+                        self.err(
+                            src,
+                            raw_v.ty.as_ref().map_or(raw_v.name.span(), |t| t.span()),
+                            format!("the fields of variant `{}` sit beside the tag `{tag}`, so its type must be a struct (or a union tagged the same way); set `content = \"...\"` on the union if the value sits under its own key", v.name),
+                        );
+                    }
+                }
+            }
+        }
     }
 
     /// Checks a snake_case Rust identifier; false if it is not one.
@@ -693,6 +1191,14 @@ impl Checker {
         } else {
             true
         }
+    }
+}
+
+fn wire_value(v: &toml::Value) -> Option<WireValue> {
+    match v {
+        toml::Value::Integer(i) => Some(WireValue::Int(*i)),
+        toml::Value::String(s) => Some(WireValue::Str(s.clone())),
+        _ => None,
     }
 }
 

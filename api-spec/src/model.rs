@@ -28,6 +28,8 @@ pub struct Category {
     pub structs: Vec<StructDef>,
     /// Enums declared in this file.
     pub enums: Vec<EnumDef>,
+    /// Unions declared in this file.
+    pub unions: Vec<UnionDef>,
     /// The file this category was read from, as it was named to the loader.
     pub source: String,
 }
@@ -53,6 +55,11 @@ pub struct Action {
     pub timeout_secs: Option<u64>,
     /// A boolean field of `data` whose `false` means failure despite `status: "ok"`.
     pub failure_flag: Option<String>,
+    /// Other wire names NapCat answers for this action (deprecated names).
+    pub aliases: Vec<String>,
+    /// An example of the reply's `data`, as NapCat sends it; `None` only for actions that
+    /// return `()` and whose `data` is absent.
+    pub reply: Option<serde_json::Value>,
 }
 
 impl Action {
@@ -91,6 +98,10 @@ pub struct Param {
     pub doc: String,
     /// A text parameter that must not be empty; checked before sending.
     pub non_empty: bool,
+    /// Other keys NapCat accepts for this parameter.
+    pub aliases: Vec<String>,
+    /// Why this parameter deliberately differs from NapCat's schema (required-ness), if it does.
+    pub differs: Option<String>,
 }
 
 /// How a parameter is given.
@@ -115,8 +126,13 @@ pub enum DefaultValue {
     Float(f64),
     /// Text.
     Str(String),
-    /// A variant of the parameter's enum, by its Rust name.
-    Variant(String),
+    /// A variant of an enum: the enum's name and the variant's Rust name.
+    Variant {
+        /// The enum the variant belongs to.
+        enum_name: String,
+        /// The variant's Rust name.
+        variant: String,
+    },
 }
 
 impl DefaultValue {
@@ -127,11 +143,10 @@ impl DefaultValue {
             DefaultValue::Int(i) => (*i).into(),
             DefaultValue::Float(f) => (*f).into(),
             DefaultValue::Str(s) => s.as_str().into(),
-            DefaultValue::Variant(v) => spec
-                .enums()
-                .flat_map(|e| e.variants.iter())
-                .find(|x| &x.name == v)
-                .map_or(serde_json::Value::Null, |x| x.wire.into()),
+            DefaultValue::Variant { enum_name, variant } => spec
+                .find_enum(enum_name)
+                .and_then(|e| e.variants.iter().find(|x| &x.name == variant))
+                .map_or(serde_json::Value::Null, |x| x.wire.to_json()),
         }
     }
 }
@@ -147,6 +162,11 @@ pub struct StructDef {
     pub fields: Vec<Field>,
     /// The wire value is the single field itself (e.g. a plain list wrapped in a struct).
     pub transparent: bool,
+    /// The struct whose fields come first (already copied into `fields`).
+    pub extends: Option<String>,
+    /// Built by callers (a parameter or part of one): gets `new` with the required fields and
+    /// a setter per optional field.
+    pub input: bool,
 }
 
 impl StructDef {
@@ -169,7 +189,7 @@ pub struct Field {
     pub doc: String,
 }
 
-/// An enum declared in a spec, sent as an integer.
+/// An enum declared in a spec, sent as an integer or as text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnumDef {
     /// CamelCase name.
@@ -178,6 +198,46 @@ pub struct EnumDef {
     pub doc: String,
     /// Variants in order.
     pub variants: Vec<Variant>,
+    /// Whether values the spec does not list decode into an `Other` variant that keeps them
+    /// (and sends them back unchanged) instead of failing.
+    pub open: bool,
+}
+
+impl EnumDef {
+    /// Whether the wire values are text (else integers).
+    pub fn is_text(&self) -> bool {
+        self.variants
+            .first()
+            .is_some_and(|v| matches!(v.wire, WireValue::Str(_)))
+    }
+}
+
+/// An enum variant's wire value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WireValue {
+    /// An integer.
+    Int(i64),
+    /// Text.
+    Str(String),
+}
+
+impl WireValue {
+    /// The value as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            WireValue::Int(i) => (*i).into(),
+            WireValue::Str(s) => s.as_str().into(),
+        }
+    }
+}
+
+impl std::fmt::Display for WireValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WireValue::Int(i) => write!(f, "{i}"),
+            WireValue::Str(s) => f.write_str(s),
+        }
+    }
 }
 
 /// One enum variant.
@@ -185,12 +245,63 @@ pub struct EnumDef {
 pub struct Variant {
     /// CamelCase Rust name.
     pub name: String,
-    /// The integer sent on the wire.
-    pub wire: i64,
+    /// The value sent on the wire.
+    pub wire: WireValue,
     /// The display label (e.g. `男`), also accepted when decoding.
     pub label: String,
     /// Other texts the server sends for this variant (e.g. `male`).
     pub aliases: Vec<String>,
+}
+
+/// A sum type declared in a spec: message segments, events, `"all"`-or-a-number values,
+/// either-or parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionDef {
+    /// CamelCase name.
+    pub name: String,
+    /// Doc text.
+    pub doc: String,
+    /// How a variant is told apart on the wire.
+    pub kind: UnionKind,
+    /// Variants in order.
+    pub variants: Vec<UnionVariant>,
+}
+
+/// How a union's variant shows on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UnionKind {
+    /// An object with a tag key naming the variant. With `content`, the variant's value sits
+    /// under that key (`{type, data}`); without, its fields sit beside the tag. An unknown
+    /// tag decodes to an `Unknown` variant that keeps the whole object.
+    Tagged {
+        /// The key holding the tag, e.g. `type`.
+        tag: String,
+        /// The key holding the variant's value, e.g. `data`; `None` for fields beside the tag.
+        content: Option<String>,
+    },
+    /// No tag: the first variant whose shape fits (in spec order). With `open`, a value no
+    /// variant fits decodes to `Other` and is kept.
+    Untagged {
+        /// Whether values that fit no variant are kept instead of failing.
+        open: bool,
+    },
+    /// Exactly one of several keys (an either-or parameter): `{group_id: 1}` or
+    /// `{user_id: 2}`. As a parameter its key goes straight into the request.
+    Keyed,
+}
+
+/// One variant of a union.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionVariant {
+    /// CamelCase Rust name.
+    pub name: String,
+    /// Doc text.
+    pub doc: String,
+    /// The tag value (tagged unions), the key (keyed unions) or the literal text (an untagged
+    /// variant that is one fixed string, e.g. `"all"`).
+    pub wire: Option<String>,
+    /// The variant's value; `None` for a variant without one.
+    pub ty: Option<TypeRef>,
 }
 
 impl Spec {
@@ -209,6 +320,72 @@ impl Spec {
     /// Every declared enum.
     pub fn enums(&self) -> impl Iterator<Item = &EnumDef> {
         self.categories.iter().flat_map(|c| c.enums.iter())
+    }
+
+    /// Every declared union.
+    pub fn unions(&self) -> impl Iterator<Item = &UnionDef> {
+        self.categories.iter().flat_map(|c| c.unions.iter())
+    }
+
+    /// A declared union by name.
+    pub fn find_union(&self, name: &str) -> Option<&UnionDef> {
+        self.unions().find(|u| u.name == name)
+    }
+
+    /// Whether a value of `ty` can hold an uploadable file, through any declared type.
+    pub fn contains_file(&self, ty: &TypeRef) -> bool {
+        self.contains_file_seen(ty, &mut Vec::new())
+    }
+
+    fn contains_file_seen<'a>(&'a self, ty: &'a TypeRef, seen: &mut Vec<&'a str>) -> bool {
+        match ty {
+            TypeRef::Scalar(crate::types::Scalar::File) => true,
+            TypeRef::Option(t) | TypeRef::List(t) => self.contains_file_seen(t, seen),
+            TypeRef::Named(n) => {
+                if seen.contains(&n.as_str()) {
+                    return false;
+                }
+                seen.push(n);
+                if let Some(s) = self.find_struct(n) {
+                    s.fields
+                        .iter()
+                        .any(|f| self.contains_file_seen(&f.ty, seen))
+                } else if let Some(u) = self.find_union(n) {
+                    u.variants
+                        .iter()
+                        .filter_map(|v| v.ty.as_ref())
+                        .any(|t| self.contains_file_seen(t, seen))
+                } else {
+                    false
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// The either-or union a parameter's type names (`T` or `T?`), if it is one.
+    pub fn keyed_union(&self, ty: &TypeRef) -> Option<&UnionDef> {
+        let base = match ty {
+            TypeRef::Option(t) => t.as_ref(),
+            t => t,
+        };
+        let u = self.find_union(base.named()?)?;
+        (u.kind == UnionKind::Keyed && matches!(base, TypeRef::Named(_))).then_some(u)
+    }
+
+    /// The wire keys a parameter may send: its wire name, or each key of an either-or union.
+    pub fn param_keys(&self, p: &Param) -> Vec<String> {
+        match self.keyed_union(&p.ty) {
+            Some(u) => u.variants.iter().filter_map(|v| v.wire.clone()).collect(),
+            None => vec![p.wire_name.clone()],
+        }
+    }
+
+    /// An action by Rust name, wire name or wire alias.
+    pub fn find_action_any(&self, name: &str) -> Option<&Action> {
+        self.actions().map(|(_, a)| a).find(|a| {
+            a.rust_name == name || a.wire_name == name || a.aliases.iter().any(|x| x == name)
+        })
     }
 
     /// A declared struct by name.

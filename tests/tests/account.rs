@@ -2,7 +2,8 @@
 //! and reverse WebSocket against the simulator: the exact wire action and params, and the
 //! typed result of NapCat's reply, the same on every transport.
 
-use api_core::{Sex, Uploadable};
+use api_core::Uploadable;
+use api_core::types::Sex;
 use api_tests::{Via, only_call, over_every_transport, setup};
 use serde_json::json;
 
@@ -360,8 +361,11 @@ async fn nc_get_user_status_is_typed(via: Via) {
 }
 
 #[tokio::test]
-async fn action_table_lists_all_21_actions() {
-    assert_eq!(api_core::ACTIONS.len(), 21);
+async fn action_table_lists_every_spec_action() {
+    let spec = api_spec::load_builtin().unwrap();
+    let names: Vec<_> = spec.actions().map(|(_, a)| a.rust_name.as_str()).collect();
+    let table: Vec<_> = api_core::ACTIONS.iter().map(|a| a.rust_name).collect();
+    assert_eq!(table, names);
     let like = api_core::ACTIONS
         .iter()
         .find(|a| a.rust_name == "send_like")
@@ -373,6 +377,42 @@ async fn action_table_lists_all_21_actions() {
         .find(|a| a.rust_name == "set_avatar")
         .unwrap();
     assert_eq!(avatar.wire_name, "set_qq_avatar");
+}
+
+async fn mark_msg_as_read_sends_the_one_chosen_key(via: Via) {
+    use api_core::types::ReadTarget;
+    let (sim, api, _keep) = setup(via).await;
+    api.mark_msg_as_read(ReadTarget::Message("777".into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        only_call(&sim),
+        ("mark_msg_as_read".into(), json!({"message_id": "777"}))
+    );
+    api.mark_msg_as_read(ReadTarget::User(123456))
+        .await
+        .unwrap();
+    assert_eq!(only_call(&sim).1, json!({"user_id": 123456}));
+    api.mark_msg_as_read(ReadTarget::Group(100200))
+        .await
+        .unwrap();
+    assert_eq!(only_call(&sim).1, json!({"group_id": 100200}));
+    let read = sim.with_state(|s| s.read_markers().clone());
+    for marker in ["message:777", "user:123456", "group:100200"] {
+        assert!(read.contains(marker), "{marker} in {read:?}");
+    }
+}
+
+async fn deprecated_action_names_reach_the_same_action(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    let by_alias = api_core::action_by_name("ArkShareGroup").unwrap();
+    assert_eq!(by_alias.wire_name(), "send_group_ark_share");
+    let ark = api
+        .call_json("ArkShareGroup", json!({"group_id": 100200}))
+        .await
+        .unwrap();
+    assert!(ark.as_str().unwrap().contains("Rust 学习群"), "{ark}");
+    assert_eq!(only_call(&sim).0, "ArkShareGroup");
 }
 
 async fn calls_travel_over_the_chosen_transport(via: Via) {
@@ -388,6 +428,8 @@ async fn calls_travel_over_the_chosen_transport(via: Via) {
 
 over_every_transport! {
     calls_travel_over_the_chosen_transport,
+    mark_msg_as_read_sends_the_one_chosen_key,
+    deprecated_action_names_reach_the_same_action,
     set_qq_profile_sends_sex_as_number,
     set_online_status_uses_battery_status,
     set_avatar_is_set_qq_avatar_and_reads_local_files_as_base64,

@@ -12,7 +12,7 @@ api_macros::generate_api! {
 #[tokio::test]
 async fn user_spec_action_is_sent_and_decoded() {
     let (sim, api) = sim_and_client().await;
-    api.mark_msg_as_read("12345").await.unwrap();
+    api.mark_read_by_id("12345").await.unwrap();
     assert_eq!(
         only_call(&sim),
         ("mark_msg_as_read".into(), json!({"message_id": "12345"}))
@@ -34,15 +34,15 @@ async fn user_spec_action_is_sent_and_decoded() {
 #[tokio::test]
 async fn user_spec_checks_arguments_too() {
     let (sim, api) = sim_and_client().await;
-    let err = api.mark_msg_as_read("").await.unwrap_err();
+    let err = api.mark_read_by_id("").await.unwrap_err();
     assert!(
         matches!(err, api_core::Error::InvalidArgument { ref param, .. } if param == "message_id")
     );
     assert!(sim.calls().is_empty());
-    let err = api.mark_msg_as_read("1").reason(" ").await.unwrap_err();
+    let err = api.mark_read_by_id("1").reason(" ").await.unwrap_err();
     assert!(matches!(err, api_core::Error::InvalidArgument { ref param, .. } if param == "reason"));
     assert!(sim.calls().is_empty());
-    api.mark_msg_as_read("1").reason("done").await.unwrap();
+    api.mark_read_by_id("1").reason("done").await.unwrap();
     assert_eq!(
         only_call(&sim).1,
         json!({"message_id": "1", "reason": "done"})
@@ -51,24 +51,24 @@ async fn user_spec_checks_arguments_too() {
 
 #[test]
 fn request_structs_serialize_to_the_wire_json() {
-    let req = MarkMsgAsReadRequest::new("9");
+    let req = requests::MarkReadByIdRequest::new("9");
     assert_eq!(
         serde_json::to_value(&req).unwrap(),
         json!({"message_id": "9"})
     );
-    let req = api_core::SendLikeRequest::new(5).times(3);
+    let req = api_core::requests::SendLikeRequest::new(5).times(3);
     assert_eq!(
         serde_json::to_value(&req).unwrap(),
         json!({"user_id": 5, "times": 3})
     );
-    let req = api_core::GetRecentContactRequest::new();
+    let req = api_core::requests::GetRecentContactRequest::new();
     assert_eq!(serde_json::to_value(&req).unwrap(), json!({}));
 }
 
 #[tokio::test]
 async fn any_request_goes_through_the_generic_call() {
     let (sim, api) = sim_and_client().await;
-    api.call(api_core::SendLikeRequest::new(123456).times(2))
+    api.call(api_core::requests::SendLikeRequest::new(123456).times(2))
         .await
         .unwrap();
     assert_eq!(
@@ -76,7 +76,7 @@ async fn any_request_goes_through_the_generic_call() {
         ("send_like".into(), json!({"user_id": 123456, "times": 2}))
     );
     let info = api
-        .call(api_core::GetLoginInfoRequest::new())
+        .call(api_core::requests::GetLoginInfoRequest::new())
         .await
         .unwrap();
     assert_eq!(info.user_id, "10001");
@@ -84,7 +84,7 @@ async fn any_request_goes_through_the_generic_call() {
 
 #[test]
 fn sex_decodes_from_numbers_and_napcat_text_and_sends_numbers() {
-    use api_core::Sex;
+    use api_core::types::Sex;
     for (text, sex) in [
         ("0", Sex::Unknown),
         ("1", Sex::Male),

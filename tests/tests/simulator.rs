@@ -75,7 +75,7 @@ async fn state_changes_are_seen_by_later_calls(via: Via) {
         api.set_friend_add_request("flag_12345", true).await,
         Err(Error::Api { .. })
     ));
-    api.set_qq_profile("新名字", "", api_core::Sex::Female)
+    api.set_qq_profile("新名字", "", api_core::types::Sex::Female)
         .await
         .unwrap();
     assert_eq!(api.get_login_info().await.unwrap().nickname, "新名字");

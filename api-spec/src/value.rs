@@ -1,0 +1,280 @@
+//! Checks a JSON value against a spec type with the decoders' rules, so a reply example that
+//! would not decode fails when the spec is loaded, not when a test runs.
+
+use serde_json::Value;
+
+use crate::model::*;
+use crate::types::{Scalar, TypeRef};
+
+/// Why a value does not fit: where (`data.friends[2].user_id`) and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The place in the value, starting at `data`.
+    pub path: String,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at `{}`: {}", self.path, self.message)
+    }
+}
+
+/// Whether `value` (a reply's `data`) decodes as `ty`.
+pub fn check(spec: &Spec, ty: &TypeRef, value: &Value) -> Result<(), Mismatch> {
+    Checker { spec, depth: 0 }.value(ty, value, "data")
+}
+
+struct Checker<'a> {
+    spec: &'a Spec,
+    depth: usize,
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn integer_fits(s: Scalar, v: &Value) -> bool {
+    let n = match v {
+        Value::Number(n) => n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from)),
+        Value::String(t) => t.trim().parse::<i128>().ok(),
+        _ => None,
+    };
+    let Some(n) = n else { return false };
+    match s {
+        Scalar::I32 => i32::try_from(n).is_ok(),
+        Scalar::U32 => u32::try_from(n).is_ok(),
+        Scalar::U64 => u64::try_from(n).is_ok(),
+        _ => i64::try_from(n).is_ok(),
+    }
+}
+
+impl Checker<'_> {
+    fn fail(path: &str, expected: impl std::fmt::Display, got: &Value) -> Result<(), Mismatch> {
+        Err(Mismatch {
+            path: path.to_owned(),
+            message: format!("expected {expected}, got {}", kind(got)),
+        })
+    }
+
+    fn value(&mut self, ty: &TypeRef, v: &Value, path: &str) -> Result<(), Mismatch> {
+        self.depth += 1;
+        if self.depth > 64 {
+            return Err(Mismatch {
+                path: path.to_owned(),
+                message: "nested too deeply".into(),
+            });
+        }
+        let result = self.value_inner(ty, v, path);
+        self.depth -= 1;
+        result
+    }
+
+    fn value_inner(&mut self, ty: &TypeRef, v: &Value, path: &str) -> Result<(), Mismatch> {
+        match ty {
+            TypeRef::Unit => Ok(()),
+            TypeRef::Option(_) if v.is_null() => Ok(()),
+            TypeRef::Option(t) => self.value(t, v, path),
+            TypeRef::List(t) => match v {
+                Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(i, item)| self.value(t, item, &format!("{path}[{i}]"))),
+                _ => Self::fail(path, format!("a list (`{ty}`)"), v),
+            },
+            TypeRef::Scalar(s) => {
+                let ok = match s {
+                    Scalar::Json => true,
+                    Scalar::File => false,
+                    Scalar::String => matches!(v, Value::String(_) | Value::Number(_)),
+                    Scalar::Bool => match v {
+                        Value::Bool(_) => true,
+                        Value::Number(n) => matches!(n.as_i64(), Some(0 | 1)),
+                        Value::String(t) => matches!(t.as_str(), "true" | "false" | "0" | "1"),
+                        _ => false,
+                    },
+                    Scalar::F64 => match v {
+                        Value::Number(_) => true,
+                        Value::String(t) => t.trim().parse::<f64>().is_ok(),
+                        _ => false,
+                    },
+                    s => integer_fits(*s, v),
+                };
+                if ok {
+                    Ok(())
+                } else {
+                    Self::fail(path, format!("`{ty}`"), v)
+                }
+            }
+            TypeRef::Named(n) => self.named(n, v, path),
+        }
+    }
+
+    fn named(&mut self, name: &str, v: &Value, path: &str) -> Result<(), Mismatch> {
+        if let Some(e) = self.spec.find_enum(name) {
+            return self.enum_value(e, v, path);
+        }
+        if let Some(s) = self.spec.find_struct(name) {
+            return self.struct_value(s, v, path);
+        }
+        if let Some(u) = self.spec.find_union(name) {
+            return self.union_value(u, v, path);
+        }
+        Err(Mismatch {
+            path: path.to_owned(),
+            message: format!("unknown type `{name}`"),
+        })
+    }
+
+    fn enum_value(&mut self, e: &EnumDef, v: &Value, path: &str) -> Result<(), Mismatch> {
+        let text = match v {
+            Value::String(t) => t.trim().to_owned(),
+            Value::Number(n) => n.to_string(),
+            _ if e.open => return Ok(()),
+            _ => return Self::fail(path, format!("a `{}`", e.name), v),
+        };
+        let known = e.variants.iter().any(|x| {
+            [x.name.as_str(), x.label.as_str(), &x.wire.to_string()]
+                .into_iter()
+                .chain(x.aliases.iter().map(String::as_str))
+                .any(|t| t.eq_ignore_ascii_case(&text))
+        });
+        if known || e.open {
+            Ok(())
+        } else {
+            Err(Mismatch {
+                path: path.to_owned(),
+                message: format!(
+                    "`{text}` is not a `{}` (and the enum is not `open`)",
+                    e.name
+                ),
+            })
+        }
+    }
+
+    fn struct_value(&mut self, s: &StructDef, v: &Value, path: &str) -> Result<(), Mismatch> {
+        if s.transparent {
+            return match s.fields.first() {
+                Some(f) => self.value(&f.ty, v, path),
+                None => Ok(()),
+            };
+        }
+        let Value::Object(map) = v else {
+            return Self::fail(path, format!("an object (`{}`)", s.name), v);
+        };
+        for f in &s.fields {
+            let here = format!("{path}.{}", f.wire_name);
+            match map.get(&f.wire_name) {
+                None if matches!(f.ty, TypeRef::Option(_)) => {}
+                None => {
+                    return Err(Mismatch {
+                        path: here,
+                        message: format!("missing field of `{}`", s.name),
+                    });
+                }
+                Some(x) => self.value(&f.ty, x, &here)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn union_value(&mut self, u: &UnionDef, v: &Value, path: &str) -> Result<(), Mismatch> {
+        match &u.kind {
+            UnionKind::Tagged { tag, content } => {
+                let Value::Object(map) = v else {
+                    return Self::fail(path, format!("an object (`{}`)", u.name), v);
+                };
+                let Some(Value::String(t)) = map.get(tag) else {
+                    return Err(Mismatch {
+                        path: format!("{path}.{tag}"),
+                        message: format!("a `{}` needs its tag `{tag}` as text", u.name),
+                    });
+                };
+                let Some(variant) = u.variants.iter().find(|x| x.wire.as_deref() == Some(t)) else {
+                    return Ok(()); // kept in `Unknown`
+                };
+                let Some(ty) = &variant.ty else { return Ok(()) };
+                match content {
+                    Some(key) => match map.get(key) {
+                        Some(inner) => self.value(ty, inner, &format!("{path}.{key}")),
+                        None => Err(Mismatch {
+                            path: format!("{path}.{key}"),
+                            message: format!("missing the value of variant `{}`", variant.name),
+                        }),
+                    },
+                    None => self.value(ty, v, path),
+                }
+            }
+            UnionKind::Untagged { open } => {
+                let mut reasons = Vec::new();
+                for variant in &u.variants {
+                    let fits = match (&variant.ty, &variant.wire) {
+                        (Some(ty), _) => self.value(ty, v, path).map_err(|e| e.to_string()),
+                        (None, Some(lit)) if v.as_str() == Some(lit) => Ok(()),
+                        (None, Some(lit)) => Err(format!("not the text `{lit}`")),
+                        (None, None) => Err("no shape".into()),
+                    };
+                    match fits {
+                        Ok(()) => return Ok(()),
+                        Err(e) => reasons.push(format!("{}: {e}", variant.name)),
+                    }
+                }
+                if *open {
+                    Ok(())
+                } else {
+                    Err(Mismatch {
+                        path: path.to_owned(),
+                        message: format!(
+                            "fits no variant of `{}` ({})",
+                            u.name,
+                            reasons.join("; ")
+                        ),
+                    })
+                }
+            }
+            UnionKind::Keyed => {
+                let Value::Object(map) = v else {
+                    return Self::fail(path, format!("an object (`{}`)", u.name), v);
+                };
+                let present: Vec<_> = u
+                    .variants
+                    .iter()
+                    .filter(|x| x.wire.as_ref().is_some_and(|k| map.contains_key(k)))
+                    .collect();
+                match present.as_slice() {
+                    [one] => {
+                        let key = one.wire.as_deref().unwrap_or_default();
+                        match (&one.ty, map.get(key)) {
+                            (Some(ty), Some(x)) => self.value(ty, x, &format!("{path}.{key}")),
+                            _ => Ok(()),
+                        }
+                    }
+                    _ => Err(Mismatch {
+                        path: path.to_owned(),
+                        message: format!(
+                            "a `{}` has exactly one of the keys {}",
+                            u.name,
+                            u.variants
+                                .iter()
+                                .filter_map(|x| x.wire.as_deref())
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    }),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The spec against NapCat's own schemas (`tests/data/napcat-actions.json`): every wire name
+//! and alias is one NapCat registers, every parameter key is one of NapCat's, required-ness
+//! agrees unless the spec declares why it differs, and both the spec's reply examples and
+//! NapCat's `return_example`s decode with the generated decoders.
+
+use std::collections::BTreeMap;
+
+use api_core::reply::RawReply;
+use api_spec::{Presence, Spec};
+use serde_json::{Value, json};
+
+fn napcat() -> BTreeMap<String, Value> {
+    let text = include_str!("../data/napcat-actions.json");
+    let list: Vec<Value> = serde_json::from_str(text).expect("NapCat's action list is JSON");
+    list.into_iter()
+        .map(|a| (a["action"].as_str().unwrap_or_default().to_owned(), a))
+        .collect()
+}
+
+fn spec() -> Spec {
+    api_spec::load_builtin().expect("the shipped spec loads")
+}
+
+fn napcat_params(action: &Value) -> BTreeMap<String, bool> {
+    action["params"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap_or_default().to_owned(),
+                p["required"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_wire_name_and_alias_is_napcats() {
+    let napcat = napcat();
+    let mut missing = Vec::new();
+    for (_, a) in spec().actions() {
+        for name in std::iter::once(&a.wire_name).chain(&a.aliases) {
+            if !napcat.contains_key(name) {
+                missing.push(format!("{} ({name})", a.rust_name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not NapCat actions: {missing:?}");
+}
+
+#[test]
+fn every_parameter_key_is_napcats_and_required_ness_agrees() {
+    let napcat = napcat();
+    let spec = spec();
+    let mut problems = Vec::new();
+    for (_, a) in spec.actions() {
+        let theirs = napcat_params(&napcat[&a.wire_name]);
+        for p in &a.params {
+            let keys = spec.param_keys(p);
+            for key in keys.iter().chain(&p.aliases) {
+                if !theirs.contains_key(key) {
+                    problems.push(format!(
+                        "{}: `{key}` is not a NapCat parameter",
+                        a.rust_name
+                    ));
+                }
+            }
+            let ours = p.presence == Presence::Required;
+            let either_or = spec.keyed_union(&p.ty).is_some();
+            let agrees = if either_or {
+                // Each member is optional in NapCat; exactly one is required here.
+                keys.iter().all(|k| theirs.get(k) == Some(&false))
+            } else {
+                theirs.get(&p.wire_name) == Some(&ours)
+            };
+            if !agrees && p.differs.is_none() {
+                problems.push(format!(
+                    "{}: `{}` is {} here and {} in NapCat; match it or say why with `differs`",
+                    a.rust_name,
+                    p.rust_name,
+                    if ours { "required" } else { "optional" },
+                    if ours { "optional" } else { "required" },
+                ));
+            }
+        }
+        for (key, required) in &theirs {
+            let covered = a
+                .params
+                .iter()
+                .any(|p| spec.param_keys(p).contains(key) || p.aliases.contains(key));
+            if *required && !covered {
+                problems.push(format!("{}: NapCat requires `{key}`", a.rust_name));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Decodes `data` as the action's reply would be, with the generated decoder.
+fn decode(rust_name: &str, data: &Value) -> Result<Value, api_core::Error> {
+    let action = api_core::action_by_name(rust_name).expect("a generated action");
+    let envelope =
+        json!({"status": "ok", "retcode": 0, "data": data, "message": "", "wording": ""});
+    action.decode(&RawReply::new(Some(200), envelope.to_string()))
+}
+
+#[test]
+fn every_reply_example_decodes_into_the_return_type() {
+    for (_, a) in spec().actions() {
+        if let Some(reply) = &a.reply {
+            decode(&a.rust_name, reply)
+                .unwrap_or_else(|e| panic!("{}: the spec's reply example: {e}", a.rust_name));
+        }
+    }
+}
+
+#[test]
+fn napcats_return_examples_decode_into_the_return_type() {
+    let napcat = napcat();
+    for (_, a) in spec().actions() {
+        let example = &napcat[&a.wire_name]["return_example"];
+        if example.is_null() {
+            continue;
+        }
+        decode(&a.rust_name, example)
+            .unwrap_or_else(|e| panic!("{}: NapCat's return_example: {e}", a.rust_name));
+    }
+}
+
+#[test]
+fn a_reply_example_that_does_not_fit_is_caught() {
+    // The decoders are strict where the spec is: a wrong shape is a Decode error, so the two
+    // tests above can fail.
+    let err = decode("get_login_info", &json!({"user_id": [], "nickname": "x"})).unwrap_err();
+    assert!(matches!(err, api_core::Error::Decode { .. }), "{err:?}");
+}

@@ -1,0 +1,254 @@
+//! Each fixture spec of `api-spec/tests/fixtures/` (one construct each), compiled through
+//! `generate_api!` and exercised: what goes on the wire and what comes back.
+
+use api_core::Uploadable;
+use api_tests::{only_call, sim_and_client};
+use serde_json::{Value, json};
+
+mod enum_int {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/enum_int.toml"],
+        extension_trait = EnumIntActions,
+    }
+}
+mod enum_text {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/enum_text.toml"],
+        extension_trait = EnumTextActions,
+    }
+}
+mod union_tagged {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/union_tagged.toml"],
+        extension_trait = UnionTaggedActions,
+    }
+}
+mod union_inline {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/union_inline.toml"],
+        extension_trait = UnionInlineActions,
+    }
+}
+mod union_untagged {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/union_untagged.toml"],
+        extension_trait = UnionUntaggedActions,
+    }
+}
+mod either_or {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/either_or.toml"],
+        extension_trait = EitherOrActions,
+    }
+}
+mod files {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/files.toml"],
+        extension_trait = FilesActions,
+    }
+}
+
+fn round_trip<T>(wire: Value) -> T
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let typed: T = serde_json::from_value(wire.clone()).unwrap();
+    assert_eq!(serde_json::to_value(&typed).unwrap(), wire, "{typed:?}");
+    typed
+}
+
+#[test]
+fn a_default_naming_a_variant_uses_that_enums_variant() {
+    use enum_int::requests::SetModeRequest;
+    use enum_int::types::{Level, Mode};
+    let req = SetModeRequest::new(Level::High);
+    assert_eq!(req.mode, Mode::Unknown);
+    assert_eq!(
+        serde_json::to_value(&req).unwrap(),
+        json!({"level": 1, "mode": 9})
+    );
+    let info = enum_int::ACTIONS[0].params[1];
+    assert_eq!(info.default_json, Some("9"));
+}
+
+#[test]
+fn text_enums_send_text_and_open_ones_keep_unknown_values() {
+    use enum_text::types::{Member, MessageType, Role, Status};
+    assert_eq!(serde_json::to_value(Role::Admin).unwrap(), json!("admin"));
+    assert_eq!(
+        serde_json::from_value::<Role>(json!("群主")).unwrap(),
+        Role::Owner
+    );
+    assert!(serde_json::from_value::<Role>(json!("guest")).is_err());
+
+    let guild: MessageType = round_trip(json!("guild"));
+    assert_eq!(guild, MessageType::Other("guild".into()));
+    assert!(!guild.is_known());
+    assert_eq!(guild.to_string(), "guild");
+    assert_eq!(
+        round_trip::<MessageType>(json!("group")),
+        MessageType::Group
+    );
+    assert_eq!(round_trip::<Status>(json!(40)), Status::Other(40));
+    assert_eq!(round_trip::<Status>(json!(10)), Status::Online);
+
+    let m: Member =
+        serde_json::from_value(json!({"role": "admin", "kind": "guild", "status": 40})).unwrap();
+    assert_eq!(m.kind, Some(MessageType::Other("guild".into())));
+    assert_eq!(
+        serde_json::to_value(enum_text::requests::GetMemberRequest::new()).unwrap(),
+        json!({"kind": "group"})
+    );
+}
+
+#[test]
+fn tagged_unions_round_trip_and_keep_unknown_tags() {
+    use union_tagged::types::{CustomMusic, Music, Node, Segment, Text};
+    let msg: Vec<Segment> = round_trip(json!([
+        {"type": "text", "data": {"text": "hi"}},
+        {"type": "music", "data": {"type": "custom", "url": "u", "title": "t"}},
+        {"type": "node", "data": {"nickname": "n", "content": [{"type": "text", "data": {"text": "in"}}]}},
+        {"type": "shake", "data": {}},
+        {"type": "mface", "data": {"emoji_id": "x"}, "extra": 1},
+    ]));
+    assert_eq!(msg[0], Segment::Text(Text::new("hi")));
+    assert_eq!(
+        msg[1],
+        Segment::Music(Music::Custom(CustomMusic::new("u", "t")))
+    );
+    let Segment::Node(Node { content, .. }) = &msg[2] else {
+        panic!("{:?}", msg[2])
+    };
+    assert_eq!(content[0], Segment::Text(Text::new("in")));
+    assert_eq!(msg[3], Segment::Shake);
+    assert_eq!(msg[4].tag(), "mface");
+    assert!(matches!(&msg[4], Segment::Unknown(v) if v["data"]["emoji_id"] == "x"));
+    // A built value carries its tags.
+    assert_eq!(
+        serde_json::to_value(Segment::Music(Music::Custom(CustomMusic::new("u", "t")))).unwrap(),
+        json!({"type": "music", "data": {"type": "custom", "url": "u", "title": "t"}})
+    );
+    // A known tag whose value does not fit is an error naming the tag's type.
+    assert!(serde_json::from_value::<Segment>(json!({"type": "text", "data": {}})).is_err());
+}
+
+#[test]
+fn inline_tagged_unions_nest_and_extend() {
+    use union_inline::types::{Event, Notice};
+    let poke = json!({"post_type": "notice", "notice_type": "poke", "time": 1, "self_id": 2, "target_id": 3, "sub_type": "poke"});
+    let event: Event = round_trip(poke.clone());
+    let Event::Notice(Notice::Poke(p)) = &event else {
+        panic!("{event:?}")
+    };
+    assert_eq!((p.time, p.self_id, p.target_id), (1, 2, 3));
+    assert_eq!(p.extra["sub_type"], "poke");
+    let unknown: Event = round_trip(json!({"post_type": "meta_event", "time": 1}));
+    assert_eq!(unknown.tag(), "meta_event");
+    let unknown_notice: Event =
+        round_trip(json!({"post_type": "notice", "notice_type": "essence"}));
+    assert!(matches!(unknown_notice, Event::Notice(Notice::Unknown(_))));
+}
+
+#[test]
+fn untagged_unions_pick_the_first_fitting_shape() {
+    use union_untagged::types::{AtTarget, Count, JsonData};
+    assert_eq!(round_trip::<AtTarget>(json!("all")), AtTarget::All);
+    assert_eq!(round_trip::<AtTarget>(json!(123)), AtTarget::Qq(123));
+    assert_eq!(
+        serde_json::from_value::<AtTarget>(json!("123")).unwrap(),
+        AtTarget::Qq(123)
+    );
+    assert!(serde_json::from_value::<AtTarget>(json!("nobody")).is_err());
+    assert_eq!(
+        round_trip::<JsonData>(json!("text")),
+        JsonData::Text("text".into())
+    );
+    assert_eq!(
+        round_trip::<JsonData>(json!({"a": 1})),
+        JsonData::Object(json!({"a": 1}))
+    );
+    assert_eq!(round_trip::<Count>(json!([1])), Count::Other(json!([1])));
+}
+
+#[tokio::test]
+async fn either_or_parameters_send_exactly_one_key() {
+    use either_or::EitherOrActions;
+    use either_or::types::{FileRef, Peer};
+    let (sim, api) = sim_and_client().await;
+    let _ = api.share_peer(Peer::Group(5)).await;
+    assert_eq!(
+        only_call(&sim),
+        ("send_ark_share".into(), json!({"group_id": 5}))
+    );
+    let _ = api
+        .share_peer(Peer::User(6))
+        .file(FileRef::Id("f".into()))
+        .phone_number("1")
+        .await;
+    assert_eq!(
+        only_call(&sim).1,
+        json!({"user_id": 6, "file_id": "f", "phone_number": "1"})
+    );
+    let info = either_or::ACTIONS[0];
+    assert_eq!(info.aliases, ["ArkSharePeer"]);
+    assert_eq!(info.params[0].keys, ["group_id", "user_id"]);
+    assert_eq!(info.params[2].aliases, ["phone"]);
+    assert!(either_or::action_by_name("ArkSharePeer").is_some());
+}
+
+#[tokio::test]
+async fn files_anywhere_are_read_before_sending_or_named_when_missing() {
+    use files::FilesActions;
+    use files::types::{Image, Part};
+    let (sim, api) = sim_and_client().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.png");
+    std::fs::write(&path, b"PNG").unwrap();
+
+    let _ = api
+        .post(vec![
+            Part::Text("hi".into()),
+            Part::Image(Image::new(Uploadable::path(&path)).summary("s")),
+        ])
+        .cover(Uploadable::path(&path))
+        .attachments(vec![Uploadable::bytes(*b"PNG"), Uploadable::path(&path)])
+        .await;
+    assert_eq!(
+        only_call(&sim),
+        (
+            "post".into(),
+            json!({
+                "parts": [
+                    {"type": "text", "data": "hi"},
+                    {"type": "image", "data": {"file": "base64://UE5H", "summary": "s"}},
+                ],
+                "cover": "base64://UE5H",
+                "attachments": ["base64://UE5H", "base64://UE5H"],
+            })
+        )
+    );
+
+    let err = api
+        .post(vec![Part::Image(Image::new(Uploadable::path(
+            "/no/such.png",
+        )))])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, api_core::Error::InvalidArgument { param, .. } if param == "parts[0].data.file"),
+        "{err:?}"
+    );
+    let err = api
+        .post(vec![])
+        .cover(Uploadable::path("/no/such.png"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, api_core::Error::InvalidArgument { param, .. } if param == "cover"),
+        "{err:?}"
+    );
+    assert!(
+        sim.calls().is_empty(),
+        "nothing is sent when a file is missing"
+    );
+}
