@@ -1,6 +1,9 @@
-//! Checks `key=value` arguments against an action's parameters from the spec table.
+//! Reads `key=value` arguments into an action's wire params, by the action's types in the
+//! spec: scalars from text (with NapCat's conversions), enums by name, label, alias or wire
+//! value, structs, unions and lists as JSON, files as a URL, `base64://…` or a local path.
 
-use api_core::{ActionInfo, ParamInfo};
+use api_spec::value::convert_param;
+use api_spec::{Action, Presence, Scalar, Spec, TypeRef};
 use serde_json::{Map, Value};
 
 /// Levenshtein distance, for "did you mean" suggestions.
@@ -36,56 +39,80 @@ pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec
     scored.into_iter().take(3).map(|(_, c)| c).collect()
 }
 
-/// Finds an action by Rust or wire name, or says which names are close.
-pub fn find_action(name: &str) -> Result<&'static ActionInfo, String> {
-    api_core::ACTIONS
+fn quoted(names: &[&str]) -> String {
+    names
         .iter()
-        .find(|a| a.rust_name == name || a.wire_name == name)
-        .ok_or_else(|| {
-            let near = closest(name, api_core::ACTIONS.iter().map(|a| a.rust_name));
-            format!(
-                "unknown action `{name}`; did you mean {}? (`napcat actions` lists all)",
-                near.iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn parse_value(action: &str, p: &ParamInfo, text: &str) -> Result<Value, String> {
-    let base = p.ty.trim_end_matches('?');
-    let wrong = |what: &str| {
+/// Finds an action by Rust name, wire name or alias, or says which names are close.
+pub fn find_action<'a>(spec: &'a Spec, name: &str) -> Result<&'a Action, String> {
+    spec.find_action_any(name).ok_or_else(|| {
+        let near = closest(name, spec.actions().map(|(_, a)| a.rust_name.as_str()));
         format!(
-            "{action}: parameter `{}` expects {what} (type `{}`), got `{text}`",
-            p.rust_name, p.ty
+            "unknown action `{name}`; did you mean {}? (`napcat actions` lists all)",
+            quoted(&near)
         )
-    };
-    match base {
-        "qq" | "i64" | "i32" | "u32" | "u64" => text
-            .parse::<i64>()
-            .map(Value::from)
-            .map_err(|_| wrong("a whole number")),
-        "f64" => text
-            .parse::<f64>()
-            .map(Value::from)
-            .map_err(|_| wrong("a number")),
-        "bool" => text
-            .parse::<bool>()
-            .map(Value::from)
-            .map_err(|_| wrong("true or false")),
-        "string" | "file" => Ok(Value::from(text)),
-        "Sex" => text
-            .parse::<api_core::types::Sex>()
-            .map(|s| Value::from(s.wire()))
-            .map_err(|_| wrong("未知/男/女, unknown/male/female or 0/1/2")),
-        _ => Ok(serde_json::from_str(text).unwrap_or_else(|_| Value::from(text))),
+    })
+}
+
+/// How a type is written on the command line, for messages.
+fn expects(spec: &Spec, ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Scalar(s) if s.is_integer() => "a whole number".into(),
+        TypeRef::Scalar(Scalar::F64) => "a number".into(),
+        TypeRef::Scalar(Scalar::Bool) => "true or false".into(),
+        TypeRef::Scalar(Scalar::File) => "a URL, base64://… or a local path".into(),
+        TypeRef::Named(n) => match spec.find_enum(n) {
+            Some(e) => format!(
+                "one of {}",
+                e.variants
+                    .iter()
+                    .map(|v| format!("{}/{}/{}", v.name, v.label, v.wire))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!("a `{n}` as JSON"),
+        },
+        _ => "JSON".into(),
     }
 }
 
-/// Builds the wire params from `key=value` pairs and an optional JSON object.
+/// Parses one argument's text as `ty`.
+fn parse_value(spec: &Spec, ty: &TypeRef, key: &str, text: &str) -> Result<Value, String> {
+    let mut value = match ty {
+        TypeRef::Scalar(Scalar::String | Scalar::File) => Value::from(text),
+        TypeRef::Scalar(s) if s.is_integer() || *s == Scalar::F64 || *s == Scalar::Bool => {
+            Value::from(text)
+        }
+        TypeRef::Named(n) if spec.find_enum(n).is_some() => {
+            let e = spec.find_enum(n).expect("checked above");
+            e.variants
+                .iter()
+                .find(|v| {
+                    [v.name.as_str(), v.label.as_str(), &v.wire.to_string()]
+                        .into_iter()
+                        .chain(v.aliases.iter().map(String::as_str))
+                        .any(|t| t.eq_ignore_ascii_case(text.trim()))
+                })
+                .map(|v| v.wire.to_json())
+                .unwrap_or_else(|| Value::from(text))
+        }
+        _ => serde_json::from_str(text).unwrap_or_else(|_| Value::from(text)),
+    };
+    convert_param(spec, ty, &mut value, key)
+        .map(|()| value)
+        .map_err(|_| format!("expects {}", expects(spec, ty)))
+}
+
+/// Builds the wire params from `key=value` pairs and an optional JSON object: keys are Rust
+/// names, wire names or the keys NapCat also accepts (an either-or parameter takes one of its
+/// keys, e.g. `group_id=1`); defaults are filled in; a missing required parameter is named.
 pub fn build_params(
-    action: &ActionInfo,
+    spec: &Spec,
+    action: &Action,
     pairs: &[String],
     json: Option<&str>,
 ) -> Result<Map<String, Value>, String> {
@@ -96,49 +123,71 @@ pub fn build_params(
         },
         None => Map::new(),
     };
+    let name = &action.rust_name;
     for pair in pairs {
-        let (key, value) = pair
+        let (key, text) = pair
             .split_once('=')
             .ok_or_else(|| format!("argument `{pair}` is not key=value"))?;
-        let p = action
-            .params
-            .iter()
-            .find(|p| p.rust_name == key || p.wire_name == key)
-            .ok_or_else(|| {
-                let near = closest(key, action.params.iter().map(|p| p.rust_name));
-                if near.is_empty() {
-                    format!("{}: takes no parameters, got `{key}`", action.rust_name)
-                } else {
-                    format!(
-                        "{}: unknown parameter `{key}`; did you mean {}?",
-                        action.rust_name,
-                        near.iter()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
+        let found = action.params.iter().find_map(|p| {
+            let keys = spec.param_key_types(p);
+            let by_name = (p.rust_name == key || p.aliases.iter().any(|a| a == key))
+                .then(|| keys.first().cloned())
+                .flatten();
+            by_name
+                .or_else(|| keys.into_iter().find(|(k, _)| k == key))
+                .map(|(k, ty)| (p, k, ty))
+        });
+        let Some((p, wire_key, ty)) = found else {
+            let mut known: Vec<&str> = Vec::new();
+            for p in &action.params {
+                known.push(&p.rust_name);
+                if let Some(u) = spec.keyed_union(&p.ty) {
+                    known.extend(u.variants.iter().filter_map(|v| v.wire.as_deref()));
                 }
-            })?;
-        params.insert(
-            p.wire_name.to_owned(),
-            parse_value(action.rust_name, p, value)?,
-        );
+            }
+            let near = closest(key, known.into_iter());
+            return Err(if near.is_empty() {
+                format!("{name}: takes no parameters, got `{key}`")
+            } else {
+                format!(
+                    "{name}: unknown parameter `{key}`; did you mean {}?",
+                    quoted(&near)
+                )
+            });
+        };
+        let value = parse_value(spec, &ty, &wire_key, text).map_err(|why| {
+            format!(
+                "{name}: parameter `{}` {why} (type `{}`), got `{text}`",
+                p.rust_name, ty
+            )
+        })?;
+        params.insert(wire_key, value);
     }
-    for p in action.params {
-        if params.contains_key(p.wire_name) {
+    for p in &action.params {
+        let keys = spec.param_key_types(p);
+        if keys.iter().any(|(k, _)| params.contains_key(k))
+            || p.aliases.iter().any(|a| params.contains_key(a))
+        {
             continue;
         }
-        if p.required {
-            return Err(format!(
-                "{}: missing required parameter `{}` (type `{}`)",
-                action.rust_name, p.rust_name, p.ty
-            ));
-        }
-        if let Some(default) = p.default_json {
-            params.insert(
-                p.wire_name.to_owned(),
-                serde_json::from_str(default).unwrap_or(Value::Null),
-            );
+        match &p.presence {
+            Presence::Required if keys.len() > 1 => {
+                return Err(format!(
+                    "{name}: missing required parameter `{}`: give one of {}",
+                    p.rust_name,
+                    quoted(&keys.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+                ));
+            }
+            Presence::Required => {
+                return Err(format!(
+                    "{name}: missing required parameter `{}` (type `{}`)",
+                    p.rust_name, p.ty
+                ));
+            }
+            Presence::Default(v) => {
+                params.insert(p.wire_name.clone(), v.to_json(spec));
+            }
+            Presence::Optional => {}
         }
     }
     Ok(params)

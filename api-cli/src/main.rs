@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use api_core::Client;
 use api_sim::{SimConfig, Simulator};
+use api_spec::Presence;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -44,7 +45,7 @@ enum Transport {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs every Account action against the embedded simulator and prints a table.
+    /// Runs every action's spec example against the embedded simulator and prints a table.
     Tour,
     /// Lists every action: Rust name, wire name, one-line doc.
     Actions,
@@ -113,19 +114,24 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Describe { action } => {
-            let a = args::find_action(action)?;
-            println!("{} (wire: {}) — {}", a.rust_name, a.wire_name, a.summary);
+            let spec = api_spec::builtin();
+            let a = args::find_action(spec, action)?;
+            println!("{} (wire: {}) — {}", a.rust_name, a.wire_name, a.summary());
+            if !a.aliases.is_empty() {
+                println!("also answered as: {}", a.aliases.join(", "));
+            }
             println!("returns: {}", a.returns);
-            for p in a.params {
-                let how = match (p.required, p.default_json) {
-                    (true, _) => "required".to_owned(),
-                    (false, Some(d)) => format!("default {d}"),
-                    (false, None) => "optional".to_owned(),
+            for p in &a.params {
+                let how = match &p.presence {
+                    Presence::Required => "required".to_owned(),
+                    Presence::Default(d) => format!("default {}", d.to_json(spec)),
+                    Presence::Optional => "optional".to_owned(),
                 };
-                let wire = if p.wire_name == p.rust_name {
+                let keys = spec.param_keys(p);
+                let wire = if keys == [p.rust_name.clone()] {
                     String::new()
                 } else {
-                    format!(" (wire: {})", p.wire_name)
+                    format!(" (wire: {})", keys.join(" | "))
                 };
                 println!("  {}{wire}: {} — {how}", p.rust_name, p.ty);
             }
@@ -136,10 +142,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             params,
             json,
         } => {
-            let a = args::find_action(action)?;
-            let params = args::build_params(a, params, json.as_deref())?;
+            let spec = api_spec::builtin();
+            let a = args::find_action(spec, action)?;
+            let params = args::build_params(spec, a, params, json.as_deref())?;
             let (api, _sim) = connect(&cli).await?;
-            let action = api_core::action_by_name(a.wire_name).ok_or_else(|| {
+            let action = api_core::action_by_name(&a.rust_name).ok_or_else(|| {
                 format!(
                     "`{}` is in the action table but has no generated call",
                     a.wire_name
@@ -159,8 +166,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             if cli.url.is_some() {
                 return Err("the tour changes the account (it deletes a friend); it runs only against the embedded simulator: drop --url".into());
             }
-            let (api, _sim) = connect(&cli).await?;
-            match tour::run(&api).await {
+            let (api, sim) = connect(&cli).await?;
+            let sim = sim.ok_or("the tour needs the embedded simulator")?;
+            match tour::run(&api, &sim).await {
                 0 => Ok(()),
                 n => Err(format!("{n} actions failed")),
             }

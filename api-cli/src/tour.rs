@@ -1,14 +1,12 @@
-//! Runs every Account action once through the generated client and prints what was sent
-//! and what came back.
+//! Runs every action's spec example, in spec order, against the embedded simulator and
+//! prints what was sent and what came back.
 
-use std::fmt::Debug;
-
-use api_core::types::Sex;
-use api_core::{Action, ActionCall, Client};
+use api_core::Client;
+use api_sim::Simulator;
 
 struct Row {
     method: &'static str,
-    wire: &'static str,
+    wire: String,
     sent: String,
     result: Result<String, String>,
 }
@@ -21,58 +19,46 @@ fn short(text: String, max: usize) -> String {
     }
 }
 
-/// Sends one call and records what was sent and what came back.
-async fn step<C>(rows: &mut Vec<Row>, call: C)
-where
-    C: ActionCall,
-    <C::Request as Action>::Output: Debug,
-{
-    let sent = serde_json::to_string(call.request()).unwrap_or_default();
-    let result = call
-        .into_future()
-        .await
-        .map(|v| format!("{v:?}"))
-        .map_err(|e| e.to_string());
-    rows.push(Row {
-        method: <C::Request as Action>::RUST_NAME,
-        wire: <C::Request as Action>::WIRE_NAME,
-        sent,
-        result,
-    });
-}
-
 /// Runs the tour; returns how many actions failed.
-pub async fn run(api: &Client) -> usize {
+pub async fn run(api: &Client, sim: &Simulator) -> usize {
     let mut rows = Vec::new();
-    let r = &mut rows;
-    step(r, api.set_qq_profile("阿猫", "保持学习", Sex::Male)).await;
-    step(r, api.set_online_status(11, 0, 100)).await;
-    step(r, api.set_avatar("https://example.com/avatar.jpg")).await;
-    step(r, api.set_self_longnick("写代码，爱生活")).await;
-    step(r, api.get_login_info()).await;
-    step(r, api.get_status()).await;
-    step(r, api.get_friends_with_cat()).await;
-    step(r, api.send_like(123456).times(5)).await;
-    step(
-        r,
-        api.set_friend_add_request("flag_12345", true)
-            .remark("同学"),
-    )
-    .await;
-    step(r, api.get_friend_list()).await;
-    step(r, api.delete_friend(345678)).await;
-    step(r, api.set_friend_remark(123456, "同学-张三")).await;
-    step(r, api.mark_group_msg_as_read(100200)).await;
-    step(r, api.mark_private_msg_as_read(123456)).await;
-    step(r, api.create_collection("{\"text\":\"hi\"}", "重要记录")).await;
-    step(r, api.get_recent_contact().count(3)).await;
-    step(r, api.mark_all_as_read()).await;
-    step(r, api.ask_share_group(100200)).await;
-    step(r, api.get_stranger_info(123456)).await;
-    step(r, api.fetch_custom_face().count(3)).await;
-    step(r, api.nc_get_user_status(123456)).await;
+    for (method, example) in api_core::examples::EXAMPLES {
+        sim.take_calls();
+        let outcome = example(api.clone()).await;
+        let calls = sim.take_calls();
+        let wire = calls
+            .iter()
+            .map(|c| c.action.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sent = calls
+            .iter()
+            .map(|c| c.params.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let result = match outcome {
+            Err(e) => Err(e.to_string()),
+            Ok(()) if calls.is_empty() => Err("the example sent nothing".into()),
+            Ok(()) => Ok(calls
+                .iter()
+                .map(|c| match &c.reply {
+                    Some(Ok(Some(data))) => data.to_string(),
+                    Some(Ok(None)) => "(no data)".into(),
+                    Some(Err(e)) => format!("failed: {e}"),
+                    None => "(no reply)".into(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")),
+        };
+        rows.push(Row {
+            method,
+            wire,
+            sent,
+            result,
+        });
+    }
 
-    println!("| # | method | wire action | sent | result |");
+    println!("| # | method | wire action | sent | reply data |");
     println!("| --- | --- | --- | --- | --- |");
     let mut failed = 0;
     for (i, row) in rows.iter().enumerate() {

@@ -11,8 +11,9 @@ use crate::{Error, Uploadable};
 /// A request that can be sent with [`Client::call`](crate::Client::call).
 ///
 /// Implemented by every generated `*Request` struct; its `Serialize` output is the exact
-/// wire `params` object.
-pub trait Action: Serialize + Send + 'static {
+/// wire `params` object, and it reads back from that object (`Deserialize`), which is how a
+/// call given as JSON gets the same checks and file handling as a typed one.
+pub trait Action: Serialize + DeserializeOwned + Send + 'static {
     /// The typed result of a successful call.
     type Output: DeserializeOwned + Serialize + Send + 'static;
     /// The action name on the wire.

@@ -145,22 +145,6 @@ impl Client {
         })
     }
 
-    /// Sends wire `params` for action `A` and decodes the reply with `A`'s typed decoder,
-    /// returning the typed result as JSON (see [`DynAction`](crate::DynAction)).
-    pub fn call_decoded<A: Action>(
-        &self,
-        params: serde_json::Value,
-    ) -> ApiFuture<serde_json::Value> {
-        let client = self.clone();
-        Box::pin(async move {
-            let timeout = A::TIMEOUT.unwrap_or(client.inner.default_timeout);
-            let reply = client
-                .call_raw(A::WIRE_NAME, &params, Some(timeout))
-                .await?;
-            crate::dynamic::to_json::<A>(A::decode_reply(&reply)?, &reply)
-        })
-    }
-
     /// Calls any action by wire name with JSON params, and returns `data` as JSON (`null`
     /// when absent). For actions the spec does not have yet, and to read everything the
     /// server sent for actions whose typed result is `()`.

@@ -14,9 +14,8 @@ pub trait Lenient: Sized {
     fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
 }
 
-/// `deserialize_with` form of [`Lenient`], for the tests below.
-#[cfg(test)]
-fn lenient<'de, D: Deserializer<'de>, T: Lenient>(d: D) -> Result<T, D::Error> {
+/// `deserialize_with` form of [`Lenient`] (generated request structs use it).
+pub fn lenient<'de, D: Deserializer<'de>, T: Lenient>(d: D) -> Result<T, D::Error> {
     T::lenient(d)
 }
 

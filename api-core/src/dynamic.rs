@@ -14,8 +14,9 @@ pub trait DynAction: Sync {
     /// The wire name.
     fn wire_name(&self) -> &'static str;
 
-    /// Sends wire `params` and decodes the reply with the action's own types, returning the
-    /// typed result re-encoded as JSON.
+    /// Reads wire `params` into the action's request type (a missing or mistyped param is
+    /// [`Error::InvalidArgument`] naming it), sends it as a typed call would (argument checks,
+    /// files read), and returns the typed result re-encoded as JSON.
     fn call(&self, client: &Client, params: Value) -> ApiFuture<Value>;
 
     /// Checks and decodes a reply with the action's own types, as a call would.
@@ -36,7 +37,25 @@ impl<A: Action> DynAction for Erased<A> {
     }
 
     fn call(&self, client: &Client, params: Value) -> ApiFuture<Value> {
-        client.call_decoded::<A>(params)
+        let client = client.clone();
+        Box::pin(async move {
+            let request: A = serde_path_to_error::deserialize(params).map_err(|e| {
+                let path = e.path().to_string();
+                let param = if path == "." {
+                    "(params)".to_owned()
+                } else {
+                    path
+                };
+                Error::invalid_argument(A::RUST_NAME, &param, e.inner().to_string())
+            })?;
+            let output = client.into_call(request, None).await?;
+            serde_json::to_value(output).map_err(|e| Error::Decode {
+                action: A::WIRE_NAME.to_owned(),
+                path: "data".into(),
+                message: e.to_string(),
+                body: Default::default(),
+            })
+        })
     }
 
     fn decode(&self, reply: &RawReply) -> Result<Value, Error> {

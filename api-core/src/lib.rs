@@ -51,7 +51,7 @@ mod generated {
     }
 }
 
-pub use generated::{ACTIONS, action_by_name, requests, types};
+pub use generated::{ACTIONS, action_by_name, examples, requests, types};
 
 /// The README's Rust examples, compiled so they cannot rot.
 #[cfg(doctest)]
@@ -61,7 +61,7 @@ pub struct ReadmeDoctests;
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::de::{EnumFallback, Key, Lenient, LenientSeed, deserialize_enum};
+    pub use crate::de::{EnumFallback, Key, Lenient, LenientSeed, deserialize_enum, lenient};
     pub use crate::files::{CollectFiles, serialize_with_tag};
     pub use serde;
     pub use serde_json;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Error;
 
@@ -155,6 +155,16 @@ impl Serialize for Uploadable {
                 "a local file must be read (Uploadable::resolve) before it is sent",
             )),
         }
+    }
+}
+
+/// Reads a file given as text, in any form [`From<&str>`](#impl-From%3C%26str%3E-for-Uploadable)
+/// takes (a URL, `base64://`, `data:…;base64,`, `file://` or a local path), as a request
+/// built from JSON (the CLI's `napcat call`) gives it.
+impl<'de> Deserialize<'de> for Uploadable {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(Uploadable::from(text))
     }
 }
 

@@ -132,7 +132,7 @@ async fn handle(
     payload.extend(query);
     let echo = payload.remove("echo").unwrap_or_else(random_echo);
     let params = Value::Object(payload.clone());
-    shared.record(&action, &params, "http");
+    let call = shared.record(&action, &params, "http");
     match shared.next_fault(&action) {
         Some(Fault::Raw { status, body }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -150,7 +150,7 @@ async fn handle(
         None => {}
     }
     shared.jitter().await;
-    match shared.run(&action, &payload) {
+    match shared.run(call, &action, &payload) {
         Ok(data) => json_response(&Envelope::ok(data, echo)),
         Err(Failure::Schema(msg)) => json_response(&Envelope::failed(400, &msg, Value::Null)),
         Err(Failure::Handler(msg)) => json_response(&Envelope::failed(200, &msg, echo)),

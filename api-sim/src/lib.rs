@@ -4,12 +4,19 @@
 //! reported): `POST /{action}` with a JSON body, the envelope with `data` absent where NapCat
 //! omits it, retcode 400 for bad parameters and 200 for handler errors and unknown actions,
 //! HTTP 403 `{"message":"token verify failed!"}` for a bad token, HTTP 400 `Invalid JSON`,
-//! and the `_async` / `_rate_limited` aliases. The Account actions run against a stateful
-//! account ([`State`]), so later calls see earlier changes.
+//! and the `_async` / `_rate_limited` aliases.
+//!
+//! Every action of the spec is served: its params are checked as NapCat's schema checks them
+//! (required keys, types with NapCat's conversions, enum values, alias keys; none for the
+//! actions NapCat does not check), then a stateful handler runs against the account
+//! ([`State`]), so later calls see earlier changes, or, for an action without one, the spec's
+//! reply example is the answer.
 //!
 //! For tests it records every call ([`Simulator::calls`]) and can be told to answer an
 //! action with a fault instead ([`Simulator::script`]).
 
+mod dispatch;
+mod handlers;
 mod http;
 mod params;
 mod state;
@@ -25,6 +32,7 @@ use tokio::sync::broadcast;
 
 use serde_json::Value;
 
+pub use handlers::{Handler, names as handled_actions};
 pub use params::{Params, SchemaError};
 pub use state::{Failure, Outcome, Seed, SimFriend, SimRequest, State};
 
@@ -64,6 +72,10 @@ pub struct RecordedCall {
     pub params: Value,
     /// `http`, `ws` (forward) or `ws-reverse`.
     pub transport: &'static str,
+    /// What the action answered: `Ok(data)` (`None` when `data` is absent) or `Err(message)`;
+    /// `None` while it runs, or when a scripted fault answered instead.
+    pub reply: Option<Result<Option<Value>, String>>,
+    id: u64,
 }
 
 /// A scripted answer that replaces the next call of an action.
@@ -99,6 +111,7 @@ pub(crate) struct Shared {
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     jitter_nanos: AtomicU64,
     jitter_seed: AtomicU64,
+    next_call: AtomicU64,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,12 +120,17 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn record(&self, action: &str, params: &Value, transport: &'static str) {
+    /// Records a call; the id is for [`Shared::run`] to record its reply.
+    pub(crate) fn record(&self, action: &str, params: &Value, transport: &'static str) -> u64 {
+        let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         lock(&self.calls).push(RecordedCall {
             action: action.to_owned(),
             params: params.clone(),
             transport,
+            reply: None,
+            id,
         });
+        id
     }
 
     pub(crate) fn ws_connected(&self) {
@@ -133,13 +151,27 @@ impl Shared {
         lock(&self.faults).get_mut(action)?.pop_front()
     }
 
-    /// Runs an action against the state, resolving the alias suffixes.
-    pub(crate) fn run(&self, action: &str, params: &serde_json::Map<String, Value>) -> Outcome {
+    /// Runs an action against the state, resolving the alias suffixes, and records the reply
+    /// on the call recorded as `call`.
+    pub(crate) fn run(
+        &self,
+        call: u64,
+        action: &str,
+        params: &serde_json::Map<String, Value>,
+    ) -> Outcome {
         let base = action
             .strip_suffix("_async")
             .or_else(|| action.strip_suffix("_rate_limited"))
             .unwrap_or(action);
-        lock(&self.state).handle(base, params)
+        let outcome = dispatch::run(&mut lock(&self.state), base, params);
+        if let Some(c) = lock(&self.calls).iter_mut().rev().find(|c| c.id == call) {
+            c.reply = Some(match &outcome {
+                Ok(data) => Ok(data.clone()),
+                Err(Failure::Schema(m) | Failure::Handler(m)) => Err(m.clone()),
+                Err(Failure::Unknown(name)) => Err(format!("unknown action {name}")),
+            });
+        }
+        outcome
     }
 
     pub(crate) fn token_ok(&self, query_token: Option<&str>, header: Option<&str>) -> bool {
@@ -177,6 +209,7 @@ impl Simulator {
             shutdown: tokio::sync::watch::Sender::new(false),
             jitter_nanos: AtomicU64::new(0),
             jitter_seed: AtomicU64::new(1),
+            next_call: AtomicU64::new(0),
         });
         let listener = tokio::net::TcpListener::bind(config.http_addr).await?;
         let http_addr = listener.local_addr()?;

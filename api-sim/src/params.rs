@@ -1,22 +1,27 @@
-//! Parameter checks in the manner of NapCat's TypeBox schemas: required keys, numbers given
-//! as text and text given as numbers converted, booleans from "true"/"false".
+//! Reading a request's params in handlers. Values go through the same conversion NapCat's
+//! schema check applies (`api_spec::value::convert_param`: numbers from numeric text, text from
+//! numbers, booleans from "true"/"false", `null` refused), so there is one set of rules.
 
+use api_spec::value::{Mismatch, convert_param};
+use api_spec::{Scalar, TypeRef};
 use serde_json::{Map, Value};
 
-/// A failed schema check; NapCat answers it with retcode 400 (HTTP) or 1400 (WebSocket).
+/// A failed schema check; NapCat answers it with retcode 400 (HTTP) or 1400 (WebSocket) and
+/// the message `Schema compilation error: <TypeBox's first message>`, which does not name the
+/// key (`OneBotAction.check` in packages/napcat-onebot/action/OneBotAction.ts, v4.18.19).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemaError(pub String);
 
 impl SchemaError {
-    fn required(key: &str) -> Self {
-        SchemaError(format!(
-            "Schema compilation error: Expected required property `{key}`"
-        ))
+    /// A required key that is missing, worded as NapCat words it.
+    pub fn required() -> Self {
+        SchemaError("Schema compilation error: Expected required property".into())
     }
-    fn wrong(key: &str, expected: &str, got: &Value) -> Self {
-        SchemaError(format!(
-            "Schema compilation error: Expected {expected} for `{key}`, got {got}"
-        ))
+}
+
+impl From<Mismatch> for SchemaError {
+    fn from(m: Mismatch) -> Self {
+        SchemaError(format!("Schema compilation error: {}", m.schema))
     }
 }
 
@@ -24,52 +29,39 @@ impl SchemaError {
 pub struct Params<'a>(pub &'a Map<String, Value>);
 
 impl Params<'_> {
-    /// A `string` field (numbers converted); `None` when absent or null.
+    fn get(&self, key: &str, ty: Scalar) -> Result<Option<Value>, SchemaError> {
+        let Some(value) = self.0.get(key) else {
+            return Ok(None);
+        };
+        let mut value = value.clone();
+        convert_param(api_spec::builtin(), &TypeRef::Scalar(ty), &mut value, key)?;
+        Ok(Some(value))
+    }
+
+    /// A `string` field (numbers converted); `None` when absent.
     pub fn opt_str(&self, key: &str) -> Result<Option<String>, SchemaError> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-            Some(other) => Err(SchemaError::wrong(key, "string", other)),
-        }
+        Ok(self
+            .get(key, Scalar::String)?
+            .and_then(|v| v.as_str().map(str::to_owned)))
     }
 
     /// A required `string` field.
     pub fn str(&self, key: &str) -> Result<String, SchemaError> {
-        self.opt_str(key)?.ok_or_else(|| SchemaError::required(key))
+        self.opt_str(key)?.ok_or_else(SchemaError::required)
     }
 
     /// A `number|string` field as an integer.
     pub fn opt_int(&self, key: &str) -> Result<Option<i64>, SchemaError> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v @ Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| SchemaError::wrong(key, "integer", v)),
-            Some(v @ Value::String(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| SchemaError::wrong(key, "number", v)),
-            Some(other) => Err(SchemaError::wrong(key, "number", other)),
-        }
+        Ok(self.get(key, Scalar::I64)?.and_then(|v| v.as_i64()))
     }
 
     /// A required `number|string` field as an integer.
     pub fn int(&self, key: &str) -> Result<i64, SchemaError> {
-        self.opt_int(key)?.ok_or_else(|| SchemaError::required(key))
+        self.opt_int(key)?.ok_or_else(SchemaError::required)
     }
 
     /// A `boolean|string` field.
     pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, SchemaError> {
-        match self.0.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::String(s)) if s == "true" => Ok(Some(true)),
-            Some(Value::String(s)) if s == "false" => Ok(Some(false)),
-            Some(other) => Err(SchemaError::wrong(key, "boolean", other)),
-        }
+        Ok(self.get(key, Scalar::Bool)?.and_then(|v| v.as_bool()))
     }
 }

@@ -207,7 +207,7 @@ async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> O
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     };
-    shared.record(&action, &Value::Object(params.clone()), transport);
+    let call = shared.record(&action, &Value::Object(params.clone()), transport);
     match shared.next_fault(&action) {
         Some(Fault::Raw { body, .. }) => return Some(Out::Frame(body)),
         Some(Fault::Envelope(mut env)) => {
@@ -223,7 +223,7 @@ async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> O
     }
     shared.jitter().await;
     let reply_echo = echo.clone().unwrap_or(Value::String(String::new()));
-    match shared.run(&action, &params) {
+    match shared.run(call, &action, &params) {
         Ok(data) => frame(&Envelope::ok(data, reply_echo)),
         Err(Failure::Schema(msg)) => frame(&Envelope::failed(1400, &msg, reply_echo)),
         Err(Failure::Handler(msg)) => frame(&Envelope::failed(1200, &msg, reply_echo)),

@@ -60,6 +60,7 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
     };
     let table = action_table(spec);
     let by_name = action_by_name(spec);
+    let examples = matches!(options.target, Target::Core).then(|| examples(spec));
     let tracked = &options.track_files;
     quote! {
         #( const _: &str = include_str!(#tracked); )*
@@ -83,6 +84,42 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
         #client_impl
         #table
         #by_name
+        #examples
+    }
+}
+
+/// Each action's spec example as a call that can be run (the tour and the end-to-end tests
+/// run them), in spec order. The same text is each method's doctest.
+fn examples(spec: &Spec) -> TokenStream {
+    let entries = spec.actions().map(|(_, a)| {
+        let name = &a.rust_name;
+        // The loader checked that the example parses as Rust statements.
+        let body: TokenStream = a.example.parse().unwrap_or_default();
+        quote! {
+            (#name, |api: ::api_core::Client| -> ::api_core::ApiFuture<()> {
+                ::std::boxed::Box::pin(async move {
+                    #body
+                    ::std::result::Result::Ok(())
+                })
+            })
+        }
+    });
+    quote! {
+        /// The spec's example for each action, runnable: `(Rust name, example)`, in spec order.
+        #[doc(hidden)]
+        pub mod examples {
+            #[allow(unused_imports)]
+            use ::api_core::{Client, Error, Uploadable};
+            #[allow(unused_imports)]
+            use super::types::*;
+
+            /// A runnable example: it calls the action on the client it is given.
+            pub type Example = fn(Client) -> ::api_core::ApiFuture<()>;
+
+            /// Every action's example, in spec order.
+            #[allow(unused_variables)]
+            pub static EXAMPLES: &[(&str, Example)] = &[#(#entries),*];
+        }
     }
 }
 
@@ -406,9 +443,7 @@ fn struct_def(spec: &Spec, s: &StructDef) -> TokenStream {
             #builder
         };
     }
-    // A struct that holds files is only ever sent (the loader keeps files out of replies).
-    let holds_files = s.fields.iter().any(|f| spec.contains_file(&f.ty));
-    let deserialize = (!holds_files).then(|| struct_deserialize(s));
+    let deserialize = struct_deserialize(s);
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize)]
@@ -639,6 +674,11 @@ fn default_expr(p: &Param) -> TokenStream {
     }
 }
 
+/// The request's associated function that gives a defaulted param's default, for serde.
+fn default_fn(p: &Param) -> String {
+    format!("__default_{}", p.rust_name)
+}
+
 fn param_doc(p: &Param) -> String {
     let mut text = format!("{}（`{}`", p.doc, p.ty);
     if p.wire_name != p.rust_name {
@@ -699,18 +739,44 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
         let ty = rust_type(&p.ty);
         let wire_name = &p.wire_name;
         let doc = doc_attrs(&param_doc(p));
-        let skip = matches!(p.presence, Presence::Optional)
-            .then(|| quote!(, skip_serializing_if = "::std::option::Option::is_none"));
         let serde_attr = if is_keyed(spec, &p.ty) {
             quote!(#[serde(flatten)])
         } else {
-            quote!(#[serde(rename = #wire_name #skip)])
+            let mut attrs = vec![quote!(rename = #wire_name)];
+            attrs.extend(p.aliases.iter().map(|a| quote!(alias = #a)));
+            match &p.presence {
+                Presence::Optional => attrs.push(quote!(
+                    default,
+                    skip_serializing_if = "::std::option::Option::is_none"
+                )),
+                Presence::Default(_) => {
+                    let path = format!("{req}::{}", default_fn(p));
+                    attrs.push(quote!(default = #path));
+                }
+                Presence::Required => {}
+            }
+            if is_lenient(&p.ty) {
+                attrs.push(quote!(deserialize_with = "::api_core::__private::lenient"));
+            }
+            quote!(#[serde(#(#attrs),*)])
         };
         quote! {
             #doc
             #serde_attr
             pub #name: #ty,
         }
+    });
+    let default_fns = a.params.iter().filter_map(|p| {
+        let Presence::Default(_) = &p.presence else {
+            return None;
+        };
+        let f = ident(&default_fn(p));
+        let ty = rust_type(&p.ty);
+        let value = default_expr(p);
+        Some(quote! {
+            #[doc(hidden)]
+            pub fn #f() -> #ty { #value }
+        })
     });
     let required: Vec<_> = a.required_params().collect();
     let new_args = positional_args(a);
@@ -781,13 +847,15 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
     ));
     quote! {
         #req_doc
-        #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize)]
+        #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize, ::api_core::__private::serde::Deserialize)]
         #[serde(crate = "::api_core::__private::serde")]
         pub struct #req {
             #(#fields)*
         }
 
         impl #req {
+            #(#default_fns)*
+
             /// Builds the request from its required parameters; optional ones take their defaults.
             #[allow(clippy::too_many_arguments)]
             pub fn new(#(#new_args),*) -> Self {

@@ -51,16 +51,13 @@ pub fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
     };
     let serde: syn::Path = syn::parse_str(SERDE).expect("a path");
     let files = files_impl(spec, u);
-    // A union that holds files is only ever sent (the loader keeps files out of replies).
-    let deserialize_impl = files.is_none().then(|| {
-        quote! {
-            impl<'de> #serde::Deserialize<'de> for #name {
-                fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                    #deserialize
-                }
+    let deserialize_impl = quote! {
+        impl<'de> #serde::Deserialize<'de> for #name {
+            fn deserialize<D: #serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                #deserialize
             }
         }
-    });
+    };
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq)]

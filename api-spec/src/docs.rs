@@ -73,10 +73,15 @@ fn default_md(spec: &Spec, p: &Param) -> String {
 
 fn category_page(spec: &Spec, c: &Category) -> String {
     let mut out = String::new();
+    let permalink = if c.permalink.is_empty() {
+        format!("/api/botapi/{}/", c.name)
+    } else {
+        c.permalink.clone()
+    };
     let _ = writeln!(
         out,
-        "---\ntitle: {}\npermalink: {}\n---\n",
-        c.title, c.permalink
+        "---\ntitle: {}\npermalink: {permalink}\n---\n",
+        c.title
     );
     let _ = writeln!(
         out,
@@ -252,6 +257,9 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
     if !a.aliases.is_empty() {
         let aliases: Vec<_> = a.aliases.iter().map(|x| format!("`{x}`")).collect();
         let _ = writeln!(out, "- **NapCat 也接受（已弃用）**: {}", aliases.join("、"));
+    }
+    if !a.schema_checked {
+        let _ = writeln!(out, "- **参数校验**: NapCat 不按参数表校验本动作，原样接收");
     }
     if a.params.is_empty() {
         let _ = writeln!(out, "- **参数**: 无");

@@ -2,7 +2,7 @@
 //!
 //! Shape (also documented in the README):
 //! `{ "version": 2, "categories": [{ name, title, source, sections, actions: [{ rust_name,
-//! wire_name, aliases, category, section, doc, example, returns, reply, timeout_secs,
+//! wire_name, aliases, category, section, doc, example, returns, reply, schema_checked, timeout_secs,
 //! failure_flag, params: [{ rust_name, wire_name, keys, aliases, type, required, default, doc,
 //! non_empty, differs }] }] }], "types": [{ kind: "enum", name, doc, repr, open, variants:
 //! [{ name, wire, label, aliases }] } | { kind: "struct", name, doc, transparent, input,
@@ -103,6 +103,7 @@ fn action(spec: &Spec, c: &Category, a: &Action) -> Value {
         "example": a.example,
         "returns": a.returns.to_string(),
         "reply": a.reply,
+        "schema_checked": a.schema_checked,
         "timeout_secs": a.timeout_secs,
         "failure_flag": a.failure_flag,
         "params": a.params.iter().map(|p| json!({

@@ -17,6 +17,6 @@ pub mod types;
 pub mod value;
 
 pub use error::{SpecError, SpecErrors};
-pub use load::{load, load_builtin};
+pub use load::{builtin, load, load_builtin};
 pub use model::*;
 pub use types::{Scalar, TypeRef};

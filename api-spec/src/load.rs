@@ -115,6 +115,7 @@ struct RawAction {
     example: Spanned<String>,
     returns: Spanned<String>,
     reply: Option<Spanned<String>>,
+    schema_checked: Option<bool>,
     timeout_secs: Option<Spanned<u64>>,
     failure_flag: Option<Spanned<String>>,
     #[serde(default)]
@@ -184,14 +185,29 @@ pub fn spec_files_in(dir: &Path) -> Result<Vec<String>, SpecErrors> {
     Ok(names)
 }
 
-/// Reads the spec files that ship with this crate (`spec/*.toml`, see [`spec_files_in`]).
-pub fn load_builtin() -> Result<Spec, SpecErrors> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
-    let files = spec_files_in(&dir)?
+include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
+
+/// The spec files that ship with this crate (`spec/*.toml`, the list [`spec_files_in`]
+/// gives), as they were when this crate was built: `(name, text)` pairs for [`load`].
+pub fn builtin_files() -> Vec<(String, String)> {
+    BUILTIN
         .iter()
-        .map(|n| read_file(&dir.join(n), &format!("api-spec/spec/{n}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    load(&files)
+        .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+        .collect()
+}
+
+/// Loads the spec files that ship with this crate (see [`builtin_files`]).
+pub fn load_builtin() -> Result<Spec, SpecErrors> {
+    load(&builtin_files())
+}
+
+/// The built-in spec, loaded once. It is validated whenever `api-core` is built, so a failure
+/// here means this crate was built from spec files that do not compile.
+pub fn builtin() -> &'static Spec {
+    static SPEC: std::sync::OnceLock<Spec> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| {
+        load_builtin().unwrap_or_else(|e| panic!("the built-in spec files are invalid:\n{e}"))
+    })
 }
 
 /// Parses and validates spec files given as `(name, text)` pairs.
@@ -775,6 +791,14 @@ impl Checker {
                 );
             }
         }
+        if let Err(e) = syn::parse_str::<syn::Block>(&format!("{{\n{}\n}}", raw.example.get_ref()))
+        {
+            self.err(
+                src,
+                raw.example.span(),
+                format!("`example` is not Rust statements ({e}); it is compiled as a doctest and run by the tour"),
+            );
+        }
         let returns = self.type_ref(src, &raw.returns, false);
         if let Some(t) = &raw.timeout_secs
             && *t.get_ref() == 0
@@ -862,6 +886,7 @@ impl Checker {
             timeout_secs: raw.timeout_secs.as_ref().map(|t| *t.get_ref()),
             failure_flag: raw.failure_flag.as_ref().map(|f| f.get_ref().clone()),
             aliases: raw.aliases.iter().map(|a| a.get_ref().clone()).collect(),
+            schema_checked: raw.schema_checked.unwrap_or(true),
             reply,
         }
     }

@@ -57,6 +57,9 @@ pub struct Action {
     pub failure_flag: Option<String>,
     /// Other wire names NapCat answers for this action (deprecated names).
     pub aliases: Vec<String>,
+    /// Whether NapCat checks (and converts) this action's params against its schema; `false`
+    /// for the actions NapCat passes through as sent (the `send_*` message actions).
+    pub schema_checked: bool,
     /// An example of the reply's `data`, as NapCat sends it; `None` only for actions that
     /// return `()` and whose `data` is absent.
     pub reply: Option<serde_json::Value>,
@@ -375,10 +378,36 @@ impl Spec {
 
     /// The wire keys a parameter may send: its wire name, or each key of an either-or union.
     pub fn param_keys(&self, p: &Param) -> Vec<String> {
+        self.param_key_types(p)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// Each wire key a parameter may send with the type of its value: its wire name with its
+    /// type (`T` for `T?`), or each key of an either-or union with that variant's type.
+    pub fn param_key_types(&self, p: &Param) -> Vec<(String, TypeRef)> {
         match self.keyed_union(&p.ty) {
-            Some(u) => u.variants.iter().filter_map(|v| v.wire.clone()).collect(),
-            None => vec![p.wire_name.clone()],
+            Some(u) => u
+                .variants
+                .iter()
+                .filter_map(|v| Some((v.wire.clone()?, v.ty.clone()?)))
+                .collect(),
+            None => {
+                let base = match &p.ty {
+                    TypeRef::Option(t) => t.as_ref().clone(),
+                    t => t.clone(),
+                };
+                vec![(p.wire_name.clone(), base)]
+            }
         }
+    }
+
+    /// An action by wire name or wire alias, as a server would look it up.
+    pub fn find_wire(&self, name: &str) -> Option<&Action> {
+        self.actions()
+            .map(|(_, a)| a)
+            .find(|a| a.wire_name == name || a.aliases.iter().any(|x| x == name))
     }
 
     /// An action by Rust name, wire name or wire alias.

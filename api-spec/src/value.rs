@@ -1,5 +1,10 @@
-//! Checks a JSON value against a spec type with the decoders' rules, so a reply example that
-//! would not decode fails when the spec is loaded, not when a test runs.
+//! Checks JSON values against spec types, under two sets of rules:
+//! - [`check`], the generated decoders' rules, so a reply example that would not decode fails
+//!   when the spec is loaded, not when a test runs;
+//! - [`convert_param`], NapCat's rules for request params (TypeBox `Value.Parse`: numbers
+//!   from numeric text, text from numbers, booleans from `"true"`/`"false"`, `null` never
+//!   taken for a typed value, enums by wire value only), which also normalizes the value. The
+//!   simulator validates requests and the CLI reads `key=value` arguments with it.
 
 use serde_json::Value;
 
@@ -13,6 +18,8 @@ pub struct Mismatch {
     pub path: String,
     /// What was expected and what was found.
     pub message: String,
+    /// How NapCat's schema check (TypeBox) words the same failure, e.g. `Expected string`.
+    pub schema: &'static str,
 }
 
 impl std::fmt::Display for Mismatch {
@@ -23,12 +30,44 @@ impl std::fmt::Display for Mismatch {
 
 /// Whether `value` (a reply's `data`) decodes as `ty`.
 pub fn check(spec: &Spec, ty: &TypeRef, value: &Value) -> Result<(), Mismatch> {
-    Checker { spec, depth: 0 }.value(ty, value, "data")
+    let mut copy = value.clone();
+    Checker {
+        spec,
+        depth: 0,
+        rules: Rules::Reply,
+    }
+    .value(ty, &mut copy, "data")
+}
+
+/// Checks a request param as NapCat would and converts it in place to the wire type
+/// (`"123"` to 123 for numbers, 123 to `"123"` for text, `"true"` to `true`). `path` names
+/// the param in the mismatch.
+pub fn convert_param(
+    spec: &Spec,
+    ty: &TypeRef,
+    value: &mut Value,
+    path: &str,
+) -> Result<(), Mismatch> {
+    Checker {
+        spec,
+        depth: 0,
+        rules: Rules::Request,
+    }
+    .value(ty, value, path)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Rules {
+    /// What the generated decoders accept.
+    Reply,
+    /// What NapCat's request validation accepts (and converts).
+    Request,
 }
 
 struct Checker<'a> {
     spec: &'a Spec,
     depth: usize,
+    rules: Rules,
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -42,36 +81,81 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn integer_fits(s: Scalar, v: &Value) -> bool {
+/// The integer a value holds (a number or numeric text), if it fits `s`.
+fn integer(s: Scalar, v: &Value) -> Option<Value> {
     let n = match v {
         Value::Number(n) => n
             .as_i64()
             .map(i128::from)
-            .or_else(|| n.as_u64().map(i128::from)),
-        Value::String(t) => t.trim().parse::<i128>().ok(),
-        _ => None,
+            .or_else(|| n.as_u64().map(i128::from))?,
+        Value::String(t) => t.trim().parse::<i128>().ok()?,
+        _ => return None,
     };
-    let Some(n) = n else { return false };
-    match s {
+    let fits = match s {
         Scalar::I32 => i32::try_from(n).is_ok(),
         Scalar::U32 => u32::try_from(n).is_ok(),
         Scalar::U64 => u64::try_from(n).is_ok(),
         _ => i64::try_from(n).is_ok(),
+    };
+    if !fits {
+        return None;
+    }
+    i64::try_from(n)
+        .map(Value::from)
+        .or_else(|_| u64::try_from(n).map(Value::from))
+        .ok()
+}
+
+/// The boolean a value holds (`true`, `1`, `"true"`, `"1"` and their opposites).
+fn boolean(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        Value::String(t) => match t.as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// TypeBox's wording for a value that is not of the scalar type `ty`.
+fn schema_word(ty: &TypeRef) -> &'static str {
+    match ty {
+        TypeRef::Option(t) => schema_word(t),
+        TypeRef::Scalar(Scalar::String | Scalar::File) => "Expected string",
+        TypeRef::Scalar(Scalar::Bool) => "Expected boolean",
+        TypeRef::Scalar(Scalar::Json) => "Expected any value",
+        TypeRef::Scalar(_) => "Expected union value",
+        TypeRef::List(_) => "Expected array",
+        _ => "Expected union value",
     }
 }
 
 impl Checker<'_> {
-    fn fail(path: &str, expected: impl std::fmt::Display, got: &Value) -> Result<(), Mismatch> {
+    fn fail(
+        path: &str,
+        expected: impl std::fmt::Display,
+        got: &Value,
+        schema: &'static str,
+    ) -> Result<(), Mismatch> {
         Err(Mismatch {
+            schema,
             path: path.to_owned(),
             message: format!("expected {expected}, got {}", kind(got)),
         })
     }
 
-    fn value(&mut self, ty: &TypeRef, v: &Value, path: &str) -> Result<(), Mismatch> {
+    fn value(&mut self, ty: &TypeRef, v: &mut Value, path: &str) -> Result<(), Mismatch> {
         self.depth += 1;
         if self.depth > 64 {
             return Err(Mismatch {
+                schema: "Expected object",
                 path: path.to_owned(),
                 message: "nested too deeply".into(),
             });
@@ -81,47 +165,59 @@ impl Checker<'_> {
         result
     }
 
-    fn value_inner(&mut self, ty: &TypeRef, v: &Value, path: &str) -> Result<(), Mismatch> {
+    fn value_inner(&mut self, ty: &TypeRef, v: &mut Value, path: &str) -> Result<(), Mismatch> {
+        if v.is_null() && self.rules == Rules::Request && *ty != TypeRef::Unit {
+            // NapCat's schema takes a missing key for "not given", never `null`.
+            return Self::fail(path, format!("`{ty}`"), v, schema_word(ty));
+        }
         match ty {
             TypeRef::Unit => Ok(()),
             TypeRef::Option(_) if v.is_null() => Ok(()),
             TypeRef::Option(t) => self.value(t, v, path),
             TypeRef::List(t) => match v {
                 Value::Array(items) => items
-                    .iter()
+                    .iter_mut()
                     .enumerate()
                     .try_for_each(|(i, item)| self.value(t, item, &format!("{path}[{i}]"))),
-                _ => Self::fail(path, format!("a list (`{ty}`)"), v),
+                _ => Self::fail(path, format!("a list (`{ty}`)"), v, "Expected array"),
             },
             TypeRef::Scalar(s) => {
-                let ok = match s {
-                    Scalar::Json => true,
-                    Scalar::File => false,
-                    Scalar::String => matches!(v, Value::String(_) | Value::Number(_)),
-                    Scalar::Bool => match v {
-                        Value::Bool(_) => true,
-                        Value::Number(n) => matches!(n.as_i64(), Some(0 | 1)),
-                        Value::String(t) => matches!(t.as_str(), "true" | "false" | "0" | "1"),
-                        _ => false,
+                let converted = match s {
+                    Scalar::Json => Some(v.clone()),
+                    Scalar::File | Scalar::String => match v {
+                        Value::String(_) => Some(v.clone()),
+                        Value::Number(n) => Some(Value::String(n.to_string())),
+                        Value::Bool(b) if self.rules == Rules::Request => {
+                            Some(Value::String(b.to_string()))
+                        }
+                        _ => None,
                     },
+                    Scalar::Bool => boolean(v).map(Value::Bool),
                     Scalar::F64 => match v {
-                        Value::Number(_) => true,
-                        Value::String(t) => t.trim().parse::<f64>().is_ok(),
-                        _ => false,
+                        Value::Number(_) => Some(v.clone()),
+                        Value::String(t) => t
+                            .trim()
+                            .parse::<f64>()
+                            .ok()
+                            .and_then(serde_json::Number::from_f64)
+                            .map(Value::Number),
+                        _ => None,
                     },
-                    s => integer_fits(*s, v),
+                    s => integer(*s, v),
                 };
-                if ok {
-                    Ok(())
-                } else {
-                    Self::fail(path, format!("`{ty}`"), v)
+                match converted {
+                    Some(c) => {
+                        *v = c;
+                        Ok(())
+                    }
+                    None => Self::fail(path, format!("`{ty}`"), v, schema_word(ty)),
                 }
             }
             TypeRef::Named(n) => self.named(n, v, path),
         }
     }
 
-    fn named(&mut self, name: &str, v: &Value, path: &str) -> Result<(), Mismatch> {
+    fn named(&mut self, name: &str, v: &mut Value, path: &str) -> Result<(), Mismatch> {
         if let Some(e) = self.spec.find_enum(name) {
             return self.enum_value(e, v, path);
         }
@@ -132,38 +228,53 @@ impl Checker<'_> {
             return self.union_value(u, v, path);
         }
         Err(Mismatch {
+            schema: "Expected object",
             path: path.to_owned(),
             message: format!("unknown type `{name}`"),
         })
     }
 
-    fn enum_value(&mut self, e: &EnumDef, v: &Value, path: &str) -> Result<(), Mismatch> {
+    fn enum_value(&mut self, e: &EnumDef, v: &mut Value, path: &str) -> Result<(), Mismatch> {
         let text = match v {
             Value::String(t) => t.trim().to_owned(),
             Value::Number(n) => n.to_string(),
             _ if e.open => return Ok(()),
-            _ => return Self::fail(path, format!("a `{}`", e.name), v),
+            _ => return Self::fail(path, format!("a `{}`", e.name), v, "Expected union value"),
         };
-        let known = e.variants.iter().any(|x| {
-            [x.name.as_str(), x.label.as_str(), &x.wire.to_string()]
-                .into_iter()
-                .chain(x.aliases.iter().map(String::as_str))
-                .any(|t| t.eq_ignore_ascii_case(&text))
+        let known = e.variants.iter().find(|x| {
+            let wire = x.wire.to_string();
+            match self.rules {
+                // NapCat takes the wire value (numbers also as numeric text).
+                Rules::Request => wire == text,
+                Rules::Reply => [x.name.as_str(), x.label.as_str(), &wire]
+                    .into_iter()
+                    .chain(x.aliases.iter().map(String::as_str))
+                    .any(|t| t.eq_ignore_ascii_case(&text)),
+            }
         });
-        if known || e.open {
-            Ok(())
-        } else {
-            Err(Mismatch {
+        match known {
+            Some(x) => {
+                *v = x.wire.to_json();
+                Ok(())
+            }
+            None if e.open => Ok(()),
+            None => Err(Mismatch {
+                schema: "Expected union value",
                 path: path.to_owned(),
                 message: format!(
-                    "`{text}` is not a `{}` (and the enum is not `open`)",
-                    e.name
+                    "`{text}` is not a `{}`; expected one of {}",
+                    e.name,
+                    e.variants
+                        .iter()
+                        .map(|x| format!("`{}`", x.wire))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-            })
+            }),
         }
     }
 
-    fn struct_value(&mut self, s: &StructDef, v: &Value, path: &str) -> Result<(), Mismatch> {
+    fn struct_value(&mut self, s: &StructDef, v: &mut Value, path: &str) -> Result<(), Mismatch> {
         if s.transparent {
             return match s.fields.first() {
                 Some(f) => self.value(&f.ty, v, path),
@@ -171,14 +282,20 @@ impl Checker<'_> {
             };
         }
         let Value::Object(map) = v else {
-            return Self::fail(path, format!("an object (`{}`)", s.name), v);
+            return Self::fail(
+                path,
+                format!("an object (`{}`)", s.name),
+                v,
+                "Expected object",
+            );
         };
         for f in &s.fields {
             let here = format!("{path}.{}", f.wire_name);
-            match map.get(&f.wire_name) {
+            match map.get_mut(&f.wire_name) {
                 None if matches!(f.ty, TypeRef::Option(_)) => {}
                 None => {
                     return Err(Mismatch {
+                        schema: "Expected required property",
                         path: here,
                         message: format!("missing field of `{}`", s.name),
                     });
@@ -189,26 +306,37 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn union_value(&mut self, u: &UnionDef, v: &Value, path: &str) -> Result<(), Mismatch> {
+    fn union_value(&mut self, u: &UnionDef, v: &mut Value, path: &str) -> Result<(), Mismatch> {
         match &u.kind {
             UnionKind::Tagged { tag, content } => {
                 let Value::Object(map) = v else {
-                    return Self::fail(path, format!("an object (`{}`)", u.name), v);
+                    return Self::fail(
+                        path,
+                        format!("an object (`{}`)", u.name),
+                        v,
+                        "Expected object",
+                    );
                 };
                 let Some(Value::String(t)) = map.get(tag) else {
                     return Err(Mismatch {
+                        schema: "Expected required property",
                         path: format!("{path}.{tag}"),
                         message: format!("a `{}` needs its tag `{tag}` as text", u.name),
                     });
                 };
-                let Some(variant) = u.variants.iter().find(|x| x.wire.as_deref() == Some(t)) else {
+                let Some(variant) = u
+                    .variants
+                    .iter()
+                    .find(|x| x.wire.as_deref() == Some(t.as_str()))
+                else {
                     return Ok(()); // kept in `Unknown`
                 };
                 let Some(ty) = &variant.ty else { return Ok(()) };
                 match content {
-                    Some(key) => match map.get(key) {
+                    Some(key) => match map.get_mut(key) {
                         Some(inner) => self.value(ty, inner, &format!("{path}.{key}")),
                         None => Err(Mismatch {
+                            schema: "Expected required property",
                             path: format!("{path}.{key}"),
                             message: format!("missing the value of variant `{}`", variant.name),
                         }),
@@ -219,8 +347,12 @@ impl Checker<'_> {
             UnionKind::Untagged { open } => {
                 let mut reasons = Vec::new();
                 for variant in &u.variants {
+                    let mut attempt = v.clone();
                     let fits = match (&variant.ty, &variant.wire) {
-                        (Some(ty), _) => self.value(ty, v, path).map_err(|e| e.to_string()),
+                        (Some(ty), _) => self
+                            .value(ty, &mut attempt, path)
+                            .map(|()| *v = attempt)
+                            .map_err(|e| e.to_string()),
                         (None, Some(lit)) if v.as_str() == Some(lit) => Ok(()),
                         (None, Some(lit)) => Err(format!("not the text `{lit}`")),
                         (None, None) => Err("no shape".into()),
@@ -234,6 +366,7 @@ impl Checker<'_> {
                     Ok(())
                 } else {
                     Err(Mismatch {
+                        schema: "Expected union value",
                         path: path.to_owned(),
                         message: format!(
                             "fits no variant of `{}` ({})",
@@ -245,9 +378,14 @@ impl Checker<'_> {
             }
             UnionKind::Keyed => {
                 let Value::Object(map) = v else {
-                    return Self::fail(path, format!("an object (`{}`)", u.name), v);
+                    return Self::fail(
+                        path,
+                        format!("an object (`{}`)", u.name),
+                        v,
+                        "Expected object",
+                    );
                 };
-                let present: Vec<_> = u
+                let present: Vec<&UnionVariant> = u
                     .variants
                     .iter()
                     .filter(|x| x.wire.as_ref().is_some_and(|k| map.contains_key(k)))
@@ -255,12 +393,13 @@ impl Checker<'_> {
                 match present.as_slice() {
                     [one] => {
                         let key = one.wire.as_deref().unwrap_or_default();
-                        match (&one.ty, map.get(key)) {
+                        match (&one.ty, map.get_mut(key)) {
                             (Some(ty), Some(x)) => self.value(ty, x, &format!("{path}.{key}")),
                             _ => Ok(()),
                         }
                     }
                     _ => Err(Mismatch {
+                        schema: "Expected union value",
                         path: path.to_owned(),
                         message: format!(
                             "a `{}` has exactly one of the keys {}",

@@ -193,3 +193,105 @@ fn dump_lists_every_action_as_parsed() {
     assert_eq!(target["kind"], "union");
     assert_eq!(target["union"], "keyed");
 }
+
+/// The built-in spec is every file of `spec/`: the generated code (`spec_dir` in api-core),
+/// the docs, the dump and the simulator all read that one list.
+#[test]
+fn the_builtin_spec_is_every_file_in_the_spec_directory() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
+    let on_disk: Vec<String> = api_spec::load::spec_files_in(&dir)
+        .unwrap()
+        .into_iter()
+        .map(|n| format!("api-spec/spec/{n}"))
+        .collect();
+    let embedded: Vec<String> = api_spec::load::builtin_files()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(embedded, on_disk);
+}
+
+/// A new spec file (here a types-only file and a category using its types) reaches every
+/// reader: generated methods and types, a docs page and the index, the dump.
+#[test]
+fn a_new_spec_file_reaches_every_reader() {
+    const SHARED: &str = r#"
+category = "shared"
+title = "Shared types"
+
+[[enum]]
+name = "GroupRole"
+doc = "群角色。"
+variants = [{ name = "Owner", wire = "owner", label = "群主" }, { name = "Member", wire = "member", label = "成员" }]
+"#;
+    const GROUP: &str = r#"
+category = "group"
+title = "Group API"
+sections = ["群"]
+
+[[struct]]
+name = "GroupInfo"
+doc = "群信息。"
+fields = [{ name = "group_id", type = "qq", doc = "群号" }, { name = "role", type = "GroupRole", doc = "角色" }]
+
+[[action]]
+name = "get_group_info"
+section = "群"
+doc = "获取群信息。"
+example = "let g = api.get_group_info(1).await?;"
+returns = "GroupInfo"
+reply = '{"group_id": 1, "role": "owner"}'
+params = [{ name = "group_id", type = "qq", doc = "群号" }]
+"#;
+    let mut files = api_spec::load::builtin_files();
+    files.push(("api-spec/spec/group.toml".into(), GROUP.into()));
+    files.push(("api-spec/spec/shared.toml".into(), SHARED.into()));
+    let spec = api_spec::load(&files).unwrap_or_else(|e| panic!("{e}"));
+
+    let code = codegen::generate(
+        &spec,
+        &Options {
+            target: Target::Core,
+            track_files: vec![],
+        },
+    )
+    .to_string();
+    for item in [
+        "fn get_group_info",
+        "struct GetGroupInfoRequest",
+        "enum GroupRole",
+    ] {
+        assert!(code.contains(item), "generated code lacks {item}");
+    }
+    assert!(code.contains("fn get_login_info"), "the old files stay");
+
+    let pages = api_spec::docs::render(&spec);
+    let page = |path: &str| {
+        pages
+            .iter()
+            .find(|p| p.path == path)
+            .unwrap_or_else(|| panic!("no page {path}"))
+            .text
+            .clone()
+    };
+    assert!(page("api/group.md").contains("### get_group_info"));
+    assert!(page("api/shared.md").contains("### GroupRole"));
+    assert!(page("api/group.md").contains("[`GroupRole`](shared.md#grouprole)"));
+    assert!(page("api/index.md").contains("[`get_group_info`](group.md#get_group_info)"));
+
+    let dump = api_spec::dump::to_json(&spec);
+    let categories: Vec<&str> = dump["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(categories.contains(&"group") && categories.contains(&"account"));
+    assert!(
+        dump["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "GroupRole")
+    );
+}

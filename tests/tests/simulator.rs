@@ -24,7 +24,11 @@ async fn bad_parameters_get_the_transports_retcode(via: Via) {
             retcode, message, ..
         }) => {
             assert_eq!(retcode, retcodes(via).0);
-            assert!(message.contains("user_id"), "{message}");
+            // NapCat's wording: TypeBox's first message, without the key's name.
+            assert_eq!(
+                message,
+                "Schema compilation error: Expected required property"
+            );
         }
         other => panic!("expected Api, got {other:?}"),
     }
@@ -120,7 +124,102 @@ async fn the_right_token_is_accepted(via: Via) {
     assert_eq!(api.get_login_info().await.unwrap().user_id, "10001");
 }
 
+async fn params_are_checked_as_napcat_checks_them(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    let schema_error = |result: Result<serde_json::Value, Error>, expected: &str| match result {
+        Err(Error::Api {
+            retcode, message, ..
+        }) => {
+            assert_eq!(retcode, retcodes(via).0);
+            assert_eq!(message, format!("Schema compilation error: {expected}"));
+        }
+        other => panic!("expected a schema failure, got {other:?}"),
+    };
+    // `null` is not "left out" to NapCat's schema.
+    schema_error(
+        api.call_json(
+            "set_friend_add_request",
+            json!({"flag": "flag_12345", "approve": true, "remark": null}),
+        )
+        .await,
+        "Expected string",
+    );
+    assert!(
+        sim.with_state(|s| s.friends_len()) == 3,
+        "a refused request changes nothing"
+    );
+    // Enum values are the wire values.
+    schema_error(
+        api.call_json(
+            "set_qq_profile",
+            json!({"nickname": "x", "personal_note": "", "sex": 7}),
+        )
+        .await,
+        "Expected union value",
+    );
+    schema_error(
+        api.call_json("set_qq_profile", json!({"nickname": "x", "sex": "male"}))
+            .await,
+        "Expected union value",
+    );
+    // Keys NapCat also accepts are checked and used.
+    schema_error(
+        api.call_json("delete_friend", json!({"friend_id": []}))
+            .await,
+        "Expected union value",
+    );
+    api.call_json("delete_friend", json!({"friend_id": "345678"}))
+        .await
+        .unwrap();
+    assert!(sim.with_state(|s| s.friends_len()) == 2);
+    // Required-ness is NapCat's, not the typed API's (`personal_note` and `sex` may be left out).
+    api.call_json("set_qq_profile", json!({"nickname": "新名字"}))
+        .await
+        .unwrap();
+    // An action NapCat does not check takes anything.
+    api.call_json("_mark_all_as_read", json!({"anything": [1, 2]}))
+        .await
+        .unwrap();
+    // Deprecated names run the same action.
+    let ark = api
+        .call_json("ArkShareGroup", json!({"group_id": "100200"}))
+        .await
+        .unwrap();
+    assert!(ark.as_str().is_some_and(|a| a.contains("Rust 学习群")));
+}
+
+async fn actions_without_a_handler_answer_their_reply_example(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
+    let spec = api_spec::builtin();
+    let answered: Vec<_> = spec
+        .actions()
+        .map(|(_, a)| a)
+        .filter(|a| !api_sim::handled_actions().any(|h| h == a.wire_name))
+        .collect();
+    assert!(
+        !answered.is_empty(),
+        "some action is answered by its example"
+    );
+    for a in answered {
+        let data = api.call_json(a.wire_name.as_str(), json!({})).await;
+        match (&a.reply, data) {
+            (Some(reply), Ok(data)) => assert_eq!(&data, reply, "{}", a.wire_name),
+            (None, Ok(data)) => assert!(data.is_null(), "{}: {data}", a.wire_name),
+            (_, Err(e))
+                if a.params
+                    .iter()
+                    .any(|p| p.presence == api_spec::Presence::Required) =>
+            {
+                assert!(matches!(e, Error::Api { .. }), "{}: {e:?}", a.wire_name)
+            }
+            (_, Err(e)) => panic!("{}: {e:?}", a.wire_name),
+        }
+    }
+}
+
 over_every_transport! {
+    params_are_checked_as_napcat_checks_them,
+    actions_without_a_handler_answer_their_reply_example,
     bad_parameters_get_the_transports_retcode,
     handler_errors_get_the_transports_retcode,
     unknown_actions_get_the_transports_retcode,
@@ -184,6 +283,26 @@ async fn http_root_and_envelope_shape_match_napcat() {
         .unwrap();
     let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
     assert!(body.get("data").is_none(), "{body}");
+}
+
+#[test]
+fn every_action_has_a_handler_or_a_reply_and_every_handler_an_action() {
+    let spec = api_spec::builtin();
+    for (_, a) in spec.actions() {
+        let handled = api_sim::handled_actions().any(|h| h == a.wire_name);
+        let answered = a.reply.is_some() || a.returns == api_spec::TypeRef::Unit;
+        assert!(
+            handled || answered,
+            "{}: no stateful handler and no reply example",
+            a.wire_name
+        );
+    }
+    for name in api_sim::handled_actions() {
+        assert!(
+            spec.actions().any(|(_, a)| a.wire_name == name),
+            "handler for `{name}`, which is no wire name of the spec"
+        );
+    }
 }
 
 async fn raw_http_get(url: &str) -> String {
