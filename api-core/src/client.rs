@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::Error;
+use crate::{AccessToken, Error};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
@@ -228,7 +228,7 @@ pub struct ClientBuilder {
     ws_url: Option<String>,
     token_in_query: bool,
     reconnect: Option<(Duration, Duration)>,
-    token: Option<String>,
+    token: Option<AccessToken>,
     timeout: Option<Duration>,
     max_reply_bytes: Option<usize>,
     http: Option<reqwest::Client>,
@@ -239,7 +239,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
             .field("ws_url", &self.ws_url)
-            .field("access_token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("access_token", &self.token)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -280,7 +280,7 @@ impl ClientBuilder {
     }
 
     /// The access token, sent as `Authorization: Bearer <token>`.
-    pub fn access_token(mut self, token: impl Into<String>) -> Self {
+    pub fn access_token(mut self, token: impl Into<AccessToken>) -> Self {
         self.token = Some(token.into());
         self
     }
@@ -340,7 +340,12 @@ impl ClientBuilder {
             )
         })?;
         let http = self.http.unwrap_or_default();
-        let transport = HttpTransport::new(http, &base, self.token.as_deref(), max_reply_bytes)?;
+        let transport = HttpTransport::new(
+            http,
+            &base,
+            self.token.as_ref().map(AccessToken::expose),
+            max_reply_bytes,
+        )?;
         let (events, _) = broadcast::channel(1);
         Ok(Client {
             inner: Arc::new(Inner {
@@ -363,20 +368,18 @@ impl ClientBuilder {
             let now = state.borrow_and_update().clone();
             match now {
                 ConnState::Up(_) => return Ok(client),
+                // The first attempt failed: say why rather than wait for the next.
                 ConnState::Connecting(Some(reason)) | ConnState::Closed(reason) => {
                     return Err(Error::Transport {
                         action: "connect".into(),
                         source: reason.into(),
                     });
                 }
-                ConnState::AuthFailed(message) => {
-                    return Err(Error::Auth {
-                        action: "connect".into(),
-                        message,
-                        http_status: None,
-                    });
+                other => {
+                    if let Some(e) = other.final_error("connect") {
+                        return Err(e);
+                    }
                 }
-                ConnState::Connecting(None) => {}
             }
             if state.changed().await.is_err() {
                 return Err(Error::Config(

@@ -10,9 +10,9 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::Error;
 use crate::reply::RawReply;
 use crate::ws::{ConnEnd, ConnState, WsCore};
+use crate::{AccessToken, Error};
 
 /// Reconnect delays: doubling from `initial` up to `max`.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +26,7 @@ pub(crate) struct Backoff {
 pub(crate) struct Dial {
     /// The URL without the token.
     pub url: String,
-    pub token: Option<String>,
+    pub token: Option<AccessToken>,
     pub token_in_query: bool,
     pub max_reply_bytes: usize,
     pub backoff: Backoff,
@@ -39,7 +39,7 @@ impl Dial {
         let url = match (&self.token, self.token_in_query) {
             (Some(t), true) => {
                 let sep = if self.url.contains('?') { '&' } else { '?' };
-                format!("{}{sep}access_token={t}", self.url)
+                format!("{}{sep}access_token={}", self.url, t.expose())
             }
             _ => self.url.clone(),
         };
@@ -47,7 +47,7 @@ impl Dial {
             .into_client_request()
             .map_err(|e| self.redact(e.to_string()))?;
         if let (Some(t), false) = (&self.token, self.token_in_query) {
-            let mut v = HeaderValue::from_str(&format!("Bearer {t}"))
+            let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose()))
                 .map_err(|_| "the access token is not a valid header value".to_owned())?;
             v.set_sensitive(true);
             req.headers_mut().insert("authorization", v);
@@ -57,8 +57,8 @@ impl Dial {
 
     fn redact(&self, text: String) -> String {
         match &self.token {
-            Some(t) if !t.is_empty() => text.replace(t.as_str(), "<redacted>"),
-            _ => text,
+            Some(t) => t.redact(&text),
+            None => text,
         }
     }
 }

@@ -20,7 +20,8 @@ impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpTransport")
             .field("base", &self.base)
-            .field("access_token", &self.auth.as_ref().map(|_| "<redacted>"))
+            // A sensitive `HeaderValue` prints as `Sensitive`.
+            .field("authorization", &self.auth)
             .field("max_reply_bytes", &self.max_reply_bytes)
             .finish()
     }

@@ -31,6 +31,7 @@ mod forward;
 mod http;
 pub mod reply;
 mod reverse;
+mod secret;
 mod uploadable;
 mod ws;
 
@@ -42,6 +43,7 @@ pub use dynamic::{DynAction, Erased};
 pub use error::{Body, Error};
 pub use events::{Events, EventsError};
 pub use reverse::{Connected, ReverseOptions, ReverseServer};
+pub use secret::AccessToken;
 pub use uploadable::Uploadable;
 
 /// The API generated from the spec files.

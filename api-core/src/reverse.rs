@@ -14,15 +14,16 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use crate::AccessToken;
 use crate::client::{Client, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT, EVENT_BUFFER};
 use crate::forward::WsTransport;
 use crate::ws::WsCore;
 
 /// Settings for a [`ReverseServer`].
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ReverseOptions {
     /// The token NapCat must send as `Authorization: Bearer <token>`; `None` accepts all.
-    pub access_token: Option<String>,
+    pub access_token: Option<AccessToken>,
     /// The default timeout of the clients handed out.
     pub timeout: Duration,
     /// The largest frame accepted, in bytes.
@@ -36,19 +37,6 @@ impl Default for ReverseOptions {
             timeout: DEFAULT_TIMEOUT,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
         }
-    }
-}
-
-impl std::fmt::Debug for ReverseOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReverseOptions")
-            .field(
-                "access_token",
-                &self.access_token.as_ref().map(|_| "<redacted>"),
-            )
-            .field("timeout", &self.timeout)
-            .field("max_reply_bytes", &self.max_reply_bytes)
-            .finish()
     }
 }
 
@@ -140,7 +128,11 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        if let Some(token) = expected.as_deref().filter(|t| !t.is_empty()) {
+        if let Some(token) = expected
+            .as_ref()
+            .map(AccessToken::expose)
+            .filter(|t| !t.is_empty())
+        {
             let given = header("authorization");
             let given = given.as_deref().and_then(|h| h.split("Bearer ").last());
             if given != Some(token) {

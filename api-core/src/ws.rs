@@ -34,6 +34,25 @@ pub(crate) enum ConnState {
     Closed(String),
 }
 
+impl ConnState {
+    /// The error a call of `action` gets in this state when waiting cannot help: the token
+    /// was refused, or the client shut down. `None` while connected or connecting.
+    pub(crate) fn final_error(&self, action: &str) -> Option<Error> {
+        match self {
+            ConnState::AuthFailed(message) => Some(Error::Auth {
+                action: action.to_owned(),
+                message: message.clone(),
+                http_status: None,
+            }),
+            ConnState::Closed(reason) => Some(Error::Disconnected {
+                action: action.to_owned(),
+                reason: reason.clone(),
+            }),
+            ConnState::Up(_) | ConnState::Connecting(_) => None,
+        }
+    }
+}
+
 /// Why a connection ended.
 #[derive(Debug)]
 pub(crate) enum ConnEnd {
@@ -179,22 +198,11 @@ impl WsCore {
         let mut rx = self.state.subscribe();
         loop {
             let state = rx.borrow_and_update().clone();
-            match state {
-                ConnState::Up(conn) => return Ok(conn),
-                ConnState::AuthFailed(message) => {
-                    return Err(Error::Auth {
-                        action: action.to_owned(),
-                        message,
-                        http_status: None,
-                    });
-                }
-                ConnState::Closed(reason) => {
-                    return Err(Error::Disconnected {
-                        action: action.to_owned(),
-                        reason,
-                    });
-                }
-                ConnState::Connecting(_) => {}
+            if let ConnState::Up(conn) = state {
+                return Ok(conn);
+            }
+            if let Some(e) = state.final_error(action) {
+                return Err(e);
             }
             if rx.changed().await.is_err() {
                 return Err(Error::Disconnected {

@@ -75,7 +75,7 @@ pub async fn setup_with(via: Via, config: SimConfig) -> (Simulator, Client, Keep
             let mut server = ReverseServer::bind(
                 ([127, 0, 0, 1], 0).into(),
                 ReverseOptions {
-                    access_token: token.clone(),
+                    access_token: token.clone().map(Into::into),
                     ..ReverseOptions::default()
                 },
             )

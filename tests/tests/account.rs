@@ -1,4 +1,4 @@
-//! Each of the 21 Account actions through the generated method, over HTTP, forward WebSocket
+//! Each Account action through the generated method, over HTTP, forward WebSocket
 //! and reverse WebSocket against the simulator: the exact wire action and params, and the
 //! typed result of NapCat's reply, the same on every transport.
 

@@ -62,65 +62,35 @@ fn brief<T: std::fmt::Debug>(r: &Result<T, Error>) -> String {
     }
 }
 
+/// The transports the simulator-driven fault tests run over.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Over {
+    Http,
+    Ws,
+}
+
+async fn client_over(sim: &Simulator, over: Over) -> Client {
+    match over {
+        Over::Http => http_client(sim.http_url()),
+        Over::Ws => ws_client(sim.ws_url("/api")).await,
+    }
+}
+
+/// Runs each `async fn name(over: Over)` as `http_name` and `ws_name`.
+macro_rules! over_http_and_ws {
+    ($($name:ident),* $(,)?) => {
+        mod http {
+            $( #[tokio::test] async fn $name() { super::$name(super::Over::Http).await } )*
+        }
+        mod ws {
+            $( #[tokio::test] async fn $name() { super::$name(super::Over::Ws).await } )*
+        }
+    };
+}
+
 async fn assert_next_call_works(api: &Client) {
     let status = api.get_status().timeout(Duration::from_secs(5)).await;
     assert!(status.expect("the next call works").online);
-}
-
-// ---------------------------------------------------------------- reply never sent
-
-#[tokio::test]
-async fn http_reply_never_sent() {
-    let sim = sim().await;
-    let api = http_client(sim.http_url());
-    sim.script("get_status", Fault::Hang);
-    match api.get_status().await {
-        Err(Error::Timeout { action, after }) => {
-            assert_eq!((action.as_str(), after), ("get_status", SHORT))
-        }
-        other => panic!("{}", brief(&other)),
-    }
-    assert_next_call_works(&api).await;
-}
-
-#[tokio::test]
-async fn ws_reply_never_sent() {
-    let sim = sim().await;
-    let api = ws_client(sim.ws_url("/api")).await;
-    sim.script("get_status", Fault::Hang);
-    assert!(matches!(
-        api.get_status().await,
-        Err(Error::Timeout { after: SHORT, .. })
-    ));
-    assert_eq!(api.pending_calls(), 0);
-    assert_next_call_works(&api).await;
-}
-
-// ---------------------------------------------------------------- reply after the timeout
-
-#[tokio::test]
-async fn http_reply_after_the_timeout() {
-    let sim = sim().await;
-    let api = http_client(sim.http_url());
-    sim.script("get_status", Fault::Delay(Duration::from_millis(600)));
-    assert!(matches!(api.get_status().await, Err(Error::Timeout { .. })));
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_next_call_works(&api).await;
-}
-
-#[tokio::test]
-async fn ws_reply_after_the_timeout_is_not_given_to_the_next_caller() {
-    let sim = sim().await;
-    let api = ws_client(sim.ws_url("/api")).await;
-    sim.script("get_login_info", Fault::Delay(Duration::from_millis(500)));
-    assert!(matches!(
-        api.get_login_info().await,
-        Err(Error::Timeout { .. })
-    ));
-    // The late reply arrives while this call waits; it must not be taken for this one.
-    sim.script("get_status", Fault::Delay(Duration::from_millis(250)));
-    assert!(api.get_status().await.unwrap().online);
-    assert_next_call_works(&api).await;
 }
 
 // ---------------------------------------------------------------- connection reset mid-body
@@ -455,43 +425,6 @@ async fn ws_invalid_utf8_text_frame_drops_the_connection_cleanly() {
     assert_eq!(conns.load(Ordering::SeqCst), 2);
 }
 
-// ---------------------------------------------------------------- data of the wrong shape
-
-#[tokio::test]
-async fn http_data_of_the_wrong_shape() {
-    let sim = sim().await;
-    let api = http_client(sim.http_url());
-    sim.script(
-        "get_status",
-        Fault::Envelope(json!({"status":"ok","retcode":0,"data":[1,2,3]})),
-    );
-    match api.get_status().await {
-        Err(Error::Decode {
-            action, path, body, ..
-        }) => {
-            assert_eq!((action.as_str(), path.as_str()), ("get_status", "data"));
-            assert!(!body.is_empty());
-        }
-        other => panic!("{}", brief(&other)),
-    }
-    assert_next_call_works(&api).await;
-}
-
-#[tokio::test]
-async fn ws_data_of_the_wrong_shape() {
-    let sim = sim().await;
-    let api = ws_client(sim.ws_url("/api")).await;
-    sim.script(
-        "get_status",
-        Fault::Envelope(json!({"status":"ok","retcode":0,"data":{"online":"yes","good":true}})),
-    );
-    match api.get_status().await {
-        Err(Error::Decode { path, .. }) => assert_eq!(path, "data.online"),
-        other => panic!("{}", brief(&other)),
-    }
-    assert_next_call_works(&api).await;
-}
-
 // ---------------------------------------------------------------- echoes
 
 #[tokio::test]
@@ -555,7 +488,62 @@ async fn ws_each_common_close_code_ends_the_call_and_the_client_reconnects() {
     }
 }
 
-// ---------------------------------------------------------------- server restart between calls
+// ---------------------------------------------------------------- the same fault on both transports
+
+async fn reply_never_sent(over: Over) {
+    let sim = sim().await;
+    let api = client_over(&sim, over).await;
+    sim.script("get_status", Fault::Hang);
+    match api.get_status().await {
+        Err(Error::Timeout { action, after }) => {
+            assert_eq!((action.as_str(), after), ("get_status", SHORT))
+        }
+        other => panic!("{}", brief(&other)),
+    }
+    assert_eq!(api.pending_calls(), 0, "the timed-out call freed its slot");
+    assert_next_call_works(&api).await;
+}
+
+async fn reply_after_the_timeout_is_not_given_to_the_next_caller(over: Over) {
+    let sim = sim().await;
+    let api = client_over(&sim, over).await;
+    sim.script("get_login_info", Fault::Delay(Duration::from_millis(500)));
+    assert!(matches!(
+        api.get_login_info().await,
+        Err(Error::Timeout { .. })
+    ));
+    // The late reply arrives while this call waits; it must not be taken for this one.
+    sim.script("get_status", Fault::Delay(Duration::from_millis(250)));
+    assert!(api.get_status().await.unwrap().online);
+    assert_next_call_works(&api).await;
+}
+
+async fn data_of_the_wrong_shape(over: Over) {
+    let sim = sim().await;
+    let api = client_over(&sim, over).await;
+    for (data, expected_path) in [
+        (json!([1, 2, 3]), "data"),
+        (json!({"online": "yes", "good": true}), "data.online"),
+    ] {
+        sim.script(
+            "get_status",
+            Fault::Envelope(json!({"status": "ok", "retcode": 0, "data": data})),
+        );
+        match api.get_status().await {
+            Err(Error::Decode {
+                action, path, body, ..
+            }) => {
+                assert_eq!(
+                    (action.as_str(), path.as_str()),
+                    ("get_status", expected_path)
+                );
+                assert!(!body.is_empty());
+            }
+            other => panic!("{}", brief(&other)),
+        }
+    }
+    assert_next_call_works(&api).await;
+}
 
 async fn restart(old: Simulator) -> Simulator {
     let (http_addr, ws_addr): (SocketAddr, SocketAddr) = (old.http_addr(), old.ws_addr());
@@ -570,10 +558,17 @@ async fn restart(old: Simulator) -> Simulator {
     .unwrap()
 }
 
-#[tokio::test]
-async fn http_server_restarts_between_calls() {
+async fn server_restarts_between_calls(over: Over) {
     let sim = sim().await;
-    let api = http_client(sim.http_url());
+    let api = match over {
+        Over::Http => http_client(sim.http_url()),
+        Over::Ws => Client::builder()
+            .ws_url(sim.ws_url("/api"))
+            .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(100))
+            .connect()
+            .await
+            .unwrap(),
+    };
     api.set_friend_remark(123456, "before").await.unwrap();
     let sim = restart(sim).await;
     let friends = api
@@ -587,25 +582,15 @@ async fn http_server_restarts_between_calls() {
         "a fresh simulator answered"
     );
     assert_eq!(sim.calls().len(), 1);
+    if over == Over::Ws {
+        assert_eq!(sim.ws_connections(), 1);
+        let _: Value = api.call_json("get_status", json!({})).await.unwrap();
+    }
 }
 
-#[tokio::test]
-async fn ws_server_restarts_between_calls() {
-    let sim = sim().await;
-    let api = Client::builder()
-        .ws_url(sim.ws_url("/api"))
-        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(100))
-        .connect()
-        .await
-        .unwrap();
-    api.set_friend_remark(123456, "before").await.unwrap();
-    let sim = restart(sim).await;
-    let friends = api
-        .get_friend_list()
-        .timeout(Duration::from_secs(5))
-        .await
-        .unwrap();
-    assert_eq!(friends[0].remark.as_deref(), Some("同学-张三"));
-    assert_eq!(sim.ws_connections(), 1);
-    let _: Value = api.call_json("get_status", json!({})).await.unwrap();
+over_http_and_ws! {
+    reply_never_sent,
+    reply_after_the_timeout_is_not_given_to_the_next_caller,
+    data_of_the_wrong_shape,
+    server_restarts_between_calls,
 }
