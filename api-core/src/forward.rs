@@ -37,9 +37,13 @@ impl Dial {
         &self,
     ) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, String> {
         let url = match (&self.token, self.token_in_query) {
+            // Percent-encoded, so a token with `&`, `#`, `+` or `%` reaches NapCat unchanged.
             (Some(t), true) => {
-                let sep = if self.url.contains('?') { '&' } else { '?' };
-                format!("{}{sep}access_token={}", self.url, t.expose())
+                let mut url = reqwest::Url::parse(&self.url)
+                    .map_err(|e| format!("`{}` is not a URL: {e}", self.url))?;
+                url.query_pairs_mut()
+                    .append_pair("access_token", t.expose());
+                url.to_string()
             }
             _ => self.url.clone(),
         };

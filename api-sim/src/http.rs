@@ -78,15 +78,11 @@ fn random_echo() -> Value {
     Value::String(s)
 }
 
+/// The query string's pairs, percent-decoded (`+` as a space), as Express's `req.query` gives
+/// them to NapCat.
 fn query_pairs(uri: &Uri) -> Map<String, Value> {
-    uri.query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (k.to_owned(), Value::String(v.to_owned()))
-        })
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
         .collect()
 }
 
@@ -122,9 +118,9 @@ async fn handle(
     let mut payload = if body.iter().all(u8::is_ascii_whitespace) {
         Map::new()
     } else {
-        match serde_json::from_slice::<Value>(&body) {
-            Ok(Value::Object(m)) => m,
-            Ok(_) | Err(_) => {
+        match crate::parse_json5(&body) {
+            Some(Value::Object(m)) => m,
+            Some(_) | None => {
                 return (StatusCode::BAD_REQUEST, "Invalid JSON").into_response();
             }
         }
@@ -150,7 +146,7 @@ async fn handle(
         None => {}
     }
     shared.jitter().await;
-    match shared.run(call, &action, &payload) {
+    match shared.run(call, &action, &Value::Object(payload)) {
         Ok(data) => json_response(&Envelope::ok(data, echo)),
         Err(Failure::Schema(msg)) => json_response(&Envelope::failed(400, &msg, Value::Null)),
         Err(Failure::Handler(msg)) => json_response(&Envelope::failed(200, &msg, echo)),

@@ -20,6 +20,7 @@ mod handlers;
 mod http;
 mod params;
 mod state;
+mod typebox;
 mod ws;
 
 use std::collections::{HashMap, VecDeque};
@@ -33,7 +34,7 @@ use tokio::sync::broadcast;
 use serde_json::Value;
 
 pub use handlers::{Handler, names as handled_actions};
-pub use params::{Params, SchemaError};
+pub use params::Params;
 pub use state::{Failure, Outcome, Seed, SimFriend, SimRequest, State};
 
 /// How the simulator is set up.
@@ -107,11 +108,21 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<HashMap<String, VecDeque<Fault>>>,
     pub(crate) events: broadcast::Sender<Value>,
     pub(crate) heartbeat: Duration,
+    /// The forward WebSocket server's one heartbeat timer, shared by its event clients.
+    pub(crate) beats: ws::SharedBeat,
     ws_connections: AtomicUsize,
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     jitter_nanos: AtomicU64,
     jitter_seed: AtomicU64,
     next_call: AtomicU64,
+}
+
+/// Parses a request body or frame as NapCat does (JSON5, which JSON is part of).
+pub(crate) fn parse_json5(bytes: &[u8]) -> Option<Value> {
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return Some(v);
+    }
+    json5::from_str(std::str::from_utf8(bytes).ok()?).ok()
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -120,6 +131,24 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// The state a simulator serves from, before any server is bound.
+    pub(crate) fn new(token: Option<String>, seed: Seed, heartbeat: Duration) -> Arc<Shared> {
+        Arc::new(Shared {
+            token,
+            state: Mutex::new(State::new(seed)),
+            calls: Mutex::new(Vec::new()),
+            faults: Mutex::new(HashMap::new()),
+            events: broadcast::channel(1024).0,
+            heartbeat,
+            beats: ws::SharedBeat::default(),
+            ws_connections: AtomicUsize::new(0),
+            shutdown: tokio::sync::watch::Sender::new(false),
+            jitter_nanos: AtomicU64::new(0),
+            jitter_seed: AtomicU64::new(1),
+            next_call: AtomicU64::new(0),
+        })
+    }
+
     /// Records a call; the id is for [`Shared::run`] to record its reply.
     pub(crate) fn record(&self, action: &str, params: &Value, transport: &'static str) -> u64 {
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
@@ -153,12 +182,7 @@ impl Shared {
 
     /// Runs an action against the state, resolving the alias suffixes, and records the reply
     /// on the call recorded as `call`.
-    pub(crate) fn run(
-        &self,
-        call: u64,
-        action: &str,
-        params: &serde_json::Map<String, Value>,
-    ) -> Outcome {
+    pub(crate) fn run(&self, call: u64, action: &str, params: &Value) -> Outcome {
         let base = action
             .strip_suffix("_async")
             .or_else(|| action.strip_suffix("_rate_limited"))
@@ -198,19 +222,7 @@ pub struct Simulator {
 impl Simulator {
     /// Binds the HTTP and WebSocket ports and starts serving.
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
-        let shared = Arc::new(Shared {
-            token: config.token,
-            state: Mutex::new(State::new(config.seed)),
-            calls: Mutex::new(Vec::new()),
-            faults: Mutex::new(HashMap::new()),
-            events: broadcast::channel(1024).0,
-            heartbeat: config.heartbeat,
-            ws_connections: AtomicUsize::new(0),
-            shutdown: tokio::sync::watch::Sender::new(false),
-            jitter_nanos: AtomicU64::new(0),
-            jitter_seed: AtomicU64::new(1),
-            next_call: AtomicU64::new(0),
-        });
+        let shared = Shared::new(config.token, config.seed, config.heartbeat);
         let listener = tokio::net::TcpListener::bind(config.http_addr).await?;
         let http_addr = listener.local_addr()?;
         let app = http::router(shared.clone());

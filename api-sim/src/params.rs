@@ -1,67 +1,65 @@
-//! Reading a request's params in handlers. Values go through the same conversion NapCat's
-//! schema check applies (`api_spec::value::convert_param`: numbers from numeric text, text from
-//! numbers, booleans from "true"/"false", `null` refused), so there is one set of rules.
+//! Reading a request's params in handlers, after NapCat's schema check. NapCat's handlers then
+//! read values their own way (`+payload.times`, `payload.user_id.toString()`); here values go
+//! through the spec's conversion (`api_spec::value::convert_param`: numbers from numeric text,
+//! text from numbers, booleans from "true"/"false"), and a value a handler cannot use is a
+//! handler failure (retcode 200 on HTTP, 1200 on WebSocket), as a throw in NapCat's handler is.
 
-use api_spec::value::{Mismatch, convert_param};
+use api_spec::value::convert_param;
 use api_spec::{Scalar, TypeRef};
 use serde_json::{Map, Value};
 
-/// A failed schema check; NapCat answers it with retcode 400 (HTTP) or 1400 (WebSocket) and
-/// the message `Schema compilation error: <TypeBox's first message>`, which does not name the
-/// key (`OneBotAction.check` in packages/napcat-onebot/action/OneBotAction.ts, v4.18.19).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SchemaError(pub String);
+use crate::state::Failure;
 
-impl SchemaError {
-    /// A required key that is missing, worded as NapCat words it.
-    pub fn required() -> Self {
-        SchemaError("Schema compilation error: Expected required property".into())
-    }
-}
-
-impl From<Mismatch> for SchemaError {
-    fn from(m: Mismatch) -> Self {
-        SchemaError(format!("Schema compilation error: {}", m.schema))
-    }
-}
-
-/// A request's params.
+/// A request's params, as the handler sees them.
 pub struct Params<'a>(pub &'a Map<String, Value>);
 
 impl Params<'_> {
-    fn get(&self, key: &str, ty: Scalar) -> Result<Option<Value>, SchemaError> {
+    fn get(&self, key: &str, ty: Scalar) -> Result<Option<Value>, Failure> {
         let Some(value) = self.0.get(key) else {
             return Ok(None);
         };
-        let mut value = value.clone();
-        convert_param(api_spec::builtin(), &TypeRef::Scalar(ty), &mut value, key)?;
-        Ok(Some(value))
+        let mut converted = value.clone();
+        convert_param(
+            api_spec::builtin(),
+            &TypeRef::Scalar(ty),
+            &mut converted,
+            key,
+        )
+        .map_err(|_| Failure::Handler(format!("参数 {key} 的值 {value} 不是{}", ty.spec_name())))?;
+        Ok(Some(converted))
     }
 
-    /// A `string` field (numbers converted); `None` when absent.
-    pub fn opt_str(&self, key: &str) -> Result<Option<String>, SchemaError> {
+    /// A text field (numbers converted); `None` when absent.
+    pub fn opt_str(&self, key: &str) -> Result<Option<String>, Failure> {
         Ok(self
             .get(key, Scalar::String)?
             .and_then(|v| v.as_str().map(str::to_owned)))
     }
 
-    /// A required `string` field.
-    pub fn str(&self, key: &str) -> Result<String, SchemaError> {
-        self.opt_str(key)?.ok_or_else(SchemaError::required)
+    /// A text field the handler needs.
+    pub fn str(&self, key: &str) -> Result<String, Failure> {
+        self.opt_str(key)?
+            .ok_or_else(|| Failure::Handler(format!("缺少参数 {key}")))
     }
 
-    /// A `number|string` field as an integer.
-    pub fn opt_int(&self, key: &str) -> Result<Option<i64>, SchemaError> {
+    /// An integer field (numeric text converted); `None` when absent.
+    pub fn opt_int(&self, key: &str) -> Result<Option<i64>, Failure> {
         Ok(self.get(key, Scalar::I64)?.and_then(|v| v.as_i64()))
     }
 
-    /// A required `number|string` field as an integer.
-    pub fn int(&self, key: &str) -> Result<i64, SchemaError> {
-        self.opt_int(key)?.ok_or_else(SchemaError::required)
+    /// An integer field the handler needs.
+    pub fn int(&self, key: &str) -> Result<i64, Failure> {
+        self.opt_int(key)?
+            .ok_or_else(|| Failure::Handler(format!("缺少参数 {key}")))
     }
 
-    /// A `boolean|string` field.
-    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, SchemaError> {
+    /// A boolean field (`"true"`/`"false"` converted); `None` when absent.
+    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, Failure> {
         Ok(self.get(key, Scalar::Bool)?.and_then(|v| v.as_bool()))
+    }
+
+    /// The raw value of a field, as sent.
+    pub fn raw(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
     }
 }

@@ -6,8 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::params::SchemaError;
-
 /// How an action failed, which decides the retcode per transport.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Failure {
@@ -17,12 +15,6 @@ pub enum Failure {
     Handler(String),
     /// No such action: 200 on HTTP, 1404 on WebSocket.
     Unknown(String),
-}
-
-impl From<SchemaError> for Failure {
-    fn from(e: SchemaError) -> Self {
-        Failure::Schema(e.0)
-    }
 }
 
 /// `Ok(None)`: success with `data` absent, as NapCat sends for handlers that return nothing.

@@ -1,14 +1,14 @@
 //! NapCat's WebSocket protocol: the forward server and the reverse dialer share one
 //! connection handler. Frames are handled concurrently, so replies come in any order.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -18,6 +18,64 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use crate::http::Envelope;
 use crate::state::Failure;
 use crate::{Fault, Shared};
+
+/// NapCat's forward WebSocket server runs one heartbeat timer for all its event clients: it
+/// starts when the first one connects and stops when the last one leaves, so a client that
+/// joins later gets its first beat at the shared timer's next tick, possibly early
+/// (network/websocket-server.ts, `startHeartbeat`). Reverse connections each have their own.
+#[derive(Debug, Default)]
+pub(crate) struct SharedBeat {
+    state: Mutex<BeatState>,
+}
+
+#[derive(Debug, Default)]
+struct BeatState {
+    clients: usize,
+    ticks: Option<(broadcast::Sender<()>, tokio::task::JoinHandle<()>)>,
+}
+
+/// An event client's share of the server's heartbeat timer; leaving drops it.
+pub(crate) struct BeatSubscription {
+    shared: Arc<Shared>,
+    pub(crate) ticks: broadcast::Receiver<()>,
+}
+
+impl SharedBeat {
+    fn join(shared: &Arc<Shared>) -> BeatSubscription {
+        let mut state = crate::lock(&shared.beats.state);
+        state.clients += 1;
+        let every = shared.heartbeat;
+        let (tx, _) = state.ticks.get_or_insert_with(|| {
+            let (tx, _) = broadcast::channel(4);
+            let sender = tx.clone();
+            let task = tokio::spawn(async move {
+                let mut beat = tokio::time::interval(every);
+                beat.tick().await;
+                loop {
+                    beat.tick().await;
+                    let _ = sender.send(());
+                }
+            });
+            (tx, task)
+        });
+        BeatSubscription {
+            shared: shared.clone(),
+            ticks: tx.subscribe(),
+        }
+    }
+}
+
+impl Drop for BeatSubscription {
+    fn drop(&mut self) {
+        let mut state = crate::lock(&self.shared.beats.state);
+        state.clients = state.clients.saturating_sub(1);
+        if state.clients == 0
+            && let Some((_, task)) = state.ticks.take()
+        {
+            task.abort();
+        }
+    }
+}
 
 /// What a connection handler sends out.
 enum Out {
@@ -39,10 +97,11 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             #[allow(clippy::result_large_err)]
             let capture = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
                 path = req.uri().path().to_owned();
+                // Percent-decoded, as `URL.searchParams.get` gives it to NapCat.
                 query_token = req.uri().query().and_then(|q| {
-                    q.split('&')
-                        .find_map(|kv| kv.strip_prefix("access_token="))
-                        .map(str::to_owned)
+                    form_urlencoded::parse(q.as_bytes())
+                        .find(|(k, _)| k == "access_token")
+                        .map(|(_, v)| v.into_owned())
                 });
                 header_token = req
                     .headers()
@@ -138,11 +197,23 @@ async fn serve<S>(
             let self_id = crate::lock(&shared.state).self_id();
             let lifecycle = json!({"time": now(), "self_id": self_id, "post_type": "meta_event", "meta_event_type": "lifecycle", "sub_type": "connect"});
             let _ = tx.send(Out::Frame(lifecycle.to_string())).await;
-            let mut beat = tokio::time::interval(shared.heartbeat);
-            beat.tick().await;
+            // Forward connections share the server's timer; a reverse connection has its own.
+            let mut shared_beat = (transport == "ws").then(|| SharedBeat::join(&shared));
+            let mut own_beat = tokio::time::interval(shared.heartbeat);
+            own_beat.tick().await;
             loop {
+                let tick = async {
+                    match &mut shared_beat {
+                        Some(sub) => {
+                            let _ = sub.ticks.recv().await;
+                        }
+                        None => {
+                            own_beat.tick().await;
+                        }
+                    }
+                };
                 let frame = tokio::select! {
-                    _ = beat.tick() => json!({"time": now(), "self_id": self_id, "post_type": "meta_event", "meta_event_type": "heartbeat", "status": {"online": true, "good": true}, "interval": shared.heartbeat.as_millis() as u64}),
+                    _ = tick => json!({"time": now(), "self_id": self_id, "post_type": "meta_event", "meta_event_type": "heartbeat", "status": {"online": true, "good": true}, "interval": shared.heartbeat.as_millis() as u64}),
                     ev = pushed.recv() => match ev {
                         Ok(ev) => ev,
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
@@ -190,7 +261,7 @@ fn now() -> u64 {
 
 async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> Option<Out> {
     let frame = |env: &Envelope| Some(Out::Frame(serde_json::to_string(env).unwrap_or_default()));
-    let Ok(Value::Object(mut req)) = serde_json::from_str::<Value>(text) else {
+    let Some(Value::Object(mut req)) = crate::parse_json5(text.as_bytes()) else {
         return frame(&Envelope::failed(
             1400,
             "json解析失败,请检查数据格式",
@@ -203,11 +274,14 @@ async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> O
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
+    // NapCat: a missing or falsy `params` is `{}`; anything else goes to the schema check.
     let params = match req.remove("params") {
-        Some(Value::Object(m)) => m,
-        _ => Map::new(),
+        None | Some(Value::Null) | Some(Value::Bool(false)) => Value::Object(Map::new()),
+        Some(Value::Number(n)) if n.as_f64() == Some(0.0) => Value::Object(Map::new()),
+        Some(Value::String(s)) if s.is_empty() => Value::Object(Map::new()),
+        Some(p) => p,
     };
-    let call = shared.record(&action, &Value::Object(params.clone()), transport);
+    let call = shared.record(&action, &params, transport);
     match shared.next_fault(&action) {
         Some(Fault::Raw { body, .. }) => return Some(Out::Frame(body)),
         Some(Fault::Envelope(mut env)) => {
@@ -222,7 +296,11 @@ async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> O
         None => {}
     }
     shared.jitter().await;
-    let reply_echo = echo.clone().unwrap_or(Value::String(String::new()));
+    // NapCat answers with `echo ?? ''`: a missing or null echo comes back as "".
+    let reply_echo = match &echo {
+        None | Some(Value::Null) => Value::String(String::new()),
+        Some(e) => e.clone(),
+    };
     match shared.run(call, &action, &params) {
         Ok(data) => frame(&Envelope::ok(data, reply_echo)),
         Err(Failure::Schema(msg)) => frame(&Envelope::failed(1400, &msg, reply_echo)),
@@ -245,4 +323,37 @@ pub(crate) fn jitter_delay(max: Duration, seed: u64) -> Duration {
     }
     let x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
     max.mul_f64((x % 10_000) as f64 / 10_000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// NapCat's one timer per server: a client that joins between two ticks gets its first beat
+    /// at the shared timer's next tick, before a timer of its own would fire; the timer stops
+    /// when the last client leaves and starts afresh with the next one.
+    #[tokio::test(start_paused = true)]
+    async fn event_clients_share_one_heartbeat_timer() {
+        let shared = crate::Shared::new(None, crate::Seed::default(), Duration::from_millis(1000));
+        let mut a = SharedBeat::join(&shared);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let mut b = SharedBeat::join(&shared);
+        let joined = tokio::time::Instant::now();
+        b.ticks.recv().await.unwrap();
+        assert_eq!(
+            joined.elapsed(),
+            Duration::from_millis(300),
+            "B's first beat is early"
+        );
+        a.ticks.recv().await.unwrap();
+        drop((a, b));
+        assert!(
+            crate::lock(&shared.beats.state).ticks.is_none(),
+            "the timer stopped"
+        );
+        let mut c = SharedBeat::join(&shared);
+        let joined = tokio::time::Instant::now();
+        c.ticks.recv().await.unwrap();
+        assert_eq!(joined.elapsed(), Duration::from_millis(1000));
+    }
 }

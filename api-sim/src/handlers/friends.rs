@@ -46,8 +46,12 @@ fn get_friends_with_category(state: &mut State, _: &Params) -> Outcome {
     Ok(Some(Value::Array(cats.collect())))
 }
 
+/// NapCat: the NT like call fails for a user it cannot resolve (`点赞失败 <NT errMsg>`; the
+/// simulator's errMsg is its own).
 fn send_like(state: &mut State, p: &Params) -> Outcome {
-    let user = p.int("user_id")?;
+    let user = p
+        .int("user_id")
+        .map_err(|_| Failure::Handler("点赞失败 用户不存在".into()))?;
     let times = p.opt_int("times")?.unwrap_or(1);
     if !(1..=20).contains(&times) {
         return Err(Failure::Handler(format!(
@@ -58,15 +62,18 @@ fn send_like(state: &mut State, p: &Params) -> Outcome {
     Ok(None)
 }
 
+/// NapCat approves unless `approve` is `false` or `"false"`; an unknown flag is
+/// `No such request` (user/SetFriendAddRequest.ts).
 fn set_friend_add_request(state: &mut State, p: &Params) -> Outcome {
     let flag = p.str("flag")?;
-    let approve = p.opt_bool("approve")?.unwrap_or(true);
+    let approve = !matches!(p.raw("approve"), Some(Value::Bool(false)))
+        && p.raw("approve").and_then(Value::as_str) != Some("false");
     let remark = p.opt_str("remark")?;
     let request = state
         .seed
         .requests
         .remove(&flag)
-        .ok_or_else(|| Failure::Handler(format!("找不到好友请求 {flag}")))?;
+        .ok_or_else(|| Failure::Handler("No such request".into()))?;
     if approve {
         state.friends.insert(
             request.user_id,
@@ -108,13 +115,14 @@ fn delete_friend(state: &mut State, p: &Params) -> Outcome {
     Ok(Some(json!({"result": 0, "errMsg": ""})))
 }
 
+/// A stranger is `用户 <id> 不是好友` (user/SetFriendRemark.ts).
 fn set_friend_remark(state: &mut State, p: &Params) -> Outcome {
     let user = p.int("user_id")?;
     let remark = p.str("remark")?;
     let friend = state
         .friends
         .get_mut(&user)
-        .ok_or_else(|| Failure::Handler(format!("{user} 不是好友")))?;
+        .ok_or_else(|| Failure::Handler(format!("用户 {user} 不是好友")))?;
     friend.remark = remark;
     Ok(None)
 }

@@ -15,8 +15,9 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("get_recent_contact", get_recent_contact),
 ];
 
-/// The three mark actions share NapCat's class: the peer is found by `message_id`, then
-/// `user_id`, then `group_id`.
+/// The three mark actions share NapCat's class (msg/MarkMsgAsRead.ts): the peer is found by
+/// `message_id`, then `user_id`, then `group_id`. The simulator keeps no messages yet, so any
+/// `message_id` is taken as a known message.
 fn mark_read(state: &mut State, p: &Params) -> Outcome {
     if let Some(m) = p.opt_str("message_id")? {
         state.read.insert(format!("message:{m}"));
@@ -25,7 +26,7 @@ fn mark_read(state: &mut State, p: &Params) -> Outcome {
     } else if let Some(g) = p.opt_int("group_id")? {
         state.read.insert(format!("group:{g}"));
     } else {
-        return Err(Failure::Handler("contact not found".into()));
+        return Err(Failure::Handler("缺少参数 group_id 或 user_id".into()));
     }
     Ok(Some(Value::Null))
 }

@@ -52,9 +52,9 @@ fn set_avatar(state: &mut State, p: &Params) -> Outcome {
             .any(|s| file.starts_with(s))
     };
     if !ok {
+        // NapCat's text (extends/SetQQAvatar.ts) when the `file` form is not one it takes.
         return Err(Failure::Handler(format!(
-            "头像文件无效: {}",
-            file.chars().take(40).collect::<String>()
+            "头像{file}设置失败,file字段可能格式不正确"
         )));
     }
     state.avatar = Some(file);

@@ -1,0 +1,307 @@
+//! The simulator answers as NapCat v4.18.19 does, for any client: raw HTTP requests and raw
+//! WebSocket frames (not through our client), each checked against what NapCat's source says
+//! it answers. One test per difference once found between the two.
+
+use std::time::Duration;
+
+use api_core::Client;
+use api_sim::{SimConfig, Simulator};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+async fn sim() -> Simulator {
+    Simulator::start(SimConfig::default()).await.unwrap()
+}
+
+/// Posts `body` to `/{action}` (plus a query string) and returns the HTTP status and body.
+async fn http(sim: &Simulator, path_and_query: &str, body: &str) -> (u16, String) {
+    let reply = reqwest::Client::new()
+        .post(format!("{}/{path_and_query}", sim.http_url()))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    (reply.status().as_u16(), reply.text().await.unwrap())
+}
+
+/// One WebSocket connection on `path` that skips events and returns replies as text.
+struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Ws {
+    async fn open(url: &str) -> Ws {
+        let (stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Ws { stream }
+    }
+
+    async fn send(&mut self, frame: &str) -> String {
+        self.stream
+            .send(Message::Text(frame.to_owned().into()))
+            .await
+            .unwrap();
+        self.next_reply().await
+    }
+
+    /// The next text frame that is (`event`) or is not an event.
+    async fn next_frame(&mut self, event: bool) -> String {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("a frame")
+                .expect("open")
+                .unwrap();
+            if let Message::Text(t) = msg {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                if v.get("post_type").is_some() == event {
+                    return t.as_str().to_owned();
+                }
+            }
+        }
+    }
+
+    async fn next_reply(&mut self) -> String {
+        self.next_frame(false).await
+    }
+
+    async fn next_event(&mut self) -> String {
+        self.next_frame(true).await
+    }
+}
+
+fn parse(text: &str) -> Value {
+    serde_json::from_str(text).unwrap()
+}
+
+// 1. A token in the query string is percent-decoded, by the simulator and by the client.
+#[tokio::test]
+async fn query_tokens_and_values_are_percent_decoded() {
+    const TOKEN: &str = "a!@#+/ &%b";
+    let sim = Simulator::start(SimConfig {
+        token: Some(TOKEN.into()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let encoded = "a%21%40%23%2B%2F+%26%25b";
+    let (status, body) = http(&sim, &format!("get_status?access_token={encoded}"), "{}").await;
+    assert_eq!(
+        (status, parse(&body)["retcode"].clone()),
+        (200, json!(0)),
+        "{body}"
+    );
+    // A value in the query string reaches the action decoded.
+    let (_, body) = http(
+        &sim,
+        &format!("set_self_longnick?access_token={encoded}&longNick=%E9%98%BF"),
+        "",
+    )
+    .await;
+    assert_eq!(parse(&body)["retcode"], 0, "{body}");
+    let me = Client::builder()
+        .base_url(sim.http_url())
+        .access_token(TOKEN)
+        .build()
+        .unwrap()
+        .get_stranger_info(10001)
+        .await
+        .unwrap();
+    assert_eq!(me.long_nick.as_deref(), Some("阿"));
+    // The client encodes the token it puts in the query; the simulator decodes it.
+    let api = Client::builder()
+        .ws_url(sim.ws_url("/api"))
+        .access_token(TOKEN)
+        .token_in_query(true)
+        .connect()
+        .await
+        .unwrap();
+    assert!(api.get_status().await.unwrap().online);
+}
+
+// 2. `null` is refused for a typed field, with TypeBox's wording; NapCat's conversions apply.
+#[tokio::test]
+async fn null_is_not_a_missing_key_and_conversions_are_napcats() {
+    let sim = sim().await;
+    for (action, params, expected) in [
+        (
+            "set_friend_add_request",
+            json!({"flag": "flag_12345", "remark": null}),
+            "Expected string",
+        ),
+        (
+            "get_recent_contact",
+            json!({"count": null}),
+            "Expected union value",
+        ),
+        (
+            "delete_friend",
+            json!({"user_id": 345678, "temp_block": null}),
+            "Expected boolean",
+        ),
+    ] {
+        let (_, body) = http(&sim, action, &params.to_string()).await;
+        let reply = parse(&body);
+        assert_eq!(reply["retcode"], 400, "{action}: {body}");
+        assert_eq!(
+            reply["message"],
+            format!("Schema compilation error: {expected}"),
+            "{action}"
+        );
+    }
+    assert!(
+        sim.with_state(|s| s.friends_len()) == 3,
+        "nothing was consumed"
+    );
+    // `approve` is `string|boolean` in NapCat: "yes" passes and approves (only false refuses).
+    let (_, body) = http(
+        &sim,
+        "set_friend_add_request",
+        r#"{"flag": "flag_12345", "approve": "yes"}"#,
+    )
+    .await;
+    assert_eq!(parse(&body)["retcode"], 0, "{body}");
+    assert_eq!(sim.with_state(|s| s.friends_len()), 4);
+}
+
+// 3. Schema error texts are TypeBox's first message, without the key.
+#[tokio::test]
+async fn schema_errors_use_typeboxs_words() {
+    let sim = sim().await;
+    let (_, body) = http(&sim, "set_friend_remark", r#"{"user_id": 123456}"#).await;
+    assert_eq!(
+        parse(&body)["message"],
+        "Schema compilation error: Expected required property"
+    );
+    let mut ws = Ws::open(&sim.ws_url("/api")).await;
+    let reply = parse(
+        &ws.send(r#"{"action":"send_like","params":[1],"echo":7}"#)
+            .await,
+    );
+    assert_eq!(
+        (reply["retcode"].clone(), reply["message"].clone()),
+        (
+            json!(1400),
+            json!("Schema compilation error: Expected object")
+        )
+    );
+}
+
+// 4. Ids NapCat declares as text pass its schema; the handler fails instead (1200, not 1400).
+#[tokio::test]
+async fn text_ids_pass_the_schema_and_fail_in_the_handler() {
+    let sim = sim().await;
+    let mut ws = Ws::open(&sim.ws_url("/api")).await;
+    let reply = parse(
+        &ws.send(r#"{"action":"send_like","params":{"user_id":"abc"},"echo":1}"#)
+            .await,
+    );
+    assert_eq!(reply["retcode"], 1200, "{reply}");
+    assert!(reply["message"].as_str().unwrap().starts_with("点赞失败"));
+}
+
+// 5. `delete_friend {}` is ok with {valid: false} (go-cqhttp/GoCQHTTPDeleteFriend.ts).
+#[tokio::test]
+async fn delete_friend_without_a_target_is_ok_and_invalid() {
+    let sim = sim().await;
+    let (_, body) = http(&sim, "delete_friend", "{}").await;
+    let reply = parse(&body);
+    assert_eq!(reply["status"], "ok");
+    assert_eq!(
+        reply["data"],
+        json!({"valid": false, "message": "好友不存在"})
+    );
+}
+
+// 6. A null echo comes back as "" on success (`echo ?? ''`), as it does for a missing one.
+#[tokio::test]
+async fn a_null_echo_comes_back_empty() {
+    let sim = sim().await;
+    let mut ws = Ws::open(&sim.ws_url("/api")).await;
+    let reply = parse(&ws.send(r#"{"action":"get_status","echo":null}"#).await);
+    assert_eq!(
+        (reply["retcode"].clone(), reply["echo"].clone()),
+        (json!(0), json!(""))
+    );
+    // An unknown action keeps the echo as sent (null), as NapCat's 1404 does.
+    let reply = parse(&ws.send(r#"{"action":"no_such","echo":null}"#).await);
+    assert_eq!(
+        (reply["retcode"].clone(), reply["echo"].clone()),
+        (json!(1404), Value::Null)
+    );
+}
+
+// 7. Frames and bodies are read as JSON5, as NapCat reads them.
+#[tokio::test]
+async fn json5_frames_and_bodies_are_understood() {
+    let sim = sim().await;
+    let mut ws = Ws::open(&sim.ws_url("/api")).await;
+    let reply = parse(&ws.send("{action:'get_status',echo:'j5',}").await);
+    assert_eq!(
+        (reply["retcode"].clone(), reply["echo"].clone()),
+        (json!(0), json!("j5"))
+    );
+    let (status, body) = http(&sim, "send_like", "{user_id: '123456', times: 2,}").await;
+    assert_eq!(
+        (status, parse(&body)["retcode"].clone()),
+        (200, json!(0)),
+        "{body}"
+    );
+    assert_eq!(sim.with_state(|s| s.likes().get(&123456).copied()), Some(2));
+}
+
+// 8. Handler errors in NapCat's words.
+#[tokio::test]
+async fn handler_errors_use_napcats_words() {
+    let sim = sim().await;
+    for (action, params, expected) in [
+        (
+            "set_friend_add_request",
+            json!({"flag": "nope"}),
+            "No such request",
+        ),
+        (
+            "set_friend_remark",
+            json!({"user_id": "999", "remark": "x"}),
+            "用户 999 不是好友",
+        ),
+        (
+            "mark_msg_as_read",
+            json!({}),
+            "缺少参数 group_id 或 user_id",
+        ),
+        (
+            "nc_get_user_status",
+            json!({"user_id": "999"}),
+            "无法获取用户状态",
+        ),
+    ] {
+        let (_, body) = http(&sim, action, &params.to_string()).await;
+        let reply = parse(&body);
+        assert_eq!(
+            (reply["retcode"].clone(), reply["message"].clone()),
+            (json!(200), json!(expected)),
+            "{action}"
+        );
+    }
+}
+
+// 9. Keys keep NapCat's order: envelopes, data and events.
+#[tokio::test]
+async fn keys_keep_napcats_order() {
+    let sim = sim().await;
+    let (_, body) = http(&sim, "get_login_info", "{}").await;
+    assert!(
+        body.starts_with(r#"{"status":"ok","retcode":0,"data":{"user_id":10001,"nickname":"#),
+        "{body}"
+    );
+    let mut ws = Ws::open(&sim.ws_url("/")).await;
+    let lifecycle = ws.next_event().await;
+    assert!(
+        lifecycle.starts_with(r#"{"time":"#)
+            && lifecycle.find("\"self_id\"") < lifecycle.find("\"post_type\""),
+        "{lifecycle}"
+    );
+}
