@@ -6,27 +6,11 @@ use api_spec::value::convert_param;
 use api_spec::{Action, Presence, Scalar, Spec, TypeRef};
 use serde_json::{Map, Value};
 
-/// Levenshtein distance, for "did you mean" suggestions.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 /// Up to three names closest to `name`.
 pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut scored: Vec<(usize, &str)> = candidates
         .map(|c| {
-            let d = distance(name, c);
+            let d = api_spec::names::edit_distance(name, c);
             let d = if c.contains(name) || name.contains(c) {
                 d.min(2)
             } else {

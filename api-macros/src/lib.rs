@@ -129,7 +129,15 @@ fn expand(input: Input) -> Result<proc_macro2::TokenStream, syn::Error> {
     if let Some(e) = errors {
         return Err(e);
     }
-    let spec = api_spec::load(&files).map_err(|errs| {
+    // An extension spec builds on the built-in one: it may name its types (`Sex` ...), and its
+    // names must not clash with it. Only the extension's own items are generated.
+    let builtin = match input.extension_trait {
+        Some(_) => api_spec::load::builtin_files(),
+        None => Vec::new(),
+    };
+    let builtin_count = builtin.len();
+    let all: Vec<(String, String)> = builtin.into_iter().chain(files).collect();
+    let mut spec = api_spec::load(&all).map_err(|errs| {
         let mut all: Option<syn::Error> = None;
         for e in errs.0 {
             let span = specs
@@ -144,6 +152,7 @@ fn expand(input: Input) -> Result<proc_macro2::TokenStream, syn::Error> {
         }
         all.expect("a failed load reports at least one error")
     })?;
+    spec.mark_external(builtin_count);
     let target = match input.extension_trait {
         Some(name) => Target::ExtensionTrait(name.to_string()),
         None => Target::Core,

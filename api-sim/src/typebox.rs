@@ -1,7 +1,7 @@
 //! NapCat's payload check: TypeBox's `Value.Parse` (Clone, Clean, Default, Convert, Assert)
 //! over each action's payload schema, as NapCat's `OneBotAction.check` runs it
 //! (packages/napcat-onebot/action/OneBotAction.ts, v4.18.19). The schemas are NapCat's own, as
-//! listed in `napcat/actions.json`; the conversions and messages are TypeBox 0.34's
+//! listed in `api-spec/napcat/actions.json`; the conversions and messages are TypeBox 0.34's
 //! (`value/convert/convert.ts`, `errors/errors.ts`).
 
 use std::collections::HashMap;
@@ -53,7 +53,7 @@ pub(crate) fn check_for(action: &str) -> Option<&'static Check> {
     CHECKS
         .get_or_init(|| {
             let list: Vec<Value> =
-                serde_json::from_str(include_str!("../napcat/actions.json")).unwrap_or_default();
+                serde_json::from_str(api_spec::napcat::ACTIONS_JSON).unwrap_or_default();
             list.iter().filter_map(action_check).collect()
         })
         .get(action)

@@ -8,6 +8,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::model::*;
+use crate::names::camel;
 use crate::types::{Scalar, TypeRef};
 
 /// Where the generated methods go.
@@ -32,23 +33,35 @@ pub struct Options {
 /// `requests` module (`*Request` and `*Call` for each action), the client methods (inherent
 /// or in an extension trait), `ACTIONS` and `action_by_name`.
 pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
-    let enums = spec.enums().map(enum_def);
-    let structs = spec.structs().map(|s| struct_def(spec, s));
-    let unions = spec
-        .unions()
+    let own: Vec<&Category> = spec.own_categories().collect();
+    let own_actions: Vec<&Action> = own.iter().flat_map(|c| c.actions.iter()).collect();
+    let enums = own.iter().flat_map(|c| c.enums.iter()).map(enum_def);
+    let structs = own
+        .iter()
+        .flat_map(|c| c.structs.iter())
+        .map(|s| struct_def(spec, s));
+    let unions = own
+        .iter()
+        .flat_map(|c| c.unions.iter())
         .map(|u| crate::codegen_union::union_def(spec, u));
-    let actions = spec.actions().map(|(_, a)| action_items(spec, a));
-    let methods: Vec<_> = spec
-        .actions()
-        .map(|(_, a)| client_method(spec, a, &options.target))
+    let actions = own_actions.iter().map(|a| action_items(spec, a));
+    let methods: Vec<_> = own_actions
+        .iter()
+        .map(|a| client_method(spec, a, &options.target))
         .collect();
+    // Types of the spec this one builds on (the built-in one) are named through `types::`.
+    let builtin_types = spec.categories.iter().any(|c| c.external).then(|| {
+        quote!(
+            pub use ::api_core::types::*;
+        )
+    });
     let client_impl = match &options.target {
         Target::Core => quote! {
             impl ::api_core::Client { #(#methods)* }
         },
         Target::ExtensionTrait(name) => {
             let name = Ident::new(name, Span::call_site());
-            let sigs = spec.actions().map(|(_, a)| method_signature(spec, a));
+            let sigs = own_actions.iter().map(|a| method_signature(spec, a));
             quote! {
                 /// Actions added from a spec file; bring this trait into scope to call them on a client.
                 pub trait #name {
@@ -69,6 +82,7 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
         pub mod types {
             #[allow(unused_imports)]
             use super::types;
+            #builtin_types
             #(#enums)*
             #(#structs)*
             #(#unions)*
@@ -91,7 +105,7 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
 /// Each action's spec example as a call that can be run (the tour and the end-to-end tests
 /// run them), in spec order. The same text is each method's doctest.
 fn examples(spec: &Spec) -> TokenStream {
-    let entries = spec.actions().map(|(_, a)| {
+    let entries = spec.own_actions().map(|(_, a)| {
         let name = &a.rust_name;
         // The loader checked that the example parses as Rust statements.
         let body: TokenStream = a.example.parse().unwrap_or_default();
@@ -126,19 +140,6 @@ fn examples(spec: &Spec) -> TokenStream {
 pub(crate) fn doc_attrs(text: &str) -> TokenStream {
     let lines = text.lines().map(|l| format!(" {l}"));
     quote! { #( #[doc = #lines] )* }
-}
-
-fn camel(snake: &str) -> String {
-    snake
-        .split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }
 
 pub(crate) fn ident(name: &str) -> Ident {
@@ -985,7 +986,7 @@ fn client_method(_spec: &Spec, a: &Action, target: &Target) -> TokenStream {
 }
 
 fn action_table(spec: &Spec) -> TokenStream {
-    let entries = spec.actions().map(|(c, a)| {
+    let entries = spec.own_actions().map(|(c, a)| {
         let rust_name = &a.rust_name;
         let wire = &a.wire_name;
         let category = &c.name;
@@ -1033,7 +1034,7 @@ fn action_table(spec: &Spec) -> TokenStream {
 }
 
 fn action_by_name(spec: &Spec) -> TokenStream {
-    let arms = spec.actions().map(|(_, a)| {
+    let arms = spec.own_actions().map(|(_, a)| {
         let req = request_ident(a);
         let rust_name = &a.rust_name;
         let wire = &a.wire_name;

@@ -17,13 +17,19 @@ pub struct Page {
     pub text: String,
 }
 
-/// Renders every page: `api/<category>.md` for each category and `api/index.md`.
+/// Renders every page: `api/<category>.md` for each category and `api/index.md` (of the
+/// categories that are not external; the external ones, which they may link to, go under
+/// `api/builtin/`).
 pub fn render(spec: &Spec) -> Vec<Page> {
     let mut pages: Vec<Page> = spec
         .categories
         .iter()
         .map(|c| Page {
-            path: format!("api/{}.md", c.name),
+            path: if c.external {
+                format!("api/builtin/{}.md", c.name)
+            } else {
+                format!("api/{}.md", c.name)
+            },
             text: category_page(spec, c),
         })
         .collect();
@@ -51,7 +57,13 @@ fn type_md(spec: &Spec, ty: &TypeRef, here: &Category) -> String {
                         || c.unions.iter().any(|u| u.name == n)
                 })
                 .filter(|c| c.name != here.name)
-                .map(|c| format!("{}.md", c.name))
+                .map(|c| {
+                    if c.external && !here.external {
+                        format!("builtin/{}.md", c.name)
+                    } else {
+                        format!("{}.md", c.name)
+                    }
+                })
                 .unwrap_or_default();
             format!("[`{ty}`]({page}#{})", anchor(n))
         }
@@ -316,15 +328,17 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
 fn index_page(spec: &Spec) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "---\ntitle: API 索引\npermalink: /api/botapi/\n---\n");
+    let sources: Vec<&str> = spec.own_categories().map(|c| c.source.as_str()).collect();
     let _ = writeln!(
         out,
-        "<!-- 本页由 api-spec/spec/*.toml 生成，请勿手改。重新生成：{REGENERATE} -->\n"
+        "<!-- 本页由 {} 生成，请勿手改。重新生成：{REGENERATE} -->\n",
+        sources.join("、")
     );
     let _ = writeln!(
         out,
         "| 方法 | NapCat 动作名 | 分类 | 分组 | 功能 |\n| --- | --- | --- | --- | --- |"
     );
-    for (c, a) in spec.actions() {
+    for (c, a) in spec.own_actions() {
         let _ = writeln!(
             out,
             "| [`{}`]({}.md#{}) | `{}` | {} | {} | {} |",

@@ -20,8 +20,7 @@ pub const VERSION: u32 = 2;
 /// The whole spec as JSON.
 pub fn to_json(spec: &Spec) -> Value {
     let categories: Vec<Value> = spec
-        .categories
-        .iter()
+        .own_categories()
         .map(|c| {
             json!({
                 "name": c.name,
@@ -32,7 +31,7 @@ pub fn to_json(spec: &Spec) -> Value {
             })
         })
         .collect();
-    let structs = spec.structs().map(|s| {
+    let structs = spec.own_categories().flat_map(|c| &c.structs).map(|s| {
         json!({
             "kind": "struct",
             "name": s.name,
@@ -48,7 +47,7 @@ pub fn to_json(spec: &Spec) -> Value {
             })).collect::<Vec<_>>(),
         })
     });
-    let enums = spec.enums().map(|e| {
+    let enums = spec.own_categories().flat_map(|c| &c.enums).map(|e| {
         json!({
             "kind": "enum",
             "name": e.name,
@@ -63,7 +62,7 @@ pub fn to_json(spec: &Spec) -> Value {
             })).collect::<Vec<_>>(),
         })
     });
-    let unions = spec.unions().map(|u| {
+    let unions = spec.own_categories().flat_map(|c| &c.unions).map(|u| {
         let (kind, tag, content, open) = match &u.kind {
             UnionKind::Tagged { tag, content } => ("tagged", Some(tag), content.as_ref(), false),
             UnionKind::Untagged { open } => ("untagged", None, None, *open),

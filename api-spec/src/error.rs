@@ -28,6 +28,24 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
+impl SpecError {
+    /// The error with the line it points at and a caret under the column, as a compiler
+    /// shows it; `text` is the file's text.
+    pub fn with_excerpt(&self, text: &str) -> String {
+        let Some(line) = text.lines().nth(self.line.saturating_sub(1)) else {
+            return format!("error: {self}");
+        };
+        let number = self.line.to_string();
+        let pad = " ".repeat(number.len());
+        let caret_at: String = line
+            .chars()
+            .take(self.column.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        format!("error: {self}\n{pad} |\n{number} | {line}\n{pad} | {caret_at}^")
+    }
+}
+
 /// All the problems found in one load; never empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecErrors(pub Vec<SpecError>);

@@ -13,6 +13,9 @@ pub mod dump;
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod names;
+pub mod napcat;
+pub mod scaffold;
 pub mod types;
 pub mod value;
 

@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use crate::error::{SourceFile, SpecError, SpecErrors};
 use crate::model::*;
+use crate::names;
 use crate::types::{Scalar, TypeRef};
 
 #[derive(Deserialize)]
@@ -137,19 +138,6 @@ struct RawParam {
     non_empty: bool,
     differs: Option<String>,
 }
-
-/// Names that generated call builders use for their own methods.
-const RESERVED_PARAM_NAMES: &[&str] = &["timeout", "request", "into_future", "client"];
-/// Names that `Client` uses for its own methods.
-const RESERVED_ACTION_NAMES: &[&str] = &[
-    "builder",
-    "call",
-    "call_raw",
-    "call_async",
-    "events",
-    "clone",
-    "timeout",
-];
 
 /// Reads one spec file from disk. `display_name` is how errors name it.
 pub fn read_file(path: &Path, display_name: &str) -> Result<(String, String), SpecErrors> {
@@ -284,6 +272,8 @@ struct Checker {
     wire_names: HashMap<String, String>,
     /// Keyed (either-or) unions -> their keys.
     keyed_keys: HashMap<String, Vec<String>>,
+    /// Declared type name -> the file that declared it.
+    type_files: HashMap<String, String>,
 }
 
 impl Checker {
@@ -325,7 +315,7 @@ impl Checker {
                 (&e.name, Kind::Enum, vs)
             }));
         for (name, kind, variants) in declared {
-            if !is_camel(name.get_ref()) {
+            if !names::is_camel(name.get_ref()) {
                 self.err(
                     src,
                     name.span(),
@@ -340,20 +330,26 @@ impl Checker {
                     name.span(),
                     format!("`{}` is a built-in type name", name.get_ref()),
                 );
-            } else if self.types.contains_key(name.get_ref()) {
+            } else if let Some(first) = self.type_files.get(name.get_ref()) {
+                let first = first.clone();
                 self.err(
                     src,
                     name.span(),
-                    format!("type `{}` is declared twice; rename one", name.get_ref()),
+                    format!(
+                        "type `{}` is already declared (in {first}); use that one, or give this one another name",
+                        name.get_ref()
+                    ),
                 );
             } else {
                 self.types.insert(name.get_ref().clone(), (kind, variants));
+                self.type_files
+                    .insert(name.get_ref().clone(), src.name.clone());
             }
         }
     }
 
     fn category(&mut self, src: &SourceFile, raw: &RawFile) -> Category {
-        if !is_snake(raw.category.get_ref()) {
+        if !names::is_snake(raw.category.get_ref()) {
             self.err(
                 src,
                 raw.category.span(),
@@ -407,13 +403,14 @@ impl Checker {
             enums,
             unions,
             source: src.name.clone(),
+            external: false,
         }
     }
 
     fn enum_def(&mut self, src: &SourceFile, raw: &RawEnum) -> EnumDef {
         let mut variants: Vec<Variant> = Vec::new();
         for v in raw.variants.get_ref() {
-            if !is_camel(v.name.get_ref()) {
+            if !names::is_camel(v.name.get_ref()) {
                 self.err(
                     src,
                     v.name.span(),
@@ -616,7 +613,7 @@ impl Checker {
         let mut variants: Vec<UnionVariant> = Vec::new();
         for v in raw.variants.get_ref() {
             let name = v.name.get_ref();
-            if !is_camel(name) {
+            if !names::is_camel(name) {
                 self.err(
                     src,
                     v.name.span(),
@@ -749,7 +746,7 @@ impl Checker {
         let wire = raw.wire.clone().unwrap_or_else(|| raw.name.clone());
         let wire_name = wire.get_ref().clone();
         if self.check_snake(src, &raw.name, "action") {
-            if RESERVED_ACTION_NAMES.contains(&rust_name.as_str()) {
+            if names::RESERVED_ACTION_NAMES.contains(&rust_name.as_str()) {
                 self.err(
                     src,
                     raw.name.span(),
@@ -908,7 +905,7 @@ impl Checker {
     fn param(&mut self, src: &SourceFile, raw: &RawParam) -> Param {
         let rust_name = raw.name.get_ref().clone();
         if self.check_snake(src, &raw.name, "parameter")
-            && RESERVED_PARAM_NAMES.contains(&rust_name.as_str())
+            && names::RESERVED_PARAM_NAMES.contains(&rust_name.as_str())
         {
             self.err(
                 src,
@@ -1046,18 +1043,27 @@ impl Checker {
         if let Some(n) = ty.named()
             && !self.types.contains_key(n)
         {
-            let mut known: Vec<_> = self.types.keys().cloned().collect();
-            known.sort();
+            let mut near: Vec<(usize, &String)> = self
+                .types
+                .keys()
+                .map(|k| {
+                    (
+                        names::edit_distance(&k.to_lowercase(), &n.to_lowercase()),
+                        k,
+                    )
+                })
+                .filter(|(d, _)| *d <= 3)
+                .collect();
+            near.sort();
+            let hint = near
+                .first()
+                .map(|(_, k)| format!("; did you mean `{k}`?"))
+                .unwrap_or_default();
             self.err(
                 src,
                 raw.span(),
                 format!(
-                    "unknown type `{n}`; declare it with [[struct]], [[enum]] or [[union]] (declared: {})",
-                    if known.is_empty() {
-                        "none".into()
-                    } else {
-                        known.join(", ")
-                    }
+                    "unknown type `{n}`; declare it with [[struct]], [[enum]] or [[union]]{hint}"
                 ),
             );
         }
@@ -1203,7 +1209,7 @@ impl Checker {
     /// Checks a snake_case Rust identifier; false if it is not one.
     fn check_snake(&mut self, src: &SourceFile, name: &Spanned<String>, what: &str) -> bool {
         let n = name.get_ref();
-        if !is_snake(n) {
+        if !names::is_snake(n) {
             self.err(
                 src,
                 name.span(),
@@ -1225,15 +1231,4 @@ fn wire_value(v: &toml::Value) -> Option<WireValue> {
         toml::Value::String(s) => Some(WireValue::Str(s.clone())),
         _ => None,
     }
-}
-
-fn is_snake(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-fn is_camel(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
 }

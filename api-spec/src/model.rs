@@ -32,6 +32,10 @@ pub struct Category {
     pub unions: Vec<UnionDef>,
     /// The file this category was read from, as it was named to the loader.
     pub source: String,
+    /// Declared by a spec this one builds on (the built-in spec, under a user's extension
+    /// spec): its types can be named, but nothing is generated for it and its docs pages go
+    /// under `builtin/`. The loader sets `false`; see [`Spec::mark_external`].
+    pub external: bool,
 }
 
 /// One action: a method on the client and one request/response on the wire.
@@ -308,6 +312,25 @@ pub struct UnionVariant {
 }
 
 impl Spec {
+    /// Marks the categories read from the first `count` files as external (see
+    /// [`Category::external`]).
+    pub fn mark_external(&mut self, count: usize) {
+        for c in self.categories.iter_mut().take(count) {
+            c.external = true;
+        }
+    }
+
+    /// The categories that are not external: what is generated, rendered and dumped.
+    pub fn own_categories(&self) -> impl Iterator<Item = &Category> {
+        self.categories.iter().filter(|c| !c.external)
+    }
+
+    /// Every action of the categories that are not external.
+    pub fn own_actions(&self) -> impl Iterator<Item = (&Category, &Action)> {
+        self.own_categories()
+            .flat_map(|c| c.actions.iter().map(move |a| (c, a)))
+    }
+
     /// Every action of every category.
     pub fn actions(&self) -> impl Iterator<Item = (&Category, &Action)> {
         self.categories

@@ -1,4 +1,4 @@
-//! The spec against NapCat's own schemas (`api-sim/napcat/actions.json`): every wire name
+//! The spec against NapCat's own schemas (`api-spec/napcat/actions.json`): every wire name
 //! and alias is one NapCat registers, every parameter key is one of NapCat's, required-ness
 //! agrees unless the spec declares why it differs, and both the spec's reply examples and
 //! NapCat's `return_example`s decode with the generated decoders.
@@ -10,7 +10,7 @@ use api_spec::{Presence, Spec};
 use serde_json::{Value, json};
 
 fn napcat() -> BTreeMap<String, Value> {
-    let text = include_str!("../../api-sim/napcat/actions.json");
+    let text = api_spec::napcat::ACTIONS_JSON;
     let list: Vec<Value> = serde_json::from_str(text).expect("NapCat's action list is JSON");
     list.into_iter()
         .map(|a| (a["action"].as_str().unwrap_or_default().to_owned(), a))

@@ -73,7 +73,7 @@ fn a_default_naming_a_variant_uses_that_enums_variant() {
 
 #[test]
 fn text_enums_send_text_and_open_ones_keep_unknown_values() {
-    use enum_text::types::{Member, MessageType, Role, Status};
+    use enum_text::types::{Member, MessageType, OnlineState, Role};
     assert_eq!(serde_json::to_value(Role::Admin).unwrap(), json!("admin"));
     assert_eq!(
         serde_json::from_value::<Role>(json!("群主")).unwrap(),
@@ -89,8 +89,8 @@ fn text_enums_send_text_and_open_ones_keep_unknown_values() {
         round_trip::<MessageType>(json!("group")),
         MessageType::Group
     );
-    assert_eq!(round_trip::<Status>(json!(40)), Status::Other(40));
-    assert_eq!(round_trip::<Status>(json!(10)), Status::Online);
+    assert_eq!(round_trip::<OnlineState>(json!(40)), OnlineState::Other(40));
+    assert_eq!(round_trip::<OnlineState>(json!(10)), OnlineState::Online);
 
     let m: Member =
         serde_json::from_value(json!({"role": "admin", "kind": "guild", "status": 40})).unwrap();

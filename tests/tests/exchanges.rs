@@ -157,8 +157,7 @@ fn placeholder(ty: &str) -> Value {
 }
 
 async fn sweep(over: Over) {
-    let napcat: Vec<Value> =
-        serde_json::from_str(include_str!("../../api-sim/napcat/actions.json")).unwrap();
+    let napcat: Vec<Value> = serde_json::from_str(api_spec::napcat::ACTIONS_JSON).unwrap();
     let spec = api_spec::builtin();
     let mut conn = Conn::open(over).await;
     let mut checked = 0;

@@ -12,12 +12,19 @@ api_macros::generate_api! {
 #[tokio::test]
 async fn user_spec_action_is_sent_and_decoded() {
     let (sim, api) = sim_and_client().await;
+    let ok = || Fault::Envelope(json!({"status": "ok", "retcode": 0, "data": null}));
+    sim.script("mark_read_by_id", ok());
     api.mark_read_by_id("12345").await.unwrap();
     assert_eq!(
         only_call(&sim),
-        ("mark_msg_as_read".into(), json!({"message_id": "12345"}))
+        ("mark_read_by_id".into(), json!({"message_id": "12345"}))
     );
-    assert!(sim.with_state(|s| s.read_markers().contains("message:12345")));
+    // A user spec names the built-in types without declaring them again.
+    sim.script("set_profile_sex", ok());
+    api.set_profile_sex(api_core::types::Sex::Female)
+        .await
+        .unwrap();
+    assert_eq!(only_call(&sim).1, json!({"sex": 2}));
 
     sim.script(
         "get_version_info",
@@ -27,7 +34,17 @@ async fn user_spec_action_is_sent_and_decoded() {
     assert_eq!(v.app_name, "NapCat.Onebot");
     assert_eq!(v.protocol_version.as_deref(), Some("v11"));
     assert_eq!(v.extra["extra_key"], json!(1));
-    assert_eq!(ACTIONS.len(), 3);
+    let names: Vec<&str> = ACTIONS.iter().map(|a| a.rust_name).collect();
+    assert_eq!(
+        names,
+        [
+            "mark_read_by_id",
+            "get_version_info",
+            "slow_probe",
+            "set_profile_sex"
+        ],
+        "only the user's own actions"
+    );
     assert_eq!(ACTIONS[0].category, "extra");
 }
 
@@ -42,6 +59,10 @@ async fn user_spec_checks_arguments_too() {
     let err = api.mark_read_by_id("1").reason(" ").await.unwrap_err();
     assert!(matches!(err, api_core::Error::InvalidArgument { ref param, .. } if param == "reason"));
     assert!(sim.calls().is_empty());
+    sim.script(
+        "mark_read_by_id",
+        Fault::Envelope(json!({"status": "ok", "retcode": 0, "data": null})),
+    );
     api.mark_read_by_id("1").reason("done").await.unwrap();
     assert_eq!(
         only_call(&sim).1,

@@ -1,0 +1,151 @@
+//! The `api-spec` tool run as a process: docs, check, dump and scaffold for a user's own spec.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn api_spec(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_api-spec"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run api-spec")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const USER_SPEC: &str = r#"category = "mine"
+title = "My API"
+sections = ["资料"]
+
+[[action]]
+name = "set_profile_sex"
+section = "资料"
+doc = "只改性别。"
+example = "api.set_profile_sex(Sex::Male).await?;"
+returns = "()"
+params = [{ name = "sex", type = "Sex", doc = "性别（内置类型）" }]
+"#;
+
+#[test]
+fn docs_for_a_user_spec_link_the_builtin_types_and_stay_checkable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mine.toml"), USER_SPEC).unwrap();
+    let out = api_spec(
+        &["docs", "--spec", "mine.toml", "--out", "docs"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = std::fs::read_to_string(dir.path().join("docs/api/mine.md")).unwrap();
+    assert!(page.contains("### set_profile_sex"), "{page}");
+    assert!(page.contains("[`Sex`](builtin/account.md#sex)"), "{page}");
+    assert!(dir.path().join("docs/api/builtin/account.md").exists());
+    let index = std::fs::read_to_string(dir.path().join("docs/api/index.md")).unwrap();
+    assert!(
+        index.contains("set_profile_sex") && !index.contains("get_login_info"),
+        "{index}"
+    );
+
+    let check = api_spec(
+        &["docs", "--spec", "mine.toml", "--out", "docs", "--check"],
+        dir.path(),
+    );
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        USER_SPEC.replace("只改性别。", "改性别。"),
+    )
+    .unwrap();
+    let stale = api_spec(
+        &["docs", "--spec", "mine.toml", "--out", "docs", "--check"],
+        dir.path(),
+    );
+    assert!(!stale.status.success());
+    let err = text(&stale.stderr);
+    assert!(
+        err.contains("api/mine.md")
+            && err.contains("regenerate with `api-spec docs --spec mine.toml --out docs`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_shows_each_error_with_its_line_and_a_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mine.toml"), USER_SPEC).unwrap();
+    let ok = api_spec(&["check", "mine.toml"], dir.path());
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).contains("ok: 1 actions"),
+        "{}",
+        text(&ok.stdout)
+    );
+
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        USER_SPEC.replace("type = \"Sex\"", "type = \"Gender\""),
+    )
+    .unwrap();
+    let bad = api_spec(&["check", "bad.toml"], dir.path());
+    assert_eq!(bad.status.code(), Some(1));
+    let err = text(&bad.stderr);
+    assert!(
+        err.contains("error: bad.toml:11:34: unknown type `Gender`; declare it with [[struct]], [[enum]] or [[union]]"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            r#"11 | params = [{ name = "sex", type = "Gender", doc = "性别（内置类型）" }]"#
+        ),
+        "{err}"
+    );
+    let caret_line = err.lines().find(|l| l.trim_end().ends_with('^')).unwrap();
+    assert_eq!(caret_line.find('^'), Some("11 | ".len() + 33), "{err}");
+}
+
+#[test]
+fn dump_of_a_user_spec_holds_its_own_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mine.toml"), USER_SPEC).unwrap();
+    let out = api_spec(&["dump", "--json", "--spec", "mine.toml"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dump: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dump["categories"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        dump["categories"][0]["actions"][0]["params"][0]["type"],
+        "Sex"
+    );
+}
+
+#[test]
+fn scaffolding_every_napcat_action_passes_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = api_spec(&["scaffold"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(dir.path().join("all.toml"), &out.stdout).unwrap();
+    let check = api_spec(&["check", "--alone", "all.toml"], dir.path());
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let napcat: Vec<serde_json::Value> =
+        serde_json::from_str(api_spec::napcat::ACTIONS_JSON).unwrap();
+    assert!(
+        text(&check.stdout).contains(&format!("ok: {} actions", napcat.len())),
+        "{}",
+        text(&check.stdout)
+    );
+    let one = api_spec(&["scaffold", "get_group_info"], dir.path());
+    assert!(text(&one.stdout).contains("name = \"get_group_info\""));
+    let missing = api_spec(&["scaffold", "no_such"], dir.path());
+    assert!(!missing.status.success());
+    assert!(text(&missing.stderr).contains("NapCat has no action `no_such`"));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["docs", "check", "dump", "scaffold"] {
+        let out = api_spec(&[sub, "--help"], dir.path());
+        assert!(out.status.success(), "{sub}");
+        assert!(text(&out.stdout).contains("Usage: api-spec"), "{sub}");
+    }
+}
