@@ -199,12 +199,32 @@ impl Client {
         tracing::debug!(action, params = %reply::log_text(&params), "sending");
         let reply = tokio::time::timeout(timeout, self.inner.transport.send(action, params))
             .await
-            .map_err(|_| Error::Timeout {
-                action: action.to_owned(),
-                after: timeout,
-            })??;
+            .map_err(|_| self.timed_out(action, timeout))??;
         tracing::trace!(action, status = ?reply.http_status, body = %reply::log_text(&reply.body), "reply");
         Ok(reply)
+    }
+
+    /// The error for a call whose time ran out: over WebSocket, when there was no connection
+    /// to send it on and the last attempt to make one failed, that failure (the call was never
+    /// sent); otherwise [`Error::Timeout`].
+    fn timed_out(&self, action: &str, after: Duration) -> Error {
+        let unreachable = match &self.inner.transport {
+            Transport::Ws(t) => t.core.last_connect_failure(),
+            Transport::Http(_) => None,
+        };
+        match unreachable {
+            Some(reason) => Error::Transport {
+                action: action.to_owned(),
+                source: format!(
+                    "not connected within {after:?}, so the call was not sent; the last connection attempt failed: {reason}"
+                )
+                .into(),
+            },
+            None => Error::Timeout {
+                action: action.to_owned(),
+                after,
+            },
+        }
     }
 
     /// The client-wide default timeout.

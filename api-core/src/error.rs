@@ -69,8 +69,8 @@ pub enum Error {
     Config(String),
 
     /// The request could not be delivered or the reply could not be read (connection
-    /// refused, reset, DNS failure ...).
-    #[error("{action}: transport error: {source}")]
+    /// refused, reset, DNS failure ...). The message names the cause, down the source chain.
+    #[error("{action}: transport error: {}", chain(source.as_ref()))]
     Transport {
         /// The wire action.
         action: String,
@@ -80,7 +80,10 @@ pub enum Error {
     },
 
     /// The connection closed while the call was waiting for its reply.
-    #[error("{action}: connection closed before the reply arrived: {reason}")]
+    #[error(
+        "{action}: connection closed before the reply arrived: {}",
+        short(reason)
+    )]
     Disconnected {
         /// The wire action.
         action: String,
@@ -98,7 +101,7 @@ pub enum Error {
     },
 
     /// The server refused the access token (HTTP 403, or retcode 1403 on WebSocket).
-    #[error("{action}: authentication failed: {message}")]
+    #[error("{action}: authentication failed: {}", short(message))]
     Auth {
         /// The wire action.
         action: String,
@@ -110,7 +113,7 @@ pub enum Error {
 
     /// The server answered with a failure envelope (`status: "failed"` or a non-zero
     /// retcode), or reported failure inside `data` (e.g. `delete_friend`'s `valid: false`).
-    #[error("{action}: server failure (retcode {retcode}): {message}")]
+    #[error("{action}: server failure (retcode {retcode}): {}", short(message))]
     Api {
         /// The wire action.
         action: String,
@@ -139,7 +142,7 @@ pub enum Error {
     },
 
     /// The envelope was fine but `data` does not match the action's return type.
-    #[error("{action}: cannot decode `{path}`: {message}")]
+    #[error("{action}: cannot decode `{path}`: {}", short(message))]
     Decode {
         /// The wire action.
         action: String,
@@ -188,6 +191,38 @@ impl Error {
     }
 }
 
+/// The longest a text inside an error's message gets (a server's message, serde's
+/// description of a 50 MB value); the whole reply stays reachable through [`Error::body`].
+pub(crate) const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// `text`, cut to [`MAX_MESSAGE_CHARS`] with a note of how long it was.
+pub(crate) fn short(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_MESSAGE_CHARS {
+        return text.into();
+    }
+    let cut: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
+    if cut.len() == text.len() {
+        return text.into();
+    }
+    format!("{cut}… ({} bytes in all)", text.len()).into()
+}
+
+/// An error and its sources, `: `-separated, each bounded: "error sending request: client
+/// error (Connect): tcp connect error: Connection refused (os error 111)".
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = short(&e.to_string()).into_owned();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&short(&text));
+        }
+        next = cause.source();
+    }
+    out
+}
+
 /// At most 200 characters of a body, for messages; the full body stays in the error.
 pub(crate) fn preview(body: &[u8]) -> String {
     const MAX: usize = 200;
@@ -218,6 +253,73 @@ mod tests {
         assert_eq!(
             std::mem::size_of::<Result<(), Error>>(),
             std::mem::size_of::<Error>()
+        );
+    }
+
+    #[test]
+    fn every_message_stays_bounded() {
+        let huge = "x".repeat(50 << 20);
+        let errors = [
+            Error::Decode {
+                action: "get_status".into(),
+                path: "data.online".into(),
+                message: format!("invalid type: string \"{huge}\", expected a boolean"),
+                body: Body::default(),
+            },
+            Error::Api {
+                action: "a".into(),
+                retcode: 200,
+                message: huge.clone(),
+                wording: huge.clone(),
+                body: Body::default(),
+            },
+            Error::Auth {
+                action: "a".into(),
+                message: huge.clone(),
+                http_status: None,
+            },
+            Error::Disconnected {
+                action: "a".into(),
+                reason: huge.clone(),
+            },
+            Error::Transport {
+                action: "a".into(),
+                source: huge.clone().into(),
+            },
+        ];
+        for e in errors {
+            assert!(
+                e.to_string().len() < 2 * MAX_MESSAGE_CHARS,
+                "{}",
+                e.to_string().len()
+            );
+        }
+    }
+
+    #[test]
+    fn transport_errors_name_their_cause() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("error sending request")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e = Error::Transport {
+            action: "get_status".into(),
+            source: Box::new(Outer(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                "Connection refused",
+            ))),
+        };
+        assert_eq!(
+            e.to_string(),
+            "get_status: transport error: error sending request: Connection refused"
         );
     }
 

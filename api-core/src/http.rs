@@ -83,8 +83,9 @@ impl HttpTransport {
             action: action.to_owned(),
             http_status: Some(status),
             reason: format!(
-                "reply larger than the maximum of {} bytes (ClientBuilder::max_reply_size); only its start is kept",
-                self.max_reply_bytes
+                "reply larger than the maximum of {} bytes (ClientBuilder::max_reply_size); only its first {} bytes are kept",
+                self.max_reply_bytes,
+                body.len()
             ),
             body: body.into(),
         };
@@ -92,7 +93,19 @@ impl HttpTransport {
             .content_length()
             .is_some_and(|n| n > self.max_reply_bytes as u64)
         {
-            return Err(too_large(Vec::new()));
+            // Keep the start (up to 4 KiB, within the limit) to show what the server sent.
+            let keep = self.max_reply_bytes.min(4096);
+            let mut start = Vec::new();
+            while start.len() < keep {
+                match resp.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let room = keep - start.len();
+                        start.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                    }
+                    _ => break,
+                }
+            }
+            return Err(too_large(start));
         }
         // Read chunk by chunk so a reply without a length cannot outgrow the limit.
         let mut body = Vec::new();

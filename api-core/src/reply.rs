@@ -344,6 +344,8 @@ fn from_data<T: DeserializeOwned>(
             Err(e) => (e.path().to_string(), e.inner().to_string()),
             Ok(_) => (".".to_owned(), first.to_string()),
         };
+        // serde quotes the offending value; the reply itself stays in `body`.
+        let message = crate::error::short(&message).into_owned();
         Error::Decode {
             action: action.to_owned(),
             path: match path.as_str() {

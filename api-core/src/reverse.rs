@@ -128,14 +128,10 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        if let Some(token) = expected
-            .as_ref()
-            .map(AccessToken::expose)
-            .filter(|t| !t.is_empty())
-        {
+        if let Some(token) = expected.as_ref().filter(|t| !t.is_empty()) {
             let given = header("authorization");
             let given = given.as_deref().and_then(|h| h.split("Bearer ").last());
-            if given != Some(token) {
+            if !given.is_some_and(|g| token.matches(g)) {
                 tracing::warn!(%peer, "refused a reverse WebSocket connection: wrong or missing access token");
                 let mut denied = ErrorResponse::new(Some("token verify failed".into()));
                 *denied.status_mut() = StatusCode::UNAUTHORIZED;

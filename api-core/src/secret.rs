@@ -18,6 +18,11 @@ impl AccessToken {
         self.0.is_empty()
     }
 
+    /// Whether `given` is this token, in time that does not depend on where they differ.
+    pub fn matches(&self, given: &str) -> bool {
+        constant_time_eq(self.0.as_bytes(), given.as_bytes())
+    }
+
     /// `text` with every occurrence of the token replaced by `<redacted>`, for error messages
     /// that may quote a URL or header carrying it.
     pub fn redact(&self, text: &str) -> String {
@@ -27,6 +32,19 @@ impl AccessToken {
             text.replace(&self.0, "<redacted>")
         }
     }
+}
+
+/// Byte-wise equality that looks at every byte of the longer input whatever the contents, so
+/// the time taken tells nothing about a guessed prefix.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len().max(b.len());
+    let mut diff = u8::from(a.len() != b.len());
+    for i in 0..len {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= x ^ y;
+    }
+    std::hint::black_box(diff) == 0
 }
 
 impl fmt::Debug for AccessToken {
@@ -67,5 +85,7 @@ mod tests {
             "ws://h/?access_token=<redacted>"
         );
         assert_eq!(t.expose(), "s3cret!");
+        assert!(t.matches("s3cret!"));
+        assert!(!t.matches("s3cret") && !t.matches("s3cret!!") && !t.matches("S3cret!"));
     }
 }

@@ -135,6 +135,14 @@ impl WsCore {
         self.state.subscribe()
     }
 
+    /// Why the last connection attempt failed, while there is no connection.
+    pub(crate) fn last_connect_failure(&self) -> Option<String> {
+        match &*self.state.borrow() {
+            ConnState::Connecting(Some(reason)) => Some(reason.clone()),
+            _ => None,
+        }
+    }
+
     /// The sender events are broadcast on.
     pub(crate) fn events(&self) -> &broadcast::Sender<Value> {
         &self.events

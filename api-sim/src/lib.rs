@@ -206,8 +206,17 @@ impl Shared {
             Some(t) => Some(t),
             None => header.and_then(|h| h.split("Bearer ").last()),
         };
-        given == Some(expected)
+        given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes()))
     }
+}
+
+/// Byte-wise equality in time that does not depend on where the inputs differ (token checks).
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = u8::from(a.len() != b.len());
+    for i in 0..a.len().max(b.len()) {
+        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
+    }
+    std::hint::black_box(diff) == 0
 }
 
 /// A running simulator; stops when dropped.
