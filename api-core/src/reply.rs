@@ -184,8 +184,37 @@ fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<Envelope<'a>,
             "empty body where a JSON envelope was expected".into(),
         ));
     }
-    let env: Envelope = serde_json::from_slice(&reply.body)
-        .map_err(|e| bad_reply(action, reply, format!("not a JSON envelope: {e}")))?;
+    // The first envelope counts: a body may hold several (a stream action's chunks, or a
+    // server that sent its reply twice); the rest stays in the reply's body.
+    let mut values = serde_json::Deserializer::from_slice(&reply.body).into_iter::<Envelope>();
+    let env: Envelope = match values.next() {
+        Some(Ok(env)) => env,
+        Some(Err(e)) => {
+            return Err(bad_reply(
+                action,
+                reply,
+                format!("not a JSON envelope: {e}"),
+            ));
+        }
+        None => {
+            return Err(bad_reply(
+                action,
+                reply,
+                "no JSON in the body where an envelope was expected".into(),
+            ));
+        }
+    };
+    let rest = reply.body.len() - values.byte_offset();
+    if reply.body[values.byte_offset()..]
+        .iter()
+        .any(|b| !b.is_ascii_whitespace())
+    {
+        tracing::debug!(
+            action,
+            bytes = rest,
+            "reply body holds more after the first envelope; kept in the body"
+        );
+    }
     if env.status.is_none() && env.retcode.is_none() {
         return Err(bad_reply(
             action,

@@ -226,13 +226,46 @@ pub struct Simulator {
     http_addr: SocketAddr,
     ws_addr: SocketAddr,
     ws_task: tokio::task::JoinHandle<()>,
+    /// The bound sockets (HTTP, WebSocket), kept so that [`Simulator::restart`] serves on
+    /// them again instead of binding the ports anew, which another process could take.
+    sockets: (std::net::TcpListener, std::net::TcpListener),
+    config: SimConfig,
 }
 
 impl Simulator {
     /// Binds the HTTP and WebSocket ports and starts serving.
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
-        let shared = Shared::new(config.token, config.seed, config.heartbeat);
-        let listener = tokio::net::TcpListener::bind(config.http_addr).await?;
+        let http = tokio::net::TcpListener::bind(config.http_addr)
+            .await?
+            .into_std()?;
+        let ws = tokio::net::TcpListener::bind(config.ws_addr)
+            .await?
+            .into_std()?;
+        Simulator::serve(config, (http, ws))
+    }
+
+    /// Stops serving, as a dropped simulator does (every connection closes), and serves again
+    /// on the same sockets with fresh state from the same [`SimConfig`]: a NapCat restart,
+    /// without giving the ports up in between.
+    pub fn restart(mut self) -> std::io::Result<Simulator> {
+        let sockets = (self.sockets.0.try_clone()?, self.sockets.1.try_clone()?);
+        let config = self.config.clone();
+        self.stop();
+        drop(self);
+        Simulator::serve(config, sockets)
+    }
+
+    fn serve(
+        config: SimConfig,
+        sockets: (std::net::TcpListener, std::net::TcpListener),
+    ) -> std::io::Result<Simulator> {
+        let shared = Shared::new(config.token.clone(), config.seed.clone(), config.heartbeat);
+        let tokio_listener = |s: &std::net::TcpListener| {
+            let s = s.try_clone()?;
+            s.set_nonblocking(true)?;
+            tokio::net::TcpListener::from_std(s)
+        };
+        let listener = tokio_listener(&sockets.0)?;
         let http_addr = listener.local_addr()?;
         let app = http::router(shared.clone());
         let mut stop = shared.shutdown.subscribe();
@@ -245,7 +278,7 @@ impl Simulator {
                 tracing::error!(error = %e, "simulator HTTP server stopped");
             }
         });
-        let ws_listener = tokio::net::TcpListener::bind(config.ws_addr).await?;
+        let ws_listener = tokio_listener(&sockets.1)?;
         let ws_addr = ws_listener.local_addr()?;
         let ws_task = tokio::spawn(ws::accept_loop(shared.clone(), ws_listener));
         Ok(Simulator {
@@ -253,7 +286,16 @@ impl Simulator {
             http_addr,
             ws_addr,
             ws_task,
+            sockets,
+            config,
         })
+    }
+
+    fn stop(&mut self) {
+        // The HTTP server winds down on the signal; the WebSocket listener stops at once and
+        // its connections close on the same signal.
+        self.shared.shutdown.send_replace(true);
+        self.ws_task.abort();
     }
 
     /// The bound WebSocket address.
@@ -337,9 +379,6 @@ impl Simulator {
 
 impl Drop for Simulator {
     fn drop(&mut self) {
-        // The HTTP server winds down on the signal; the WebSocket listener stops at once and
-        // its connections close on the same signal.
-        self.shared.shutdown.send_replace(true);
-        self.ws_task.abort();
+        self.stop();
     }
 }

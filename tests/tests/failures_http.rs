@@ -418,3 +418,29 @@ async fn replies_over_the_size_limit_are_bad_replies_and_the_next_call_works() {
             .contains("Rust 学习群")
     );
 }
+
+#[tokio::test]
+async fn a_body_holding_the_envelope_twice_keeps_the_first() {
+    let (sim, api) = sim_and_client().await;
+    let once = json!({"status": "ok", "retcode": 0, "data": {"online": true, "good": true}, "message": "", "wording": ""});
+    let twice = format!("{once}\r\n\r\n{once}\r\n\r\n");
+    sim.script(
+        "get_status",
+        Fault::Raw {
+            status: 200,
+            body: twice.clone(),
+        },
+    );
+    let status = api.get_status().await.unwrap();
+    assert!(status.online);
+    // The second envelope is not thrown away: the raw call returns the whole body.
+    sim.script(
+        "get_status",
+        Fault::Raw {
+            status: 200,
+            body: twice.clone(),
+        },
+    );
+    let raw = api.call_raw("get_status", &json!({}), None).await.unwrap();
+    assert_eq!(raw.body, twice.as_bytes());
+}

@@ -1,7 +1,6 @@
 //! Hostile servers over HTTP and forward WebSocket: each fault gets its own test, which checks
 //! the error variant and what it carries, and that the next call works.
 
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -545,17 +544,14 @@ async fn data_of_the_wrong_shape(over: Over) {
     assert_next_call_works(&api).await;
 }
 
+/// A NapCat restart: every connection closes and the state starts afresh, on the same sockets
+/// (no port is given up and bound again, so nothing else can take it in between).
 async fn restart(old: Simulator) -> Simulator {
-    let (http_addr, ws_addr): (SocketAddr, SocketAddr) = (old.http_addr(), old.ws_addr());
-    drop(old);
+    let sim = old.restart().unwrap();
+    // "Between calls": the old connections have closed before the next call is made (a call
+    // racing the close is the keep-alive case, tested on its own).
     tokio::time::sleep(Duration::from_millis(200)).await;
-    Simulator::start(SimConfig {
-        http_addr,
-        ws_addr,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap()
+    sim
 }
 
 async fn server_restarts_between_calls(over: Over) {

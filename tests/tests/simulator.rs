@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use api_core::Error;
-use api_sim::{Fault, SimConfig};
+use api_core::{Client, Error};
+use api_sim::{Fault, SimConfig, Simulator};
 use api_tests::{Via, over_every_transport, setup, setup_with};
 use serde_json::json;
 
@@ -307,4 +307,25 @@ async fn raw_http_get(url: &str) -> String {
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     out
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_sockets_and_starts_afresh() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let (http, ws) = (sim.http_addr(), sim.ws_addr());
+    let api = Client::builder().base_url(sim.http_url()).build().unwrap();
+    api.set_friend_remark(123456, "before").await.unwrap();
+    let sim = sim.restart().unwrap();
+    assert_eq!((sim.http_addr(), sim.ws_addr()), (http, ws));
+    assert!(sim.calls().is_empty(), "a fresh record");
+    // A new connection (the old one was closed) reaches the fresh state.
+    let api = Client::builder().base_url(sim.http_url()).build().unwrap();
+    let friends = api.get_friend_list().await.unwrap();
+    assert_eq!(friends[0].remark.as_deref(), Some("同学-张三"));
+    let ws_api = Client::builder()
+        .ws_url(sim.ws_url("/api"))
+        .connect()
+        .await
+        .unwrap();
+    assert!(ws_api.get_status().await.unwrap().online);
 }

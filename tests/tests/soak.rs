@@ -30,17 +30,8 @@ enum Kind {
     Reverse,
 }
 
-async fn start(
-    kind: Kind,
-    at: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
-    reverse_url: &str,
-) -> Simulator {
-    let mut config = SimConfig::default();
-    if let Some((h, w)) = at {
-        config.http_addr = h;
-        config.ws_addr = w;
-    }
-    let sim = Simulator::start(config).await.unwrap();
+async fn start(kind: Kind, reverse_url: &str) -> Simulator {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
     if kind == Kind::Reverse {
         // The link serves on its own task until the simulator stops; its result is not needed.
         drop(sim.connect_reverse(reverse_url, None));
@@ -53,8 +44,7 @@ async fn soak(kind: Kind) {
         .await
         .unwrap();
     let reverse_url = format!("ws://{}/", reverse.local_addr());
-    let sim = start(kind, None, &reverse_url).await;
-    let addrs = (sim.http_addr(), sim.ws_addr());
+    let sim = start(kind, &reverse_url).await;
     let api = match kind {
         Kind::Http => Client::builder()
             .base_url(sim.http_url())
@@ -82,9 +72,12 @@ async fn soak(kind: Kind) {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             tokio::time::sleep(Duration::from_millis(100 + (seed >> 33) % 250)).await;
-            drop(sim);
-            tokio::time::sleep(Duration::from_millis(30)).await;
-            sim = start(kind, Some(addrs), &reverse_url).await;
+            // Restarted on the same sockets: no port is given up and bound again, so nothing
+            // else can take it in between, however busy the machine.
+            sim = sim.restart().unwrap();
+            if kind == Kind::Reverse {
+                drop(sim.connect_reverse(&reverse_url, None));
+            }
             restarts += 1;
         }
         restarts
