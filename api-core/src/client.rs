@@ -15,7 +15,7 @@ use crate::events::Events;
 use crate::forward::{Backoff, Dial, WsTransport};
 use crate::http::HttpTransport;
 use crate::reply::{self, RawReply};
-use crate::ws::{ConnState, WsCore};
+use crate::ws::{ConnState, KeepAlive, WsCore};
 
 /// The future every call returns: boxed, `Send` and `'static`, so it can be spawned.
 pub type ApiFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
@@ -252,6 +252,7 @@ pub struct ClientBuilder {
     timeout: Option<Duration>,
     max_reply_bytes: Option<usize>,
     http: Option<reqwest::Client>,
+    keepalive: Option<Option<KeepAlive>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -318,6 +319,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Keep-alive pings over forward WebSocket (default: a ping every 30 s, answered within
+    /// 20 s); `None` sends none. A connection whose peer stopped answering counts as lost and
+    /// is reconnected, as after a close.
+    pub fn keepalive(mut self, keepalive: Option<KeepAlive>) -> Self {
+        self.keepalive = Some(keepalive);
+        self
+    }
+
     /// Uses the caller's `reqwest::Client` (connection pool, proxy, TLS settings).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -340,7 +349,7 @@ impl ClientBuilder {
                 .reconnect
                 .unwrap_or((Duration::from_millis(100), Duration::from_secs(5)));
             let (events, _) = broadcast::channel(EVENT_BUFFER);
-            let core = WsCore::new(events);
+            let core = WsCore::new(events, self.keepalive.unwrap_or(Some(KeepAlive::default())));
             let transport = WsTransport::forward(
                 core,
                 Dial {

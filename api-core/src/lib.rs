@@ -35,6 +35,8 @@ mod secret;
 mod uploadable;
 mod ws;
 
+pub use ws::KeepAlive;
+
 pub use action::{Action, ActionCall, ActionInfo, ParamInfo};
 pub use client::{
     ApiFuture, Client, ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT, EVENT_BUFFER,

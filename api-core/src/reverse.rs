@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use crate::AccessToken;
 use crate::client::{Client, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT, EVENT_BUFFER};
 use crate::forward::WsTransport;
-use crate::ws::WsCore;
+use crate::ws::{KeepAlive, WsCore};
 
 /// Settings for a [`ReverseServer`].
 #[derive(Clone, Debug)]
@@ -28,6 +28,9 @@ pub struct ReverseOptions {
     pub timeout: Duration,
     /// The largest frame accepted, in bytes.
     pub max_reply_bytes: usize,
+    /// Keep-alive pings on each connection (default: every 30 s, answered within 20 s);
+    /// `None` sends none.
+    pub keepalive: Option<KeepAlive>,
 }
 
 impl Default for ReverseOptions {
@@ -36,6 +39,7 @@ impl Default for ReverseOptions {
             access_token: None,
             timeout: DEFAULT_TIMEOUT,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
+            keepalive: Some(KeepAlive::default()),
         }
     }
 }
@@ -165,7 +169,7 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
             Some(core) => (core.clone(), false),
             None => {
                 let (events, _) = broadcast::channel(EVENT_BUFFER);
-                let core = WsCore::new(events);
+                let core = WsCore::new(events, accounts.options.keepalive);
                 cores.insert(hs.self_id.clone(), core.clone());
                 (core, true)
             }

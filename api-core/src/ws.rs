@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -95,6 +96,30 @@ pub(crate) struct WsCore {
     next_echo: AtomicU64,
     state: watch::Sender<ConnState>,
     events: broadcast::Sender<Value>,
+    keepalive: Option<KeepAlive>,
+    /// Frames received on the current connection (any kind, pongs included).
+    received: AtomicU64,
+}
+
+/// Keep-alive pings: a ping every `interval`; when nothing at all (a pong, a reply, an event)
+/// arrives within `deadline` of one, the connection counts as lost and the normal reconnect
+/// follows. A peer that vanished without closing is noticed this way even by an idle bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepAlive {
+    /// How often to ping.
+    pub interval: Duration,
+    /// How long to wait for any frame after a ping.
+    pub deadline: Duration,
+}
+
+impl Default for KeepAlive {
+    /// A ping every 30 s, answered within 20 s.
+    fn default() -> Self {
+        KeepAlive {
+            interval: Duration::from_secs(30),
+            deadline: Duration::from_secs(20),
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -118,12 +143,17 @@ impl Drop for PendingSlot<'_> {
 }
 
 impl WsCore {
-    pub(crate) fn new(events: broadcast::Sender<Value>) -> Arc<WsCore> {
+    pub(crate) fn new(
+        events: broadcast::Sender<Value>,
+        keepalive: Option<KeepAlive>,
+    ) -> Arc<WsCore> {
         Arc::new(WsCore {
             pending: Mutex::new(HashMap::new()),
             next_echo: AtomicU64::new(1),
             state: watch::Sender::new(ConnState::Connecting(None)),
             events,
+            keepalive,
+            received: AtomicU64::new(0),
         })
     }
 
@@ -287,6 +317,7 @@ impl WsCore {
     {
         let (mut sink, mut stream) = ws.split();
         let (tx, mut rx) = mpsc::channel::<Message>(OUTGOING_QUEUE);
+        let pinger = tx.clone();
         self.set_state(ConnState::Up(tx));
         // The writer gets its own task so reading and writing use both cores under load.
         let mut writer = tokio::spawn(async move {
@@ -308,7 +339,9 @@ impl WsCore {
         });
         let reader = async {
             loop {
-                match stream.next().await {
+                let next = stream.next().await;
+                self.received.fetch_add(1, Ordering::Relaxed);
+                match next {
                     None => return ConnEnd::Lost("the server closed the connection".into()),
                     Some(Err(e)) => return ConnEnd::Lost(format!("read failed: {e}")),
                     Some(Ok(Message::Text(text))) => {
@@ -330,9 +363,31 @@ impl WsCore {
                 }
             }
         };
+        let keepalive = async {
+            let Some(k) = self.keepalive else {
+                return std::future::pending::<ConnEnd>().await;
+            };
+            let mut tick = tokio::time::interval(k.interval);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let before = self.received.load(Ordering::Relaxed);
+                if pinger.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    return ConnEnd::Lost("writer stopped".into());
+                }
+                tokio::time::sleep(k.deadline).await;
+                if self.received.load(Ordering::Relaxed) == before {
+                    return ConnEnd::Lost(format!(
+                        "no answer to a keep-alive ping within {:?}",
+                        k.deadline
+                    ));
+                }
+            }
+        };
         let end = tokio::select! {
             end = reader => end,
             end = &mut writer => end.unwrap_or_else(|e| ConnEnd::Lost(format!("writer task ended: {e}"))),
+            end = keepalive => end,
         };
         writer.abort();
         match &end {

@@ -447,3 +447,44 @@ async fn connect_reports_an_unreachable_server() {
         Err(Error::Config(_))
     ));
 }
+
+/// A peer that accepted the connection and then stopped answering (no pong, no close) is
+/// noticed by the keep-alive ping, and the client reconnects.
+#[tokio::test]
+async fn a_silent_peer_is_noticed_by_keepalive_pings() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
+                // Never read, never write, never close: a peer that vanished.
+                held.push(ws);
+                let _ = accepted_tx.send(held.len());
+            }
+        }
+    });
+    let api = Client::builder()
+        .ws_url(format!("ws://{addr}/"))
+        .keepalive(Some(api_core::KeepAlive {
+            interval: Duration::from_millis(100),
+            deadline: Duration::from_millis(200),
+        }))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(50))
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(accepted.recv().await, Some(1));
+    let pending = {
+        let api = api.clone();
+        tokio::spawn(async move { api.get_status().timeout(Duration::from_secs(30)).await })
+    };
+    match pending.await.unwrap() {
+        Err(Error::Disconnected { reason, .. }) => {
+            assert!(reason.contains("keep-alive"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(accepted.recv().await, Some(2), "the client reconnected");
+}
