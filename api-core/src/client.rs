@@ -26,6 +26,9 @@ pub const DEFAULT_MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 /// How many events wait for a slow subscriber before it is told it lagged.
 pub const EVENT_BUFFER: usize = 1024;
 
+/// How long a forward WebSocket connection attempt may take by default.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The default timeout for a call when neither the spec nor the caller sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -253,6 +256,7 @@ pub struct ClientBuilder {
     max_reply_bytes: Option<usize>,
     http: Option<reqwest::Client>,
     keepalive: Option<Option<KeepAlive>>,
+    handshake_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -327,6 +331,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How long one forward WebSocket connection attempt (TCP connect and upgrade) may take
+    /// before it counts as failed and the backoff goes on (default
+    /// [`DEFAULT_HANDSHAKE_TIMEOUT`]).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = Some(timeout);
+        self
+    }
+
     /// Uses the caller's `reqwest::Client` (connection pool, proxy, TLS settings).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -358,6 +370,7 @@ impl ClientBuilder {
                     token_in_query: self.token_in_query,
                     max_reply_bytes,
                     backoff: Backoff { initial, max },
+                    handshake_timeout: self.handshake_timeout.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT),
                 },
             )?;
             return Ok(Client::over_ws(transport, timeout));

@@ -30,6 +30,8 @@ pub(crate) struct Dial {
     pub token_in_query: bool,
     pub max_reply_bytes: usize,
     pub backoff: Backoff,
+    /// How long one connection attempt (TCP connect and the upgrade) may take.
+    pub handshake_timeout: Duration,
 }
 
 impl Dial {
@@ -133,10 +135,21 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
         .max_message_size(Some(dial.max_reply_bytes))
         .max_frame_size(Some(dial.max_reply_bytes));
     loop {
+        // Bounded: a server (or proxy) that takes the TCP connection and never answers the
+        // upgrade must not wedge the client; the attempt fails and the backoff goes on.
         let attempt = match dial.request() {
-            Ok(req) => tokio_tungstenite::connect_async_with_config(req, Some(config), true)
-                .await
-                .map_err(|e| dial.redact(e.to_string())),
+            Ok(req) => match tokio::time::timeout(
+                dial.handshake_timeout,
+                tokio_tungstenite::connect_async_with_config(req, Some(config), true),
+            )
+            .await
+            {
+                Ok(done) => done.map_err(|e| dial.redact(e.to_string())),
+                Err(_) => Err(format!(
+                    "the WebSocket handshake did not complete within {:?}",
+                    dial.handshake_timeout
+                )),
+            },
             Err(e) => Err(e),
         };
         match attempt {

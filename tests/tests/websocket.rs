@@ -448,23 +448,41 @@ async fn connect_reports_an_unreachable_server() {
     ));
 }
 
+/// A server that accepts TCP connections (and, with `upgrade`, the WebSocket upgrade) and then
+/// never reads, writes or closes: a peer that vanished, or a proxy that hangs. It reports how
+/// many connections it holds after each new one.
+async fn silent_server(
+    upgrade: bool,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<usize>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (accepted_tx, accepted) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut tcp = Vec::new();
+        let mut ws = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            if upgrade {
+                match tokio_tungstenite::accept_async(stream).await {
+                    Ok(s) => ws.push(s),
+                    Err(_) => continue,
+                }
+            } else {
+                tcp.push(stream);
+            }
+            let _ = accepted_tx.send(tcp.len() + ws.len());
+        }
+    });
+    (addr, accepted)
+}
+
 /// A peer that accepted the connection and then stopped answering (no pong, no close) is
 /// noticed by the keep-alive ping, and the client reconnects.
 #[tokio::test]
 async fn a_silent_peer_is_noticed_by_keepalive_pings() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
-                // Never read, never write, never close: a peer that vanished.
-                held.push(ws);
-                let _ = accepted_tx.send(held.len());
-            }
-        }
-    });
+    let (addr, mut accepted) = silent_server(true).await;
     let api = Client::builder()
         .ws_url(format!("ws://{addr}/"))
         .keepalive(Some(api_core::KeepAlive {
@@ -487,4 +505,36 @@ async fn a_silent_peer_is_noticed_by_keepalive_pings() {
         other => panic!("{other:?}"),
     }
     assert_eq!(accepted.recv().await, Some(2), "the client reconnected");
+}
+
+/// A server that takes the TCP connection and never answers the upgrade: `connect()` fails
+/// naming the handshake, and the client keeps trying with its backoff instead of hanging.
+#[tokio::test]
+async fn a_handshake_that_never_completes_is_bounded_and_retried() {
+    let (addr, mut accepted) = silent_server(false).await;
+    let builder = Client::builder()
+        .ws_url(format!("ws://{addr}/"))
+        .handshake_timeout(Duration::from_millis(200))
+        .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(50));
+    match builder.clone().connect().await {
+        Err(Error::Transport { source, .. }) => {
+            assert!(
+                source.to_string().contains("handshake did not complete"),
+                "{source}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // A client left running keeps making new attempts.
+    let api = builder.build().unwrap();
+    let mut seen = 0;
+    while seen < 4 {
+        seen = accepted.recv().await.unwrap();
+    }
+    let err = api
+        .get_status()
+        .timeout(Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
 }
