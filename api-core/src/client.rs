@@ -26,6 +26,10 @@ pub const DEFAULT_MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 /// How many events wait for a slow subscriber before it is told it lagged.
 pub const EVENT_BUFFER: usize = 1024;
 
+/// How long an idle HTTP connection stays pooled by default: under the 5 s after which
+/// NapCat's HTTP server closes idle keep-alive connections.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
 /// How long a forward WebSocket connection attempt may take by default.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -257,6 +261,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     keepalive: Option<Option<KeepAlive>>,
     handshake_timeout: Option<Duration>,
+    pool_idle_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -339,6 +344,17 @@ impl ClientBuilder {
         self
     }
 
+    /// How long an idle HTTP connection stays in the pool (default
+    /// [`DEFAULT_POOL_IDLE_TIMEOUT`]). Keep it below the server's own idle close: NapCat's HTTP
+    /// server (Node's) closes idle keep-alive connections after 5 s, and a call sent on a
+    /// connection the server is closing fails. Ignored with [`http_client`](Self::http_client).
+    /// A request is never sent twice: only one that was never written is retried (by the
+    /// connection pool itself).
+    pub fn http_pool_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.pool_idle_timeout = Some(timeout);
+        self
+    }
+
     /// Uses the caller's `reqwest::Client` (connection pool, proxy, TLS settings).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -381,7 +397,13 @@ impl ClientBuilder {
                     .into(),
             )
         })?;
-        let http = self.http.unwrap_or_default();
+        let http = match self.http {
+            Some(own) => own,
+            None => reqwest::Client::builder()
+                .pool_idle_timeout(self.pool_idle_timeout.unwrap_or(DEFAULT_POOL_IDLE_TIMEOUT))
+                .build()
+                .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
+        };
         let transport = HttpTransport::new(
             http,
             &base,

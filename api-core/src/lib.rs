@@ -40,7 +40,7 @@ pub use ws::KeepAlive;
 pub use action::{Action, ActionCall, ActionInfo, ParamInfo};
 pub use client::{
     ApiFuture, Client, ClientBuilder, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_REPLY_BYTES,
-    DEFAULT_TIMEOUT, EVENT_BUFFER,
+    DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_TIMEOUT, EVENT_BUFFER,
 };
 pub use dynamic::{DynAction, Erased};
 pub use error::{Body, Error};
