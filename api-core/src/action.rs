@@ -73,8 +73,6 @@ pub struct ActionInfo {
     pub wire_name: &'static str,
     /// Other wire names NapCat answers for this action (deprecated names).
     pub aliases: &'static [&'static str],
-    /// Whether the spec has an example of the reply's `data`.
-    pub has_reply: bool,
     /// Spec category (file).
     pub category: &'static str,
     /// Section within the category.

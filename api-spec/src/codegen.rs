@@ -47,7 +47,7 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
     let actions = own_actions.iter().map(|a| action_items(spec, a));
     let methods: Vec<_> = own_actions
         .iter()
-        .map(|a| client_method(spec, a, &options.target))
+        .map(|a| client_method(a, &options.target))
         .collect();
     // Types of the spec this one builds on (the built-in one) are named through `types::`.
     let builtin_types = spec.categories.iter().any(|c| c.external).then(|| {
@@ -61,7 +61,7 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
         },
         Target::ExtensionTrait(name) => {
             let name = Ident::new(name, Span::call_site());
-            let sigs = own_actions.iter().map(|a| method_signature(spec, a));
+            let sigs = own_actions.iter().map(|a| method_signature(a));
             quote! {
                 /// Actions added from a spec file; bring this trait into scope to call them on a client.
                 pub trait #name {
@@ -956,7 +956,7 @@ fn method_doc(a: &Action, with_example: bool) -> TokenStream {
     doc_attrs(&text)
 }
 
-fn method_signature(_spec: &Spec, a: &Action) -> TokenStream {
+fn method_signature(a: &Action) -> TokenStream {
     let name = ident(&a.rust_name);
     let call = call_ident(a);
     let args = positional_args(a);
@@ -968,7 +968,7 @@ fn method_signature(_spec: &Spec, a: &Action) -> TokenStream {
     }
 }
 
-fn client_method(_spec: &Spec, a: &Action, target: &Target) -> TokenStream {
+fn client_method(a: &Action, target: &Target) -> TokenStream {
     let name = ident(&a.rust_name);
     let req = request_ident(a);
     let call = call_ident(a);
@@ -1012,13 +1012,11 @@ fn action_table(spec: &Spec) -> TokenStream {
             }
         });
         let aliases = &a.aliases;
-        let has_reply = a.reply.is_some();
         quote! {
             ::api_core::ActionInfo {
                 rust_name: #rust_name,
                 wire_name: #wire,
                 aliases: &[#(#aliases),*],
-                has_reply: #has_reply,
                 category: #category,
                 section: #section,
                 summary: #summary,

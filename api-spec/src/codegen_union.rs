@@ -86,23 +86,10 @@ fn decode_value(ty: &TypeRef, value: TokenStream) -> TokenStream {
     let t = rust_type(ty);
     if is_lenient(ty) {
         quote! {
-            #SERDE_DE::DeserializeSeed::deserialize(::api_core::__private::LenientSeed::<#t>(::std::marker::PhantomData), #value)
+            ::api_core::__private::serde::de::DeserializeSeed::deserialize(::api_core::__private::LenientSeed::<#t>(::std::marker::PhantomData), #value)
         }
     } else {
         quote!(<#t as ::api_core::__private::serde::Deserialize>::deserialize(#value))
-    }
-}
-
-#[allow(non_upper_case_globals)]
-const SERDE_DE: Dollar = Dollar;
-
-/// Prints as the path of serde's `de` module, inside `quote!`.
-#[derive(Clone, Copy)]
-struct Dollar;
-
-impl quote::ToTokens for Dollar {
-    fn to_tokens(&self, tokens: &mut TokenStream) {
-        tokens.extend(quote!(::api_core::__private::serde::de));
     }
 }
 
@@ -165,7 +152,7 @@ fn tagged(
                             .as_object_mut()
                             .and_then(|m| m.remove(#key))
                             .unwrap_or(::api_core::__private::serde_json::Value::Null);
-                        #decode.map(#name::#var).map_err(<D::Error as #SERDE_DE::Error>::custom)
+                        #decode.map(#name::#var).map_err(<D::Error as ::api_core::__private::serde::de::Error>::custom)
                     }
                 }
             }
@@ -187,7 +174,7 @@ fn tagged(
                 quote! {
                     #w => {
                         #strip
-                        #decode.map(#name::#var).map_err(<D::Error as #SERDE_DE::Error>::custom)
+                        #decode.map(#name::#var).map_err(<D::Error as ::api_core::__private::serde::de::Error>::custom)
                     }
                 }
             }
@@ -201,7 +188,7 @@ fn tagged(
             ::std::option::Option::Some(_) | ::std::option::Option::None if value.is_object() => {
                 return ::std::result::Result::Ok(#name::Unknown(value));
             }
-            _ => return ::std::result::Result::Err(<D::Error as #SERDE_DE::Error>::custom(::std::concat!("expected ", #expecting))),
+            _ => return ::std::result::Result::Err(<D::Error as ::api_core::__private::serde::de::Error>::custom(::std::concat!("expected ", #expecting))),
         };
         match tag.as_str() {
             #(#de_arms)*
@@ -274,7 +261,11 @@ fn untagged(u: &UnionDef, open: bool) -> (TokenStream, TokenStream, TokenStream)
         quote!(::std::result::Result::Ok(#name::Other(value)))
     } else {
         let msg = format!("fits no variant of `{}` ({})", u.name, names.join(", "));
-        quote!(::std::result::Result::Err(<D::Error as #SERDE_DE::Error>::custom(::std::format!("{}: {}", #msg, value))))
+        quote!(::std::result::Result::Err(
+            <D::Error as ::api_core::__private::serde::de::Error>::custom(
+                ::std::format!("{}: {}", #msg, value)
+            )
+        ))
     };
     let serialize = quote! {
         match self {
@@ -310,7 +301,7 @@ fn keyed(u: &UnionDef) -> (TokenStream, TokenStream, TokenStream) {
         let decode = decode_value(&ty, quote!(inner));
         quote! {
             if let ::std::option::Option::Some(inner) = map.remove(#key) {
-                return #decode.map(#name::#var).map_err(<D::Error as #SERDE_DE::Error>::custom);
+                return #decode.map(#name::#var).map_err(<D::Error as ::api_core::__private::serde::de::Error>::custom);
             }
         }
     });
@@ -325,7 +316,7 @@ fn keyed(u: &UnionDef) -> (TokenStream, TokenStream, TokenStream) {
     let deserialize = quote! {
         let mut map = <::api_core::__private::serde_json::Map<::std::string::String, ::api_core::__private::serde_json::Value> as ::api_core::__private::serde::Deserialize>::deserialize(d)?;
         #(#tries)*
-        ::std::result::Result::Err(<D::Error as #SERDE_DE::Error>::custom(#msg))
+        ::std::result::Result::Err(<D::Error as ::api_core::__private::serde::de::Error>::custom(#msg))
     };
     (serialize, deserialize, quote!())
 }

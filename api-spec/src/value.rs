@@ -18,8 +18,6 @@ pub struct Mismatch {
     pub path: String,
     /// What was expected and what was found.
     pub message: String,
-    /// How NapCat's schema check (TypeBox) words the same failure, e.g. `Expected string`.
-    pub schema: &'static str,
 }
 
 impl std::fmt::Display for Mismatch {
@@ -124,28 +122,9 @@ fn boolean(v: &Value) -> Option<bool> {
     }
 }
 
-/// TypeBox's wording for a value that is not of the scalar type `ty`.
-fn schema_word(ty: &TypeRef) -> &'static str {
-    match ty {
-        TypeRef::Option(t) => schema_word(t),
-        TypeRef::Scalar(Scalar::String | Scalar::File) => "Expected string",
-        TypeRef::Scalar(Scalar::Bool) => "Expected boolean",
-        TypeRef::Scalar(Scalar::Json) => "Expected any value",
-        TypeRef::Scalar(_) => "Expected union value",
-        TypeRef::List(_) => "Expected array",
-        _ => "Expected union value",
-    }
-}
-
 impl Checker<'_> {
-    fn fail(
-        path: &str,
-        expected: impl std::fmt::Display,
-        got: &Value,
-        schema: &'static str,
-    ) -> Result<(), Mismatch> {
+    fn fail(path: &str, expected: impl std::fmt::Display, got: &Value) -> Result<(), Mismatch> {
         Err(Mismatch {
-            schema,
             path: path.to_owned(),
             message: format!("expected {expected}, got {}", kind(got)),
         })
@@ -155,7 +134,6 @@ impl Checker<'_> {
         self.depth += 1;
         if self.depth > 64 {
             return Err(Mismatch {
-                schema: "Expected object",
                 path: path.to_owned(),
                 message: "nested too deeply".into(),
             });
@@ -168,7 +146,7 @@ impl Checker<'_> {
     fn value_inner(&mut self, ty: &TypeRef, v: &mut Value, path: &str) -> Result<(), Mismatch> {
         if v.is_null() && self.rules == Rules::Request && *ty != TypeRef::Unit {
             // NapCat's schema takes a missing key for "not given", never `null`.
-            return Self::fail(path, format!("`{ty}`"), v, schema_word(ty));
+            return Self::fail(path, format!("`{ty}`"), v);
         }
         match ty {
             TypeRef::Unit => Ok(()),
@@ -179,7 +157,7 @@ impl Checker<'_> {
                     .iter_mut()
                     .enumerate()
                     .try_for_each(|(i, item)| self.value(t, item, &format!("{path}[{i}]"))),
-                _ => Self::fail(path, format!("a list (`{ty}`)"), v, "Expected array"),
+                _ => Self::fail(path, format!("a list (`{ty}`)"), v),
             },
             TypeRef::Scalar(s) => {
                 let converted = match s {
@@ -210,7 +188,7 @@ impl Checker<'_> {
                         *v = c;
                         Ok(())
                     }
-                    None => Self::fail(path, format!("`{ty}`"), v, schema_word(ty)),
+                    None => Self::fail(path, format!("`{ty}`"), v),
                 }
             }
             TypeRef::Named(n) => self.named(n, v, path),
@@ -228,7 +206,6 @@ impl Checker<'_> {
             return self.union_value(u, v, path);
         }
         Err(Mismatch {
-            schema: "Expected object",
             path: path.to_owned(),
             message: format!("unknown type `{name}`"),
         })
@@ -239,7 +216,7 @@ impl Checker<'_> {
             Value::String(t) => t.trim().to_owned(),
             Value::Number(n) => n.to_string(),
             _ if e.open => return Ok(()),
-            _ => return Self::fail(path, format!("a `{}`", e.name), v, "Expected union value"),
+            _ => return Self::fail(path, format!("a `{}`", e.name), v),
         };
         let known = e.variants.iter().find(|x| {
             let wire = x.wire.to_string();
@@ -259,7 +236,6 @@ impl Checker<'_> {
             }
             None if e.open => Ok(()),
             None => Err(Mismatch {
-                schema: "Expected union value",
                 path: path.to_owned(),
                 message: format!(
                     "`{text}` is not a `{}`; expected one of {}",
@@ -282,12 +258,7 @@ impl Checker<'_> {
             };
         }
         let Value::Object(map) = v else {
-            return Self::fail(
-                path,
-                format!("an object (`{}`)", s.name),
-                v,
-                "Expected object",
-            );
+            return Self::fail(path, format!("an object (`{}`)", s.name), v);
         };
         for f in &s.fields {
             let here = format!("{path}.{}", f.wire_name);
@@ -295,7 +266,6 @@ impl Checker<'_> {
                 None if matches!(f.ty, TypeRef::Option(_)) => {}
                 None => {
                     return Err(Mismatch {
-                        schema: "Expected required property",
                         path: here,
                         message: format!("missing field of `{}`", s.name),
                     });
@@ -310,16 +280,10 @@ impl Checker<'_> {
         match &u.kind {
             UnionKind::Tagged { tag, content } => {
                 let Value::Object(map) = v else {
-                    return Self::fail(
-                        path,
-                        format!("an object (`{}`)", u.name),
-                        v,
-                        "Expected object",
-                    );
+                    return Self::fail(path, format!("an object (`{}`)", u.name), v);
                 };
                 let Some(Value::String(t)) = map.get(tag) else {
                     return Err(Mismatch {
-                        schema: "Expected required property",
                         path: format!("{path}.{tag}"),
                         message: format!("a `{}` needs its tag `{tag}` as text", u.name),
                     });
@@ -336,7 +300,6 @@ impl Checker<'_> {
                     Some(key) => match map.get_mut(key) {
                         Some(inner) => self.value(ty, inner, &format!("{path}.{key}")),
                         None => Err(Mismatch {
-                            schema: "Expected required property",
                             path: format!("{path}.{key}"),
                             message: format!("missing the value of variant `{}`", variant.name),
                         }),
@@ -366,7 +329,6 @@ impl Checker<'_> {
                     Ok(())
                 } else {
                     Err(Mismatch {
-                        schema: "Expected union value",
                         path: path.to_owned(),
                         message: format!(
                             "fits no variant of `{}` ({})",
@@ -378,12 +340,7 @@ impl Checker<'_> {
             }
             UnionKind::Keyed => {
                 let Value::Object(map) = v else {
-                    return Self::fail(
-                        path,
-                        format!("an object (`{}`)", u.name),
-                        v,
-                        "Expected object",
-                    );
+                    return Self::fail(path, format!("an object (`{}`)", u.name), v);
                 };
                 let present: Vec<&UnionVariant> = u
                     .variants
@@ -399,7 +356,6 @@ impl Checker<'_> {
                         }
                     }
                     _ => Err(Mismatch {
-                        schema: "Expected union value",
                         path: path.to_owned(),
                         message: format!(
                             "a `{}` has exactly one of the keys {}",
