@@ -83,7 +83,9 @@ pub async fn ws(answer: bool) -> SocketAddr {
                         }
                     }
                 });
-                while let Some(Ok(Message::Text(t))) = stream.next().await {
+                while let Some(Ok(frame)) = stream.next().await {
+                    // Pings are answered by the library.
+                    let Message::Text(t) = frame else { continue };
                     if !answer {
                         continue;
                     }

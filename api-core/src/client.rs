@@ -289,7 +289,7 @@ impl ClientBuilder {
     /// drops, calls in flight fail at once with [`Error::Disconnected`] and the client
     /// reconnects with capped exponential backoff; calls made while it is disconnected wait
     /// for the reconnect within their own timeout. A refused token (retcode 1403) is not
-    /// retried: later calls fail with [`Error::Auth`].
+    /// retried: [`connect`](Self::connect) and later calls fail with [`Error::Auth`].
     pub fn ws_url(mut self, url: impl Into<String>) -> Self {
         self.ws_url = Some(url.into());
         self
@@ -336,7 +336,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How long one forward WebSocket connection attempt (TCP connect and upgrade) may take
+    /// How long one forward WebSocket connection attempt (TCP connect, upgrade, and the
+    /// server's answer to the first ping, which tells whether it took the token) may take
     /// before it counts as failed and the backoff goes on (default
     /// [`DEFAULT_HANDSHAKE_TIMEOUT`]).
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
@@ -421,7 +422,10 @@ impl ClientBuilder {
     }
 
     /// Builds the client and, for WebSocket, waits until the first connection is up or the
-    /// first attempt fails ([`Error::Transport`] naming the reason). HTTP clients return at once.
+    /// first attempt fails: [`Error::Auth`] when the server refuses the token,
+    /// [`Error::Transport`] naming the reason otherwise. A connection counts as up once the
+    /// server has answered a ping after the upgrade (or sent a frame that is not a refusal),
+    /// bounded by `handshake_timeout`. HTTP clients return at once.
     pub async fn connect(self) -> Result<Client, Error> {
         let client = self.build()?;
         let Transport::Ws(t) = &client.inner.transport else {

@@ -10,8 +10,14 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
 use crate::reply::RawReply;
-use crate::ws::{ConnEnd, ConnState, WsCore};
+use crate::ws::{ConnEnd, ConnState, WsCore, closed_with, token_refusal};
 use crate::{AccessToken, Error};
 
 /// Reconnect delays: doubling from `initial` up to `max`.
@@ -152,26 +158,85 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
             },
             Err(e) => Err(e),
         };
-        match attempt {
-            Ok((ws, _)) => {
+        let admitted = match attempt {
+            Ok((mut ws, _)) => match admission(&mut ws, dial.handshake_timeout).await {
+                Ok(first) => Ok((ws, first)),
+                Err(end) => Err(end),
+            },
+            Err(reason) => Err(ConnEnd::Lost(reason)),
+        };
+        let end = match admitted {
+            Ok((ws, first)) => {
                 tracing::info!(url = %dial.url, "WebSocket connected");
                 delay = dial.backoff.initial;
-                match core.run(ws).await {
-                    ConnEnd::AuthRefused(message) => {
-                        tracing::error!(url = %dial.url, %message, "the server refused the access token; not reconnecting");
-                        return;
-                    }
-                    ConnEnd::Lost(reason) => {
-                        tracing::warn!(url = %dial.url, %reason, "WebSocket connection lost; reconnecting");
-                    }
-                }
+                core.run(ws, first).await
             }
-            Err(reason) => {
+            Err(ConnEnd::Lost(reason)) => {
                 tracing::warn!(url = %dial.url, %reason, retry_in = ?delay, "WebSocket connect failed");
                 core.set_state(ConnState::Connecting(Some(reason)));
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(dial.backoff.max);
+                continue;
+            }
+            Err(refused) => {
+                core.end_with(&refused);
+                refused
+            }
+        };
+        match end {
+            ConnEnd::AuthRefused(message) => {
+                tracing::error!(url = %dial.url, %message, "the server refused the access token; not reconnecting");
+                return;
+            }
+            ConnEnd::Lost(reason) => {
+                tracing::warn!(url = %dial.url, %reason, "WebSocket connection lost; reconnecting");
             }
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(dial.backoff.max);
+    }
+}
+
+/// Waits for the server's first word on a fresh connection, so that a refused token fails
+/// the connection attempt itself. NapCat checks the token as soon as the upgrade completes
+/// and, when it refuses it, sends one retcode-1403 envelope and closes; when it accepts it, it
+/// sends a lifecycle event, except on `/api`, where it sends nothing at all
+/// (`packages/napcat-onebot/network/websocket-server.ts`, `authorize` and the `connection`
+/// handler). So the client pings: whatever comes first, refusal, event or pong, tells which.
+/// A frame that is not the refusal is handed back to be routed as usual.
+async fn admission<S>(
+    ws: &mut WebSocketStream<S>,
+    within: Duration,
+) -> Result<Option<Bytes>, ConnEnd>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let first_word = async {
+        ws.send(Message::Ping(Bytes::from_static(b"napcat-rs")))
+            .await
+            .map_err(|e| ConnEnd::Lost(format!("write failed: {e}")))?;
+        loop {
+            match ws.next().await {
+                None => return Err(ConnEnd::Lost("the server closed the connection".into())),
+                Some(Err(e)) => return Err(ConnEnd::Lost(format!("read failed: {e}"))),
+                Some(Ok(Message::Text(text))) => {
+                    let frame = Bytes::from(text);
+                    return match token_refusal(&frame) {
+                        Some(message) => Err(ConnEnd::AuthRefused(message)),
+                        None => Ok(Some(frame)),
+                    };
+                }
+                Some(Ok(Message::Pong(_))) => return Ok(None),
+                Some(Ok(Message::Close(frame))) => return Err(ConnEnd::Lost(closed_with(frame))),
+                // A ping from the server (answered by the library) or a binary frame.
+                Some(Ok(_)) => {}
+            }
+        }
+    };
+    match tokio::time::timeout(within, first_word).await {
+        Ok(word) => word,
+        Err(_) => Err(ConnEnd::Lost(format!(
+            "the server did not answer a ping within {within:?} of the upgrade"
+        ))),
     }
 }

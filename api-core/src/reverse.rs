@@ -188,6 +188,6 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
             })
             .await;
     }
-    let end = core.run(ws).await;
+    let end = core.run(ws, None).await;
     tracing::info!(%peer, self_id = %hs.self_id, ?end, "reverse WebSocket connection ended");
 }

@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use crate::Error;
 use crate::reply::{Envelope, Parsed, RawReply, log_text};
@@ -284,9 +285,7 @@ impl WsCore {
                 }));
                 None
             }
-            None if env.retcode == Some(1403) => Some(ConnEnd::AuthRefused(
-                env.message.unwrap_or_else(|| "token验证失败".into()),
-            )),
+            None if env.retcode == Some(1403) => Some(ConnEnd::AuthRefused(refusal_text(env))),
             None => {
                 tracing::warn!(echo = ?env.echo.map(RawValue::get), frame = %log_text(&frame), "skipping a reply with an unknown echo (late, duplicated or not ours)");
                 None
@@ -310,8 +309,9 @@ impl WsCore {
         }
     }
 
-    /// Serves one connection until it ends; marks the core connected meanwhile.
-    pub(crate) async fn run<S>(&self, ws: WebSocketStream<S>) -> ConnEnd
+    /// Serves one connection until it ends; marks the core connected meanwhile. `first` is a
+    /// frame already read from this connection (while checking the token) and routed first.
+    pub(crate) async fn run<S>(&self, ws: WebSocketStream<S>, first: Option<Bytes>) -> ConnEnd
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -338,6 +338,9 @@ impl WsCore {
             ConnEnd::Lost("writer stopped".into())
         });
         let reader = async {
+            if let Some(end) = first.and_then(|frame| self.on_frame(frame)) {
+                return end;
+            }
             loop {
                 let next = stream.next().await;
                 self.received.fetch_add(1, Ordering::Relaxed);
@@ -352,13 +355,7 @@ impl WsCore {
                     Some(Ok(Message::Binary(b))) => {
                         tracing::warn!(bytes = b.len(), "skipping a binary frame")
                     }
-                    Some(Ok(Message::Close(frame))) => {
-                        let why = frame.map_or_else(
-                            || "no close code".to_owned(),
-                            |f| format!("code {}, {:?}", u16::from(f.code), f.reason.as_str()),
-                        );
-                        return ConnEnd::Lost(format!("the server closed the connection ({why})"));
-                    }
+                    Some(Ok(Message::Close(frame))) => return ConnEnd::Lost(closed_with(frame)),
                     Some(Ok(_)) => {}
                 }
             }
@@ -390,7 +387,13 @@ impl WsCore {
             end = keepalive => end,
         };
         writer.abort();
-        match &end {
+        self.end_with(&end);
+        end
+    }
+
+    /// Records why the connection ended and ends every call in flight with it.
+    pub(crate) fn end_with(&self, end: &ConnEnd) {
+        match end {
             ConnEnd::Lost(reason) => {
                 self.set_state(ConnState::Connecting(Some(reason.clone())));
                 self.fail_all(Ended::Lost(reason.clone()));
@@ -400,8 +403,29 @@ impl WsCore {
                 self.fail_all(Ended::Auth(message.clone()));
             }
         }
-        end
     }
+}
+
+/// Why the server closed, from its close frame.
+pub(crate) fn closed_with(frame: Option<CloseFrame>) -> String {
+    let why = frame.map_or_else(
+        || "no close code".to_owned(),
+        |f| format!("code {}, {:?}", u16::from(f.code), f.reason.as_str()),
+    );
+    format!("the server closed the connection ({why})")
+}
+
+/// The server's message when `frame` is a token refusal (a reply, not an event, with retcode
+/// 1403), as NapCat sends it right after the upgrade before it closes.
+pub(crate) fn token_refusal(frame: &[u8]) -> Option<String> {
+    match serde_json::from_slice::<Envelope>(frame) {
+        Ok(env) if env.post_type.is_none() && env.retcode == Some(1403) => Some(refusal_text(env)),
+        _ => None,
+    }
+}
+
+fn refusal_text(env: Envelope<'_>) -> String {
+    env.message.unwrap_or_else(|| "token验证失败".into())
 }
 
 /// `{"action":…,"params":…,"echo":N}` in one allocation, without re-serializing the params.

@@ -102,7 +102,9 @@ where
                 let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
                     return;
                 };
-                while let Some(Ok(Message::Text(t))) = ws.next().await {
+                while let Some(Ok(frame)) = ws.next().await {
+                    // Pings are answered by the library; only requests get the script.
+                    let Message::Text(t) = frame else { continue };
                     let req: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
                     for m in script(n, &req) {
                         match m {

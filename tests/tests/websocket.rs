@@ -225,6 +225,41 @@ async fn a_bad_token_over_forward_ws_is_an_auth_error_and_is_not_retried() {
     assert!(matches!(api.get_status().await, Err(Error::Auth { .. })));
 }
 
+/// NapCat refuses a token right after the upgrade (one 1403 envelope, then close), and says
+/// nothing on `/api` when it accepts one: `connect()` tells the two apart on both paths, with
+/// the token in the header or the query string, and does not dial again after a refusal.
+#[tokio::test]
+async fn connect_fails_with_auth_when_the_token_is_refused() {
+    let sim = Simulator::start(SimConfig {
+        token: Some("right".into()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut dialed = 0;
+    for path in ["/", "/api"] {
+        for in_query in [false, true] {
+            let builder = Client::builder()
+                .ws_url(sim.ws_url(path))
+                .token_in_query(in_query)
+                .reconnect_backoff(Duration::from_millis(10), Duration::from_millis(20));
+            match builder.clone().access_token("wrong").connect().await {
+                Err(Error::Auth {
+                    action, message, ..
+                }) => {
+                    assert_eq!(action, "connect");
+                    assert_eq!(message, "token验证失败");
+                }
+                other => panic!("{path}, token in query {in_query}: expected Auth, got {other:?}"),
+            }
+            let api = builder.access_token("right").connect().await.unwrap();
+            assert!(api.get_status().await.unwrap().online);
+            dialed += 2;
+            assert_eq!(sim.ws_connections(), dialed, "one attempt per client");
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_token_can_go_in_the_query_string() {
     let sim = Simulator::start(SimConfig {
@@ -395,7 +430,8 @@ async fn echo_twice_server() -> std::net::SocketAddr {
         let ws = tokio_tungstenite::accept_async(stream).await.unwrap();
         let (sink, mut stream) = ws.split();
         let sink = Arc::new(tokio::sync::Mutex::new(sink));
-        while let Some(Ok(Message::Text(t))) = stream.next().await {
+        while let Some(Ok(frame)) = stream.next().await {
+            let Message::Text(t) = frame else { continue };
             let req: Value = serde_json::from_str(t.as_str()).unwrap();
             let mut sink = sink.lock().await;
             for n in [1, 2] {
@@ -448,8 +484,8 @@ async fn connect_reports_an_unreachable_server() {
     ));
 }
 
-/// A server that accepts TCP connections (and, with `upgrade`, the WebSocket upgrade) and then
-/// never reads, writes or closes: a peer that vanished, or a proxy that hangs. It reports how
+/// A server that accepts TCP connections (and, with `upgrade`, the WebSocket upgrade and the
+/// client's first ping) and then never reads, writes or closes: a peer that vanished, or a proxy that hangs. It reports how
 /// many connections it holds after each new one.
 async fn silent_server(
     upgrade: bool,
@@ -466,7 +502,14 @@ async fn silent_server(
         while let Ok((stream, _)) = listener.accept().await {
             if upgrade {
                 match tokio_tungstenite::accept_async(stream).await {
-                    Ok(s) => ws.push(s),
+                    Ok(mut s) => {
+                        // Answer the client's first ping (it checks the server is there),
+                        // then fall silent.
+                        if let Some(Ok(Message::Ping(_))) = s.next().await {
+                            let _ = s.flush().await;
+                        }
+                        ws.push(s)
+                    }
                     Err(_) => continue,
                 }
             } else {
