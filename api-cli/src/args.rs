@@ -49,6 +49,9 @@ fn expects(spec: &Spec, ty: &TypeRef) -> String {
         TypeRef::Scalar(Scalar::F64) => "a number".into(),
         TypeRef::Scalar(Scalar::Bool) => "true or false".into(),
         TypeRef::Scalar(Scalar::File) => "a URL, base64://… or a local path".into(),
+        TypeRef::Scalar(Scalar::Message) => {
+            "a message: text with CQ codes, or segments as JSON".into()
+        }
         TypeRef::Named(n) => match spec.find_enum(n) {
             Some(e) => format!(
                 "one of {}",
@@ -64,10 +67,31 @@ fn expects(spec: &Spec, ty: &TypeRef) -> String {
     }
 }
 
+/// A file argument as the wire takes it: a local path (what a person at this machine means
+/// by bare text) is read and sent as `base64://`; URLs, `base64://`, `data:` and `file://`
+/// go as given.
+fn local_file(text: &str) -> Result<String, String> {
+    match api_core::Uploadable::from(text) {
+        api_core::Uploadable::Path(path) => std::fs::read(&path)
+            .map(|bytes| {
+                api_core::Uploadable::bytes(bytes)
+                    .wire_text()
+                    .unwrap_or_default()
+            })
+            .map_err(|e| format!("cannot read file {}: {e}", path.display())),
+        _ => Ok(text.to_owned()),
+    }
+}
+
 /// Parses one argument's text as `ty`.
 fn parse_value(spec: &Spec, ty: &TypeRef, key: &str, text: &str) -> Result<Value, String> {
     let mut value = match ty {
-        TypeRef::Scalar(Scalar::String | Scalar::File) => Value::from(text),
+        TypeRef::Scalar(Scalar::File) => Value::from(local_file(text)?),
+        TypeRef::Scalar(Scalar::String) => Value::from(text),
+        TypeRef::Scalar(Scalar::Message) => match serde_json::from_str(text) {
+            Ok(v @ (Value::Array(_) | Value::Object(_))) => v,
+            _ => Value::from(text),
+        },
         TypeRef::Scalar(s) if s.is_integer() || *s == Scalar::F64 || *s == Scalar::Bool => {
             Value::from(text)
         }

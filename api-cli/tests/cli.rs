@@ -145,7 +145,7 @@ fn files_given_as_paths_are_read_and_sent_like_a_typed_call() {
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(
-        err.contains("invalid argument `file`") && err.contains("missing.png"),
+        err.contains("parameter `file` cannot read file missing.png"),
         "{err}"
     );
 }

@@ -33,6 +33,34 @@ impl<T: CollectFiles> CollectFiles for Vec<T> {
     }
 }
 
+/// What `non_empty` parameters are checked with before sending.
+pub trait Blank {
+    /// Whether the value counts as empty: blank text, a list or a message with nothing in it.
+    fn is_blank(&self) -> bool;
+}
+
+impl Blank for String {
+    fn is_blank(&self) -> bool {
+        self.trim().is_empty()
+    }
+}
+
+impl<T> Blank for Vec<T> {
+    fn is_blank(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Blank for crate::Message {
+    /// No segment, or only text segments with no text at all: NapCat would refuse it.
+    fn is_blank(&self) -> bool {
+        self.iter().all(|s| match s {
+            crate::types::Segment::Text(t) => t.text.is_empty(),
+            _ => false,
+        })
+    }
+}
+
 /// Serializes `value` (an object) with `tag: wire` added, for union variants whose fields
 /// sit beside their tag.
 pub fn serialize_with_tag<T: Serialize, S: serde::Serializer>(

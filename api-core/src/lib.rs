@@ -22,6 +22,7 @@ extern crate self as api_core;
 
 mod action;
 mod client;
+pub mod cq;
 mod de;
 mod dynamic;
 mod error;
@@ -29,6 +30,7 @@ mod events;
 mod files;
 mod forward;
 mod http;
+mod message;
 pub mod reply;
 mod reverse;
 mod secret;
@@ -45,6 +47,7 @@ pub use client::{
 pub use dynamic::{DynAction, Erased};
 pub use error::{Body, Error};
 pub use events::{Events, EventsError};
+pub use message::Message;
 pub use reverse::{Connected, ReverseOptions, ReverseServer};
 pub use secret::AccessToken;
 pub use uploadable::Uploadable;
@@ -67,7 +70,7 @@ pub struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::de::{EnumFallback, Key, Lenient, LenientSeed, deserialize_enum, lenient};
-    pub use crate::files::{CollectFiles, serialize_with_tag};
+    pub use crate::files::{Blank, CollectFiles, serialize_with_tag};
     pub use serde;
     pub use serde_json;
 }

@@ -28,6 +28,11 @@ pub enum Uploadable {
     FileUri(PathBuf),
     /// Raw bytes, sent as `base64://`.
     Bytes(Vec<u8>),
+    /// A file the server already has, named as the server knows it: a path on its machine,
+    /// or the `file` of a received image or voice message. Sent as is. This is what a
+    /// received segment's bare `file` text decodes to, so a received message sent back
+    /// goes out as it came.
+    Server(String),
 }
 
 impl Uploadable {
@@ -44,6 +49,11 @@ impl Uploadable {
     /// A local file sent as `file://` (shared filesystem only).
     pub fn file_uri(path: impl Into<PathBuf>) -> Self {
         Uploadable::FileUri(path.into())
+    }
+
+    /// A file the server already has (a path on its machine or a name it gave), sent as is.
+    pub fn server(name: impl Into<String>) -> Self {
+        Uploadable::Server(name.into())
     }
 
     /// Raw bytes.
@@ -86,6 +96,7 @@ impl Uploadable {
             Uploadable::Base64(b) => Some(format!("base64://{b}")),
             Uploadable::Bytes(b) => Some(format!("base64://{}", STANDARD.encode(b))),
             Uploadable::FileUri(p) => Some(format!("file://{}", p.display())),
+            Uploadable::Server(name) => Some(name.clone()),
             Uploadable::Path(_) => None,
         }
     }
@@ -143,6 +154,7 @@ impl fmt::Debug for Uploadable {
             Uploadable::Path(p) => f.debug_tuple("Path").field(p).finish(),
             Uploadable::FileUri(p) => f.debug_tuple("FileUri").field(p).finish(),
             Uploadable::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            Uploadable::Server(name) => f.debug_tuple("Server").field(name).finish(),
         }
     }
 }
@@ -158,13 +170,18 @@ impl Serialize for Uploadable {
     }
 }
 
-/// Reads a file given as text, in any form [`From<&str>`](#impl-From%3C%26str%3E-for-Uploadable)
-/// takes (a URL, `base64://`, `data:…;base64,`, `file://` or a local path), as a request
-/// built from JSON (the CLI's `napcat call`) gives it.
+/// Reads a file as the wire has it: a URL, `base64://`, `data:…;base64,` or `file://` by
+/// its prefix, and any other text as [`Uploadable::Server`] (NapCat reads it as a path on its
+/// own machine or a file name it knows), so a decoded value is sent back unchanged. Unlike
+/// `From<&str>`, bare text is not taken as a local path: JSON comes from the wire, not from
+/// this machine.
 impl<'de> Deserialize<'de> for Uploadable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Ok(Uploadable::from(text))
+        Ok(match Uploadable::from(text.as_str()) {
+            Uploadable::Path(_) => Uploadable::Server(text),
+            other => other,
+        })
     }
 }
 
@@ -191,6 +208,11 @@ mod tests {
             Uploadable::FileUri("/tmp/a.png".into())
         );
         assert_eq!(Uploadable::from("a.png"), Uploadable::Path("a.png".into()));
+        let received: Uploadable = serde_json::from_str("\"8A0B.png\"").unwrap();
+        assert_eq!(received, Uploadable::Server("8A0B.png".into()));
+        assert_eq!(serde_json::to_string(&received).unwrap(), "\"8A0B.png\"");
+        let url: Uploadable = serde_json::from_str("\"https://x/a.png\"").unwrap();
+        assert_eq!(url, Uploadable::Url("https://x/a.png".into()));
         assert_eq!(
             Uploadable::bytes(*b"ABC").wire_text().unwrap(),
             "base64://QUJD"

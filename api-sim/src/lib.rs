@@ -20,6 +20,7 @@ mod handlers;
 mod http;
 mod params;
 mod state;
+mod store;
 mod typebox;
 mod ws;
 
@@ -50,6 +51,9 @@ pub struct SimConfig {
     pub ws_addr: SocketAddr,
     /// How often heartbeats are pushed on WebSocket paths other than `/api`.
     pub heartbeat: Duration,
+    /// Whether the bot's own messages come back as `message_sent` events (NapCat's
+    /// `reportSelfMessage`; off by default there and here).
+    pub report_self_message: bool,
 }
 
 impl Default for SimConfig {
@@ -60,6 +64,7 @@ impl Default for SimConfig {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             ws_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             heartbeat: Duration::from_secs(30),
+            report_self_message: false,
         }
     }
 }
@@ -187,7 +192,14 @@ impl Shared {
             .strip_suffix("_async")
             .or_else(|| action.strip_suffix("_rate_limited"))
             .unwrap_or(action);
-        let outcome = dispatch::run(&mut lock(&self.state), base, params);
+        let (outcome, events) = {
+            let mut state = lock(&self.state);
+            let outcome = dispatch::run(&mut state, base, params);
+            (outcome, std::mem::take(&mut state.outbox))
+        };
+        for event in events {
+            let _ = self.events.send(event);
+        }
         if let Some(c) = lock(&self.calls).iter_mut().rev().find(|c| c.id == call) {
             c.reply = Some(match &outcome {
                 Ok(data) => Ok(data.clone()),
@@ -260,6 +272,7 @@ impl Simulator {
         sockets: (std::net::TcpListener, std::net::TcpListener),
     ) -> std::io::Result<Simulator> {
         let shared = Shared::new(config.token.clone(), config.seed.clone(), config.heartbeat);
+        lock(&shared.state).report_self_message = config.report_self_message;
         let tokio_listener = |s: &std::net::TcpListener| {
             let s = s.try_clone()?;
             s.set_nonblocking(true)?;
@@ -316,6 +329,43 @@ impl Simulator {
     /// Pushes an event to every WebSocket connection that carries events.
     pub fn push_event(&self, event: Value) {
         let _ = self.shared.events.send(event);
+    }
+
+    /// A friend (or anyone) sends the bot a private message: it is stored (so `get_msg` and
+    /// the history find it) and pushed as a `message` event, as NapCat would. `message` is
+    /// a segment array, one segment or a CQ string. Returns the message id.
+    pub fn inject_private_message(&self, user_id: i64, message: Value) -> i64 {
+        let nick = lock(&self.shared.state)
+            .friends
+            .get(&user_id)
+            .map(|f| f.nickname.clone())
+            .unwrap_or_default();
+        self.inject(store::Chat::Private(user_id), user_id, &nick, message)
+    }
+
+    /// A member posts `message` in a group the bot is in: stored and pushed as a group
+    /// `message` event. Returns the message id.
+    pub fn inject_group_message(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        nickname: &str,
+        message: Value,
+    ) -> i64 {
+        self.inject(store::Chat::Group(group_id), user_id, nickname, message)
+    }
+
+    fn inject(&self, chat: store::Chat, user_id: i64, nickname: &str, message: Value) -> i64 {
+        let segments = store::segments_of(message);
+        let (id, events) = {
+            let mut state = lock(&self.shared.state);
+            let id = state.receive(store::StoredMessage::new(chat, user_id, nickname, segments));
+            (id, std::mem::take(&mut state.outbox))
+        };
+        for event in events {
+            let _ = self.shared.events.send(event);
+        }
+        id
     }
 
     /// Delays every WebSocket and HTTP reply by a pseudo-random time below `max`, so

@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
+
+use crate::store::{Store, StoredMessage};
 use serde_json::{Value, json};
 
 /// How an action failed, which decides the retcode per transport.
@@ -121,6 +123,13 @@ pub struct State {
     pub(crate) collections: Vec<(String, String)>,
     /// Most recent first: (peer, chat type, time, unread).
     pub(crate) recent: Vec<(i64, i64, i64)>,
+    /// Messages sent and received.
+    pub(crate) store: Store,
+    /// Whether the bot's own messages are pushed as `message_sent` events (NapCat's
+    /// `reportSelfMessage`).
+    pub(crate) report_self_message: bool,
+    /// Events the last action caused, pushed after it answers.
+    pub(crate) outbox: Vec<Value>,
 }
 
 impl State {
@@ -154,8 +163,37 @@ impl State {
             read: BTreeSet::new(),
             collections: Vec::new(),
             recent,
+            store: Store::default(),
+            report_self_message: false,
+            outbox: Vec::new(),
             seed,
         }
+    }
+
+    /// NapCat's OB11Message for a stored message.
+    pub(crate) fn message_json(&self, m: &StoredMessage) -> Value {
+        m.to_json(self.seed.self_id, &self.seed.groups)
+    }
+
+    /// Queues the `message_sent` event for a message the bot sent, when reported.
+    pub(crate) fn report_sent(&mut self, id: i64) {
+        if !self.report_self_message {
+            return;
+        }
+        if let Some(m) = self.store.get(id) {
+            let event = self.message_json(m);
+            self.outbox.push(event);
+        }
+    }
+
+    /// Stores a message someone else sent and queues its `message` event; returns its id.
+    pub(crate) fn receive(&mut self, message: StoredMessage) -> i64 {
+        let id = self.store.insert(message);
+        if let Some(m) = self.store.get(id) {
+            let event = self.message_json(m);
+            self.outbox.push(event);
+        }
+        id
     }
 
     /// The bot's QQ number.

@@ -123,7 +123,7 @@ fn examples(spec: &Spec) -> TokenStream {
         #[doc(hidden)]
         pub mod examples {
             #[allow(unused_imports)]
-            use ::api_core::{Client, Error, Uploadable};
+            use ::api_core::{Client, Error, Message, Uploadable};
             #[allow(unused_imports)]
             use super::types::*;
 
@@ -160,6 +160,7 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
             Scalar::F64 => quote!(f64),
             Scalar::Json => quote!(::api_core::__private::serde_json::Value),
             Scalar::File => quote!(::api_core::Uploadable),
+            Scalar::Message => quote!(::api_core::Message),
         },
         TypeRef::Option(t) => {
             let t = rust_type(t);
@@ -190,6 +191,10 @@ fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
             quote!(impl ::std::convert::Into<::api_core::Uploadable>),
             quote!(#name.into()),
         ),
+        TypeRef::Scalar(Scalar::Message) => (
+            quote!(impl ::std::convert::Into<::api_core::Message>),
+            quote!(#name.into()),
+        ),
         _ => (rust_type(ty), quote!(#name)),
     }
 }
@@ -197,7 +202,7 @@ fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
 /// Scalars decoded leniently (numbers as text, numeric text as numbers).
 pub(crate) fn is_lenient(ty: &TypeRef) -> bool {
     match ty {
-        TypeRef::Scalar(s) => !matches!(s, Scalar::Json | Scalar::File),
+        TypeRef::Scalar(s) => !matches!(s, Scalar::Json | Scalar::File | Scalar::Message),
         TypeRef::Option(t) => is_lenient(t),
         _ => false,
     }
@@ -816,11 +821,11 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
         };
         if matches!(p.presence, Presence::Optional) {
             quote! {
-                if self.#n.as_ref().is_some_and(|v| v.trim().is_empty()) { #reject }
+                if self.#n.as_ref().is_some_and(::api_core::__private::Blank::is_blank) { #reject }
             }
         } else {
             quote! {
-                if self.#n.trim().is_empty() { #reject }
+                if ::api_core::__private::Blank::is_blank(&self.#n) { #reject }
             }
         }
     });

@@ -954,11 +954,15 @@ impl Checker {
             TypeRef::Option(t) => t.as_ref(),
             t => t,
         };
-        if raw.non_empty && *base != TypeRef::Scalar(Scalar::String) {
+        let can_be_empty = matches!(
+            base,
+            TypeRef::Scalar(Scalar::String | Scalar::Message) | TypeRef::List(_)
+        );
+        if raw.non_empty && !can_be_empty {
             self.err(
                 src,
                 raw.ty.span(),
-                "`non_empty` applies to `string` parameters only",
+                "`non_empty` applies to `string`, `message` and list parameters only",
             );
         }
         Param {
@@ -1067,13 +1071,6 @@ impl Checker {
                 ),
             );
         }
-        if ty.contains_file() && !is_param {
-            self.err(
-                src,
-                raw.span(),
-                "`file` is for parameters; a reply cannot carry an uploadable file",
-            );
-        }
         if ty == TypeRef::Unit && is_param {
             self.err(
                 src,
@@ -1155,7 +1152,7 @@ impl Checker {
     }
 
     /// Checks that need every file: reply examples against return types, what tagged
-    /// variants hold, where files may appear.
+    /// variants hold.
     fn check_whole(&mut self, spec: &Spec, parsed: &[(SourceFile, RawFile)]) {
         for (c, (src, raw)) in spec.categories.iter().zip(parsed) {
             for (a, raw_a) in c.actions.iter().zip(&raw.actions) {
@@ -1166,13 +1163,6 @@ impl Checker {
                         src,
                         text.span(),
                         format!("`reply` does not decode as `{}`: {e}; fix the example or the return type", a.returns),
-                    );
-                }
-                if spec.contains_file(&a.returns) {
-                    self.err(
-                        src,
-                        raw_a.returns.span(),
-                        "this return type holds a `file`; uploadable files are for parameters only",
                     );
                 }
             }

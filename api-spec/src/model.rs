@@ -365,7 +365,7 @@ impl Spec {
 
     fn contains_file_seen<'a>(&'a self, ty: &'a TypeRef, seen: &mut Vec<&'a str>) -> bool {
         match ty {
-            TypeRef::Scalar(crate::types::Scalar::File) => true,
+            TypeRef::Scalar(crate::types::Scalar::File | crate::types::Scalar::Message) => true,
             TypeRef::Option(t) | TypeRef::List(t) => self.contains_file_seen(t, seen),
             TypeRef::Named(n) => {
                 if seen.contains(&n.as_str()) {

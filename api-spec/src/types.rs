@@ -23,8 +23,12 @@ pub enum Scalar {
     Qq,
     /// Any JSON value, kept as `serde_json::Value`.
     Json,
-    /// An uploadable file (`api_core::Uploadable`); parameters only.
+    /// A file (`api_core::Uploadable`): a URL, base64, a local path read when sent, or a
+    /// name the server knows (what a received `file` decodes to).
     File,
+    /// A message (`api_core::Message`): segments, sent as an array; decoded from an array,
+    /// one segment or a CQ-code string.
+    Message,
 }
 
 impl Scalar {
@@ -40,6 +44,7 @@ impl Scalar {
         ("qq", Scalar::Qq),
         ("json", Scalar::Json),
         ("file", Scalar::File),
+        ("message", Scalar::Message),
     ];
 
     /// The name a spec writes.
@@ -129,10 +134,11 @@ impl TypeRef {
         }
     }
 
-    /// Whether the expression contains `file` anywhere.
+    /// Whether the expression contains `file` (or a message, whose segments may hold files)
+    /// anywhere.
     pub fn contains_file(&self) -> bool {
         match self {
-            TypeRef::Scalar(Scalar::File) => true,
+            TypeRef::Scalar(Scalar::File | Scalar::Message) => true,
             TypeRef::Option(t) | TypeRef::List(t) => t.contains_file(),
             _ => false,
         }

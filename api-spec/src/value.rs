@@ -162,6 +162,11 @@ impl Checker<'_> {
             TypeRef::Scalar(s) => {
                 let converted = match s {
                     Scalar::Json => Some(v.clone()),
+                    // Segments, one segment or a CQ-code string.
+                    Scalar::Message => {
+                        matches!(v, Value::Array(_) | Value::Object(_) | Value::String(_))
+                            .then(|| v.clone())
+                    }
                     Scalar::File | Scalar::String => match v {
                         Value::String(_) => Some(v.clone()),
                         Value::Number(n) => Some(Value::String(n.to_string())),

@@ -32,7 +32,6 @@ fn each_mistake_is_named_with_its_place() {
         (action("params = [{ name = \"x\", type = \"file\", doc = \"\" }]\ntimeout_secs = 0"), "`timeout_secs` must be at least 1"),
         (action("colour = 1"), "unknown field `colour`"),
         (format!("{}\n{}", action(""), action("")), "action `a` is already declared"),
-        (action("").replace("returns = \"()\"", "returns = \"file\""), "`file` is for parameters"),
         ("[[struct]]\nname = \"s\"\ndoc = \"\"\nfields = []".into(), "type name `s` must be CamelCase"),
         ("[[enum]]\nname = \"E\"\ndoc = \"\"\nvariants = [{ name = \"A\", wire = 0, label = \"a\" }, { name = \"B\", wire = 0, label = \"b\" }]".into(), "wire value 0 is used twice"),
         ("[[enum]]\nname = \"E\"\ndoc = \"\"\nvariants = [{ name = \"A\", wire = 0, label = \"a\", aliases = [\"x\"] }, { name = \"B\", wire = 1, label = \"b\", aliases = [\"x\"] }]".into(), "`x` names both `A` and `B`"),

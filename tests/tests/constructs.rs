@@ -73,7 +73,7 @@ fn a_default_naming_a_variant_uses_that_enums_variant() {
 
 #[test]
 fn text_enums_send_text_and_open_ones_keep_unknown_values() {
-    use enum_text::types::{Member, MessageType, OnlineState, Role};
+    use enum_text::types::{ChatKind, Member, OnlineState, Role};
     assert_eq!(serde_json::to_value(Role::Admin).unwrap(), json!("admin"));
     assert_eq!(
         serde_json::from_value::<Role>(json!("群主")).unwrap(),
@@ -81,20 +81,17 @@ fn text_enums_send_text_and_open_ones_keep_unknown_values() {
     );
     assert!(serde_json::from_value::<Role>(json!("guest")).is_err());
 
-    let guild: MessageType = round_trip(json!("guild"));
-    assert_eq!(guild, MessageType::Other("guild".into()));
+    let guild: ChatKind = round_trip(json!("guild"));
+    assert_eq!(guild, ChatKind::Other("guild".into()));
     assert!(!guild.is_known());
     assert_eq!(guild.to_string(), "guild");
-    assert_eq!(
-        round_trip::<MessageType>(json!("group")),
-        MessageType::Group
-    );
+    assert_eq!(round_trip::<ChatKind>(json!("group")), ChatKind::Group);
     assert_eq!(round_trip::<OnlineState>(json!(40)), OnlineState::Other(40));
     assert_eq!(round_trip::<OnlineState>(json!(10)), OnlineState::Online);
 
     let m: Member =
         serde_json::from_value(json!({"role": "admin", "kind": "guild", "status": 40})).unwrap();
-    assert_eq!(m.kind, Some(MessageType::Other("guild".into())));
+    assert_eq!(m.kind, Some(ChatKind::Other("guild".into())));
     assert_eq!(
         serde_json::to_value(enum_text::requests::GetMemberRequest::new()).unwrap(),
         json!({"kind": "group"})
@@ -103,33 +100,33 @@ fn text_enums_send_text_and_open_ones_keep_unknown_values() {
 
 #[test]
 fn tagged_unions_round_trip_and_keep_unknown_tags() {
-    use union_tagged::types::{CustomMusic, Music, Node, Segment, Text};
-    let msg: Vec<Segment> = round_trip(json!([
+    use union_tagged::types::{CustomSong, Music, Node, Piece, Text};
+    let msg: Vec<Piece> = round_trip(json!([
         {"type": "text", "data": {"text": "hi"}},
         {"type": "music", "data": {"type": "custom", "url": "u", "title": "t"}},
         {"type": "node", "data": {"nickname": "n", "content": [{"type": "text", "data": {"text": "in"}}]}},
         {"type": "shake", "data": {}},
         {"type": "mface", "data": {"emoji_id": "x"}, "extra": 1},
     ]));
-    assert_eq!(msg[0], Segment::Text(Text::new("hi")));
+    assert_eq!(msg[0], Piece::Text(Text::new("hi")));
     assert_eq!(
         msg[1],
-        Segment::Music(Music::Custom(CustomMusic::new("u", "t")))
+        Piece::Music(Music::Custom(CustomSong::new("u", "t")))
     );
-    let Segment::Node(Node { content, .. }) = &msg[2] else {
+    let Piece::Node(Node { content, .. }) = &msg[2] else {
         panic!("{:?}", msg[2])
     };
-    assert_eq!(content[0], Segment::Text(Text::new("in")));
-    assert_eq!(msg[3], Segment::Shake);
+    assert_eq!(content[0], Piece::Text(Text::new("in")));
+    assert_eq!(msg[3], Piece::Shake);
     assert_eq!(msg[4].tag(), "mface");
-    assert!(matches!(&msg[4], Segment::Unknown(v) if v["data"]["emoji_id"] == "x"));
+    assert!(matches!(&msg[4], Piece::Unknown(v) if v["data"]["emoji_id"] == "x"));
     // A built value carries its tags.
     assert_eq!(
-        serde_json::to_value(Segment::Music(Music::Custom(CustomMusic::new("u", "t")))).unwrap(),
+        serde_json::to_value(Piece::Music(Music::Custom(CustomSong::new("u", "t")))).unwrap(),
         json!({"type": "music", "data": {"type": "custom", "url": "u", "title": "t"}})
     );
     // A known tag whose value does not fit is an error naming the tag's type.
-    assert!(serde_json::from_value::<Segment>(json!({"type": "text", "data": {}})).is_err());
+    assert!(serde_json::from_value::<Piece>(json!({"type": "text", "data": {}})).is_err());
 }
 
 #[test]

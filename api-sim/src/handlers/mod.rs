@@ -5,6 +5,7 @@ mod friends;
 mod groups;
 mod messages;
 mod profile;
+mod sending;
 
 use crate::params::Params;
 use crate::state::{Outcome, State};
@@ -17,6 +18,7 @@ const DOMAINS: &[&[(&str, Handler)]] = &[
     friends::HANDLERS,
     messages::HANDLERS,
     groups::HANDLERS,
+    sending::HANDLERS,
 ];
 
 /// The handler for a wire action name (not an alias), if there is one.
