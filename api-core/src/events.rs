@@ -1,7 +1,11 @@
-//! Events pushed by the server (frames with `post_type`), for any number of subscribers.
+//! Events pushed by the server (frames with `post_type`), for any number of subscribers,
+//! typed ([`Event`]) or raw.
 
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::broadcast;
+
+use crate::types::Event;
 
 /// Why [`Events::recv`] returned no event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,11 +33,30 @@ impl Events {
         Events { rx }
     }
 
+    /// The next event, typed. An event that does not decode (a known kind with fields the
+    /// spec does not expect) is logged as a warning and arrives as [`Event::Unknown`] with its
+    /// JSON as it came: one odd event never ends the stream.
+    pub async fn recv(&mut self) -> Result<Event, EventsError> {
+        let raw = self.recv_raw().await?;
+        Ok(decode(raw))
+    }
+
     /// The next event, as raw JSON.
-    pub async fn recv(&mut self) -> Result<Value, EventsError> {
+    pub async fn recv_raw(&mut self) -> Result<Value, EventsError> {
         self.rx.recv().await.map_err(|e| match e {
             broadcast::error::RecvError::Lagged(n) => EventsError::Lagged(n),
             broadcast::error::RecvError::Closed => EventsError::Closed,
         })
+    }
+}
+
+/// Decodes one event, falling back to [`Event::Unknown`] with a warning.
+pub fn decode(raw: Value) -> Event {
+    match Event::deserialize(&raw) {
+        Ok(event) => event,
+        Err(e) => {
+            tracing::warn!(error = %e, event = %crate::reply::log_text(raw.to_string().as_bytes()), "an event did not decode; passing it on as Event::Unknown");
+            Event::Unknown(raw)
+        }
     }
 }

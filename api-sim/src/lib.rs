@@ -116,6 +116,8 @@ pub(crate) struct Shared {
     /// The forward WebSocket server's one heartbeat timer, shared by its event clients.
     pub(crate) beats: ws::SharedBeat,
     ws_connections: AtomicUsize,
+    /// How many connections receive pushed events right now.
+    pub(crate) event_clients: tokio::sync::watch::Sender<usize>,
     pub(crate) shutdown: tokio::sync::watch::Sender<bool>,
     jitter_nanos: AtomicU64,
     jitter_seed: AtomicU64,
@@ -147,6 +149,7 @@ impl Shared {
             heartbeat,
             beats: ws::SharedBeat::default(),
             ws_connections: AtomicUsize::new(0),
+            event_clients: tokio::sync::watch::Sender::new(0),
             shutdown: tokio::sync::watch::Sender::new(false),
             jitter_nanos: AtomicU64::new(0),
             jitter_seed: AtomicU64::new(1),
@@ -324,6 +327,19 @@ impl Simulator {
     /// How many WebSocket connections were opened so far (forward and reverse).
     pub fn ws_connections(&self) -> usize {
         self.shared.ws_connections.load(Ordering::Relaxed)
+    }
+
+    /// How many WebSocket connections receive pushed events right now.
+    pub fn event_clients(&self) -> usize {
+        *self.shared.event_clients.borrow()
+    }
+
+    /// Waits until at least `n` connections receive pushed events, so that an event pushed
+    /// next reaches them (a connection subscribes once it is served, which can be just after
+    /// the client sees it open).
+    pub async fn wait_for_event_clients(&self, n: usize) {
+        let mut rx = self.shared.event_clients.subscribe();
+        let _ = rx.wait_for(|c| *c >= n).await;
     }
 
     /// Pushes an event to every WebSocket connection that carries events.

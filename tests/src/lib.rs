@@ -68,6 +68,7 @@ pub async fn setup_with(via: Via, config: SimConfig) -> (Simulator, Client, Keep
                 builder = builder.access_token(t);
             }
             let api = builder.connect().await.expect("connect to the simulator");
+            sim.wait_for_event_clients(1).await;
             (sim, api, Keep { _reverse: None })
         }
         Via::ReverseWs => {
@@ -85,6 +86,7 @@ pub async fn setup_with(via: Via, config: SimConfig) -> (Simulator, Client, Keep
             let _link = sim.connect_reverse(&url, token.as_deref());
             let connected = server.accept().await.expect("the simulator connects");
             assert_eq!(connected.self_id, "10001");
+            sim.wait_for_event_clients(1).await;
             (
                 sim,
                 connected.client,

@@ -131,19 +131,22 @@ fn tagged_unions_round_trip_and_keep_unknown_tags() {
 
 #[test]
 fn inline_tagged_unions_nest_and_extend() {
-    use union_inline::types::{Event, Notice};
+    use union_inline::types::{Bulletin, Occurrence};
     let poke = json!({"post_type": "notice", "notice_type": "poke", "time": 1, "self_id": 2, "target_id": 3, "sub_type": "poke"});
-    let event: Event = round_trip(poke.clone());
-    let Event::Notice(Notice::Poke(p)) = &event else {
+    let event: Occurrence = round_trip(poke.clone());
+    let Occurrence::Bulletin(Bulletin::Poke(p)) = &event else {
         panic!("{event:?}")
     };
     assert_eq!((p.time, p.self_id, p.target_id), (1, 2, 3));
     assert_eq!(p.extra["sub_type"], "poke");
-    let unknown: Event = round_trip(json!({"post_type": "meta_event", "time": 1}));
+    let unknown: Occurrence = round_trip(json!({"post_type": "meta_event", "time": 1}));
     assert_eq!(unknown.tag(), "meta_event");
-    let unknown_notice: Event =
+    let unknown_notice: Occurrence =
         round_trip(json!({"post_type": "notice", "notice_type": "essence"}));
-    assert!(matches!(unknown_notice, Event::Notice(Notice::Unknown(_))));
+    assert!(matches!(
+        unknown_notice,
+        Occurrence::Bulletin(Bulletin::Unknown(_))
+    ));
 }
 
 #[test]

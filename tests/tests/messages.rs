@@ -315,7 +315,7 @@ async fn sends_are_reported_and_injected_messages_arrive_as_events(via: Via) {
     );
     let mut seen = Vec::new();
     while seen.len() < 2 {
-        let e = events.recv().await.unwrap();
+        let e = events.recv_raw().await.unwrap();
         if e["post_type"] == "message" || e["post_type"] == "message_sent" {
             seen.push(e);
         }

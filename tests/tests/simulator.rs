@@ -239,7 +239,10 @@ async fn heartbeats_arrive_on_event_paths() {
             .await
             .unwrap()
             .unwrap();
-        kinds.push(ev["meta_event_type"].as_str().unwrap_or("").to_owned());
+        match ev {
+            api_core::types::Event::MetaEvent(m) => kinds.push(m.tag().to_owned()),
+            other => panic!("{other:?}"),
+        }
     }
     assert_eq!(kinds, vec!["lifecycle", "heartbeat", "heartbeat"]);
 }

@@ -321,7 +321,7 @@ async fn events_are_interleaved_with_replies_and_go_to_every_subscriber() {
     for sub in [&mut first, &mut second] {
         let mut seen = Vec::new();
         while seen.len() < 5 {
-            let ev = tokio::time::timeout(Duration::from_secs(2), sub.recv())
+            let ev = tokio::time::timeout(Duration::from_secs(2), sub.recv_raw())
                 .await
                 .unwrap()
                 .unwrap();
@@ -343,7 +343,7 @@ async fn the_connect_lifecycle_event_comes_first_and_api_path_has_no_events() {
     // Subscribe before the first connection completes, so the lifecycle event is seen.
     let api = Client::builder().ws_url(sim.ws_url("/")).build().unwrap();
     let mut events = api.events();
-    let first = tokio::time::timeout(Duration::from_secs(2), events.recv())
+    let first = tokio::time::timeout(Duration::from_secs(2), events.recv_raw())
         .await
         .unwrap()
         .unwrap();

@@ -1,0 +1,165 @@
+//! Typed events: every example in NapCat's event list decodes to its kind and back to the same
+//! JSON; unknown kinds and events that do not decode are kept whole; the typed stream works
+//! over forward and reverse WebSocket.
+
+use api_core::Client;
+use api_core::types::{
+    DecreaseKind, Event, GroupRequestKind, MessageType, MetaEvent, Notice, Notify, Request,
+};
+use api_sim::Simulator;
+use api_tests::{Via, setup};
+use serde_json::{Value, json};
+
+fn napcat_events() -> Vec<Value> {
+    let all: Value = serde_json::from_str(include_str!("../../api-spec/napcat/events.json"))
+        .expect("events.json");
+    all["events"].as_array().expect("a list").clone()
+}
+
+/// The variant names from `post_type` down, e.g. `Notice/Notify/Poke`.
+fn kind(event: &Event) -> String {
+    match event {
+        Event::Message(m) => format!("Message/{:?}", m.message_type),
+        Event::MessageSent(m) => format!("MessageSent/{:?}", m.message_type),
+        Event::Notice(Notice::Notify(n)) => format!("Notice/Notify/{}", n.tag()),
+        Event::Notice(n) => format!("Notice/{}", n.tag()),
+        Event::Request(r) => format!("Request/{}", r.tag()),
+        Event::MetaEvent(m) => format!("MetaEvent/{}", m.tag()),
+        Event::Unknown(v) => format!("Unknown {v}"),
+    }
+}
+
+#[test]
+fn every_napcat_event_example_decodes_to_its_kind_and_back() {
+    let events = napcat_events();
+    assert_eq!(events.len(), 30);
+    for e in &events {
+        let id = e["id"].as_str().unwrap();
+        let example = &e["example"];
+        let event: Event =
+            serde_json::from_value(example.clone()).unwrap_or_else(|err| panic!("{id}: {err}"));
+        let k = kind(&event);
+        assert!(!k.contains("Unknown"), "{id} decoded as {k}");
+        let parts: Vec<&str> = id.split('.').collect();
+        match parts[0] {
+            "message" => assert!(matches!(event, Event::Message(_)), "{id}"),
+            "message_sent" => assert!(matches!(event, Event::MessageSent(_)), "{id}"),
+            "notice" if parts[1] == "notify" => {
+                assert_eq!(k, format!("Notice/Notify/{}", parts[2]), "{id}")
+            }
+            "notice" => assert_eq!(k, format!("Notice/{}", parts[1]), "{id}"),
+            "request" => assert_eq!(k, format!("Request/{}", parts[1]), "{id}"),
+            "meta_event" => assert_eq!(k, format!("MetaEvent/{}", parts[1]), "{id}"),
+            other => panic!("{other}"),
+        }
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            *example,
+            "{id} encodes back to what NapCat sent"
+        );
+    }
+}
+
+#[test]
+fn typed_fields_carry_what_a_bot_needs() {
+    let events = napcat_events();
+    let find = |id: &str| -> Event {
+        let e = events.iter().find(|e| e["id"] == id).unwrap();
+        serde_json::from_value(e["example"].clone()).unwrap()
+    };
+    let Event::Message(m) = find("message.group.normal") else {
+        panic!()
+    };
+    assert_eq!(m.message_type, MessageType::Group);
+    assert_eq!(m.group_id, Some(123456789));
+    assert_eq!(m.message.reply_to(), Some("1592331207"));
+    assert_eq!(m.message.mentions().collect::<Vec<_>>(), [2233445566]);
+    let Event::Request(Request::Group(r)) = find("request.group") else {
+        panic!()
+    };
+    assert!(matches!(
+        r.sub_type,
+        GroupRequestKind::Add | GroupRequestKind::Invite
+    ));
+    assert!(!r.flag.is_empty());
+    let Event::Notice(Notice::GroupDecrease(d)) = find("notice.group_decrease") else {
+        panic!()
+    };
+    assert!(!matches!(d.sub_type, DecreaseKind::Other(_)));
+    let Event::Notice(Notice::Notify(Notify::Poke(p))) = find("notice.notify.poke.group") else {
+        panic!()
+    };
+    assert!(p.group_id.is_some());
+    let Event::MetaEvent(MetaEvent::Heartbeat(h)) = find("meta_event.heartbeat") else {
+        panic!()
+    };
+    assert!(h.interval > 0);
+}
+
+#[test]
+fn unknown_kinds_are_kept_at_their_level() {
+    let e: Event = serde_json::from_value(json!({"time": 1, "self_id": 2, "post_type": "notice", "notice_type": "group_todo", "x": 1})).unwrap();
+    assert!(matches!(&e, Event::Notice(Notice::Unknown(v)) if v["x"] == 1));
+    let e: Event =
+        serde_json::from_value(json!({"time": 1, "self_id": 2, "post_type": "guild"})).unwrap();
+    assert!(matches!(e, Event::Unknown(_)));
+    // A known kind that does not decode: the stream turns it into `Unknown` (see below).
+    assert!(
+        serde_json::from_value::<Event>(json!({"post_type": "request", "request_type": "friend"}))
+            .is_err()
+    );
+}
+
+async fn stream_of(via: Via) -> (Simulator, Client, api_tests::Keep) {
+    setup(via).await
+}
+
+async fn typed_events_arrive_and_odd_ones_do_not_end_the_stream(via: Via) {
+    let (sim, api, _keep) = stream_of(via).await;
+    let mut events = api.events();
+    sim.push_event(json!({"post_type": "request", "request_type": "friend", "broken": true}));
+    let id = sim.inject_private_message(123456, json!("hi"));
+    let mut seen = Vec::new();
+    loop {
+        match events.recv().await.unwrap() {
+            Event::MetaEvent(_) => continue,
+            Event::Message(m) => {
+                assert_eq!(m.message_id, id);
+                assert_eq!(m.message.plain_text(), "hi");
+                seen.push("message");
+                break;
+            }
+            Event::Unknown(raw) => {
+                assert_eq!(raw["broken"], true);
+                seen.push("unknown");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seen, ["unknown", "message"]);
+    // The raw stream is there too.
+    let mut raw = api.events();
+    sim.inject_group_message(100200, 234567, "李四", json!("raw"));
+    loop {
+        let v = raw.recv_raw().await.unwrap();
+        if v["post_type"] == "message" {
+            assert_eq!(v["raw_message"], "raw");
+            break;
+        }
+    }
+}
+
+mod ws {
+    #[tokio::test]
+    async fn typed_events_arrive_and_odd_ones_do_not_end_the_stream() {
+        super::typed_events_arrive_and_odd_ones_do_not_end_the_stream(api_tests::Via::Ws).await
+    }
+}
+
+mod reverse_ws {
+    #[tokio::test]
+    async fn typed_events_arrive_and_odd_ones_do_not_end_the_stream() {
+        super::typed_events_arrive_and_odd_ones_do_not_end_the_stream(api_tests::Via::ReverseWs)
+            .await
+    }
+}
