@@ -57,6 +57,16 @@ struct Inner {
     transport: Transport,
     default_timeout: Duration,
     events: broadcast::Sender<Value>,
+    /// The SSE reader of an HTTP client that reads events; stopped with the last handle.
+    event_reader: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(reader) = &self.event_reader {
+            reader.abort();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -96,12 +106,15 @@ impl Client {
                 transport: Transport::Ws(transport),
                 default_timeout,
                 events,
+                event_reader: None,
             }),
         }
     }
 
-    /// Subscribes to the events the server pushes (WebSocket paths other than `/api`).
-    /// Every subscriber gets every event; one that falls behind is told how many it missed.
+    /// Subscribes to the events the server pushes: over WebSocket (paths other than `/api`),
+    /// or over HTTP when the client reads NapCat's SSE stream
+    /// ([`ClientBuilder::sse_events`]). Every subscriber gets every event; one that falls
+    /// behind is told how many it missed.
     pub fn events(&self) -> Events {
         Events::new(self.inner.events.subscribe())
     }
@@ -262,6 +275,7 @@ pub struct ClientBuilder {
     keepalive: Option<Option<KeepAlive>>,
     handshake_timeout: Option<Duration>,
     pool_idle_timeout: Option<Duration>,
+    sse_events: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -356,6 +370,16 @@ impl ClientBuilder {
         self
     }
 
+    /// HTTP only: also read NapCat's SSE event stream (`GET {base}/_events`, served when the
+    /// HTTP port is an `httpSseServers` entry in NapCat's network config), so
+    /// [`Client::events`] works without a WebSocket. The stream is read in the background from
+    /// `build()` on and reopened with the reconnect backoff when it ends; a refused token
+    /// stops it (logged). NapCat sends no heartbeat on it.
+    pub fn sse_events(mut self, yes: bool) -> Self {
+        self.sse_events = yes;
+        self
+    }
+
     /// Uses the caller's `reqwest::Client` (connection pool, proxy, TLS settings).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -406,17 +430,38 @@ impl ClientBuilder {
                 .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?,
         };
         let transport = HttpTransport::new(
-            http,
+            http.clone(),
             &base,
             self.token.as_ref().map(AccessToken::expose),
             max_reply_bytes,
         )?;
-        let (events, _) = broadcast::channel(1);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let event_reader = if self.sse_events {
+            tokio::runtime::Handle::try_current().map_err(|_| {
+                Error::Config("an SSE event reader must be built inside a Tokio runtime".into())
+            })?;
+            let (initial, max) = self
+                .reconnect
+                .unwrap_or((crate::sse::DEFAULT_RETRY, Duration::from_secs(5)));
+            Some(crate::sse::spawn(
+                crate::sse::SseSource {
+                    http,
+                    url: format!("{}/_events", transport.base()),
+                    auth: transport.auth().cloned(),
+                    max_event_bytes: max_reply_bytes,
+                    backoff: Backoff { initial, max },
+                },
+                events.clone(),
+            ))
+        } else {
+            None
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 transport: Transport::Http(transport),
                 default_timeout: timeout,
                 events,
+                event_reader,
             }),
         })
     }

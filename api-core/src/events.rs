@@ -41,6 +41,16 @@ impl Events {
         Ok(decode(raw))
     }
 
+    /// An event already waiting, as raw JSON, without waiting for one (`Ok(None)` when none is).
+    pub fn try_recv_raw(&mut self) -> Result<Option<Value>, EventsError> {
+        match self.rx.try_recv() {
+            Ok(v) => Ok(Some(v)),
+            Err(broadcast::error::TryRecvError::Empty) => Ok(None),
+            Err(broadcast::error::TryRecvError::Lagged(n)) => Err(EventsError::Lagged(n)),
+            Err(broadcast::error::TryRecvError::Closed) => Err(EventsError::Closed),
+        }
+    }
+
     /// The next event, as raw JSON.
     pub async fn recv_raw(&mut self) -> Result<Value, EventsError> {
         self.rx.recv().await.map_err(|e| match e {

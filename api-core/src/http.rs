@@ -64,6 +64,11 @@ impl HttpTransport {
         &self.base
     }
 
+    /// The `Authorization` header value, if a token is set.
+    pub(crate) fn auth(&self) -> Option<&HeaderValue> {
+        self.auth.as_ref()
+    }
+
     pub(crate) async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
         let transport = |e: reqwest::Error| Error::Transport {
             action: action.to_owned(),

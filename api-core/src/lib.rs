@@ -21,6 +21,7 @@
 extern crate self as api_core;
 
 mod action;
+mod bot;
 mod client;
 pub mod cq;
 mod de;
@@ -30,10 +31,13 @@ mod events;
 mod files;
 mod forward;
 mod http;
+#[cfg(feature = "http-post")]
+mod http_post;
 mod message;
 pub mod reply;
 mod reverse;
 mod secret;
+mod sse;
 mod uploadable;
 mod ws;
 
@@ -47,6 +51,8 @@ pub use client::{
 pub use dynamic::{DynAction, Erased};
 pub use error::{Body, Error};
 pub use events::{Events, EventsError};
+#[cfg(feature = "http-post")]
+pub use http_post::{HttpPostOptions, HttpPostServer, QuickHandler};
 pub use message::Message;
 pub use reverse::{Connected, ReverseOptions, ReverseServer};
 pub use secret::AccessToken;

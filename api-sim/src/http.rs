@@ -86,6 +86,40 @@ fn query_pairs(uri: &Uri) -> Map<String, Value> {
         .collect()
 }
 
+/// NapCat's SSE event stream (`httpSseServers`, packages/napcat-onebot/network/
+/// http-server-sse.ts): `text/event-stream`, each event written as `data: <json>\n\n`, no
+/// `event:`/`id:` lines, no keep-alive comments, no lifecycle or heartbeat.
+fn sse_stream(shared: Arc<Shared>) -> Response {
+    let mut subscriber = crate::subscriber::Subscriber::new(&shared);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::convert::Infallible>>(64);
+    tokio::spawn(async move {
+        // Ends with the simulator, so a stopped server does not keep the stream open.
+        while let Some(event) = subscriber.next_non_meta().await {
+            let frame = format!("data: {event}\n\n");
+            if tx.send(Ok(Bytes::from(frame))).await.is_err() {
+                break;
+            }
+        }
+    });
+    let body = axum::body::Body::from_stream(tokio_stream_from(rx));
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::CONNECTION, "keep-alive"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A receiver as a `Stream`.
+fn tokio_stream_from<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> + Send + 'static {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
 async fn handle(
     AxState(shared): AxState<Arc<Shared>>,
     uri: Uri,
@@ -105,6 +139,9 @@ async fn handle(
             r#"{"message":"token verify failed!"}"#,
         )
             .into_response();
+    }
+    if uri.path() == "/_events" {
+        return sse_stream(shared);
     }
     let action = uri.path().split('/').nth(1).unwrap_or("").to_owned();
     if action.is_empty() {

@@ -19,8 +19,10 @@ mod dispatch;
 mod handlers;
 mod http;
 mod params;
+mod post;
 mod state;
 mod store;
+mod subscriber;
 mod typebox;
 mod ws;
 
@@ -213,6 +215,22 @@ impl Shared {
         outcome
     }
 
+    /// Runs an action for NapCat itself (a quick operation): not recorded as a call; the
+    /// events it causes are pushed. A failure is logged, as NapCat logs it.
+    pub(crate) fn run_internal(&self, action: &str, params: &Value) {
+        let (outcome, events) = {
+            let mut state = lock(&self.state);
+            let outcome = dispatch::run(&mut state, action, params);
+            (outcome, std::mem::take(&mut state.outbox))
+        };
+        if let Err(e) = outcome {
+            tracing::warn!(action, error = ?e, "a quick operation failed");
+        }
+        for event in events {
+            let _ = self.events.send(event);
+        }
+    }
+
     pub(crate) fn token_ok(&self, query_token: Option<&str>, header: Option<&str>) -> bool {
         let Some(expected) = self.token.as_deref().filter(|t| !t.is_empty()) else {
             return true;
@@ -342,7 +360,20 @@ impl Simulator {
         let _ = rx.wait_for(|c| *c >= n).await;
     }
 
-    /// Pushes an event to every WebSocket connection that carries events.
+    /// Posts every event from now on to a bot's HTTP endpoint, as NapCat's `httpClients` do:
+    /// one POST per event (meta events excepted), `x-self-id`, and `x-signature` when `token`
+    /// is given; a JSON answer is applied as a quick operation (a reply, approving a request).
+    /// Stops with the simulator.
+    pub fn post_events_to(&self, url: &str, token: Option<&str>) {
+        post::spawn(
+            self.shared.clone(),
+            url.to_owned(),
+            token.map(str::to_owned),
+        );
+    }
+
+    /// Pushes an event to every event client: WebSocket connections that carry events, SSE
+    /// streams and HTTP post targets ([`post_events_to`](Self::post_events_to)).
     pub fn push_event(&self, event: Value) {
         let _ = self.shared.events.send(event);
     }

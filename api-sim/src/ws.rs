@@ -194,7 +194,7 @@ async fn serve<S>(
         let shared = shared.clone();
         // Subscribed before anything else runs, so no event pushed from now on is missed.
         let mut pushed = shared.events.subscribe();
-        let counted = EventClient::new(shared.clone());
+        let counted = crate::subscriber::Counted::new(shared.clone());
         tokio::spawn(async move {
             let _counted = counted;
             let self_id = crate::lock(&shared.state).self_id();
@@ -254,24 +254,6 @@ async fn serve<S>(
     }
     drop(tx);
     let _ = writer.await;
-}
-
-/// Counts a connection among the event clients while it lives.
-struct EventClient(Arc<Shared>);
-
-impl EventClient {
-    fn new(shared: Arc<Shared>) -> Self {
-        shared.event_clients.send_modify(|c| *c += 1);
-        EventClient(shared)
-    }
-}
-
-impl Drop for EventClient {
-    fn drop(&mut self) {
-        self.0
-            .event_clients
-            .send_modify(|c| *c = c.saturating_sub(1));
-    }
 }
 
 fn now() -> u64 {

@@ -163,3 +163,142 @@ mod reverse_ws {
             .await
     }
 }
+
+/// A bot's loop: reply where a message was said, quoting it; answer requests by their flag.
+async fn a_bot_replies_in_place_and_answers_requests(via: Via) {
+    let (sim, api, _keep) = stream_of(via).await;
+    let mut events = api.events();
+    let said = sim.inject_group_message(100200, 234567, "李四", json!("ping"));
+    let m = loop {
+        if let Event::Message(m) = events.recv().await.unwrap() {
+            break m;
+        }
+    };
+    sim.take_calls();
+    api.reply(&m, "pong").await.unwrap();
+    let calls = sim.take_calls();
+    assert_eq!(calls[0].action, "send_msg");
+    assert_eq!(
+        calls[0].params,
+        json!({"group_id": 100200, "message": [
+            {"type": "reply", "data": {"id": said.to_string()}},
+            {"type": "text", "data": {"text": "pong"}},
+        ]})
+    );
+
+    sim.push_event(json!({"time": 1, "self_id": 10001, "post_type": "request", "request_type": "friend", "user_id": 456789, "comment": "hi", "flag": "flag_12345"}));
+    sim.push_event(json!({"time": 1, "self_id": 10001, "post_type": "request", "request_type": "group", "sub_type": "add", "group_id": 100200, "user_id": 567890, "comment": "", "flag": "g1"}));
+    let mut answered = 0;
+    while answered < 2 {
+        match events.recv().await.unwrap() {
+            Event::Request(r @ Request::Friend(_)) => {
+                api.approve(&r).await.unwrap();
+                answered += 1;
+            }
+            Event::Request(r @ Request::Group(_)) => {
+                api.reject(&r, Some("no")).await.unwrap();
+                answered += 1;
+            }
+            _ => {}
+        }
+    }
+    let calls = sim.take_calls();
+    assert_eq!(
+        calls[0].params,
+        json!({"flag": "flag_12345", "approve": true})
+    );
+    assert_eq!(
+        calls[1].params,
+        json!({"flag": "g1", "approve": false, "reason": "no", "count": 100})
+    );
+    assert!(
+        api.get_friend_list()
+            .await
+            .unwrap()
+            .iter()
+            .any(|f| f.user_id == 456789),
+        "the approved friend is a friend now"
+    );
+}
+
+mod bot_ws {
+    #[tokio::test]
+    async fn a_bot_replies_in_place_and_answers_requests() {
+        super::a_bot_replies_in_place_and_answers_requests(api_tests::Via::Ws).await
+    }
+}
+
+mod bot_reverse_ws {
+    #[tokio::test]
+    async fn a_bot_replies_in_place_and_answers_requests() {
+        super::a_bot_replies_in_place_and_answers_requests(api_tests::Via::ReverseWs).await
+    }
+}
+
+/// An HTTP-only bot reads NapCat's SSE stream (`GET /_events`): typed events, the token sent
+/// as on calls, and a reconnect after the server restarts.
+#[tokio::test]
+async fn http_clients_get_events_over_sse() {
+    let sim = Simulator::start(api_sim::SimConfig {
+        token: Some("t".into()),
+        ..api_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let api = Client::builder()
+        .base_url(sim.http_url())
+        .access_token("t")
+        .sse_events(true)
+        .reconnect_backoff(
+            std::time::Duration::from_millis(10),
+            std::time::Duration::from_millis(50),
+        )
+        .build()
+        .unwrap();
+    let mut events = api.events();
+    sim.wait_for_event_clients(1).await;
+    let id = sim.inject_private_message(123456, json!("over sse"));
+    let Event::Message(m) = events.recv().await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (m.message_id, m.message.plain_text().as_str()),
+        (id, "over sse")
+    );
+
+    let sim = sim.restart().unwrap();
+    sim.wait_for_event_clients(1).await;
+    sim.inject_group_message(100200, 234567, "李四", json!("after restart"));
+    let Event::Message(m) = events.recv().await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(m.message.plain_text(), "after restart");
+}
+
+/// The simulator's stream is framed as NapCat's: `data: <json>` and a blank line, nothing else.
+#[tokio::test]
+async fn the_simulators_sse_framing_is_napcats() {
+    let sim = Simulator::start(api_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let mut resp = reqwest::Client::new()
+        .get(format!("{}/_events", sim.http_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    sim.wait_for_event_clients(1).await;
+    sim.inject_private_message(123456, json!("x"));
+    let mut body = Vec::new();
+    while !body.ends_with(b"\n\n") {
+        body.extend_from_slice(&resp.chunk().await.unwrap().unwrap());
+    }
+    let text = String::from_utf8(body).unwrap();
+    let json = text
+        .strip_prefix("data: ")
+        .unwrap()
+        .strip_suffix("\n\n")
+        .unwrap();
+    let event: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(event["raw_message"], "x");
+}

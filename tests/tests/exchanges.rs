@@ -207,7 +207,9 @@ async fn sweep(over: Over) {
             }
             for (value, what) in [(Value::Null, "null"), (json!({}), "an object")] {
                 let word = typebox_word(ty);
-                if word.is_empty() {
+                // A union with `null` (`string|null`) takes null.
+                let takes_null = value.is_null() && ty.split('|').any(|t| t == "null");
+                if word.is_empty() || takes_null {
                     continue;
                 }
                 let mut with = base.clone();

@@ -1,0 +1,87 @@
+//! What a bot does with an event: reply to a message where it was said, answer a request.
+
+use crate::requests::{SendMsgCall, SetFriendAddRequestCall, SetGroupAddRequestCall};
+use crate::types::{MessageEvent, MessageTarget, MessageType, Request};
+use crate::{ApiFuture, Client, Message};
+
+impl MessageEvent {
+    /// Where an answer to this message goes: its group, or the private chat with the other
+    /// party (for the bot's own private messages, their recipient).
+    pub fn reply_target(&self) -> MessageTarget {
+        match (self.message_type.clone(), self.group_id) {
+            (MessageType::Group, Some(group)) => MessageTarget::Group(group),
+            _ => MessageTarget::Private(
+                self.target_id
+                    .filter(|_| self.message_sent_type.is_some())
+                    .or(self.user_id)
+                    .unwrap_or(self.sender.user_id),
+            ),
+        }
+    }
+
+    /// Whether it was said in a group.
+    pub fn is_group(&self) -> bool {
+        self.message_type == MessageType::Group
+    }
+}
+
+impl Client {
+    /// Replies to `to` in its chat (its group, or the private chat), quoting it. The call can
+    /// be awaited directly or given options first, as `send_msg`'s.
+    ///
+    /// ```no_run
+    /// # async fn run(api: api_core::Client) -> Result<(), api_core::Error> {
+    /// use api_core::types::Event;
+    /// let mut events = api.events();
+    /// while let Ok(Event::Message(m)) = events.recv().await {
+    ///     api.reply(&m, format!("you said: {}", m.message.plain_text())).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn reply(&self, to: &MessageEvent, message: impl Into<Message>) -> SendMsgCall {
+        let mut quoted = Message::new().reply(to.message_id);
+        quoted.extend(message.into());
+        self.send_msg(to.reply_target(), quoted)
+    }
+
+    /// Accepts a friend or group request (`set_friend_add_request` /
+    /// `set_group_add_request` with its `flag`).
+    pub fn approve(&self, request: &Request) -> ApiFuture<()> {
+        self.answer(request, true, None)
+    }
+
+    /// Refuses a friend or group request; `reason` is shown for group requests.
+    pub fn reject(&self, request: &Request, reason: Option<&str>) -> ApiFuture<()> {
+        self.answer(request, false, reason)
+    }
+
+    fn answer(&self, request: &Request, approve: bool, reason: Option<&str>) -> ApiFuture<()> {
+        match request {
+            Request::Friend(r) => {
+                let call: SetFriendAddRequestCall = self.set_friend_add_request(&r.flag, approve);
+                Box::pin(async move { call.await })
+            }
+            Request::Group(r) => {
+                let mut call: SetGroupAddRequestCall = self.set_group_add_request(&r.flag, approve);
+                if let Some(reason) = reason {
+                    call = call.reason(reason);
+                }
+                Box::pin(async move { call.await })
+            }
+            Request::Unknown(raw) => {
+                let kind = raw
+                    .get("request_type")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("")
+                    .to_owned();
+                Box::pin(async move {
+                    Err(crate::Error::invalid_argument(
+                        "approve",
+                        "request",
+                        format!("a `{kind}` request is not one this client can answer"),
+                    ))
+                })
+            }
+        }
+    }
+}

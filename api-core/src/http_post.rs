@@ -1,0 +1,217 @@
+//! Events NapCat POSTs to the bot (its `httpClients` network entries): a small HTTP server
+//! that checks each post's signature, hands the event to [`Events`] subscribers and answers
+//! with a quick operation when the bot gives one.
+//!
+//! NapCat posts every event but meta events, one request each, concurrently (so they may
+//! arrive out of order), with `x-self-id` and, when a token is set, `x-signature:
+//! sha1=<hex HMAC-SHA1 of the body, keyed with the token>`. A 2xx answer with a JSON body is
+//! a quick operation for that event; an empty one (204) means none
+//! (packages/napcat-onebot/network/http-client.ts).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha1::Sha1;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use crate::events::{Events, decode};
+use crate::types::{Event, QuickOperation};
+use crate::{AccessToken, EVENT_BUFFER};
+
+/// Decides the quick operation for an event as it arrives (answered in the POST's response).
+pub type QuickHandler = Arc<dyn Fn(&Event) -> Option<QuickOperation> + Send + Sync>;
+
+/// How the receiver checks and answers posts.
+#[derive(Clone, Default)]
+pub struct HttpPostOptions {
+    /// NapCat's `token` for this `httpClients` entry: posts must carry its `x-signature`.
+    /// `None` accepts unsigned posts.
+    pub secret: Option<AccessToken>,
+    /// The quick operation for each event, if any.
+    pub quick: Option<QuickHandler>,
+}
+
+impl fmt::Debug for HttpPostOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpPostOptions")
+            .field("secret", &self.secret)
+            .field("quick", &self.quick.as_ref().map(|_| "Fn"))
+            .finish()
+    }
+}
+
+/// A server for the events NapCat POSTs; stops when dropped.
+///
+/// ```no_run
+/// use api_core::{HttpPostOptions, HttpPostServer};
+/// use api_core::types::Event;
+///
+/// # async fn run() -> std::io::Result<()> {
+/// let server = HttpPostServer::bind("127.0.0.1:8080".parse().unwrap(), HttpPostOptions {
+///     secret: Some("token".into()),
+///     ..HttpPostOptions::default()
+/// })
+/// .await?;
+/// let mut events = server.events();
+/// while let Ok(event) = events.recv().await {
+///     if let Event::Message(m) = event {
+///         println!("{}", m.message);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub struct HttpPostServer {
+    local_addr: SocketAddr,
+    events: broadcast::Sender<Value>,
+    task: JoinHandle<()>,
+}
+
+impl fmt::Debug for HttpPostServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpPostServer")
+            .field("local_addr", &self.local_addr)
+            .finish()
+    }
+}
+
+impl Drop for HttpPostServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+struct Shared {
+    events: broadcast::Sender<Value>,
+    options: HttpPostOptions,
+}
+
+impl HttpPostServer {
+    /// Listens on `addr` (port 0 picks a free one; see [`local_addr`](Self::local_addr)).
+    /// Every path is accepted, as NapCat posts to the whole URL it is given.
+    pub async fn bind(addr: SocketAddr, options: HttpPostOptions) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let shared = Arc::new(Shared {
+            events: events.clone(),
+            options,
+        });
+        let app = Router::new().fallback(receive).with_state(shared);
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "the event receiver stopped");
+            }
+        });
+        Ok(HttpPostServer {
+            local_addr,
+            events,
+            task,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Subscribes to the events posted from now on.
+    pub fn events(&self) -> Events {
+        Events::new(self.events.subscribe())
+    }
+}
+
+async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(secret) = &shared.options.secret {
+        let given = headers
+            .get("x-signature")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !signature_ok(secret.expose().as_bytes(), &body, given) {
+            tracing::warn!(
+                self_id = ?headers.get("x-self-id"),
+                "refusing an event post without a valid x-signature"
+            );
+            return (StatusCode::FORBIDDEN, "bad signature").into_response();
+        }
+    }
+    let raw: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "an event post that is not JSON");
+            return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+        }
+    };
+    let quick = shared.options.quick.as_ref().and_then(|decide| {
+        let event = decode(raw.clone());
+        decide(&event)
+    });
+    let _ = shared.events.send(raw);
+    match quick.map(|op| serde_json::to_vec(&op)) {
+        Some(Ok(body)) => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "a quick operation did not serialize; answering none");
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+/// `sha1=<lower-case hex HMAC-SHA1(key, body)>`, compared in constant time.
+fn signature_ok(key: &[u8], body: &[u8], given: &str) -> bool {
+    let Some(hex) = given.strip_prefix("sha1=") else {
+        return false;
+    };
+    let Some(bytes) = from_hex(hex) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(key) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&bytes).is_ok()
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_are_checked() {
+        // HMAC-SHA1("key", "The quick brown fox jumps over the lazy dog").
+        let body = b"The quick brown fox jumps over the lazy dog";
+        let good = "sha1=de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9";
+        assert!(signature_ok(b"key", body, good));
+        assert!(!signature_ok(b"other", body, good));
+        assert!(!signature_ok(b"key", b"tampered", good));
+        assert!(!signature_ok(
+            b"key",
+            body,
+            "de7c9b85b8b78aa6bc8a7a36f70a90701c9db4d9"
+        ));
+        assert!(!signature_ok(b"key", body, "sha1=zz"));
+    }
+}
