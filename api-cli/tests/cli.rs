@@ -85,16 +85,23 @@ fn bad_url_is_an_error() {
 }
 
 #[test]
-fn tour_succeeds_for_every_action() {
-    let out = napcat(&["tour"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let last = stdout.lines().last().unwrap_or_default();
-    let counts: Vec<&str> = last.split(' ').collect();
-    assert!(
-        matches!(counts.as_slice(), [ok, "of", all, "actions", "succeeded"] if ok == all && *all != "0"),
-        "{stdout}"
-    );
+fn tour_succeeds_for_every_action_and_receives_a_message() {
+    for transport in ["http", "ws"] {
+        let out = napcat(&["--transport", transport, "tour"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let summary = stdout
+            .lines()
+            .find(|l| l.ends_with("actions succeeded"))
+            .unwrap_or_default();
+        let counts: Vec<&str> = summary.split(' ').collect();
+        assert!(
+            matches!(counts.as_slice(), [ok, "of", all, "actions", "succeeded"] if ok == all && *all != "0"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("received: message"), "{stdout}");
+        assert!(stdout.contains("answered: message"), "{stdout}");
+    }
 }
 
 #[test]
