@@ -316,6 +316,156 @@ fn decode_row(
     );
 }
 
+/// Typed events: decoding against a hand-written struct, CQ codes, and events per second
+/// through the client's typed stream against raw tokio-tungstenite reading the same frames.
+async fn events() {
+    use api_core::Message;
+    use api_core::types::Event;
+
+    const EVENTS: usize = 10_000;
+    const ROUNDS: usize = 21;
+    let frames: Vec<String> = (0..EVENTS).map(payloads::group_message_event).collect();
+    let bytes: usize = frames.iter().map(String::len).sum();
+    println!("\n### 6. Events\n");
+    println!(
+        "A group message event with five segments (quote, @, text, face with its raw element, image), {} bytes each; {EVENTS} events per round, median of {ROUNDS} alternating rounds.\n",
+        frames[0].len()
+    );
+    println!(
+        "| path | ours | hand-written (`serde_json::from_str` into a plain struct, serde-tagged segments) | ratio | target ≤ 1.2× |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    let hand = || {
+        for f in &frames {
+            let e: baseline::event::GroupMessage = serde_json::from_str(f).unwrap();
+            assert_eq!(e.message.len(), 5);
+        }
+    };
+    let typed_from_str = || {
+        for f in &frames {
+            let Event::Message(m) = serde_json::from_str::<Event>(f).unwrap() else {
+                panic!()
+            };
+            assert_eq!(m.message.len(), 5);
+        }
+    };
+    // A typed subscriber decodes the frame's bytes straight into `Event`; the connection only
+    // scans it to tell it from a reply.
+    let (o, h) = timing::compare(ROUNDS, typed_from_str, hand);
+    let r = ratio(o.as_secs_f64(), h.as_secs_f64());
+    println!(
+        "| `Event` from the frame | {:.2} µs/event | {:.2} µs/event | {r:.3} | {} |",
+        timing::micros(o, EVENTS),
+        timing::micros(h, EVENTS),
+        verdict(r <= 1.2)
+    );
+
+    let cq: Vec<String> = frames
+        .iter()
+        .map(|f| {
+            serde_json::from_str::<serde_json::Value>(f).unwrap()["raw_message"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let cq_bytes: usize = cq.iter().map(String::len).sum();
+    let parse = timing::median(ROUNDS, || {
+        for s in &cq {
+            assert_eq!(Message::from_cq(s).len(), 5);
+        }
+    });
+    let messages: Vec<Message> = cq.iter().map(|s| Message::from_cq(s)).collect();
+    let render = timing::median(ROUNDS, || {
+        for m in &messages {
+            assert!(!m.to_cq().is_empty());
+        }
+    });
+    println!(
+        "\nCQ codes ({EVENTS} strings of {} bytes, {} KiB): parsing {:.1} MB/s ({:.2} µs each), rendering {:.1} MB/s ({:.2} µs each).\n",
+        cq[0].len(),
+        cq_bytes / 1024,
+        cq_bytes as f64 / parse.as_secs_f64() / 1e6,
+        timing::micros(parse, EVENTS),
+        cq_bytes as f64 / render.as_secs_f64() / 1e6,
+        timing::micros(render, EVENTS),
+    );
+
+    // Events per second over forward WebSocket.
+    const PUSHED: usize = 50_000;
+    let pushed: Vec<String> = (0..PUSHED).map(payloads::group_message_event).collect();
+    let addr = servers::event_pusher(std::sync::Arc::new(pushed)).await;
+    let url = format!("ws://{addr}/");
+    let mut ours = Vec::new();
+    let mut raw = Vec::new();
+    let mut lost = 0;
+    for _ in 0..5 {
+        let api = Client::builder().ws_url(&url).connect().await.unwrap();
+        let mut stream = api.events();
+        let started = Instant::now();
+        api.call_json("get_status", serde_json::json!({}))
+            .await
+            .unwrap();
+        // Until every pushed event was either delivered or reported lost (lagged).
+        let (mut delivered, mut lagged) = (0, 0);
+        while delivered + lagged < PUSHED {
+            match stream.recv().await {
+                Ok(Event::Message(_)) => delivered += 1,
+                Ok(_) => {}
+                Err(api_core::EventsError::Lagged(n)) => lagged += n as usize,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        lost += lagged;
+        ours.push(delivered as f64 / started.elapsed().as_secs_f64());
+        drop(api);
+
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        let started = Instant::now();
+        futures_util::SinkExt::send(
+            &mut ws,
+            tokio_tungstenite::tungstenite::Message::Text(
+                r#"{"action":"get_status","params":{},"echo":1}"#.into(),
+            ),
+        )
+        .await
+        .unwrap();
+        let mut seen = 0;
+        while seen < PUSHED {
+            let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) =
+                futures_util::StreamExt::next(&mut ws).await
+            else {
+                continue;
+            };
+            if let Ok(Event::Message(_)) = serde_json::from_str::<Event>(t.as_str()) {
+                seen += 1;
+            }
+        }
+        raw.push(PUSHED as f64 / started.elapsed().as_secs_f64());
+    }
+    ours.sort_by(f64::total_cmp);
+    raw.sort_by(f64::total_cmp);
+    let (o, r) = (ours[2], raw[2]);
+    println!(
+        "| {PUSHED} events pushed at once over forward WebSocket (median of 5, alternating) | typed stream (`Client::events`), events delivered | raw tokio-tungstenite, `serde_json::from_str::<Event>` per frame | ratio | target ≥ 0.9× |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    println!(
+        "| delivered per second (spread {:.0}–{:.0} / {:.0}–{:.0}) | {o:.0} | {r:.0} | {:.3} | {} |",
+        ours[0],
+        ours[4],
+        raw[0],
+        raw[4],
+        o / r,
+        verdict(o / r >= 0.9)
+    );
+    println!(
+        "\nevents the typed subscriber was told it lagged behind on, and so never saw: {lost} of {} (the raw client loses none: it reads no faster than it decodes)",
+        5 * PUSHED
+    );
+    let _ = bytes;
+}
+
 fn build_cost() {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let account = std::fs::read_to_string(workspace.join("api-spec/spec/account.toml")).unwrap();
@@ -413,7 +563,7 @@ fn machine() {
     println!("machine: {cores} cores, {cpu}");
 }
 
-/// `BENCH_ONLY=overhead,ws,decode,memory,build` runs only those sections.
+/// `BENCH_ONLY=overhead,ws,decode,memory,events,build` runs only those sections.
 fn enabled(section: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|s| s == section))
 }
@@ -436,6 +586,9 @@ fn main() {
     }
     if enabled("memory") {
         rt.block_on(memory());
+    }
+    if enabled("events") {
+        rt.block_on(events());
     }
     if enabled("build") {
         build_cost();

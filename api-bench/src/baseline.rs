@@ -130,3 +130,64 @@ pub mod raw_ws {
         }
     }
 }
+
+/// A group message event decoded by hand: a plain struct, segments as serde's adjacently
+/// tagged enum with the fields a bot reads.
+pub mod event {
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    #[derive(Deserialize)]
+    pub struct GroupMessage {
+        pub time: i64,
+        pub self_id: i64,
+        pub post_type: String,
+        pub message_type: String,
+        pub sub_type: String,
+        pub message_id: i64,
+        pub message_seq: i64,
+        pub real_id: i64,
+        pub real_seq: String,
+        pub user_id: i64,
+        pub group_id: i64,
+        pub group_name: String,
+        pub sender: Sender,
+        pub message: Vec<Segment>,
+        pub message_format: String,
+        pub raw_message: String,
+        pub font: i64,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Sender {
+        pub user_id: i64,
+        pub nickname: String,
+        pub card: String,
+        pub role: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(tag = "type", content = "data", rename_all = "lowercase")]
+    pub enum Segment {
+        Text {
+            text: String,
+        },
+        At {
+            qq: String,
+        },
+        Reply {
+            id: String,
+        },
+        Face {
+            id: String,
+            raw: Option<Value>,
+        },
+        Image {
+            file: String,
+            summary: Option<String>,
+            sub_type: Option<i64>,
+            url: Option<String>,
+            file_size: Option<String>,
+        },
+    }
+}

@@ -98,3 +98,43 @@ pub async fn ws(answer: bool) -> SocketAddr {
     });
     addr
 }
+
+/// A WebSocket server that, on each connection, sends a lifecycle event, and on the first
+/// request answers it and then pushes every frame of `events` as fast as it can.
+pub async fn event_pusher(events: std::sync::Arc<Vec<String>>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let events = events.clone();
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let lifecycle = r#"{"time":1,"self_id":1,"post_type":"meta_event","meta_event_type":"lifecycle","sub_type":"connect"}"#;
+                if ws.send(Message::Text(lifecycle.into())).await.is_err() {
+                    return;
+                }
+                while let Some(Ok(frame)) = ws.next().await {
+                    let Message::Text(t) = frame else { continue };
+                    let Ok(req) = serde_json::from_str::<Request>(t.as_str()) else {
+                        continue;
+                    };
+                    let answer = reply(req.action, req.echo.get());
+                    if ws.feed(Message::Text(answer.into())).await.is_err() {
+                        return;
+                    }
+                    for e in events.iter() {
+                        if ws.feed(Message::Text(e.as_str().into())).await.is_err() {
+                            return;
+                        }
+                    }
+                    if ws.flush().await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{AccessToken, Error};
-use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::action::Action;
@@ -56,7 +55,7 @@ pub struct Client {
 struct Inner {
     transport: Transport,
     default_timeout: Duration,
-    events: broadcast::Sender<Value>,
+    events: crate::events::EventBus,
     /// The SSE reader of an HTTP client that reads events; stopped with the last handle.
     event_reader: Option<tokio::task::JoinHandle<()>>,
 }

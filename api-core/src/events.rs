@@ -1,11 +1,27 @@
 //! Events pushed by the server (frames with `post_type`), for any number of subscribers,
 //! typed ([`Event`]) or raw.
 
+use bytes::Bytes;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
 use crate::types::Event;
+
+/// Where a connection puts the events it receives: each as the bytes it came as, decoded
+/// by each subscriber (typed or raw), so the connection itself does no more than tell
+/// events from replies.
+pub(crate) type EventBus = broadcast::Sender<Bytes>;
+
+/// Whether `frame` is an event (a JSON object with `post_type`), read without building it.
+pub(crate) fn is_event(frame: &[u8]) -> Result<bool, serde_json::Error> {
+    #[derive(Deserialize)]
+    struct Probe {
+        post_type: Option<IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(frame).map(|p| p.post_type.is_some())
+}
 
 /// Why [`Events::recv`] returned no event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,11 +41,11 @@ pub enum EventsError {
 /// except `/api`.
 #[derive(Debug)]
 pub struct Events {
-    rx: broadcast::Receiver<Value>,
+    rx: broadcast::Receiver<Bytes>,
 }
 
 impl Events {
-    pub(crate) fn new(rx: broadcast::Receiver<Value>) -> Self {
+    pub(crate) fn new(rx: broadcast::Receiver<Bytes>) -> Self {
         Events { rx }
     }
 
@@ -37,14 +53,14 @@ impl Events {
     /// spec does not expect) is logged as a warning and arrives as [`Event::Unknown`] with its
     /// JSON as it came: one odd event never ends the stream.
     pub async fn recv(&mut self) -> Result<Event, EventsError> {
-        let raw = self.recv_raw().await?;
-        Ok(decode(raw))
+        let frame = self.next_frame().await?;
+        Ok(decode(&frame))
     }
 
     /// An event already waiting, as raw JSON, without waiting for one (`Ok(None)` when none is).
     pub fn try_recv_raw(&mut self) -> Result<Option<Value>, EventsError> {
         match self.rx.try_recv() {
-            Ok(v) => Ok(Some(v)),
+            Ok(frame) => Ok(Some(raw(&frame))),
             Err(broadcast::error::TryRecvError::Empty) => Ok(None),
             Err(broadcast::error::TryRecvError::Lagged(n)) => Err(EventsError::Lagged(n)),
             Err(broadcast::error::TryRecvError::Closed) => Err(EventsError::Closed),
@@ -53,6 +69,10 @@ impl Events {
 
     /// The next event, as raw JSON.
     pub async fn recv_raw(&mut self) -> Result<Value, EventsError> {
+        Ok(raw(&self.next_frame().await?))
+    }
+
+    async fn next_frame(&mut self) -> Result<Bytes, EventsError> {
         self.rx.recv().await.map_err(|e| match e {
             broadcast::error::RecvError::Lagged(n) => EventsError::Lagged(n),
             broadcast::error::RecvError::Closed => EventsError::Closed,
@@ -60,13 +80,18 @@ impl Events {
     }
 }
 
+/// An event's JSON (the bus only carries frames that parsed as JSON objects).
+fn raw(frame: &[u8]) -> Value {
+    serde_json::from_slice(frame).unwrap_or(Value::Null)
+}
+
 /// Decodes one event, falling back to [`Event::Unknown`] with a warning.
-pub fn decode(raw: Value) -> Event {
-    match Event::deserialize(&raw) {
+pub(crate) fn decode(frame: &[u8]) -> Event {
+    match serde_json::from_slice::<Event>(frame) {
         Ok(event) => event,
         Err(e) => {
-            tracing::warn!(error = %e, event = %crate::reply::log_text(raw.to_string().as_bytes()), "an event did not decode; passing it on as Event::Unknown");
-            Event::Unknown(raw)
+            tracing::warn!(error = %e, event = %crate::reply::log_text(frame), "an event did not decode; passing it on as Event::Unknown");
+            Event::Unknown(raw(frame))
         }
     }
 }

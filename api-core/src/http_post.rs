@@ -18,7 +18,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
-use serde_json::Value;
 use sha1::Sha1;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -71,7 +70,7 @@ impl fmt::Debug for HttpPostOptions {
 /// ```
 pub struct HttpPostServer {
     local_addr: SocketAddr,
-    events: broadcast::Sender<Value>,
+    events: crate::events::EventBus,
     task: JoinHandle<()>,
 }
 
@@ -90,7 +89,7 @@ impl Drop for HttpPostServer {
 }
 
 struct Shared {
-    events: broadcast::Sender<Value>,
+    events: crate::events::EventBus,
     options: HttpPostOptions,
 }
 
@@ -143,18 +142,20 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
             return (StatusCode::FORBIDDEN, "bad signature").into_response();
         }
     }
-    let raw: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
+    match crate::events::is_event(&body) {
+        Ok(true) => {}
+        Ok(false) => return (StatusCode::BAD_REQUEST, "not an event").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "an event post that is not JSON");
             return (StatusCode::BAD_REQUEST, "not JSON").into_response();
         }
-    };
-    let quick = shared.options.quick.as_ref().and_then(|decide| {
-        let event = decode(raw.clone());
-        decide(&event)
-    });
-    let _ = shared.events.send(raw);
+    }
+    let quick = shared
+        .options
+        .quick
+        .as_ref()
+        .and_then(|decide| decide(&decode(&body)));
+    let _ = shared.events.send(body);
     match quick.map(|op| serde_json::to_vec(&op)) {
         Some(Ok(body)) => (
             StatusCode::OK,

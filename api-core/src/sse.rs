@@ -9,8 +9,6 @@
 use std::time::Duration;
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
-use serde_json::Value;
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
 use crate::forward::Backoff;
@@ -26,11 +24,11 @@ pub(crate) struct SseSource {
 }
 
 /// Starts reading; events go to `events` until the task is aborted.
-pub(crate) fn spawn(source: SseSource, events: broadcast::Sender<Value>) -> JoinHandle<()> {
+pub(crate) fn spawn(source: SseSource, events: crate::events::EventBus) -> JoinHandle<()> {
     tokio::spawn(read_loop(source, events))
 }
 
-async fn read_loop(source: SseSource, events: broadcast::Sender<Value>) {
+async fn read_loop(source: SseSource, events: crate::events::EventBus) {
     let mut delay = source.backoff.initial;
     loop {
         match read_once(&source, &events).await {
@@ -55,7 +53,7 @@ enum End {
     Lost { reason: String, received: bool },
 }
 
-async fn read_once(source: &SseSource, events: &broadcast::Sender<Value>) -> End {
+async fn read_once(source: &SseSource, events: &crate::events::EventBus) -> End {
     let lost = |reason: String, received| End::Lost { reason, received };
     let mut req = source
         .http
@@ -84,7 +82,7 @@ async fn read_once(source: &SseSource, events: &broadcast::Sender<Value>) -> End
         frames.push(&chunk);
         while let Some(data) = frames.next_data() {
             received = true;
-            deliver(&data, events);
+            deliver(data, events);
         }
         if frames.pending() > source.max_event_bytes {
             return lost(
@@ -98,12 +96,12 @@ async fn read_once(source: &SseSource, events: &broadcast::Sender<Value>) -> End
     }
 }
 
-fn deliver(data: &str, events: &broadcast::Sender<Value>) {
-    match serde_json::from_str::<Value>(data) {
-        Ok(event) if event.get("post_type").is_some() => {
-            let _ = events.send(event);
+fn deliver(data: String, events: &crate::events::EventBus) {
+    match crate::events::is_event(data.as_bytes()) {
+        Ok(true) => {
+            let _ = events.send(bytes::Bytes::from(data));
         }
-        Ok(_) => tracing::debug!("skipping a stream frame that is not an event"),
+        Ok(false) => tracing::debug!("skipping a stream frame that is not an event"),
         Err(e) => {
             tracing::warn!(error = %e, frame = %log_text(data.as_bytes()), "skipping an event that is not JSON")
         }

@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -96,7 +95,7 @@ pub(crate) struct WsCore {
     pending: Mutex<HashMap<u64, Pending>>,
     next_echo: AtomicU64,
     state: watch::Sender<ConnState>,
-    events: broadcast::Sender<Value>,
+    events: crate::events::EventBus,
     keepalive: Option<KeepAlive>,
     /// Frames received on the current connection (any kind, pongs included).
     received: AtomicU64,
@@ -145,7 +144,7 @@ impl Drop for PendingSlot<'_> {
 
 impl WsCore {
     pub(crate) fn new(
-        events: broadcast::Sender<Value>,
+        events: crate::events::EventBus,
         keepalive: Option<KeepAlive>,
     ) -> Arc<WsCore> {
         Arc::new(WsCore {
@@ -175,7 +174,7 @@ impl WsCore {
     }
 
     /// The sender events are broadcast on.
-    pub(crate) fn events(&self) -> &broadcast::Sender<Value> {
+    pub(crate) fn events(&self) -> &crate::events::EventBus {
         &self.events
     }
 
@@ -267,7 +266,7 @@ impl WsCore {
             Ok(env) if env.post_type.is_none() => env,
             // Events are not envelopes: their `status` or `message` may be objects or arrays.
             _ => {
-                self.on_event(&frame);
+                self.on_event(frame);
                 return None;
             }
         };
@@ -294,17 +293,17 @@ impl WsCore {
     }
 
     /// Hands a frame that is not a reply to the event subscribers, if it is an event.
-    fn on_event(&self, frame: &[u8]) {
-        match serde_json::from_slice::<Value>(frame) {
-            Ok(event) if event.get("post_type").is_some() => {
+    fn on_event(&self, frame: Bytes) {
+        match crate::events::is_event(&frame) {
+            Ok(true) => {
                 // No subscriber is fine: events are optional.
-                let _ = self.events.send(event);
+                let _ = self.events.send(frame);
             }
-            Ok(_) => {
-                tracing::warn!(frame = %log_text(frame), "skipping a frame that is neither a reply nor an event")
+            Ok(false) => {
+                tracing::warn!(frame = %log_text(&frame), "skipping a frame that is neither a reply nor an event")
             }
             Err(e) => {
-                tracing::warn!(error = %e, frame = %log_text(frame), "skipping a frame that is not JSON")
+                tracing::warn!(error = %e, frame = %log_text(&frame), "skipping a frame that is not JSON")
             }
         }
     }
