@@ -33,6 +33,7 @@ pub fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
         }
     });
     let catch_all = match &u.kind {
+        UnionKind::Tagged { closed: true, .. } => None,
         UnionKind::Tagged { .. } => Some(quote! {
             /// A tag the spec does not list: the whole object, kept as it arrived and sent
             /// back unchanged.
@@ -45,7 +46,11 @@ pub fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
         _ => None,
     };
     let (serialize, deserialize, extra) = match &u.kind {
-        UnionKind::Tagged { tag, content } => tagged(spec, u, tag, content.as_deref()),
+        UnionKind::Tagged {
+            tag,
+            content,
+            closed,
+        } => tagged(spec, u, tag, content.as_deref(), *closed),
         UnionKind::Untagged { open } => untagged(u, *open),
         UnionKind::Keyed => keyed(u),
     };
@@ -98,6 +103,7 @@ fn tagged(
     u: &UnionDef,
     tag: &str,
     content: Option<&str>,
+    closed: bool,
 ) -> (TokenStream, TokenStream, TokenStream) {
     let name = ident(&u.name);
     let ser_arms = u.variants.iter().map(|v| {
@@ -132,11 +138,14 @@ fn tagged(
             },
         }
     });
+    let unknown_ser = (!closed).then(
+        || quote!(#name::Unknown(v) => ::api_core::__private::serde::Serialize::serialize(v, s),),
+    );
     let serialize = quote! {
         use ::api_core::__private::serde::ser::SerializeMap;
         match self {
             #(#ser_arms,)*
-            #name::Unknown(v) => ::api_core::__private::serde::Serialize::serialize(v, s),
+            #unknown_ser
         }
     };
     let de_arms = u.variants.iter().map(|v| {
@@ -181,18 +190,39 @@ fn tagged(
         }
     });
     let expecting = format!("a `{}` (an object with its tag `{tag}`)", u.name);
+    let fail = quote!(<D::Error as ::api_core::__private::serde::de::Error>::custom);
+    let (no_tag, other_tag) = if closed {
+        let listed = u
+            .variants
+            .iter()
+            .filter_map(|v| v.wire.as_deref())
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let missing = format!("expected {expecting}");
+        let unlisted = format!("`{tag}` is not one of {listed}");
+        (
+            quote!(return ::std::result::Result::Err(#fail(#missing));),
+            quote!(::std::result::Result::Err(#fail(#unlisted))),
+        )
+    } else {
+        (
+            quote!(return ::std::result::Result::Ok(#name::Unknown(value));),
+            quote!(::std::result::Result::Ok(#name::Unknown(value))),
+        )
+    };
     let deserialize = quote! {
         let mut value = <::api_core::__private::serde_json::Value as ::api_core::__private::serde::Deserialize>::deserialize(d)?;
         let tag = match value.get(#tag) {
             ::std::option::Option::Some(::api_core::__private::serde_json::Value::String(t)) => t.clone(),
             ::std::option::Option::Some(_) | ::std::option::Option::None if value.is_object() => {
-                return ::std::result::Result::Ok(#name::Unknown(value));
+                #no_tag
             }
-            _ => return ::std::result::Result::Err(<D::Error as ::api_core::__private::serde::de::Error>::custom(::std::concat!("expected ", #expecting))),
+            _ => return ::std::result::Result::Err(#fail(::std::concat!("expected ", #expecting))),
         };
         match tag.as_str() {
             #(#de_arms)*
-            _ => ::std::result::Result::Ok(#name::Unknown(value)),
+            _ => #other_tag,
         }
     };
     let tags = u.variants.iter().map(|v| {
@@ -204,13 +234,21 @@ fn tagged(
             quote!(#name::#var => #w,)
         }
     });
+    let (tag_doc, unknown_tag) = if closed {
+        (" The tag as on the wire.", None)
+    } else {
+        (
+            " The tag as on the wire (for [`Self::Unknown`], the tag that arrived, or `\"\"`).",
+            Some(quote!(#name::Unknown(v) => v.get(#tag).and_then(|t| t.as_str()).unwrap_or(""),)),
+        )
+    };
     let extra = quote! {
         impl #name {
-            /// The tag as on the wire (for [`Self::Unknown`], the tag that arrived, or `""`).
+            #[doc = #tag_doc]
             pub fn tag(&self) -> &str {
                 match self {
                     #(#tags)*
-                    #name::Unknown(v) => v.get(#tag).and_then(|t| t.as_str()).unwrap_or(""),
+                    #unknown_tag
                 }
             }
         }

@@ -208,19 +208,33 @@ fn struct_md(out: &mut String, spec: &Spec, c: &Category, s: &StructDef) {
 
 fn union_md(out: &mut String, spec: &Spec, c: &Category, u: &UnionDef) {
     let _ = writeln!(out, "\n### {}\n\n{}\n", u.name, u.doc);
+    let unknown = |tag: &str, closed: bool| {
+        if closed {
+            "只能是下列变体之一（没有 `Unknown`）。".to_owned()
+        } else {
+            format!("未列出的 `{tag}` 解码为 `Unknown(..)`，整个对象原样保留。")
+        }
+    };
     let (how, column) = match &u.kind {
         UnionKind::Tagged {
             tag,
             content: Some(content),
+            closed,
         } => (
             format!(
-                "按 `{tag}` 区分，值在 `{content}` 中；未列出的 `{tag}` 解码为 `Unknown(..)`，整个对象原样保留。"
+                "按 `{tag}` 区分，值在 `{content}` 中；{}",
+                unknown(tag, *closed)
             ),
             format!("`{tag}`"),
         ),
-        UnionKind::Tagged { tag, content: None } => (
+        UnionKind::Tagged {
+            tag,
+            content: None,
+            closed,
+        } => (
             format!(
-                "按 `{tag}` 区分，字段与 `{tag}` 并列；未列出的 `{tag}` 解码为 `Unknown(..)`，整个对象原样保留。"
+                "按 `{tag}` 区分，字段与 `{tag}` 并列；{}",
+                unknown(tag, *closed)
             ),
             format!("`{tag}`"),
         ),

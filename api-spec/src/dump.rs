@@ -64,7 +64,11 @@ pub fn to_json(spec: &Spec) -> Value {
     });
     let unions = spec.own_categories().flat_map(|c| &c.unions).map(|u| {
         let (kind, tag, content, open) = match &u.kind {
-            UnionKind::Tagged { tag, content } => ("tagged", Some(tag), content.as_ref(), false),
+            UnionKind::Tagged {
+                tag,
+                content,
+                closed,
+            } => ("tagged", Some(tag), content.as_ref(), !closed),
             UnionKind::Untagged { open } => ("untagged", None, None, *open),
             UnionKind::Keyed => ("keyed", None, None, false),
         };

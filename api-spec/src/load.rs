@@ -87,6 +87,7 @@ struct RawUnion {
     keyed: Option<Spanned<bool>>,
     #[serde(default)]
     open: bool,
+    closed: Option<Spanned<bool>>,
     variants: Spanned<Vec<RawUnionVariant>>,
 }
 
@@ -578,6 +579,7 @@ impl Checker {
             (Some(tag), false, false) => UnionKind::Tagged {
                 tag: tag.get_ref().clone(),
                 content: raw.content.as_ref().map(|c| c.get_ref().clone()),
+                closed: is_set(&raw.closed),
             },
             (None, true, false) => UnionKind::Untagged { open: raw.open },
             (None, false, true) => UnionKind::Keyed,
@@ -598,6 +600,15 @@ impl Checker {
                 "`content` applies to tagged unions (with `tag`)",
             );
         }
+        if let Some(closed) = &raw.closed
+            && !matches!(kind, UnionKind::Tagged { .. })
+        {
+            self.err(
+                src,
+                closed.span(),
+                "`closed` applies to tagged unions (with `tag`): it drops their `Unknown` variant",
+            );
+        }
         if raw.open && !matches!(kind, UnionKind::Untagged { .. }) {
             self.err(
                 src,
@@ -606,7 +617,7 @@ impl Checker {
             );
         }
         let reserved = match kind {
-            UnionKind::Tagged { .. } => Some("Unknown"),
+            UnionKind::Tagged { closed: false, .. } => Some("Unknown"),
             UnionKind::Untagged { open: true } => Some("Other"),
             _ => None,
         };
@@ -1167,7 +1178,10 @@ impl Checker {
                 }
             }
             for (u, raw_u) in c.unions.iter().zip(&raw.unions) {
-                let UnionKind::Tagged { content: None, tag } = &u.kind else {
+                let UnionKind::Tagged {
+                    content: None, tag, ..
+                } = &u.kind
+                else {
                     continue;
                 };
                 for (v, raw_v) in u.variants.iter().zip(raw_u.variants.get_ref()) {

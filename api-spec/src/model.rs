@@ -279,12 +279,15 @@ pub struct UnionDef {
 pub enum UnionKind {
     /// An object with a tag key naming the variant. With `content`, the variant's value sits
     /// under that key (`{type, data}`); without, its fields sit beside the tag. An unknown
-    /// tag decodes to an `Unknown` variant that keeps the whole object.
+    /// tag decodes to an `Unknown` variant that keeps the whole object, unless `closed`.
     Tagged {
         /// The key holding the tag, e.g. `type`.
         tag: String,
         /// The key holding the variant's value, e.g. `data`; `None` for fields beside the tag.
         content: Option<String>,
+        /// No `Unknown` variant: only the listed kinds can be built or decoded (an input that
+        /// must be one of them, e.g. forward nodes that cannot mix with other segments).
+        closed: bool,
     },
     /// No tag: the first variant whose shape fits (in spec order). With `open`, a value no
     /// variant fits decodes to `Other` and is kept.

@@ -283,7 +283,11 @@ impl Checker<'_> {
 
     fn union_value(&mut self, u: &UnionDef, v: &mut Value, path: &str) -> Result<(), Mismatch> {
         match &u.kind {
-            UnionKind::Tagged { tag, content } => {
+            UnionKind::Tagged {
+                tag,
+                content,
+                closed,
+            } => {
                 let Value::Object(map) = v else {
                     return Self::fail(path, format!("an object (`{}`)", u.name), v);
                 };
@@ -298,6 +302,12 @@ impl Checker<'_> {
                     .iter()
                     .find(|x| x.wire.as_deref() == Some(t.as_str()))
                 else {
+                    if *closed {
+                        return Err(Mismatch {
+                            path: format!("{path}.{tag}"),
+                            message: format!("`{t}` is not a kind of `{}`", u.name),
+                        });
+                    }
                     return Ok(()); // kept in `Unknown`
                 };
                 let Some(ty) = &variant.ty else { return Ok(()) };

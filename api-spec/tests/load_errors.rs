@@ -31,6 +31,7 @@ fn each_mistake_is_named_with_its_place() {
         (action("params = [{ name = \"timeout\", type = \"i64\", doc = \"\" }]"), "is a method of every call builder"),
         (action("params = [{ name = \"x\", type = \"file\", doc = \"\" }]\ntimeout_secs = 0"), "`timeout_secs` must be at least 1"),
         (action("colour = 1"), "unknown field `colour`"),
+        ("[[union]]\nname = \"U\"\ndoc = \"\"\nkeyed = true\nclosed = true\nvariants = [{ name = \"A\", key = \"a\", type = \"qq\" }]".into(), "`closed` applies to tagged unions"),
         (format!("{}\n{}", action(""), action("")), "action `a` is already declared"),
         ("[[struct]]\nname = \"s\"\ndoc = \"\"\nfields = []".into(), "type name `s` must be CamelCase"),
         ("[[enum]]\nname = \"E\"\ndoc = \"\"\nvariants = [{ name = \"A\", wire = 0, label = \"a\" }, { name = \"B\", wire = 0, label = \"b\" }]".into(), "wire value 0 is used twice"),

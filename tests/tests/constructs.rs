@@ -130,6 +130,25 @@ fn tagged_unions_round_trip_and_keep_unknown_tags() {
 }
 
 #[test]
+fn closed_tagged_unions_take_only_their_kinds() {
+    use union_tagged::types::{Node, OnlyNodes};
+    let nodes: Vec<OnlyNodes> =
+        round_trip(json!([{"type": "node", "data": {"nickname": "n", "content": []}}]));
+    let OnlyNodes::Node(Node { nickname, .. }) = &nodes[0];
+    assert_eq!(nickname, "n");
+    assert_eq!(nodes[0].tag(), "node");
+    let err = serde_json::from_value::<Vec<OnlyNodes>>(json!([
+        {"type": "node", "data": {"nickname": "n", "content": []}},
+        {"type": "text", "data": {"text": "mixed in"}},
+    ]))
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("`type` is not one of `node`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn inline_tagged_unions_nest_and_extend() {
     use union_inline::types::{Bulletin, Occurrence};
     let poke = json!({"post_type": "notice", "notice_type": "poke", "time": 1, "self_id": 2, "target_id": 3, "sub_type": "poke"});

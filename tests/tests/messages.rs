@@ -2,7 +2,8 @@
 //! actions against the simulator's store over every transport.
 
 use api_core::types::{
-    ContactKind, CustomMusic, ForwardNode, MusicSegment, NodeSegment, PlatformMusic, Segment,
+    ContactKind, CustomMusic, FlashTransferSegment, ForwardNode, ForwardSegment, MarketFaceSegment,
+    MiniAppSegment, MusicSegment, NodeSegment, OnlineFileSegment, PlatformMusic, Segment,
 };
 use api_core::{Error, Message, Uploadable};
 use api_sim::SimConfig;
@@ -39,6 +40,33 @@ fn every_segment() -> Message {
         .contact(ContactKind::Group, 100200)
         .location(31.2, 121.5)
         .push(Segment::Node(NodeSegment::custom(1, "n", "inner")))
+}
+
+/// Every variant of `Segment` the spec lists, each built and sent through JSON and back.
+#[test]
+fn every_spec_segment_kind_round_trips() {
+    let mut all = every_segment();
+    for extra in [
+        Segment::MarketFace(MarketFaceSegment::new(1, "e", "k", "[开心]")),
+        Segment::MiniApp(MiniAppSegment::new("{}")),
+        Segment::Forward(ForwardSegment::new("7345")),
+        Segment::OnlineFile(OnlineFileSegment::new("m", "e", "a.zip", "10", false)),
+        Segment::FlashTransfer(FlashTransferSegment::new("set1")),
+    ] {
+        all.push_segment(extra);
+    }
+    let tags: std::collections::BTreeSet<&str> = all.iter().map(Segment::tag).collect();
+    let spec = api_spec::builtin();
+    let declared: std::collections::BTreeSet<&str> = spec
+        .find_union("Segment")
+        .unwrap()
+        .variants
+        .iter()
+        .filter_map(|v| v.wire.as_deref())
+        .collect();
+    assert_eq!(tags, declared, "every declared segment kind is built here");
+    let back: Message = serde_json::from_value(serde_json::to_value(&all).unwrap()).unwrap();
+    assert_eq!(back, all);
 }
 
 #[test]
