@@ -22,7 +22,8 @@ pub type ApiFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + '
 /// The largest reply the client reads by default (64 MiB); see [`ClientBuilder::max_reply_size`].
 pub const DEFAULT_MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
-/// How many events wait for a slow subscriber before it is told it lagged.
+/// How many events wait for a slow subscriber before it is told it lagged, by default; see
+/// [`ClientBuilder::event_buffer`].
 pub const EVENT_BUFFER: usize = 1024;
 
 /// How long an idle HTTP connection stays pooled by default: under the 5 s after which
@@ -275,6 +276,7 @@ pub struct ClientBuilder {
     handshake_timeout: Option<Duration>,
     pool_idle_timeout: Option<Duration>,
     sse_events: bool,
+    event_buffer: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -379,6 +381,16 @@ impl ClientBuilder {
         self
     }
 
+    /// How many events may wait for a subscriber that is busy (default [`EVENT_BUFFER`]).
+    /// A subscriber further behind than this is told how many it missed
+    /// ([`EventsError::Lagged`](crate::EventsError::Lagged)); replies are never held up. Raise
+    /// it for bursts a bot must not miss: each waiting event holds its frame (about 1 KiB for a
+    /// message).
+    pub fn event_buffer(mut self, events: usize) -> Self {
+        self.event_buffer = Some(events.max(1));
+        self
+    }
+
     /// Uses the caller's `reqwest::Client` (connection pool, proxy, TLS settings).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -400,7 +412,7 @@ impl ClientBuilder {
             let (initial, max) = self
                 .reconnect
                 .unwrap_or((Duration::from_millis(100), Duration::from_secs(5)));
-            let (events, _) = broadcast::channel(EVENT_BUFFER);
+            let (events, _) = broadcast::channel(self.event_buffer.unwrap_or(EVENT_BUFFER));
             let core = WsCore::new(events, self.keepalive.unwrap_or(Some(KeepAlive::default())));
             let transport = WsTransport::forward(
                 core,
@@ -434,7 +446,7 @@ impl ClientBuilder {
             self.token.as_ref().map(AccessToken::expose),
             max_reply_bytes,
         )?;
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (events, _) = broadcast::channel(self.event_buffer.unwrap_or(EVENT_BUFFER));
         let event_reader = if self.sse_events {
             tokio::runtime::Handle::try_current().map_err(|_| {
                 Error::Config("an SSE event reader must be built inside a Tokio runtime".into())

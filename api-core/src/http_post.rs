@@ -37,6 +37,9 @@ pub struct HttpPostOptions {
     pub secret: Option<AccessToken>,
     /// The quick operation for each event, if any.
     pub quick: Option<QuickHandler>,
+    /// How many events may wait for a busy subscriber (`None`: [`EVENT_BUFFER`]; see
+    /// [`ClientBuilder::event_buffer`](crate::ClientBuilder::event_buffer)).
+    pub event_buffer: Option<usize>,
 }
 
 impl fmt::Debug for HttpPostOptions {
@@ -44,6 +47,7 @@ impl fmt::Debug for HttpPostOptions {
         f.debug_struct("HttpPostOptions")
             .field("secret", &self.secret)
             .field("quick", &self.quick.as_ref().map(|_| "Fn"))
+            .field("event_buffer", &self.event_buffer)
             .finish()
     }
 }
@@ -99,7 +103,7 @@ impl HttpPostServer {
     pub async fn bind(addr: SocketAddr, options: HttpPostOptions) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (events, _) = broadcast::channel(options.event_buffer.unwrap_or(EVENT_BUFFER).max(1));
         let shared = Arc::new(Shared {
             events: events.clone(),
             options,

@@ -31,6 +31,9 @@ pub struct ReverseOptions {
     /// Keep-alive pings on each connection (default: every 30 s, answered within 20 s);
     /// `None` sends none.
     pub keepalive: Option<KeepAlive>,
+    /// How many events may wait for a busy subscriber of each account (see
+    /// [`ClientBuilder::event_buffer`](crate::ClientBuilder::event_buffer)).
+    pub event_buffer: usize,
 }
 
 impl Default for ReverseOptions {
@@ -40,6 +43,7 @@ impl Default for ReverseOptions {
             timeout: DEFAULT_TIMEOUT,
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             keepalive: Some(KeepAlive::default()),
+            event_buffer: EVENT_BUFFER,
         }
     }
 }
@@ -168,7 +172,7 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
         match cores.get(&hs.self_id) {
             Some(core) => (core.clone(), false),
             None => {
-                let (events, _) = broadcast::channel(EVENT_BUFFER);
+                let (events, _) = broadcast::channel(accounts.options.event_buffer.max(1));
                 let core = WsCore::new(events, accounts.options.keepalive);
                 cores.insert(hs.self_id.clone(), core.clone());
                 (core, true)

@@ -147,7 +147,9 @@ impl Shared {
             state: Mutex::new(State::new(seed)),
             calls: Mutex::new(Vec::new()),
             faults: Mutex::new(HashMap::new()),
-            events: broadcast::channel(1024).0,
+            // Room for a burst: NapCat writes events straight to its sockets and never drops
+            // one for a slow connection, so the simulator's own queue should not either.
+            events: broadcast::channel(16 * 1024).0,
             heartbeat,
             beats: ws::SharedBeat::default(),
             ws_connections: AtomicUsize::new(0),

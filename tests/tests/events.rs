@@ -302,3 +302,43 @@ async fn the_simulators_sse_framing_is_napcats() {
     let event: Value = serde_json::from_str(json).unwrap();
     assert_eq!(event["raw_message"], "x");
 }
+
+/// A subscriber that reads only after a whole burst has arrived still gets all of it when it
+/// fits the buffer (with the default 1,024 it would be told it lagged).
+#[tokio::test]
+async fn a_larger_event_buffer_keeps_a_burst_for_a_late_reader() {
+    const BURST: usize = 5_000;
+    let sim = Simulator::start(api_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let api = Client::builder()
+        .ws_url(sim.ws_url("/"))
+        .event_buffer(BURST + 16)
+        .connect()
+        .await
+        .unwrap();
+    sim.wait_for_event_clients(1).await;
+    let mut events = api.events();
+    let mut probe = api.events();
+    for i in 0..BURST {
+        sim.push_event(json!({"time": i, "self_id": 10001, "post_type": "notice", "notice_type": "friend_add", "user_id": i}));
+    }
+    sim.push_event(json!({"time": 0, "self_id": 10001, "post_type": "notice", "notice_type": "friend_recall", "user_id": 1, "message_id": 1}));
+    // The probe reads along until the last event: by then every event is waiting for
+    // `events`, which has read nothing yet.
+    loop {
+        if let Ok(Event::Notice(Notice::FriendRecall(_))) = probe.recv().await {
+            break;
+        }
+    }
+    let mut added = 0;
+    loop {
+        match events.recv().await {
+            Ok(Event::Notice(Notice::FriendAdd(_))) => added += 1,
+            Ok(Event::Notice(Notice::FriendRecall(_))) => break,
+            Ok(_) => {}
+            Err(e) => panic!("after {added}: {e}"),
+        }
+    }
+    assert_eq!(added, BURST);
+}

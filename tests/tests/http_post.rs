@@ -14,6 +14,7 @@ async fn receiver(secret: Option<&str>, quick: Option<api_core::QuickHandler>) -
         HttpPostOptions {
             secret: secret.map(Into::into),
             quick,
+            ..HttpPostOptions::default()
         },
     )
     .await
