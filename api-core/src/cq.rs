@@ -4,6 +4,7 @@
 //! `&amp;` `&#91;` `&#93;`; inside a code's values `,` also becomes `&#44;`. Parsing never
 //! fails: a `[CQ:` that does not form a code stays text.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::types::{Segment, TextSegment};
@@ -135,7 +136,7 @@ fn parse_code(text: &str) -> Option<(Segment, usize)> {
     raw.insert("type".into(), Value::String(kind.to_owned()));
     raw.insert("data".into(), Value::Object(data));
     let raw = Value::Object(raw);
-    let segment = serde_json::from_value::<Segment>(raw.clone()).unwrap_or(Segment::Unknown(raw));
+    let segment = Segment::deserialize(&raw).unwrap_or(Segment::Unknown(raw));
     Some((segment, end + 1))
 }
 

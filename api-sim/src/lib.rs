@@ -199,14 +199,7 @@ impl Shared {
             .strip_suffix("_async")
             .or_else(|| action.strip_suffix("_rate_limited"))
             .unwrap_or(action);
-        let (outcome, events) = {
-            let mut state = lock(&self.state);
-            let outcome = dispatch::run(&mut state, base, params);
-            (outcome, std::mem::take(&mut state.outbox))
-        };
-        for event in events {
-            let _ = self.events.send(event);
-        }
+        let outcome = self.with_state(|state| dispatch::run(state, base, params));
         if let Some(c) = lock(&self.calls).iter_mut().rev().find(|c| c.id == call) {
             c.reply = Some(match &outcome {
                 Ok(data) => Ok(data.clone()),
@@ -220,17 +213,23 @@ impl Shared {
     /// Runs an action for NapCat itself (a quick operation): not recorded as a call; the
     /// events it causes are pushed. A failure is logged, as NapCat logs it.
     pub(crate) fn run_internal(&self, action: &str, params: &Value) {
-        let (outcome, events) = {
-            let mut state = lock(&self.state);
-            let outcome = dispatch::run(&mut state, action, params);
-            (outcome, std::mem::take(&mut state.outbox))
-        };
-        if let Err(e) = outcome {
+        if let Err(e) = self.with_state(|state| dispatch::run(state, action, params)) {
             tracing::warn!(action, error = ?e, "a quick operation failed");
         }
+    }
+
+    /// Changes the state under its lock, then pushes the events the change queued (after the
+    /// lock is released, so a slow subscriber never holds it).
+    pub(crate) fn with_state<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
+        let (result, events) = {
+            let mut state = lock(&self.state);
+            let result = change(&mut state);
+            (result, std::mem::take(&mut state.outbox))
+        };
         for event in events {
             let _ = self.events.send(event);
         }
+        result
     }
 
     pub(crate) fn token_ok(&self, query_token: Option<&str>, header: Option<&str>) -> bool {
@@ -406,15 +405,9 @@ impl Simulator {
 
     fn inject(&self, chat: store::Chat, user_id: i64, nickname: &str, message: Value) -> i64 {
         let segments = store::segments_of(message);
-        let (id, events) = {
-            let mut state = lock(&self.shared.state);
-            let id = state.receive(store::StoredMessage::new(chat, user_id, nickname, segments));
-            (id, std::mem::take(&mut state.outbox))
-        };
-        for event in events {
-            let _ = self.shared.events.send(event);
-        }
-        id
+        self.shared.with_state(|state| {
+            state.receive(store::StoredMessage::new(chat, user_id, nickname, segments))
+        })
     }
 
     /// Delays every WebSocket and HTTP reply by a pseudo-random time below `max`, so

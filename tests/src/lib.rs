@@ -35,7 +35,7 @@ pub fn only_call(sim: &Simulator) -> (String, Value) {
 /// The transport a test runs over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
-    /// `POST /{action}`.
+    /// `POST /{action}`; events on the SSE stream (`GET /_events`).
     Http,
     /// The client dials the simulator's WebSocket server (path `/`).
     Ws,
@@ -58,7 +58,16 @@ pub async fn setup_with(via: Via, config: SimConfig) -> (Simulator, Client, Keep
     let token = config.token.clone();
     match via {
         Via::Http => {
-            let (sim, api) = sim_and_client_with(config).await;
+            // Events over HTTP come on NapCat's SSE stream.
+            let sim = Simulator::start(config)
+                .await
+                .expect("bind a loopback port");
+            let mut builder = Client::builder().base_url(sim.http_url()).sse_events(true);
+            if let Some(t) = token {
+                builder = builder.access_token(t);
+            }
+            let api = builder.build().expect("valid client settings");
+            sim.wait_for_event_clients(1).await;
             (sim, api, Keep { _reverse: None })
         }
         Via::Ws => {

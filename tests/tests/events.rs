@@ -7,7 +7,7 @@ use api_core::types::{
     DecreaseKind, Event, GroupRequestKind, MessageType, MetaEvent, Notice, Notify, Request,
 };
 use api_sim::Simulator;
-use api_tests::{Via, setup};
+use api_tests::{Via, over_every_transport, setup};
 use serde_json::{Value, json};
 
 fn napcat_events() -> Vec<Value> {
@@ -110,12 +110,8 @@ fn unknown_kinds_are_kept_at_their_level() {
     );
 }
 
-async fn stream_of(via: Via) -> (Simulator, Client, api_tests::Keep) {
-    setup(via).await
-}
-
 async fn typed_events_arrive_and_odd_ones_do_not_end_the_stream(via: Via) {
-    let (sim, api, _keep) = stream_of(via).await;
+    let (sim, api, _keep) = setup(via).await;
     let mut events = api.events();
     sim.push_event(json!({"post_type": "request", "request_type": "friend", "broken": true}));
     let id = sim.inject_private_message(123456, json!("hi"));
@@ -149,24 +145,9 @@ async fn typed_events_arrive_and_odd_ones_do_not_end_the_stream(via: Via) {
     }
 }
 
-mod ws {
-    #[tokio::test]
-    async fn typed_events_arrive_and_odd_ones_do_not_end_the_stream() {
-        super::typed_events_arrive_and_odd_ones_do_not_end_the_stream(api_tests::Via::Ws).await
-    }
-}
-
-mod reverse_ws {
-    #[tokio::test]
-    async fn typed_events_arrive_and_odd_ones_do_not_end_the_stream() {
-        super::typed_events_arrive_and_odd_ones_do_not_end_the_stream(api_tests::Via::ReverseWs)
-            .await
-    }
-}
-
 /// A bot's loop: reply where a message was said, quoting it; answer requests by their flag.
 async fn a_bot_replies_in_place_and_answers_requests(via: Via) {
-    let (sim, api, _keep) = stream_of(via).await;
+    let (sim, api, _keep) = setup(via).await;
     let mut events = api.events();
     let said = sim.inject_group_message(100200, 234567, "李四", json!("ping"));
     let m = loop {
@@ -219,20 +200,6 @@ async fn a_bot_replies_in_place_and_answers_requests(via: Via) {
             .any(|f| f.user_id == 456789),
         "the approved friend is a friend now"
     );
-}
-
-mod bot_ws {
-    #[tokio::test]
-    async fn a_bot_replies_in_place_and_answers_requests() {
-        super::a_bot_replies_in_place_and_answers_requests(api_tests::Via::Ws).await
-    }
-}
-
-mod bot_reverse_ws {
-    #[tokio::test]
-    async fn a_bot_replies_in_place_and_answers_requests() {
-        super::a_bot_replies_in_place_and_answers_requests(api_tests::Via::ReverseWs).await
-    }
 }
 
 /// An HTTP-only bot reads NapCat's SSE stream (`GET /_events`): typed events, the token sent
@@ -341,4 +308,9 @@ async fn a_larger_event_buffer_keeps_a_burst_for_a_late_reader() {
         }
     }
     assert_eq!(added, BURST);
+}
+
+over_every_transport! {
+    typed_events_arrive_and_odd_ones_do_not_end_the_stream,
+    a_bot_replies_in_place_and_answers_requests,
 }

@@ -174,6 +174,8 @@ fn cq_escaping_follows_onebot() {
     let kept = Message::from_cq("[CQ:location,lat=north]");
     assert!(matches!(&kept.segments()[0], Segment::Unknown(v) if v["data"]["lat"] == "north"));
     assert_eq!(Message::from_cq("[CQ:at,qq").plain_text(), "[CQ:at,qq");
+    // Empty values are left out when rendering, as NapCat's encoder does.
+    assert_eq!(Message::from_cq("[CQ:shake,x=]").to_cq(), "[CQ:shake]");
 }
 
 proptest! {
@@ -187,9 +189,22 @@ proptest! {
     #[test]
     fn parsing_never_fails_or_loses_text(text in "(\\[CQ:|[a-z]|=|,|\\]|&#44;|&amp;|&#91;| ){0,30}") {
         let m = Message::from_cq(&text);
-        // Rendering what was parsed and parsing again is stable.
-        let again = Message::from_cq(&m.to_cq());
-        prop_assert_eq!(serde_json::to_value(&again).unwrap(), serde_json::to_value(&m).unwrap());
+        let rendered = m.to_cq();
+        let again = Message::from_cq(&rendered);
+        // Rendering leaves empty values out, as NapCat's encoder does (`[CQ:a,k=]` renders as
+        // `[CQ:a]`), so the parsed value equals the first parse up to those; from there on the
+        // CQ form is a fixed point.
+        let without_empty = |m: &Message| {
+            let mut v = serde_json::to_value(m).unwrap();
+            for seg in v.as_array_mut().unwrap() {
+                if seg["type"] != "text" && let Some(data) = seg["data"].as_object_mut() {
+                    data.retain(|_, x| x != "");
+                }
+            }
+            v
+        };
+        prop_assert_eq!(serde_json::to_value(&again).unwrap(), without_empty(&m));
+        prop_assert_eq!(again.to_cq(), rendered);
     }
 }
 
@@ -325,9 +340,6 @@ async fn the_store_answers_history_recall_forward_and_likes(via: Via) {
 }
 
 async fn sends_are_reported_and_injected_messages_arrive_as_events(via: Via) {
-    if via == Via::Http {
-        return; // No events over HTTP yet.
-    }
     let config = SimConfig {
         report_self_message: true,
         ..SimConfig::default()

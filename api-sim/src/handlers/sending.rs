@@ -105,34 +105,25 @@ fn send(state: &mut State, p: &Params, mode: Mode) -> Outcome {
     let chat = target(state, p, mode)?;
     let self_id = state.self_id();
     let nick = state.seed.nickname.clone();
-    let is_forward = list.iter().all(|s| s["type"] == "node");
-    let mut message = if is_forward {
-        let nodes = forward_nodes(state, &list)?;
-        let mut m = StoredMessage::new(chat, self_id, &nick, Vec::new());
-        m.forward = Some(nodes);
-        m
-    } else {
-        StoredMessage::new(chat, self_id, &nick, list)
-    };
-    let id = if is_forward {
-        // The outer message is one forward segment pointing at itself.
-        let id = state.store.insert(message.clone());
-        message.id = id;
-        if let Some(m) = state.store.get_mut(id) {
-            m.segments = vec![json!({"type": "forward", "data": {"id": id.to_string()}})];
-        }
-        id
-    } else {
-        state.store.insert(message)
-    };
-    state.report_sent(id);
-    if is_forward {
-        let res = format!("res{id}");
-        return Ok(Some(
-            json!({"message_id": id, "res_id": res, "forward_id": res}),
-        ));
+    if !list.iter().all(|s| s["type"] == "node") {
+        let id = state
+            .store
+            .insert(StoredMessage::new(chat, self_id, &nick, list));
+        state.report_sent(id);
+        return Ok(Some(json!({"message_id": id})));
     }
-    Ok(Some(json!({"message_id": id})))
+    let mut forward = StoredMessage::new(chat, self_id, &nick, Vec::new());
+    forward.forward = Some(forward_nodes(state, &list)?);
+    let id = state.store.insert(forward);
+    // The outer message is one forward segment pointing at itself.
+    if let Some(m) = state.store.get_mut(id) {
+        m.segments = vec![json!({"type": "forward", "data": {"id": id.to_string()}})];
+    }
+    state.report_sent(id);
+    let res = format!("res{id}");
+    Ok(Some(
+        json!({"message_id": id, "res_id": res, "forward_id": res}),
+    ))
 }
 
 /// The messages a forward's nodes stand for: a quoted message by id, or a custom one.
