@@ -36,3 +36,42 @@ pub fn compare<A: FnMut(), B: FnMut()>(rounds: usize, mut a: A, mut b: B) -> (Du
     tb.sort();
     (ta[rounds / 2], tb[rounds / 2])
 }
+
+/// What [`compare_paired`] measured.
+pub struct Paired {
+    /// Median time of one run of `a`.
+    pub a: Duration,
+    /// Median time of one run of `b`.
+    pub b: Duration,
+    /// Median of the rounds' `a / b` ratios.
+    pub ratio: f64,
+    /// Lowest and highest of the rounds' ratios.
+    pub spread: (f64, f64),
+}
+
+/// Like [`compare`], and also the median of each round's own ratio: a round runs `a` and `b`
+/// back to back, so a machine that gets busier or quieter over the run moves that ratio less
+/// than it moves the ratio of the two medians.
+pub fn compare_paired<A: FnMut(), B: FnMut()>(rounds: usize, mut a: A, mut b: B) -> Paired {
+    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = Instant::now();
+        a();
+        let da = t.elapsed();
+        let t = Instant::now();
+        b();
+        let db = t.elapsed();
+        ta.push(da);
+        tb.push(db);
+        ratios.push(da.as_secs_f64() / db.as_secs_f64());
+    }
+    ta.sort();
+    tb.sort();
+    ratios.sort_by(f64::total_cmp);
+    Paired {
+        a: ta[rounds / 2],
+        b: tb[rounds / 2],
+        ratio: ratios[rounds / 2],
+        spread: (ratios[0], ratios[rounds - 1]),
+    }
+}

@@ -314,3 +314,109 @@ impl<'de, T: Lenient> de::DeserializeSeed<'de> for LenientSeed<T> {
         T::lenient(d)
     }
 }
+
+/// A map key of a `{tag, content}` union such as a message segment.
+#[derive(Debug)]
+pub enum UnionKey {
+    /// The tag's key (`type`).
+    Tag,
+    /// The content's key (`data`).
+    Content,
+    /// Any other key, kept for a tag the union does not list.
+    Other(String),
+}
+
+/// Tells a `{tag, content}` union's keys apart without allocating for the two it expects.
+pub struct UnionKeySeed {
+    /// The tag's key.
+    pub tag: &'static str,
+    /// The content's key.
+    pub content: &'static str,
+}
+
+impl<'de> de::DeserializeSeed<'de> for UnionKeySeed {
+    type Value = UnionKey;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<UnionKey, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for UnionKeySeed {
+    type Value = UnionKey;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<UnionKey, E> {
+        Ok(if v == self.tag {
+            UnionKey::Tag
+        } else if v == self.content {
+            UnionKey::Content
+        } else {
+            UnionKey::Other(v.to_owned())
+        })
+    }
+}
+
+/// The tag of a `{tag, content}` union as read from the wire.
+#[derive(Debug)]
+pub enum TagValue {
+    /// The listed tag at this index.
+    Listed(usize),
+    /// Text the union does not list.
+    Other(String),
+    /// Not text at all, kept as it came.
+    NotText(serde_json::Value),
+}
+
+/// Reads a `{tag, content}` union's tag, matching it against the listed tags without
+/// allocating for them.
+pub struct TagSeed {
+    /// The listed tags, in the order of the union's variants.
+    pub tags: &'static [&'static str],
+}
+
+impl<'de> de::DeserializeSeed<'de> for TagSeed {
+    type Value = TagValue;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<TagValue, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TagSeed {
+    type Value = TagValue;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a tag")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<TagValue, E> {
+        Ok(match self.tags.iter().position(|t| *t == v) {
+            Some(i) => TagValue::Listed(i),
+            None => TagValue::Other(v.to_owned()),
+        })
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<TagValue, E> {
+        Ok(TagValue::NotText(v.into()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<TagValue, E> {
+        Ok(TagValue::NotText(v.into()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<TagValue, E> {
+        Ok(TagValue::NotText(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<TagValue, E> {
+        Ok(TagValue::NotText(v.into()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<TagValue, E> {
+        Ok(TagValue::NotText(serde_json::Value::Null))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<TagValue, E> {
+        self.visit_unit()
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<TagValue, A::Error> {
+        serde::Deserialize::deserialize(de::value::SeqAccessDeserializer::new(seq))
+            .map(TagValue::NotText)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<TagValue, A::Error> {
+        serde::Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))
+            .map(TagValue::NotText)
+    }
+}

@@ -51,7 +51,7 @@ impl Events {
 
     /// The next event, typed. An event that does not decode (a known kind with fields the
     /// spec does not expect) is logged as a warning and arrives as [`Event::Unknown`] with its
-    /// JSON as it came: one odd event never ends the stream.
+    /// JSON as it came (or its text, when it is not JSON): one odd event never ends the stream.
     pub async fn recv(&mut self) -> Result<Event, EventsError> {
         let frame = self.next_frame().await?;
         Ok(decode(&frame))
@@ -80,14 +80,16 @@ impl Events {
     }
 }
 
-/// An event's JSON (the bus only carries frames that parsed as JSON objects).
+/// An event's JSON; a frame that is not JSON (a connection hands on what ends like an event
+/// without reading all of it) arrives as its text.
 fn raw(frame: &[u8]) -> Value {
-    serde_json::from_slice(frame).unwrap_or(Value::Null)
+    serde_json::from_slice(frame)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(frame).into_owned()))
 }
 
 /// Decodes one event, falling back to [`Event::Unknown`] with a warning.
 pub(crate) fn decode(frame: &[u8]) -> Event {
-    match serde_json::from_slice::<Event>(frame) {
+    match Event::from_slice(frame) {
         Ok(event) => event,
         Err(e) => {
             tracing::warn!(error = %e, event = %crate::reply::log_text(frame), "an event did not decode; passing it on as Event::Unknown");

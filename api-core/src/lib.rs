@@ -38,6 +38,7 @@ pub mod reply;
 mod reverse;
 mod secret;
 mod sse;
+mod tag_scan;
 mod uploadable;
 mod ws;
 
@@ -75,8 +76,12 @@ pub struct ReadmeDoctests;
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::de::{EnumFallback, Key, Lenient, LenientSeed, deserialize_enum, lenient};
+    pub use crate::de::{
+        EnumFallback, Key, Lenient, LenientSeed, TagSeed, TagValue, UnionKey, UnionKeySeed,
+        deserialize_enum, lenient,
+    };
     pub use crate::files::{Blank, CollectFiles, serialize_with_tag};
+    pub use crate::tag_scan::{JsonText, TagScan, find_tag};
     pub use serde;
     pub use serde_json;
 }

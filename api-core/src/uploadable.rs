@@ -102,29 +102,39 @@ impl Uploadable {
     }
 }
 
+impl Uploadable {
+    /// Tells the form of `s` by its prefix, reusing its buffer; text with no known prefix
+    /// becomes `plain(s)`.
+    fn classify(mut s: String, plain: fn(String) -> Uploadable) -> Uploadable {
+        if s.starts_with("http://") || s.starts_with("https://") {
+            Uploadable::Url(s)
+        } else if s.starts_with("base64://") {
+            s.drain(.."base64://".len());
+            Uploadable::Base64(s)
+        } else if let Some(at) = s
+            .strip_prefix("data:")
+            .and_then(|rest| rest.find(";base64,"))
+        {
+            s.drain(.."data:".len() + at + ";base64,".len());
+            Uploadable::Base64(s)
+        } else if s.starts_with("file://") {
+            s.drain(.."file://".len());
+            Uploadable::FileUri(PathBuf::from(s))
+        } else {
+            plain(s)
+        }
+    }
+}
+
 impl From<&str> for Uploadable {
     fn from(s: &str) -> Self {
-        if s.starts_with("http://") || s.starts_with("https://") {
-            Uploadable::Url(s.to_owned())
-        } else if let Some(b) = s.strip_prefix("base64://") {
-            Uploadable::Base64(b.to_owned())
-        } else if let Some(b) = s
-            .strip_prefix("data:")
-            .and_then(|rest| rest.split_once(";base64,"))
-            .map(|(_, b)| b)
-        {
-            Uploadable::Base64(b.to_owned())
-        } else if let Some(p) = s.strip_prefix("file://") {
-            Uploadable::FileUri(PathBuf::from(p))
-        } else {
-            Uploadable::Path(PathBuf::from(s))
-        }
+        Uploadable::from(s.to_owned())
     }
 }
 
 impl From<String> for Uploadable {
     fn from(s: String) -> Self {
-        Uploadable::from(s.as_str())
+        Uploadable::classify(s, |s| Uploadable::Path(PathBuf::from(s)))
     }
 }
 
@@ -177,11 +187,10 @@ impl Serialize for Uploadable {
 /// this machine.
 impl<'de> Deserialize<'de> for Uploadable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Ok(match Uploadable::from(text.as_str()) {
-            Uploadable::Path(_) => Uploadable::Server(text),
-            other => other,
-        })
+        Ok(Uploadable::classify(
+            String::deserialize(d)?,
+            Uploadable::Server,
+        ))
     }
 }
 

@@ -262,6 +262,14 @@ impl WsCore {
     /// Routes one text frame; returns why the connection must end, if it must. The envelope
     /// is read once here and handed to the caller with the bytes.
     fn on_frame(&self, frame: Bytes) -> Option<ConnEnd> {
+        // An event as NapCat writes it shows `post_type` among its last entries: it goes to
+        // the subscribers without being read further here (each of them decodes it).
+        if let Some(crate::tag_scan::TagScan::Found(_)) =
+            crate::tag_scan::find_tag_at_end(&frame, "post_type")
+        {
+            let _ = self.events.send(frame);
+            return None;
+        }
         let env = match serde_json::from_slice::<Envelope>(&frame) {
             Ok(env) if env.post_type.is_none() => env,
             // Events are not envelopes: their `status` or `message` may be objects or arrays.

@@ -110,6 +110,62 @@ fn unknown_kinds_are_kept_at_their_level() {
     );
 }
 
+/// `example` with its keys in the given order: as they came, reversed, and tags last.
+fn orders(example: &Value) -> Vec<String> {
+    let Some(map) = example.as_object() else {
+        return vec![example.to_string()];
+    };
+    let mut reversed: Vec<(&String, &Value)> = map.iter().collect();
+    reversed.reverse();
+    let is_tag = |k: &str| k.ends_with("_type");
+    let mut tags_last: Vec<(&String, &Value)> = map.iter().filter(|(k, _)| !is_tag(k)).collect();
+    tags_last.extend(map.iter().filter(|(k, _)| is_tag(k)));
+    let render = |entries: Vec<(&String, &Value)>| {
+        let body: Vec<String> = entries
+            .into_iter()
+            .map(|(k, v)| format!("{}: {}", Value::from(k.as_str()), v))
+            .collect();
+        format!("{{ {} }}", body.join(", "))
+    };
+    vec![example.to_string(), render(reversed), render(tags_last)]
+}
+
+#[test]
+fn the_fast_decoder_agrees_with_serde_everywhere() {
+    let mut cases: Vec<Value> = napcat_events()
+        .into_iter()
+        .map(|e| e["example"].clone())
+        .collect();
+    cases.extend([
+        json!({"time": 1, "self_id": 2, "post_type": "notice", "notice_type": "group_todo", "x": 1}),
+        json!({"time": 1, "self_id": 2, "post_type": "notice", "notice_type": "notify", "sub_type": "new"}),
+        json!({"time": 1, "self_id": 2, "post_type": "guild"}),
+        json!({"time": 1, "self_id": 2, "post_type": 7}),
+        json!({"time": 1, "self_id": 2}),
+        json!({"post_type": "request", "request_type": "friend"}),
+        json!([1, 2]),
+        json!("message"),
+    ]);
+    for case in &cases {
+        for text in orders(case) {
+            let slow = serde_json::from_str::<Event>(&text);
+            let fast = Event::from_slice(text.as_bytes());
+            match (&slow, &fast) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{text}: serde {slow:?}, fast {fast:?}"),
+            }
+        }
+    }
+    for broken in [
+        &b"{\"post_type\": \"message\", \"message\": [}"[..],
+        b"{\"post_type\":\"notice\"",
+        b"",
+    ] {
+        assert!(Event::from_slice(broken).is_err());
+    }
+}
+
 async fn typed_events_arrive_and_odd_ones_do_not_end_the_stream(via: Via) {
     let (sim, api, _keep) = setup(via).await;
     let mut events = api.events();
@@ -313,4 +369,27 @@ async fn a_larger_event_buffer_keeps_a_burst_for_a_late_reader() {
 over_every_transport! {
     typed_events_arrive_and_odd_ones_do_not_end_the_stream,
     a_bot_replies_in_place_and_answers_requests,
+}
+
+/// A connection hands on a frame that ends like an event without reading the rest; when it
+/// is not JSON after all, the subscriber still gets it, as its text.
+#[tokio::test]
+async fn a_broken_frame_that_ends_like_an_event_arrives_as_its_text() {
+    use api_tests::hostile::{WsMove, hostile_ws, ok_reply};
+    const BROKEN: &str = r#"{"message": [, "post_type": "message"}"#;
+    let (addr, _) = hostile_ws(|_, req| {
+        vec![
+            WsMove::Text(BROKEN.to_owned()),
+            WsMove::Text(ok_reply(req, json!({"online": true, "good": true}))),
+        ]
+    })
+    .await;
+    let api = Client::builder()
+        .ws_url(format!("ws://{addr}/"))
+        .connect()
+        .await
+        .unwrap();
+    let mut events = api.events();
+    api.get_status().await.unwrap();
+    assert_eq!(events.recv().await.unwrap(), Event::Unknown(json!(BROKEN)));
 }

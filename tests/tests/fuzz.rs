@@ -133,3 +133,47 @@ proptest! {
         }
     }
 }
+
+/// JSON whose strings and keys are full of what a tag scan can trip on.
+fn arb_tricky_json() -> impl Strategy<Value = Value> {
+    let text = "(post_type|\"|\\\\|\\{|\\}|\\[|\\]|:|,| |a|é){0,6}";
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        text.prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 32, 5, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec((text, inner), 0..5)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn tag_scan_agrees_with_a_full_parse(
+        entries in prop::collection::vec(("(post_type|post_typ|\"post_type|a|\\\\)", arb_tricky_json()), 0..6),
+        pretty in any::<bool>(),
+    ) {
+        use api_core::__private::{TagScan, find_tag};
+        let object: Map<String, Value> = entries.into_iter().collect();
+        let text = if pretty {
+            serde_json::to_string_pretty(&object).unwrap()
+        } else {
+            serde_json::to_string(&object).unwrap()
+        };
+        let expected = match object.get("post_type") {
+            Some(Value::String(s)) => TagScan::Found(s.as_str().into()),
+            _ => TagScan::Absent,
+        };
+        prop_assert_eq!(find_tag(text.as_bytes(), "post_type"), expected, "{}", text);
+    }
+
+    #[test]
+    fn tag_scan_takes_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..128)) {
+        let _ = api_core::__private::find_tag(&bytes, "post_type");
+    }
+}

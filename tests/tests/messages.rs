@@ -373,3 +373,33 @@ over_every_transport! {
     the_store_answers_history_recall_forward_and_likes,
     sends_are_reported_and_injected_messages_arrive_as_events,
 }
+
+/// Segments decode the same whatever the order of their keys; one of a kind the spec does
+/// not list (or with a tag that is not text) is kept exactly as it came, key order included.
+#[test]
+fn segments_decode_in_any_key_order_and_odd_ones_stay_whole() {
+    let tag_first: Message = serde_json::from_str(r#"[{"type":"at","data":{"qq":"1"}}]"#).unwrap();
+    let data_first: Message = serde_json::from_str(r#"[{"data":{"qq":"1"},"type":"at"}]"#).unwrap();
+    assert_eq!(tag_first, data_first);
+    assert_eq!(tag_first.mentions().collect::<Vec<_>>(), [1]);
+    for odd in [
+        r#"{"x":1,"type":"shake","data":{"n":2},"y":[3]}"#,
+        r#"{"data":{"n":2},"type":"shake"}"#,
+        r#"{"type":5,"data":{}}"#,
+        r#"{"data":{}}"#,
+    ] {
+        let seg: Segment = serde_json::from_str(odd).unwrap();
+        assert!(matches!(seg, Segment::Unknown(_)), "{odd}");
+        assert_eq!(serde_json::to_string(&seg).unwrap(), odd);
+    }
+    // A listed kind whose data does not fit is an error, not an unknown segment.
+    let err = serde_json::from_str::<Segment>(r#"{"type":"at","data":{"qq":[]}}"#).unwrap_err();
+    assert!(err.to_string().contains("invalid type"), "{err}");
+    // The forward node list takes nodes only.
+    let err =
+        serde_json::from_str::<ForwardNode>(r#"{"type":"text","data":{"text":"x"}}"#).unwrap_err();
+    assert!(
+        err.to_string().contains("`type` is not one of `node`"),
+        "{err}"
+    );
+}
