@@ -12,6 +12,7 @@
 //! Without a URL it starts the NapCat simulator, lets a friend say three things, prints the
 //! conversation and exits; with one it serves until stopped.
 
+use api_core::UserId;
 use api_core::types::{Event, MessageEvent};
 use api_core::{Client, Error, Message, Uploadable};
 use api_sim::{SimConfig, Simulator};
@@ -98,7 +99,7 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     }
     bot.await??;
     println!("\nthe conversation as the server keeps it:");
-    for m in api.get_friend_msg_history(123456).await?.messages {
+    for m in api.get_friend_msg_history(UserId(123456)).await?.messages {
         println!("  [{}] {}: {}", m.message_id, m.sender.nickname, m.message);
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! All benchmarks in one run: `cargo bench -p api-bench`. Prints Markdown tables; the numbers
 //! in BENCHMARKS.md come from this output.
 
+use api_core::UserId;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::IntoFuture;
 use std::path::Path;
@@ -105,7 +106,7 @@ async fn http_overhead() {
                 if action == "get_login_info" {
                     api.get_login_info().await.unwrap();
                 } else {
-                    api.send_like(123456).await.unwrap();
+                    api.send_like(UserId(123456)).await.unwrap();
                 }
             }
             ours.push(t.elapsed());

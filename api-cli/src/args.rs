@@ -45,6 +45,7 @@ pub fn find_action<'a>(spec: &'a Spec, name: &str) -> Result<&'a Action, String>
 /// How a type is written on the command line, for messages.
 fn expects(spec: &Spec, ty: &TypeRef) -> String {
     match ty {
+        TypeRef::Scalar(Scalar::Duration) => "a whole number of seconds".into(),
         TypeRef::Scalar(s) if s.is_integer() => "a whole number".into(),
         TypeRef::Scalar(Scalar::F64) => "a number".into(),
         TypeRef::Scalar(Scalar::Bool) => "true or false".into(),

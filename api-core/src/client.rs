@@ -45,7 +45,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 ///     .access_token("secret")
 ///     .build()?;
 /// let me = api.get_login_info().await?;
-/// api.send_like(123456).times(5).await?;
+/// api.send_like(api_core::UserId(123456)).times(5).await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

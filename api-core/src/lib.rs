@@ -33,9 +33,11 @@ mod forward;
 mod http;
 #[cfg(feature = "http-post")]
 mod http_post;
+mod ids;
 mod message;
 pub mod reply;
 mod reverse;
+mod seconds;
 mod secret;
 mod sse;
 mod tag_scan;
@@ -54,6 +56,7 @@ pub use error::{Body, Error};
 pub use events::{Events, EventsError};
 #[cfg(feature = "http-post")]
 pub use http_post::{HttpPostOptions, HttpPostServer, QuickHandler};
+pub use ids::{GroupId, UserId};
 pub use message::Message;
 pub use reverse::{Connected, ReverseOptions, ReverseServer};
 pub use secret::AccessToken;
@@ -81,7 +84,12 @@ pub mod __private {
         deserialize_enum, lenient,
     };
     pub use crate::files::{Blank, CollectFiles, serialize_with_tag};
+    pub use crate::seconds::WholeSeconds;
     pub use crate::tag_scan::{JsonText, TagScan, find_tag};
+    /// Durations sent as whole seconds.
+    pub mod seconds {
+        pub use crate::seconds::{serialize, serialize_option};
+    }
     pub use serde;
     pub use serde_json;
 }

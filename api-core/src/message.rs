@@ -75,8 +75,8 @@ impl Message {
     }
 
     /// Appends an @ of a QQ number.
-    pub fn at(self, user_id: i64) -> Self {
-        self.push(Segment::At(AtSegment::new(user_id.to_string())))
+    pub fn at(self, user_id: impl Into<crate::UserId>) -> Self {
+        self.push(Segment::At(AtSegment::new(user_id.into().to_string())))
     }
 
     /// Appends @全体成员.
@@ -330,9 +330,13 @@ impl NodeSegment {
     }
 
     /// A node with its own sender and content.
-    pub fn custom(user_id: i64, nickname: impl Into<String>, content: impl Into<Message>) -> Self {
+    pub fn custom(
+        user_id: impl Into<crate::UserId>,
+        nickname: impl Into<String>,
+        content: impl Into<Message>,
+    ) -> Self {
         NodeSegment::new()
-            .user_id(user_id)
+            .user_id(user_id.into())
             .nickname(nickname)
             .content(content)
     }
@@ -351,7 +355,11 @@ impl ForwardNode {
     }
 
     /// A node with its own sender and content.
-    pub fn custom(user_id: i64, nickname: impl Into<String>, content: impl Into<Message>) -> Self {
+    pub fn custom(
+        user_id: impl Into<crate::UserId>,
+        nickname: impl Into<String>,
+        content: impl Into<Message>,
+    ) -> Self {
         ForwardNode::Node(NodeSegment::custom(user_id, nickname, content))
     }
 }

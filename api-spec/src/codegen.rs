@@ -123,7 +123,7 @@ fn examples(spec: &Spec) -> TokenStream {
         #[doc(hidden)]
         pub mod examples {
             #[allow(unused_imports)]
-            use ::api_core::{Client, Error, Message, Uploadable};
+            use ::api_core::{Client, Error, GroupId, Message, Uploadable, UserId};
             #[allow(unused_imports)]
             use super::types::*;
 
@@ -154,7 +154,10 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
             Scalar::String => quote!(::std::string::String),
             Scalar::Bool => quote!(bool),
             Scalar::I32 => quote!(i32),
-            Scalar::I64 | Scalar::Qq => quote!(i64),
+            Scalar::I64 => quote!(i64),
+            Scalar::Qq => quote!(::api_core::UserId),
+            Scalar::Group => quote!(::api_core::GroupId),
+            Scalar::Duration => quote!(::std::time::Duration),
             Scalar::U32 => quote!(u32),
             Scalar::U64 => quote!(u64),
             Scalar::F64 => quote!(f64),
@@ -184,7 +187,7 @@ fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
             quote!(impl ::std::convert::Into<::std::string::String>),
             quote!(#name.into()),
         ),
-        TypeRef::Scalar(Scalar::I64 | Scalar::Qq) => {
+        TypeRef::Scalar(Scalar::I64) => {
             (quote!(impl ::std::convert::Into<i64>), quote!(#name.into()))
         }
         TypeRef::Scalar(Scalar::File) => (
@@ -196,6 +199,19 @@ fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
             quote!(#name.into()),
         ),
         _ => (rust_type(ty), quote!(#name)),
+    }
+}
+
+/// `serialize_with` for a duration (sent as whole seconds), if `ty` is one.
+fn seconds_attr(ty: &TypeRef) -> Option<TokenStream> {
+    match ty {
+        TypeRef::Scalar(Scalar::Duration) => Some(quote!(
+            serialize_with = "::api_core::__private::seconds::serialize"
+        )),
+        TypeRef::Option(t) if **t == TypeRef::Scalar(Scalar::Duration) => Some(quote!(
+            serialize_with = "::api_core::__private::seconds::serialize_option"
+        )),
+        _ => None,
     }
 }
 
@@ -424,12 +440,13 @@ fn struct_def(spec: &Spec, s: &StructDef) -> TokenStream {
         let ty = rust_type(&f.ty);
         let doc = doc_attrs(&f.doc);
         let wire = &f.wire_name;
+        let with = seconds_attr(&f.ty);
         let serde_attr = if s.transparent {
-            None
+            with.map(|w| quote!(#[serde(#w)]))
         } else if matches!(f.ty, TypeRef::Option(_)) {
-            Some(quote!(#[serde(rename = #wire, skip_serializing_if = "::std::option::Option::is_none")]))
+            Some(quote!(#[serde(rename = #wire, skip_serializing_if = "::std::option::Option::is_none", #with)]))
         } else {
-            Some(quote!(#[serde(rename = #wire)]))
+            Some(quote!(#[serde(rename = #wire, #with)]))
         };
         quote! {
             #doc
@@ -661,6 +678,14 @@ fn default_expr(p: &Param) -> TokenStream {
         Presence::Optional => quote!(::std::option::Option::None),
         Presence::Default(v) => match (v, &p.ty) {
             (DefaultValue::Bool(b), _) => quote!(#b),
+            (DefaultValue::Int(i), TypeRef::Scalar(Scalar::Duration)) => {
+                let secs = *i as u64;
+                quote!(::std::time::Duration::from_secs(#secs))
+            }
+            (DefaultValue::Int(i), TypeRef::Scalar(Scalar::Qq)) => quote!(::api_core::UserId(#i)),
+            (DefaultValue::Int(i), TypeRef::Scalar(Scalar::Group)) => {
+                quote!(::api_core::GroupId(#i))
+            }
             (DefaultValue::Int(i), TypeRef::Scalar(s)) => {
                 let lit = match s {
                     Scalar::I32 => proc_macro2::Literal::i32_unsuffixed(*i as i32),
@@ -764,6 +789,7 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
             if is_lenient(&p.ty) {
                 attrs.push(quote!(deserialize_with = "::api_core::__private::lenient"));
             }
+            attrs.extend(seconds_attr(&p.ty));
             quote!(#[serde(#(#attrs),*)])
         };
         quote! {
@@ -829,6 +855,16 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
             }
         }
     });
+    let seconds_checks = a.params.iter().filter(|p| seconds_attr(&p.ty).is_some()).map(|p| {
+        let n = ident(&p.rust_name);
+        let pname = &p.rust_name;
+        quote! {
+            if ::api_core::__private::WholeSeconds::has_fraction(&self.#n) {
+                return ::std::result::Result::Err(::api_core::Error::invalid_argument(#rust_name, #pname, "must be whole seconds (the server takes seconds)"));
+            }
+        }
+    });
+    let checks = checks.chain(seconds_checks);
     let uploads: Vec<_> = a
         .params
         .iter()

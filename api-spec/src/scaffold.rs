@@ -340,15 +340,14 @@ fn scalar(t: &str) -> Option<&'static str> {
     }
 }
 
-/// The spec type for a NapCat parameter type: ids of users and groups become `qq` (sent as
-/// numbers, which NapCat converts where it declares text), other `number|string` an integer.
+/// The spec type for a NapCat parameter type: ids of users become `qq` and of groups `group`
+/// (sent as numbers, which NapCat converts where it declares text), other `number|string` an
+/// integer.
 fn param_type(name: &str, t: &str) -> String {
-    let qq_like = matches!(
-        name,
-        "user_id" | "group_id" | "target_id" | "friend_id" | "operator_id"
-    );
+    let qq_like = matches!(name, "user_id" | "target_id" | "friend_id" | "operator_id");
     let id_like = qq_like || name.ends_with("_uin") || name == "uin";
     match t {
+        "string" | "number|string" | "string|number" if name == "group_id" => "group".into(),
         "string" if qq_like => "qq".into(),
         "string" => "string".into(),
         "number" => "i64".into(),
@@ -367,7 +366,7 @@ fn default_for(ty: &str, d: &Value) -> Option<String> {
     match (ty, d) {
         ("bool", Value::Bool(b)) => Some(b.to_string()),
         ("bool", Value::String(s)) if s == "true" || s == "false" => Some(s.clone()),
-        ("i64" | "qq", Value::Number(n)) if n.is_i64() => Some(n.to_string()),
+        ("i64" | "qq" | "group", Value::Number(n)) if n.is_i64() => Some(n.to_string()),
         ("string", Value::String(s)) => Some(toml_str(s)),
         _ => None,
     }

@@ -19,8 +19,14 @@ pub enum Scalar {
     U64,
     /// `f64`.
     F64,
-    /// A QQ number or group number: `i64` sent as a JSON number, decoded from numbers and numeric text.
+    /// A QQ user number (`api_core::UserId`): sent as a JSON number, decoded from numbers and
+    /// numeric text.
     Qq,
+    /// A group number (`api_core::GroupId`), a type of its own so that a call taking a group
+    /// and a user cannot get them swapped. On the wire like `qq`.
+    Group,
+    /// A duration (`std::time::Duration`) the wire takes as whole seconds.
+    Duration,
     /// Any JSON value, kept as `serde_json::Value`.
     Json,
     /// A file (`api_core::Uploadable`): a URL, base64, a local path read when sent, or a
@@ -42,6 +48,8 @@ impl Scalar {
         ("u64", Scalar::U64),
         ("f64", Scalar::F64),
         ("qq", Scalar::Qq),
+        ("group", Scalar::Group),
+        ("duration", Scalar::Duration),
         ("json", Scalar::Json),
         ("file", Scalar::File),
         ("message", Scalar::Message),
@@ -60,7 +68,13 @@ impl Scalar {
     pub fn is_integer(self) -> bool {
         matches!(
             self,
-            Scalar::I32 | Scalar::I64 | Scalar::U32 | Scalar::U64 | Scalar::Qq
+            Scalar::I32
+                | Scalar::I64
+                | Scalar::U32
+                | Scalar::U64
+                | Scalar::Qq
+                | Scalar::Group
+                | Scalar::Duration
         )
     }
 }

@@ -4,6 +4,7 @@
 
 use api_core::Uploadable;
 use api_core::types::Sex;
+use api_core::{GroupId, UserId};
 use api_tests::{Via, only_call, over_every_transport, setup};
 use serde_json::json;
 
@@ -19,7 +20,7 @@ async fn set_qq_profile_sends_sex_as_number(via: Via) {
             json!({"nickname": "阿猫", "personal_note": "保持学习", "sex": 1})
         )
     );
-    let me = api.get_stranger_info(10001).await.unwrap();
+    let me = api.get_stranger_info(UserId(10001)).await.unwrap();
     assert_eq!(me.nickname, "阿猫");
     assert_eq!(me.sex, Some(Sex::Male));
     assert_eq!(me.long_nick.as_deref(), Some("保持学习"));
@@ -35,7 +36,10 @@ async fn set_online_status_uses_battery_status(via: Via) {
             json!({"status": 11, "ext_status": 0, "battery_status": 100})
         )
     );
-    assert_eq!(api.nc_get_user_status(10001).await.unwrap().status, 11);
+    assert_eq!(
+        api.nc_get_user_status(UserId(10001)).await.unwrap().status,
+        11
+    );
 }
 
 async fn set_avatar_is_set_qq_avatar_and_reads_local_files_as_base64(via: Via) {
@@ -142,12 +146,12 @@ async fn get_friends_with_cat_is_get_friends_with_category(via: Via) {
 
 async fn send_like_sends_times_default_and_set(via: Via) {
     let (sim, api, _keep) = setup(via).await;
-    api.send_like(123456).await.unwrap();
+    api.send_like(UserId(123456)).await.unwrap();
     assert_eq!(
         only_call(&sim),
         ("send_like".into(), json!({"user_id": 123456, "times": 1}))
     );
-    api.send_like(123456).times(5).await.unwrap();
+    api.send_like(UserId(123456)).times(5).await.unwrap();
     assert_eq!(only_call(&sim).1, json!({"user_id": 123456, "times": 5}));
     assert_eq!(sim.with_state(|s| s.likes()[&123456]), 6);
 }
@@ -192,7 +196,7 @@ async fn get_friend_list_is_typed_and_keeps_extra_fields(via: Via) {
     assert_eq!(only_call(&sim), ("get_friend_list".into(), json!({})));
     assert_eq!(friends.len(), 3);
     let zs = &friends[0];
-    assert_eq!((zs.user_id, zs.nickname.as_str()), (123456, "张三"));
+    assert_eq!((zs.user_id, zs.nickname.as_str()), (UserId(123456), "张三"));
     assert_eq!(zs.remark.as_deref(), Some("同学-张三"));
     assert_eq!(zs.level, Some(32));
     assert_eq!(friends[2].sex, Some(Sex::Unknown));
@@ -201,7 +205,7 @@ async fn get_friend_list_is_typed_and_keeps_extra_fields(via: Via) {
 
 async fn delete_friend_sends_temp_flags_with_seed_defaults(via: Via) {
     let (sim, api, _keep) = setup(via).await;
-    api.delete_friend(234567).await.unwrap();
+    api.delete_friend(UserId(234567)).await.unwrap();
     assert_eq!(
         only_call(&sim),
         (
@@ -213,7 +217,7 @@ async fn delete_friend_sends_temp_flags_with_seed_defaults(via: Via) {
     let friends = api.get_friend_list().await.unwrap();
     assert!(friends.iter().all(|f| f.user_id != 234567));
 
-    api.delete_friend(345678)
+    api.delete_friend(UserId(345678))
         .block(false)
         .both(false)
         .await
@@ -226,7 +230,7 @@ async fn delete_friend_sends_temp_flags_with_seed_defaults(via: Via) {
 
 async fn delete_friend_of_a_stranger_is_an_api_error(via: Via) {
     let (_sim, api, _keep) = setup(via).await;
-    match api.delete_friend(999).await.unwrap_err() {
+    match api.delete_friend(UserId(999)).await.unwrap_err() {
         api_core::Error::Api {
             action,
             retcode,
@@ -245,7 +249,9 @@ async fn delete_friend_of_a_stranger_is_an_api_error(via: Via) {
 
 async fn set_friend_remark_changes_the_list(via: Via) {
     let (sim, api, _keep) = setup(via).await;
-    api.set_friend_remark(123456, "同学-张三丰").await.unwrap();
+    api.set_friend_remark(UserId(123456), "同学-张三丰")
+        .await
+        .unwrap();
     assert_eq!(
         only_call(&sim),
         (
@@ -259,12 +265,12 @@ async fn set_friend_remark_changes_the_list(via: Via) {
 
 async fn mark_group_and_private_msg_as_read(via: Via) {
     let (sim, api, _keep) = setup(via).await;
-    api.mark_group_msg_as_read(100200).await.unwrap();
+    api.mark_group_msg_as_read(GroupId(100200)).await.unwrap();
     assert_eq!(
         only_call(&sim),
         ("mark_group_msg_as_read".into(), json!({"group_id": 100200}))
     );
-    api.mark_private_msg_as_read(123456).await.unwrap();
+    api.mark_private_msg_as_read(UserId(123456)).await.unwrap();
     assert_eq!(
         only_call(&sim),
         (
@@ -314,7 +320,7 @@ async fn mark_all_as_read_is_underscore_wire_name(via: Via) {
 
 async fn ask_share_group_is_send_group_ark_share_returning_ark_json(via: Via) {
     let (sim, api, _keep) = setup(via).await;
-    let ark = api.ask_share_group(100200).await.unwrap();
+    let ark = api.ask_share_group(GroupId(100200)).await.unwrap();
     assert_eq!(
         only_call(&sim),
         ("send_group_ark_share".into(), json!({"group_id": 100200}))
@@ -325,7 +331,7 @@ async fn ask_share_group_is_send_group_ark_share_returning_ark_json(via: Via) {
 
 async fn get_stranger_info_keeps_raw_nt_fields(via: Via) {
     let (sim, api, _keep) = setup(via).await;
-    let info = api.get_stranger_info(123456).await.unwrap();
+    let info = api.get_stranger_info(UserId(123456)).await.unwrap();
     assert_eq!(
         only_call(&sim),
         ("get_stranger_info".into(), json!({"user_id": 123456}))
@@ -352,7 +358,7 @@ async fn fetch_custom_face_wraps_the_plain_list(via: Via) {
 
 async fn nc_get_user_status_is_typed(via: Via) {
     let (sim, api, _keep) = setup(via).await;
-    let st = api.nc_get_user_status(123456).await.unwrap();
+    let st = api.nc_get_user_status(UserId(123456)).await.unwrap();
     assert_eq!(
         only_call(&sim),
         ("nc_get_user_status".into(), json!({"user_id": 123456}))
@@ -389,11 +395,11 @@ async fn mark_msg_as_read_sends_the_one_chosen_key(via: Via) {
         only_call(&sim),
         ("mark_msg_as_read".into(), json!({"message_id": "777"}))
     );
-    api.mark_msg_as_read(ReadTarget::User(123456))
+    api.mark_msg_as_read(ReadTarget::User(UserId(123456)))
         .await
         .unwrap();
     assert_eq!(only_call(&sim).1, json!({"user_id": 123456}));
-    api.mark_msg_as_read(ReadTarget::Group(100200))
+    api.mark_msg_as_read(ReadTarget::Group(GroupId(100200)))
         .await
         .unwrap();
     assert_eq!(only_call(&sim).1, json!({"group_id": 100200}));

@@ -2,8 +2,16 @@
 //! `generate_api!` and exercised: what goes on the wire and what comes back.
 
 use api_core::Uploadable;
+use api_core::{GroupId, UserId};
 use api_tests::{only_call, sim_and_client};
 use serde_json::{Value, json};
+
+mod ids_durations {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/ids_durations.toml"],
+        extension_trait = IdsDurationsActions,
+    }
+}
 
 mod enum_int {
     api_macros::generate_api! {
@@ -156,7 +164,7 @@ fn inline_tagged_unions_nest_and_extend() {
     let Occurrence::Bulletin(Bulletin::Poke(p)) = &event else {
         panic!("{event:?}")
     };
-    assert_eq!((p.time, p.self_id, p.target_id), (1, 2, 3));
+    assert_eq!((p.time, p.self_id, p.target_id), (1, UserId(2), UserId(3)));
     assert_eq!(p.extra["sub_type"], "poke");
     let unknown: Occurrence = round_trip(json!({"post_type": "meta_event", "time": 1}));
     assert_eq!(unknown.tag(), "meta_event");
@@ -172,10 +180,13 @@ fn inline_tagged_unions_nest_and_extend() {
 fn untagged_unions_pick_the_first_fitting_shape() {
     use union_untagged::types::{AtTarget, Count, JsonData};
     assert_eq!(round_trip::<AtTarget>(json!("all")), AtTarget::All);
-    assert_eq!(round_trip::<AtTarget>(json!(123)), AtTarget::Qq(123));
+    assert_eq!(
+        round_trip::<AtTarget>(json!(123)),
+        AtTarget::Qq(UserId(123))
+    );
     assert_eq!(
         serde_json::from_value::<AtTarget>(json!("123")).unwrap(),
-        AtTarget::Qq(123)
+        AtTarget::Qq(UserId(123))
     );
     assert!(serde_json::from_value::<AtTarget>(json!("nobody")).is_err());
     assert_eq!(
@@ -194,13 +205,13 @@ async fn either_or_parameters_send_exactly_one_key() {
     use either_or::EitherOrActions;
     use either_or::types::{FileRef, Peer};
     let (sim, api) = sim_and_client().await;
-    let _ = api.share_peer(Peer::Group(5)).await;
+    let _ = api.share_peer(Peer::Group(GroupId(5))).await;
     assert_eq!(
         only_call(&sim),
         ("send_ark_share".into(), json!({"group_id": 5}))
     );
     let _ = api
-        .share_peer(Peer::User(6))
+        .share_peer(Peer::User(UserId(6)))
         .file(FileRef::Id("f".into()))
         .phone_number("1")
         .await;
@@ -269,5 +280,65 @@ async fn files_anywhere_are_read_before_sending_or_named_when_missing() {
     assert!(
         sim.calls().is_empty(),
         "nothing is sent when a file is missing"
+    );
+}
+
+#[tokio::test]
+async fn ids_are_typed_and_durations_go_as_seconds() {
+    use api_core::Error;
+    use ids_durations::IdsDurationsActions;
+    use std::time::Duration;
+    let (sim, api) = sim_and_client().await;
+    // The simulator does not know this fixture's actions; what went out is what counts.
+    let _ = api.mute(GroupId(100), UserId(7)).await;
+    assert_eq!(
+        only_call(&sim),
+        (
+            "set_group_ban".into(),
+            json!({"group_id": 100, "user_id": 7, "duration": 1800})
+        )
+    );
+    let _ = api
+        .mute(GroupId(100), UserId(7))
+        .duration(Duration::ZERO)
+        .extra(Duration::from_secs(90))
+        .await;
+    assert_eq!(
+        only_call(&sim).1,
+        json!({"group_id": 100, "user_id": 7, "duration": 0, "extra": 90})
+    );
+    match api
+        .mute(GroupId(100), UserId(7))
+        .duration(Duration::from_millis(1500))
+        .await
+    {
+        Err(Error::InvalidArgument { param, reason, .. }) => {
+            assert_eq!(param, "duration");
+            assert!(reason.contains("whole seconds"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(sim.take_calls().is_empty(), "nothing was sent");
+    let muted: Vec<ids_durations::types::Muted> = serde_json::from_value(
+        json!([{"group_id": "100", "user_id": 7, "left": "60", "total": 120}]),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            muted[0].group_id,
+            muted[0].user_id,
+            muted[0].left,
+            muted[0].total
+        ),
+        (
+            GroupId(100),
+            UserId(7),
+            Duration::from_secs(60),
+            Some(Duration::from_secs(120))
+        )
+    );
+    assert_eq!(
+        serde_json::to_value(&muted[0]).unwrap(),
+        json!({"group_id": 100, "user_id": 7, "left": 60, "total": 120})
     );
 }

@@ -71,7 +71,7 @@ fn typed_fields_carry_what_a_bot_needs() {
         panic!()
     };
     assert_eq!(m.message_type, MessageType::Group);
-    assert_eq!(m.group_id, Some(123456789));
+    assert_eq!(m.group_id, Some(api_core::GroupId(123456789)));
     assert_eq!(m.message.reply_to(), Some("1592331207"));
     assert_eq!(m.message.mentions().collect::<Vec<_>>(), [2233445566]);
     let Event::Request(Request::Group(r)) = find("request.group") else {

@@ -1,5 +1,6 @@
 //! A user crate adds actions from its own spec file and calls them through `Client`.
 
+use api_core::UserId;
 use api_sim::Fault;
 use api_tests::{only_call, sim_and_client};
 use serde_json::json;
@@ -77,7 +78,7 @@ fn request_structs_serialize_to_the_wire_json() {
         serde_json::to_value(&req).unwrap(),
         json!({"message_id": "9"})
     );
-    let req = api_core::requests::SendLikeRequest::new(5).times(3);
+    let req = api_core::requests::SendLikeRequest::new(UserId(5)).times(3);
     assert_eq!(
         serde_json::to_value(&req).unwrap(),
         json!({"user_id": 5, "times": 3})
@@ -89,7 +90,7 @@ fn request_structs_serialize_to_the_wire_json() {
 #[tokio::test]
 async fn any_request_goes_through_the_generic_call() {
     let (sim, api) = sim_and_client().await;
-    api.call(api_core::requests::SendLikeRequest::new(123456).times(2))
+    api.call(api_core::requests::SendLikeRequest::new(UserId(123456)).times(2))
         .await
         .unwrap();
     assert_eq!(

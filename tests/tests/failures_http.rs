@@ -1,6 +1,7 @@
 //! Every failure kind of the HTTP client, against a real server on loopback, and what each
 //! error carries.
 
+use api_core::{GroupId, UserId};
 use std::time::Duration;
 
 use api_core::Error;
@@ -15,12 +16,12 @@ async fn data_absent_is_fine_for_unit_returns() {
         "send_like",
         Fault::Envelope(json!({"status":"ok","retcode":0,"message":"","wording":"","echo":"x","stream":"normal-action"})),
     );
-    api.send_like(1).await.unwrap();
+    api.send_like(UserId(1)).await.unwrap();
     sim.script(
         "send_like",
         Fault::Envelope(json!({"status":"ok","retcode":0,"data":null,"message":""})),
     );
-    api.send_like(1).await.unwrap();
+    api.send_like(UserId(1)).await.unwrap();
 }
 
 #[tokio::test]
@@ -52,7 +53,7 @@ async fn bad_parameters_are_api_errors_with_retcode_400() {
 #[tokio::test]
 async fn handler_errors_are_api_errors_with_retcode_200() {
     let (_sim, api) = sim_and_client().await;
-    let err = api.set_friend_remark(999, "x").await.unwrap_err();
+    let err = api.set_friend_remark(UserId(999), "x").await.unwrap_err();
     match &err {
         Error::Api {
             retcode: 200,
@@ -232,7 +233,7 @@ async fn missing_required_field_is_a_decode_error() {
         "nc_get_user_status",
         Fault::Envelope(json!({"status":"ok","retcode":0,"data":{"status":10}})),
     );
-    match api.nc_get_user_status(1).await.unwrap_err() {
+    match api.nc_get_user_status(UserId(1)).await.unwrap_err() {
         Error::Decode { path, message, .. } => {
             assert_eq!(path, "data");
             assert!(message.contains("ext_status"), "{message}");
@@ -248,7 +249,7 @@ async fn async_replies_are_recognised_not_failures() {
         "send_like",
         Fault::Envelope(json!({"status":"async","retcode":1,"data":null,"message":""})),
     );
-    api.send_like(123456)
+    api.send_like(UserId(123456))
         .await
         .expect("an accepted unit call is a success");
     sim.script(
@@ -398,7 +399,7 @@ async fn replies_over_the_size_limit_are_bad_replies_and_the_next_call_works() {
             body: huge,
         },
     );
-    match api.ask_share_group(100200).await.unwrap_err() {
+    match api.ask_share_group(GroupId(100200)).await.unwrap_err() {
         Error::BadReply {
             reason,
             body,
@@ -412,7 +413,7 @@ async fn replies_over_the_size_limit_are_bad_replies_and_the_next_call_works() {
         other => panic!("expected BadReply, got {other:?}"),
     }
     assert!(
-        api.ask_share_group(100200)
+        api.ask_share_group(GroupId(100200))
             .await
             .unwrap()
             .contains("Rust 学习群")

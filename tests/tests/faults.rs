@@ -1,6 +1,7 @@
 //! Hostile servers over HTTP and forward WebSocket: each fault gets its own test, which checks
 //! the error variant and what it carries, and that the next call works.
 
+use api_core::UserId;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -565,7 +566,9 @@ async fn server_restarts_between_calls(over: Over) {
             .await
             .unwrap(),
     };
-    api.set_friend_remark(123456, "before").await.unwrap();
+    api.set_friend_remark(UserId(123456), "before")
+        .await
+        .unwrap();
     let sim = restart(sim).await;
     let friends = api
         .get_friend_list()

@@ -1,6 +1,7 @@
 //! Events NapCat POSTs to the bot: signed posts reach typed subscribers, unsigned or forged
 //! ones are refused, and a quick operation in the answer is applied by the server.
 
+use api_core::GroupId;
 use std::sync::Arc;
 
 use api_core::types::{Event, QuickOperation, Request};
@@ -35,7 +36,7 @@ async fn signed_posts_arrive_typed() {
         panic!()
     };
     assert_eq!(m.message_id, id);
-    assert_eq!(m.group_id, Some(100200));
+    assert_eq!(m.group_id, Some(GroupId(100200)));
     assert_eq!(m.message.plain_text(), "posted");
 }
 
@@ -107,7 +108,7 @@ async fn quick_operations_in_the_answer_are_applied() {
     let api = Client::builder().base_url(sim.http_url()).build().unwrap();
     // The answers are applied after the posts return; wait for their effects.
     let reply = loop {
-        let history = api.get_group_msg_history(100200).await.unwrap();
+        let history = api.get_group_msg_history(GroupId(100200)).await.unwrap();
         if let Some(last) = history.messages.last().filter(|m| m.message_id != ping) {
             break last.clone();
         }

@@ -6,6 +6,7 @@ use api_core::types::{
     MiniAppSegment, MusicSegment, NodeSegment, OnlineFileSegment, PlatformMusic, Segment,
 };
 use api_core::{Error, Message, Uploadable};
+use api_core::{GroupId, UserId};
 use api_sim::SimConfig;
 use api_tests::{Via, over_every_transport, setup, setup_with};
 use proptest::prelude::*;
@@ -211,7 +212,7 @@ proptest! {
 async fn sent_message_reaches_napcat_as_an_array(via: Via) {
     let (sim, api, _keep) = setup(via).await;
     let sent = api
-        .send_group_msg(100200, Message::new().text("hi ").at(123456))
+        .send_group_msg(GroupId(100200), Message::new().text("hi ").at(123456))
         .await
         .unwrap();
     let calls = sim.take_calls();
@@ -226,13 +227,13 @@ async fn sent_message_reaches_napcat_as_an_array(via: Via) {
     let got = api.get_msg(sent.message_id).await.unwrap();
     assert_eq!(got.message_id, sent.message_id);
     assert_eq!(got.raw_message.as_deref(), Some("hi [CQ:at,qq=123456]"));
-    assert_eq!(got.group_id, Some(100200));
+    assert_eq!(got.group_id, Some(GroupId(100200)));
 }
 
 async fn an_empty_message_or_a_missing_file_is_refused_before_sending(via: Via) {
     let (sim, api, _keep) = setup(via).await;
     for empty in [Message::new(), Message::from("")] {
-        match api.send_private_msg(123456, empty).await {
+        match api.send_private_msg(UserId(123456), empty).await {
             Err(Error::InvalidArgument { param, .. }) => assert_eq!(param, "message"),
             other => panic!("{other:?}"),
         }
@@ -240,7 +241,7 @@ async fn an_empty_message_or_a_missing_file_is_refused_before_sending(via: Via) 
     let missing = Message::new()
         .text("look")
         .image(Uploadable::path("no/such/file.png"));
-    match api.send_private_msg(123456, missing).await {
+    match api.send_private_msg(UserId(123456), missing).await {
         Err(Error::InvalidArgument { param, reason, .. }) => {
             assert_eq!(param, "message[1].data.file");
             assert!(reason.contains("no/such/file.png"), "{reason}");
@@ -248,7 +249,10 @@ async fn an_empty_message_or_a_missing_file_is_refused_before_sending(via: Via) 
         other => panic!("{other:?}"),
     }
     match api
-        .send_forward_msg(api_core::types::MessageTarget::Group(100200), vec![])
+        .send_forward_msg(
+            api_core::types::MessageTarget::Group(GroupId(100200)),
+            vec![],
+        )
         .await
     {
         Err(Error::InvalidArgument { param, .. }) => assert_eq!(param, "messages"),
@@ -262,14 +266,18 @@ async fn the_store_answers_history_recall_forward_and_likes(via: Via) {
     let mut ids = Vec::new();
     for i in 0..5 {
         ids.push(
-            api.send_private_msg(123456, format!("m{i}"))
+            api.send_private_msg(UserId(123456), format!("m{i}"))
                 .await
                 .unwrap()
                 .message_id,
         );
     }
     let injected = sim.inject_private_message(123456, json!("你好 [CQ:face,id=14]"));
-    let latest = api.get_friend_msg_history(123456).count(3).await.unwrap();
+    let latest = api
+        .get_friend_msg_history(UserId(123456))
+        .count(3)
+        .await
+        .unwrap();
     let texts: Vec<String> = latest
         .messages
         .iter()
@@ -277,7 +285,7 @@ async fn the_store_answers_history_recall_forward_and_likes(via: Via) {
         .collect();
     assert_eq!(texts, ["m3", "m4", "你好 "]);
     let page = api
-        .get_friend_msg_history(123456)
+        .get_friend_msg_history(UserId(123456))
         .message_seq(ids[2].to_string())
         .count(2)
         .await
@@ -289,7 +297,7 @@ async fn the_store_answers_history_recall_forward_and_likes(via: Via) {
         .collect();
     assert_eq!(texts, ["m1", "m2"]);
     let got = api.get_msg(injected).await.unwrap();
-    assert_eq!(got.user_id, Some(123456));
+    assert_eq!(got.user_id, Some(UserId(123456)));
     assert_eq!(got.sender.nickname, "张三");
 
     api.delete_msg(ids[0]).await.unwrap();
@@ -304,7 +312,7 @@ async fn the_store_answers_history_recall_forward_and_likes(via: Via) {
 
     let forward = api
         .send_group_forward_msg(
-            100200,
+            GroupId(100200),
             vec![
                 ForwardNode::by_id(ids[1]),
                 ForwardNode::custom(1, "甲", "内层"),
@@ -346,7 +354,10 @@ async fn sends_are_reported_and_injected_messages_arrive_as_events(via: Via) {
     };
     let (sim, api, _keep) = setup_with(via, config).await;
     let mut events = api.events();
-    let sent = api.send_private_msg(123456, "自己发的").await.unwrap();
+    let sent = api
+        .send_private_msg(UserId(123456), "自己发的")
+        .await
+        .unwrap();
     let id = sim.inject_group_message(
         100200,
         234567,

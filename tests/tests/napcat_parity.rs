@@ -2,6 +2,7 @@
 //! WebSocket frames (not through our client), each checked against what NapCat's source says
 //! it answers. One test per difference once found between the two.
 
+use api_core::UserId;
 use std::time::Duration;
 
 use api_core::Client;
@@ -106,7 +107,7 @@ async fn query_tokens_and_values_are_percent_decoded() {
         .access_token(TOKEN)
         .build()
         .unwrap()
-        .get_stranger_info(10001)
+        .get_stranger_info(UserId(10001))
         .await
         .unwrap();
     assert_eq!(me.long_nick.as_deref(), Some("阿"));

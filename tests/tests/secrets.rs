@@ -1,5 +1,6 @@
 //! The access token never shows up in logs, at any level, whatever fails.
 
+use api_core::UserId;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -62,7 +63,7 @@ async fn no_log_line_at_trace_carries_the_token() {
         .timeout(short)
         .build()
         .unwrap();
-    http.send_like(123456).times(3).await.unwrap();
+    http.send_like(UserId(123456)).times(3).await.unwrap();
     ok_sim.script(
         "get_status",
         Fault::Raw {

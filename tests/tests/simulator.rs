@@ -2,6 +2,7 @@
 //! handler errors and unknown actions, the token rules, and scripted faults reaching the
 //! client as the right error.
 
+use api_core::UserId;
 use std::time::Duration;
 
 use api_core::{Client, Error};
@@ -40,7 +41,7 @@ async fn bad_parameters_get_the_transports_retcode(via: Via) {
 
 async fn handler_errors_get_the_transports_retcode(via: Via) {
     let (_sim, api, _keep) = setup(via).await;
-    match api.nc_get_user_status(999).await {
+    match api.nc_get_user_status(UserId(999)).await {
         Err(Error::Api {
             retcode, message, ..
         }) => {
@@ -70,9 +71,9 @@ async fn state_changes_are_seen_by_later_calls(via: Via) {
         .remark("新朋友")
         .await
         .unwrap();
-    api.delete_friend(123456).await.unwrap();
+    api.delete_friend(UserId(123456)).await.unwrap();
     let friends = api.get_friend_list().await.unwrap();
-    let ids: Vec<i64> = friends.iter().map(|f| f.user_id).collect();
+    let ids: Vec<i64> = friends.iter().map(|f| f.user_id.get()).collect();
     assert_eq!(ids, vec![234567, 345678, 456789]);
     // The request was used up.
     assert!(matches!(
@@ -317,7 +318,9 @@ async fn a_restart_keeps_the_sockets_and_starts_afresh() {
     let sim = Simulator::start(SimConfig::default()).await.unwrap();
     let (http, ws) = (sim.http_addr(), sim.ws_addr());
     let api = Client::builder().base_url(sim.http_url()).build().unwrap();
-    api.set_friend_remark(123456, "before").await.unwrap();
+    api.set_friend_remark(UserId(123456), "before")
+        .await
+        .unwrap();
     let sim = sim.restart().unwrap();
     assert_eq!((sim.http_addr(), sim.ws_addr()), (http, ws));
     assert!(sim.calls().is_empty(), "a fresh record");

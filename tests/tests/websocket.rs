@@ -1,6 +1,7 @@
 //! Forward and reverse WebSocket behaviour: many calls in flight, timeouts, faults,
 //! reconnects, tokens and events, against real servers on loopback.
 
+use api_core::UserId;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,7 +39,7 @@ async fn a_thousand_concurrent_calls_each_get_their_own_reply() {
             let api = api.clone();
             let finished = finished.clone();
             tokio::spawn(async move {
-                let info = api.get_stranger_info(1_000_000 + i).await;
+                let info = api.get_stranger_info(UserId(1_000_000 + i)).await;
                 finished.lock().unwrap().push(i);
                 (i, info)
             })
