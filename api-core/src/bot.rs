@@ -1,8 +1,12 @@
 //! What a bot does with an event: reply to a message where it was said, answer a request.
 
-use crate::requests::{SendMsgCall, SetFriendAddRequestCall, SetGroupAddRequestCall};
+use std::time::Duration;
+
+use crate::requests::{
+    SendMsgCall, SetFriendAddRequestCall, SetGroupAddRequestCall, SetGroupBanCall,
+};
 use crate::types::{MessageEvent, MessageTarget, MessageType, Request};
-use crate::{ApiFuture, Client, Message};
+use crate::{ApiFuture, Client, GroupId, Message, UserId};
 
 impl MessageEvent {
     /// Where an answer to this message goes: its group, or the private chat with the other
@@ -42,6 +46,20 @@ impl Client {
         let mut quoted = Message::new().reply(to.message_id);
         quoted.extend(message.into());
         self.send_msg(to.reply_target(), quoted)
+    }
+
+    /// Lifts a member's ban: `set_group_ban` with a duration of zero, by name.
+    ///
+    /// ```no_run
+    /// # async fn run(api: api_core::Client) -> Result<(), api_core::Error> {
+    /// use api_core::{GroupId, UserId};
+    /// use std::time::Duration;
+    /// api.set_group_ban(GroupId(100200), UserId(234567), Duration::from_secs(60)).await?;
+    /// api.lift_group_ban(GroupId(100200), UserId(234567)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn lift_group_ban(&self, group_id: GroupId, user_id: UserId) -> SetGroupBanCall {
+        self.set_group_ban(group_id, user_id, Duration::ZERO)
     }
 
     /// Accepts a friend or group request (`set_friend_add_request` /

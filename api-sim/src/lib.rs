@@ -16,6 +16,7 @@
 //! action with a fault instead ([`Simulator::script`]).
 
 mod dispatch;
+mod groups;
 mod handlers;
 mod http;
 mod params;
@@ -36,6 +37,7 @@ use tokio::sync::broadcast;
 
 use serde_json::Value;
 
+pub use groups::{Role, SimGroup, SimGroupRequest, SimMember};
 pub use handlers::{Handler, names as handled_actions};
 pub use params::Params;
 pub use state::{Failure, Outcome, Seed, SimFriend, SimRequest, State};
@@ -401,6 +403,48 @@ impl Simulator {
         message: Value,
     ) -> i64 {
         self.inject(store::Chat::Group(group_id), user_id, nickname, message)
+    }
+
+    /// Someone asks to join group `group_id` (the bot must be in it): a `request` event of
+    /// sub-type `add` is pushed, and `set_group_add_request` with the returned flag answers
+    /// it; approving adds them and pushes `group_increase`.
+    pub fn inject_group_request(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        nickname: &str,
+        comment: &str,
+    ) -> String {
+        self.group_request(group_id, user_id, nickname, comment, false)
+    }
+
+    /// Member `user_id` of group `group_id` invites the bot: a `request` event of sub-type
+    /// `invite` is pushed; approving it with the returned flag makes the bot a member (a
+    /// group it was not in appears, named `group_name`).
+    pub fn inject_group_invite(
+        &self,
+        group_id: i64,
+        group_name: &str,
+        user_id: i64,
+        nickname: &str,
+    ) -> String {
+        self.shared.with_state(|state| {
+            state.groups_named(group_id, group_name);
+            state.add_group_request(group_id, user_id, nickname, "", true)
+        })
+    }
+
+    fn group_request(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        nickname: &str,
+        comment: &str,
+        invite: bool,
+    ) -> String {
+        self.shared.with_state(|state| {
+            state.add_group_request(group_id, user_id, nickname, comment, invite)
+        })
     }
 
     fn inject(&self, chat: store::Chat, user_id: i64, nickname: &str, message: Value) -> i64 {

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Store, StoredMessage};
+use crate::groups::{Group, SimGroup, SimGroupRequest, default_groups};
+use crate::store::{Chat, Store, StoredMessage};
 use serde_json::{Value, json};
 
 /// How an action failed, which decides the retcode per transport.
@@ -63,8 +64,10 @@ pub struct Seed {
     pub friends: Vec<SimFriend>,
     /// Pending friend requests by flag.
     pub requests: BTreeMap<String, SimRequest>,
-    /// Groups the bot is in, by id and name.
-    pub groups: BTreeMap<i64, String>,
+    /// Groups the bot is in, with their members, by group number.
+    pub groups: BTreeMap<i64, SimGroup>,
+    /// Group join requests and invitations by flag (QQ's notification seq).
+    pub group_requests: BTreeMap<String, SimGroupRequest>,
     /// Custom face URLs.
     pub custom_faces: Vec<String>,
 }
@@ -96,10 +99,19 @@ impl Default for Seed {
                     nickname: "赵六".into(),
                 },
             )]),
-            groups: BTreeMap::from([
-                (100200, "Rust 学习群".into()),
-                (300400, "机器人测试群".into()),
-            ]),
+            groups: default_groups(10001, "模拟机器人"),
+            group_requests: BTreeMap::from([(
+                "1764151190000001".to_owned(),
+                SimGroupRequest {
+                    group_id: 100200,
+                    group_name: "Rust 学习群".into(),
+                    user_id: 567890,
+                    nickname: "孙七".into(),
+                    comment: "问题：暗号？\n答案：芝麻开门".into(),
+                    invite: false,
+                    checked: false,
+                },
+            )]),
             custom_faces: (1..=60)
                 .map(|i| format!("https://faces.example/face{i}.png"))
                 .collect(),
@@ -128,6 +140,12 @@ pub struct State {
     /// Whether the bot's own messages are pushed as `message_sent` events (NapCat's
     /// `reportSelfMessage`).
     pub(crate) report_self_message: bool,
+    /// Groups the bot is in.
+    pub(crate) groups: BTreeMap<i64, Group>,
+    /// Join requests and invitations by flag.
+    pub(crate) group_requests: BTreeMap<String, SimGroupRequest>,
+    /// Names of groups the bot is invited to.
+    pub(crate) pending_group_names: BTreeMap<i64, String>,
     /// Events the last action caused, pushed after it answers.
     pub(crate) outbox: Vec<Value>,
 }
@@ -165,6 +183,13 @@ impl State {
             recent,
             store: Store::default(),
             report_self_message: false,
+            groups: seed
+                .groups
+                .iter()
+                .map(|(id, g)| (*id, Group::from_seed(g)))
+                .collect(),
+            group_requests: seed.group_requests.clone(),
+            pending_group_names: BTreeMap::new(),
             outbox: Vec::new(),
             seed,
         }
@@ -172,7 +197,11 @@ impl State {
 
     /// NapCat's OB11Message for a stored message.
     pub(crate) fn message_json(&self, m: &StoredMessage) -> Value {
-        m.to_json(self.seed.self_id, &self.seed.groups)
+        let group_name = match m.chat {
+            Chat::Group(g) => self.group_name(g),
+            Chat::Private(_) => String::new(),
+        };
+        m.to_json(self.seed.self_id, &group_name)
     }
 
     /// Queues the `message_sent` event for a message the bot sent, when reported.
@@ -186,8 +215,82 @@ impl State {
         }
     }
 
+    /// Keeps a request and queues its `request` event; returns its flag (QQ's notification
+    /// seq, a microsecond-timestamp string).
+    pub(crate) fn add_group_request(
+        &mut self,
+        group_id: i64,
+        user_id: i64,
+        nickname: &str,
+        comment: &str,
+        invite: bool,
+    ) -> String {
+        let flag = (1_764_151_190_000_000i64 + self.group_requests.len() as i64 + 1).to_string();
+        let group_name = self
+            .pending_group_names
+            .get(&group_id)
+            .cloned()
+            .unwrap_or_else(|| self.group_name(group_id));
+        self.group_requests.insert(
+            flag.clone(),
+            SimGroupRequest {
+                group_id,
+                group_name,
+                user_id,
+                nickname: nickname.to_owned(),
+                comment: comment.to_owned(),
+                invite,
+                checked: false,
+            },
+        );
+        self.outbox.push(json!({
+            "time": crate::groups::unix_now(), "self_id": self.seed.self_id,
+            "post_type": "request", "request_type": "group", "group_id": group_id,
+            "user_id": user_id, "sub_type": if invite { "invite" } else { "add" },
+            "comment": comment, "flag": flag,
+        }));
+        flag
+    }
+
+    /// Remembers the name of a group the bot is invited to (and not in yet).
+    pub(crate) fn groups_named(&mut self, group_id: i64, name: &str) {
+        if !self.groups.contains_key(&group_id) {
+            self.pending_group_names.insert(group_id, name.to_owned());
+        }
+    }
+
+    /// A group's name; empty for a group the bot is not in.
+    pub(crate) fn group_name(&self, group_id: i64) -> String {
+        self.groups
+            .get(&group_id)
+            .map(|g| g.name.clone())
+            .unwrap_or_default()
+    }
+
     /// Stores a message someone else sent and queues its `message` event; returns its id.
-    pub(crate) fn receive(&mut self, message: StoredMessage) -> i64 {
+    /// A group member who speaks with a card NapCat has not seen yet gets a `group_card`
+    /// notice first, as NapCat notices card changes only on a member's next message.
+    pub(crate) fn receive(&mut self, mut message: StoredMessage) -> i64 {
+        if let Chat::Group(g) = message.chat {
+            let self_id = self.seed.self_id;
+            if let Some(member) = self
+                .groups
+                .get_mut(&g)
+                .and_then(|group| group.members.get_mut(&message.sender_id))
+            {
+                member.last_sent_time = crate::groups::unix_now();
+                message.sender_card = member.info.card.clone();
+                if member.info.card != member.card_seen {
+                    let event = json!({
+                        "time": crate::groups::unix_now(), "self_id": self_id, "post_type": "notice",
+                        "group_id": g, "user_id": message.sender_id, "notice_type": "group_card",
+                        "card_new": member.info.card, "card_old": member.card_seen,
+                    });
+                    member.card_seen = member.info.card.clone();
+                    self.outbox.push(event);
+                }
+            }
+        }
         let id = self.store.insert(message);
         if let Some(m) = self.store.get(id) {
             let event = self.message_json(m);

@@ -65,6 +65,14 @@ impl Store {
         id
     }
 
+    /// How many messages `user` has sent in group `group`.
+    pub fn count_from(&self, group: i64, user: i64) -> usize {
+        self.messages
+            .values()
+            .filter(|m| m.chat == Chat::Group(group) && m.sender_id == user && !m.recalled)
+            .count()
+    }
+
     /// A message that was not recalled.
     pub fn get(&self, id: i64) -> Option<&StoredMessage> {
         self.messages.get(&id).filter(|m| !m.recalled)
@@ -107,7 +115,7 @@ impl StoredMessage {
 
     /// NapCat's OB11Message for this message, array form (`post_type` is `message_sent`
     /// when the bot sent it).
-    pub fn to_json(&self, self_id: i64, group_names: &BTreeMap<i64, String>) -> Value {
+    pub fn to_json(&self, self_id: i64, group_name: &str) -> Value {
         let own = self.sender_id == self_id;
         let mut v = json!({
             "self_id": self_id,
@@ -129,7 +137,7 @@ impl StoredMessage {
         match self.chat {
             Chat::Group(g) => {
                 v["group_id"] = json!(g);
-                v["group_name"] = json!(group_names.get(&g).cloned().unwrap_or_default());
+                v["group_name"] = json!(group_name);
                 if own {
                     v["target_id"] = json!(g);
                 }

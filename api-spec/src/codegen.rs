@@ -125,6 +125,8 @@ fn examples(spec: &Spec) -> TokenStream {
             #[allow(unused_imports)]
             use ::api_core::{Client, Error, GroupId, Message, Uploadable, UserId};
             #[allow(unused_imports)]
+            use ::std::time::Duration;
+            #[allow(unused_imports)]
             use super::types::*;
 
             /// A runnable example: it calls the action on the client it is given.
@@ -571,7 +573,8 @@ fn struct_deserialize(s: &StructDef) -> TokenStream {
     let expecting = format!("struct {}", s.name);
     let key_arms = s.fields.iter().enumerate().map(|(i, f)| {
         let wire = &f.wire_name;
-        quote!(#wire => ::api_core::__private::Key::Known(#i),)
+        let aliases = &f.aliases;
+        quote!(#wire #(| #aliases)* => ::api_core::__private::Key::Known(#i),)
     });
     let vars: Vec<Ident> = (0..s.fields.len())
         .map(|i| format_ident!("__f{i}"))
@@ -990,7 +993,7 @@ fn method_doc(a: &Action, with_example: bool) -> TokenStream {
     }
     if with_example {
         text.push_str(&format!(
-            "\n\n# 示例\n\n```no_run\n# use api_core::{{*, types::*}};\n# async fn example(api: Client) -> Result<(), Error> {{\n{}\n# Ok(())\n# }}\n```",
+            "\n\n# 示例\n\n```no_run\n# use api_core::{{*, types::*}};\n# use std::time::Duration;\n# async fn example(api: Client) -> Result<(), Error> {{\n{}\n# Ok(())\n# }}\n```",
             a.example
         ));
     }

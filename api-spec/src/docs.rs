@@ -180,11 +180,15 @@ fn struct_md(out: &mut String, spec: &Spec, c: &Category, s: &StructDef) {
         "| 字段 | 线上字段 | 类型 | 说明 |\n| --- | --- | --- | --- |"
     );
     for f in &s.fields {
+        let wire = std::iter::once(&f.wire_name)
+            .chain(&f.aliases)
+            .map(|w| format!("`{w}`"))
+            .collect::<Vec<_>>()
+            .join(" / ");
         let _ = writeln!(
             out,
-            "| `{}` | `{}` | {} | {} |",
+            "| `{}` | {wire} | {} | {} |",
             f.rust_name,
-            f.wire_name,
             type_md(spec, &f.ty, c),
             cell(&f.doc)
         );

@@ -71,6 +71,8 @@ struct RawStruct {
 struct RawField {
     name: Spanned<String>,
     wire: Option<Spanned<String>>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
     #[serde(rename = "type")]
     ty: Spanned<String>,
     doc: String,
@@ -532,9 +534,26 @@ impl Checker {
                     format!("wire name `{wire_name}` is used by two fields"),
                 );
             }
+            for alias in &f.aliases {
+                let taken = alias.get_ref() == &wire_name
+                    || fields.iter().any(|x| {
+                        &x.wire_name == alias.get_ref() || x.aliases.contains(alias.get_ref())
+                    });
+                if taken {
+                    self.err(
+                        src,
+                        alias.span(),
+                        format!(
+                            "alias `{}` is already the wire name or an alias of a field",
+                            alias.get_ref()
+                        ),
+                    );
+                }
+            }
             fields.push(Field {
                 rust_name,
                 wire_name,
+                aliases: f.aliases.iter().map(|a| a.get_ref().clone()).collect(),
                 ty,
                 doc: f.doc.clone(),
             });

@@ -190,6 +190,9 @@ pub struct Field {
     pub rust_name: String,
     /// Wire name (JSON key).
     pub wire_name: String,
+    /// Other keys NapCat sends the same value under (accepted when decoding; sent as
+    /// `wire_name`).
+    pub aliases: Vec<String>,
     /// Its type; `T?` for a field that may be missing.
     pub ty: TypeRef,
     /// Doc text.

@@ -266,8 +266,13 @@ impl Checker<'_> {
             return Self::fail(path, format!("an object (`{}`)", s.name), v);
         };
         for f in &s.fields {
-            let here = format!("{path}.{}", f.wire_name);
-            match map.get_mut(&f.wire_name) {
+            // The wire name, or else the first alias the value carries.
+            let key = std::iter::once(&f.wire_name)
+                .chain(&f.aliases)
+                .find(|k| map.contains_key(k.as_str()))
+                .unwrap_or(&f.wire_name);
+            let here = format!("{path}.{key}");
+            match map.get_mut(key) {
                 None if matches!(f.ty, TypeRef::Option(_)) => {}
                 None => {
                     return Err(Mismatch {

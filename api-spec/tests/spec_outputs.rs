@@ -224,27 +224,27 @@ name = "MemberRole"
 doc = "群角色。"
 variants = [{ name = "Owner", wire = "owner", label = "群主" }, { name = "Member", wire = "member", label = "成员" }]
 "#;
-    const GROUP: &str = r#"
-category = "group"
-title = "Group API"
-sections = ["群"]
+    const GUILD: &str = r#"
+category = "guild"
+title = "Guild API"
+sections = ["频道"]
 
 [[struct]]
-name = "GroupInfo"
-doc = "群信息。"
-fields = [{ name = "group_id", type = "qq", doc = "群号" }, { name = "role", type = "MemberRole", doc = "角色" }]
+name = "GuildInfo"
+doc = "频道信息。"
+fields = [{ name = "guild_id", type = "i64", doc = "频道号" }, { name = "role", type = "MemberRole", doc = "角色" }]
 
 [[action]]
-name = "get_group_info"
-section = "群"
-doc = "获取群信息。"
-example = "let g = api.get_group_info(1).await?;"
-returns = "GroupInfo"
-reply = '{"group_id": 1, "role": "owner"}'
-params = [{ name = "group_id", type = "qq", doc = "群号" }]
+name = "get_guild_info"
+section = "频道"
+doc = "获取频道信息。"
+example = "let g = api.get_guild_info(1).await?;"
+returns = "GuildInfo"
+reply = '{"guild_id": 1, "role": "owner"}'
+params = [{ name = "guild_id", type = "i64", doc = "频道号" }]
 "#;
     let mut files = api_spec::load::builtin_files();
-    files.push(("api-spec/spec/group.toml".into(), GROUP.into()));
+    files.push(("api-spec/spec/guild.toml".into(), GUILD.into()));
     files.push(("api-spec/spec/shared.toml".into(), SHARED.into()));
     let spec = api_spec::load(&files).unwrap_or_else(|e| panic!("{e}"));
 
@@ -257,8 +257,8 @@ params = [{ name = "group_id", type = "qq", doc = "群号" }]
     )
     .to_string();
     for item in [
-        "fn get_group_info",
-        "struct GetGroupInfoRequest",
+        "fn get_guild_info",
+        "struct GetGuildInfoRequest",
         "enum MemberRole",
     ] {
         assert!(code.contains(item), "generated code lacks {item}");
@@ -274,10 +274,10 @@ params = [{ name = "group_id", type = "qq", doc = "群号" }]
             .text
             .clone()
     };
-    assert!(page("api/group.md").contains("### get_group_info"));
+    assert!(page("api/guild.md").contains("### get_guild_info"));
     assert!(page("api/shared.md").contains("### MemberRole"));
-    assert!(page("api/group.md").contains("[`MemberRole`](shared.md#memberrole)"));
-    assert!(page("api/index.md").contains("[`get_group_info`](group.md#get_group_info)"));
+    assert!(page("api/guild.md").contains("[`MemberRole`](shared.md#memberrole)"));
+    assert!(page("api/index.md").contains("[`get_guild_info`](guild.md#get_guild_info)"));
 
     let dump = api_spec::dump::to_json(&spec);
     let categories: Vec<&str> = dump["categories"]
@@ -286,7 +286,7 @@ params = [{ name = "group_id", type = "qq", doc = "群号" }]
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert!(categories.contains(&"group") && categories.contains(&"account"));
+    assert!(categories.contains(&"guild") && categories.contains(&"account"));
     assert!(
         dump["types"]
             .as_array()

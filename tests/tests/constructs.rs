@@ -6,6 +6,13 @@ use api_core::{GroupId, UserId};
 use api_tests::{only_call, sim_and_client};
 use serde_json::{Value, json};
 
+mod field_aliases {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/field_aliases.toml"],
+        extension_trait = FieldAliasesActions,
+    }
+}
+
 mod ids_durations {
     api_macros::generate_api! {
         specs = ["../../api-spec/tests/fixtures/ids_durations.toml"],
@@ -294,7 +301,7 @@ async fn ids_are_typed_and_durations_go_as_seconds() {
     assert_eq!(
         only_call(&sim),
         (
-            "set_group_ban".into(),
+            "mute_member".into(),
             json!({"group_id": 100, "user_id": 7, "duration": 1800})
         )
     );
@@ -340,5 +347,27 @@ async fn ids_are_typed_and_durations_go_as_seconds() {
     assert_eq!(
         serde_json::to_value(&muted[0]).unwrap(),
         json!({"group_id": 100, "user_id": 7, "left": 60, "total": 120})
+    );
+}
+
+#[test]
+fn field_aliases_read_either_key_and_send_the_wire_name() {
+    use field_aliases::types::Muted;
+    let muted: Vec<Muted> = serde_json::from_value(json!([
+        {"uin": "7", "shutUpTime": 60},
+        {"user_id": 8, "shut_up_time": 90}
+    ]))
+    .unwrap();
+    assert_eq!(
+        muted
+            .iter()
+            .map(|m| (m.user_id, m.until))
+            .collect::<Vec<_>>(),
+        [(UserId(7), 60), (UserId(8), 90)]
+    );
+    assert!(muted[1].extra.is_empty(), "aliases are not extras");
+    assert_eq!(
+        serde_json::to_value(&muted[1]).unwrap(),
+        json!({"uin": 8, "shutUpTime": 90})
     );
 }

@@ -224,7 +224,7 @@ async fn a_bot_replies_in_place_and_answers_requests(via: Via) {
     );
 
     sim.push_event(json!({"time": 1, "self_id": 10001, "post_type": "request", "request_type": "friend", "user_id": 456789, "comment": "hi", "flag": "flag_12345"}));
-    sim.push_event(json!({"time": 1, "self_id": 10001, "post_type": "request", "request_type": "group", "sub_type": "add", "group_id": 100200, "user_id": 567890, "comment": "", "flag": "g1"}));
+    let flag = sim.inject_group_request(100200, 567890, "孙七", "");
     let mut answered = 0;
     while answered < 2 {
         match events.recv().await.unwrap() {
@@ -246,7 +246,7 @@ async fn a_bot_replies_in_place_and_answers_requests(via: Via) {
     );
     assert_eq!(
         calls[1].params,
-        json!({"flag": "g1", "approve": false, "reason": "no", "count": 100})
+        json!({"flag": flag, "approve": false, "reason": "no", "count": 100})
     );
     assert!(
         api.get_friend_list()

@@ -152,6 +152,8 @@ fn placeholder(ty: &str) -> Value {
         "number" => json!(1),
         "boolean" => json!(true),
         t if t.ends_with("[]") => json!(["1"]),
+        // A union of text literals (`"disabled"|"require_approval"|…`): its first one.
+        t if t.starts_with('"') => json!(t.split('"').nth(1).unwrap_or_default()),
         _ => json!("1"),
     }
 }

@@ -63,10 +63,7 @@ fn contact_json(state: &State, (peer, chat_type, time): (i64, i64, i64)) -> Valu
             .map(|f| (f.nickname.clone(), f.remark.clone()))
             .unwrap_or_default()
     } else {
-        (
-            state.seed.groups.get(&peer).cloned().unwrap_or_default(),
-            String::new(),
-        )
+        (state.group_name(peer), String::new())
     };
     json!({
         "lastestMsg": {

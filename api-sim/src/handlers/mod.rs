@@ -5,6 +5,7 @@ mod friends;
 mod groups;
 mod messages;
 mod profile;
+mod requests;
 mod sending;
 
 use crate::params::Params;
@@ -18,6 +19,7 @@ const DOMAINS: &[&[(&str, Handler)]] = &[
     friends::HANDLERS,
     messages::HANDLERS,
     groups::HANDLERS,
+    requests::HANDLERS,
     sending::HANDLERS,
 ];
 
