@@ -12,6 +12,8 @@
 //! Without a URL it starts the NapCat simulator, lets a friend say three things, prints the
 //! conversation and exits; with one it serves until stopped.
 
+mod server_arg;
+
 use api_core::UserId;
 use api_core::types::{Event, MessageEvent};
 use api_core::{Client, Error, Message, Uploadable};
@@ -107,17 +109,11 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    match args.next() {
+    match server_arg::connect_from_args().await {
         None => demo().await,
-        Some(url) => {
-            let mut builder = Client::builder().ws_url(url);
-            if let Some(token) = args.next() {
-                builder = builder.access_token(token);
-            }
-            let api = builder.connect().await?;
+        Some(api) => {
             println!("connected; answering messages until stopped");
-            Ok(serve(api, None).await?)
+            Ok(serve(api?, None).await?)
         }
     }
 }

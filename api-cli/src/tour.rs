@@ -1,6 +1,7 @@
 //! Runs every action's spec example, in spec order, against the embedded simulator and
 //! prints what was sent and what came back; then a friend writes to the bot and the bot
-//! answers, to show receiving.
+//! answers, to show receiving; then the bot runs its group (a join request, the member list,
+//! a card, a 60-second ban and its lifting).
 
 use api_core::Client;
 use api_sim::Simulator;
@@ -83,19 +84,28 @@ pub async fn run(api: &Client, sim: &Simulator) -> usize {
         rows.len() - failed,
         rows.len()
     );
-    match receive_scene(api, sim).await {
-        Ok(()) => failed,
+    let listener = match listen(api, sim).await {
+        Ok(l) => l,
         Err(e) => {
-            println!("receiving FAILED: {e}");
-            failed + 1
+            println!("listening for events FAILED: {e}");
+            return failed + 1;
+        }
+    };
+    for (scene, outcome) in [
+        ("receiving", receive_scene(api, &listener, sim).await),
+        ("moderating", moderation_scene(api, &listener, sim).await),
+    ] {
+        if let Err(e) = outcome {
+            println!("{scene} FAILED: {e}");
+            failed += 1;
         }
     }
+    failed
 }
 
-/// A friend writes; the bot gets the typed event (over the SSE stream when the tour runs over
-/// HTTP, else over its WebSocket) and answers in place, quoting it.
-async fn receive_scene(api: &Client, sim: &Simulator) -> Result<(), String> {
-    use api_core::types::Event;
+/// A client that receives the events: over the SSE stream when the tour runs over HTTP, else
+/// over its own WebSocket.
+async fn listen(api: &Client, sim: &Simulator) -> Result<Client, String> {
     let before = sim.event_clients();
     let listener = if api.url().starts_with("http") {
         Client::builder()
@@ -110,8 +120,14 @@ async fn receive_scene(api: &Client, sim: &Simulator) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?
     };
-    let mut events = listener.events();
     sim.wait_for_event_clients(before + 1).await;
+    Ok(listener)
+}
+
+/// A friend writes; the bot gets the typed event and answers in place, quoting it.
+async fn receive_scene(api: &Client, listener: &Client, sim: &Simulator) -> Result<(), String> {
+    use api_core::types::Event;
+    let mut events = listener.events();
     let id = sim.inject_private_message(123456, serde_json::json!("在吗？[CQ:face,id=14]"));
     let m = loop {
         match events.recv().await.map_err(|e| e.to_string())? {
@@ -135,5 +151,75 @@ async fn receive_scene(api: &Client, sim: &Simulator) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     println!("answered: message {}: {}", back.message_id, back.message);
+    Ok(())
+}
+
+/// The bot runs its group: approves a join request that gives the passphrase, lists the
+/// members, sets the newcomer's card, bans them for 60 s and lifts the ban, printing each
+/// step and the notices the server pushes.
+async fn moderation_scene(api: &Client, listener: &Client, sim: &Simulator) -> Result<(), String> {
+    use api_core::types::{Event, Notice, Request};
+    use api_core::{Events, GroupId, UserId};
+    use std::time::Duration;
+
+    async fn next_notice(events: &mut Events) -> Result<Notice, String> {
+        loop {
+            if let Event::Notice(n) = events.recv().await.map_err(|e| e.to_string())? {
+                return Ok(n);
+            }
+        }
+    }
+    let err = |e: api_core::Error| e.to_string();
+    let (group, newcomer) = (GroupId(100200), UserId(567892));
+    let mut events = listener.events();
+    println!("\nmoderating group {group}:");
+    sim.inject_group_request(
+        group.get(),
+        newcomer.get(),
+        "钱一",
+        "问题：暗号？\n答案：芝麻开门",
+    );
+    let request = loop {
+        match events.recv().await.map_err(|e| e.to_string())? {
+            Event::Request(r @ Request::Group(_)) => break r,
+            _ => continue,
+        }
+    };
+    if let Request::Group(r) = &request {
+        println!("  join request from {}: {:?}", r.user_id, r.comment);
+    }
+    api.approve(&request).await.map_err(err)?;
+    if let Notice::GroupIncrease(n) = next_notice(&mut events).await? {
+        println!("  approved; notice group_increase: {} joined", n.user_id);
+    }
+    for m in api.get_group_member_list(group).await.map_err(err)? {
+        println!("  member {} {} {:?}", m.user_id, m.nickname, m.role);
+    }
+    api.set_group_card(group, newcomer)
+        .card("新人")
+        .await
+        .map_err(err)?;
+    let card = api
+        .get_group_member_info(group, newcomer)
+        .await
+        .map_err(err)?
+        .card;
+    println!("  card set: {card:?}");
+    api.set_group_ban(group, newcomer, Duration::from_secs(60))
+        .await
+        .map_err(err)?;
+    if let Notice::GroupBan(n) = next_notice(&mut events).await? {
+        println!(
+            "  banned; notice group_ban: {} for {} s",
+            n.user_id, n.duration
+        );
+    }
+    api.lift_group_ban(group, newcomer).await.map_err(err)?;
+    if let Notice::GroupBan(n) = next_notice(&mut events).await? {
+        println!(
+            "  lifted; notice group_ban: {} ({:?})",
+            n.user_id, n.sub_type
+        );
+    }
     Ok(())
 }

@@ -280,6 +280,7 @@ impl State {
             {
                 member.last_sent_time = crate::groups::unix_now();
                 message.sender_card = member.info.card.clone();
+                message.sender_role = Some(member.info.role.word());
                 if member.info.card != member.card_seen {
                     let event = json!({
                         "time": crate::groups::unix_now(), "self_id": self_id, "post_type": "notice",

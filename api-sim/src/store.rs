@@ -27,6 +27,9 @@ pub struct StoredMessage {
     pub sender_nick: String,
     /// Their group card ("" for none).
     pub sender_card: String,
+    /// The sender's role in a group (`owner`, `admin`, `member`), as NapCat adds it for
+    /// members it knows.
+    pub sender_role: Option<&'static str>,
     /// Unix seconds.
     pub time: i64,
     /// QQ's sequence in the conversation.
@@ -104,6 +107,7 @@ impl StoredMessage {
             sender_id,
             sender_nick: sender_nick.to_owned(),
             sender_card: String::new(),
+            sender_role: None,
             time: 0,
             seq: 0,
             segments,
@@ -134,6 +138,9 @@ impl StoredMessage {
             "message_format": "array",
             "post_type": if own { "message_sent" } else { "message" },
         });
+        if let Some(role) = self.sender_role {
+            v["sender"]["role"] = json!(role);
+        }
         match self.chat {
             Chat::Group(g) => {
                 v["group_id"] = json!(g);
