@@ -1,11 +1,13 @@
 //! What a bot does with an event: reply to a message where it was said, answer a request.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::requests::{
     SendMsgCall, SetFriendAddRequestCall, SetGroupAddRequestCall, SetGroupBanCall,
 };
-use crate::types::{MessageEvent, MessageTarget, MessageType, Request};
+use crate::types::{
+    GroupMember, GroupRole, MessageEvent, MessageTarget, MessageType, Request, Sender,
+};
 use crate::{ApiFuture, Client, GroupId, Message, UserId};
 
 impl MessageEvent {
@@ -26,6 +28,37 @@ impl MessageEvent {
     /// Whether it was said in a group.
     pub fn is_group(&self) -> bool {
         self.message_type == MessageType::Group
+    }
+}
+
+impl Sender {
+    /// The name to show: the group card when there is one, else the nickname.
+    pub fn display_name(&self) -> &str {
+        self.card
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .unwrap_or(&self.nickname)
+    }
+}
+
+impl GroupMember {
+    /// The name to show: the group card when there is one, else the nickname.
+    pub fn display_name(&self) -> &str {
+        self.card
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .unwrap_or(&self.nickname)
+    }
+
+    /// Whether they are the owner or an admin.
+    pub fn is_admin(&self) -> bool {
+        matches!(self.role, Some(GroupRole::Owner | GroupRole::Admin))
+    }
+
+    /// When their ban ends, if they are banned at `now`.
+    pub fn banned_until(&self, now: SystemTime) -> Option<SystemTime> {
+        let end = UNIX_EPOCH + Duration::from_secs(self.shut_up_timestamp?.try_into().ok()?);
+        (end > now).then_some(end)
     }
 }
 
@@ -53,7 +86,7 @@ impl Client {
     /// ```no_run
     /// # async fn run(api: api_core::Client) -> Result<(), api_core::Error> {
     /// use api_core::{GroupId, UserId};
-    /// use std::time::Duration;
+    /// use std::time::{Duration, SystemTime, UNIX_EPOCH};
     /// api.set_group_ban(GroupId(100200), UserId(234567), Duration::from_secs(60)).await?;
     /// api.lift_group_ban(GroupId(100200), UserId(234567)).await?;
     /// # Ok(()) }

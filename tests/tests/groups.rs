@@ -121,6 +121,9 @@ async fn bans_push_notices_and_lift_by_name(via: Via) {
     assert_eq!(muted[0].user_id, MEMBER);
     let m = api.get_group_member_info(OWNED, MEMBER).await.unwrap();
     assert_eq!(m.shut_up_timestamp, Some(muted[0].shut_up_time));
+    let now = std::time::SystemTime::now();
+    let until = m.banned_until(now).expect("banned now");
+    assert!(until <= now + Duration::from_secs(61), "{until:?}");
 
     api.lift_group_ban(OWNED, MEMBER).await.unwrap();
     let Notice::GroupBan(lift) = next_notice(&mut events).await else {
@@ -129,6 +132,8 @@ async fn bans_push_notices_and_lift_by_name(via: Via) {
     assert_eq!(lift.duration, 0);
     assert_eq!(lift.sub_type, api_core::types::BanKind::LiftBan);
     assert!(api.get_group_shut_list(OWNED).await.unwrap().is_empty());
+    let m = api.get_group_member_info(OWNED, MEMBER).await.unwrap();
+    assert_eq!(m.banned_until(std::time::SystemTime::now()), None);
 
     api.set_group_whole_ban(OWNED, true).await.unwrap();
     let Notice::GroupBan(all) = next_notice(&mut events).await else {
@@ -186,6 +191,15 @@ async fn members_change_with_notices(via: Via) {
     assert_eq!(
         (c.user_id, c.card_new.as_str(), c.card_old.as_str()),
         (OTHER, "老王", "")
+    );
+    let other = api.get_group_member_info(OWNED, OTHER).await.unwrap();
+    assert_eq!(other.display_name(), "老王");
+    assert!(!other.is_admin());
+    assert!(
+        api.get_group_member_info(OWNED, MEMBER)
+            .await
+            .unwrap()
+            .is_admin()
     );
 
     api.set_group_kick(OWNED, OTHER).await.unwrap();
