@@ -369,7 +369,45 @@ fn index_page(spec: &Spec) -> String {
             cell(a.summary())
         );
     }
+    let _ = writeln!(
+        out,
+        "\n## 类型\n\n各页参数与字段的内置类型：\n\n| 类型 | Rust 类型 | 线上形式 |\n| --- | --- | --- |"
+    );
+    for (name, scalar) in crate::types::Scalar::ALL {
+        let (rust, wire) = scalar_doc(*scalar);
+        let _ = writeln!(out, "| `{name}` | `{rust}` | {wire} |");
+    }
+    let _ = writeln!(
+        out,
+        "\n`T?` 可缺省（`Option<T>`），`[T]` 是列表（`Vec<T>`），`()` 表示没有返回数据。"
+    );
     out
+}
+
+/// A built-in type's Rust type and how it travels, for the index page.
+fn scalar_doc(s: crate::types::Scalar) -> (&'static str, &'static str) {
+    use crate::types::Scalar;
+    match s {
+        Scalar::String => ("String", "文本；数字也按文本读"),
+        Scalar::Bool => ("bool", "`true`/`false`；也读 `\"true\"`、`1`"),
+        Scalar::I32 => ("i32", "数字；数字文本也读"),
+        Scalar::I64 => ("i64", "数字；数字文本也读"),
+        Scalar::U32 => ("u32", "数字；数字文本也读"),
+        Scalar::U64 => ("u64", "数字；数字文本也读"),
+        Scalar::F64 => ("f64", "数字；数字文本也读"),
+        Scalar::Qq => ("UserId", "QQ 号，数字；与群号类型不同，不会传反"),
+        Scalar::Group => ("GroupId", "群号，数字；与 QQ 号类型不同，不会传反"),
+        Scalar::Duration => ("std::time::Duration", "整秒数；不足一秒的部分在发送前报错"),
+        Scalar::Json => ("serde_json::Value", "任意 JSON，原样保留"),
+        Scalar::File => (
+            "Uploadable",
+            "URL、`base64://`、本地路径（发送前读入）或服务器上的文件名",
+        ),
+        Scalar::Message => (
+            "Message",
+            "消息段数组发送；数组、单个消息段或 CQ 码文本都能读",
+        ),
+    }
 }
 
 /// Writes every page under `docs_dir`; returns the paths written.
