@@ -276,7 +276,7 @@ fn set_group_whole_ban(state: &mut State, p: &Params) -> Outcome {
         )));
     }
     let self_id = state.seed.self_id;
-    let g = group_mut(state, id, "")?;
+    let g = group_mut(state, id, &format!("群 {id} 不存在"))?;
     let changed = g.whole_ban != enable;
     g.whole_ban = enable;
     if changed {
@@ -459,7 +459,7 @@ fn set_group_name(state: &mut State, p: &Params) -> Outcome {
         )));
     }
     let self_id = state.seed.self_id;
-    group_mut(state, id, "")?.name = name.clone();
+    group_mut(state, id, &format!("群 {id} 不存在"))?.name = name.clone();
     notice(
         state,
         id,
@@ -493,7 +493,7 @@ fn set_group_portrait(state: &mut State, p: &Params) -> Outcome {
             "头像{file}设置失败，文件可能不是图片格式或权限不足"
         )));
     }
-    group_mut(state, id, "")?
+    group_mut(state, id, &format!("群 {id} 不存在"))?
         .settings
         .insert("portrait".into(), Value::String(file));
     Ok(Some(json!({"result": 0, "errMsg": ""})))
@@ -514,7 +514,7 @@ fn set_settings(
             .map_or("", |(k, _)| *k);
         return Err(fail(refused(first)));
     }
-    let g = group_mut(state, id, "")?;
+    let g = group_mut(state, id, &format!("群 {id} 不存在"))?;
     for (key, value) in settings {
         if let Some(v) = value {
             g.settings.insert(key.to_owned(), v);
