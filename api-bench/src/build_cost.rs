@@ -58,6 +58,19 @@ pub fn expansion_time(text: &str, rounds: usize) -> Duration {
     })
 }
 
+/// `cargo build` (debug, offline, quiet) in `dir` into `target`, with `args`; panics on failure.
+fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "-q", "--offline"])
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "cargo build {args:?} in {dir:?} failed");
+}
+
 /// A crate that runs the macro on `spec_text`, under `dir`.
 fn write_crate(dir: &Path, workspace: &Path, spec_text: &str) {
     std::fs::create_dir_all(dir.join("src")).expect("mkdir");
@@ -84,24 +97,49 @@ fn write_crate(dir: &Path, workspace: &Path, spec_text: &str) {
 pub fn crate_build_time(workspace: &Path, name: &str, spec_text: &str, rounds: usize) -> Duration {
     let dir: PathBuf = workspace.join("target/bench-build").join(name);
     write_crate(&dir, workspace, spec_text);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let build = || {
-        let status = Command::new(&cargo)
-            .args(["build", "-q", "--offline"])
-            .current_dir(&dir)
-            .env(
-                "CARGO_TARGET_DIR",
-                workspace.join("target/bench-build/target"),
-            )
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building the generated crate failed");
-    };
+    let target = workspace.join("target/bench-build/target");
+    let build = || cargo_build(&dir, &target, &[]);
     build(); // dependencies, once
     crate::timing::median(rounds, || {
         let lib = dir.join("src/lib.rs");
         let text = std::fs::read_to_string(&lib).expect("read lib");
         std::fs::write(&lib, format!("{text}\n")).expect("touch lib");
+        let t = Instant::now();
+        build();
+        std::hint::black_box(t);
+    })
+}
+
+/// Puts a file's text back when dropped, so an interrupted benchmark leaves no edit behind.
+struct Restore {
+    path: PathBuf,
+    text: String,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.path, &self.text);
+    }
+}
+
+/// `cargo build -p api-core` (debug, its own target directory, dependencies built) after a
+/// one-line edit of a spec file (a doc line of the first action changes): the rebuild a person
+/// waits for after changing the spec. The file is put back afterwards.
+pub fn core_rebuild_time(workspace: &Path, rounds: usize) -> Duration {
+    let spec = workspace.join("api-spec/spec/account.toml");
+    let original = std::fs::read_to_string(&spec).expect("read the spec");
+    let _restore = Restore {
+        path: spec.clone(),
+        text: original.clone(),
+    };
+    let target = workspace.join("target/bench-build/core");
+    let build = || cargo_build(workspace, &target, &["-p", "api-core"]);
+    build(); // dependencies, once
+    let mut round = 0;
+    crate::timing::median(rounds, || {
+        round += 1;
+        let edited = original.replacen("doc = \"", &format!("doc = \"（第 {round} 次修改）"), 1);
+        std::fs::write(&spec, edited).expect("edit the spec");
         let t = Instant::now();
         build();
         std::hint::black_box(t);
