@@ -415,7 +415,9 @@ impl Simulator {
         nickname: &str,
         comment: &str,
     ) -> String {
-        self.group_request(group_id, user_id, nickname, comment, false)
+        self.shared.with_state(|state| {
+            state.add_group_request(group_id, user_id, nickname, comment, false)
+        })
     }
 
     /// Member `user_id` of group `group_id` invites the bot: a `request` event of sub-type
@@ -431,19 +433,6 @@ impl Simulator {
         self.shared.with_state(|state| {
             state.groups_named(group_id, group_name);
             state.add_group_request(group_id, user_id, nickname, "", true)
-        })
-    }
-
-    fn group_request(
-        &self,
-        group_id: i64,
-        user_id: i64,
-        nickname: &str,
-        comment: &str,
-        invite: bool,
-    ) -> String {
-        self.shared.with_state(|state| {
-            state.add_group_request(group_id, user_id, nickname, comment, invite)
         })
     }
 

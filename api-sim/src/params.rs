@@ -58,6 +58,20 @@ impl Params<'_> {
         Ok(self.get(key, Scalar::Bool)?.and_then(|v| v.as_bool()))
     }
 
+    /// A list of integers (numeric text converted); `None` when absent.
+    pub fn opt_int_list(&self, key: &str) -> Result<Option<Vec<i64>>, Failure> {
+        let Some(value) = self.0.get(key) else {
+            return Ok(None);
+        };
+        let mut converted = value.clone();
+        let ty = TypeRef::List(Box::new(TypeRef::Scalar(Scalar::I64)));
+        convert_param(api_spec::builtin(), &ty, &mut converted, key)
+            .map_err(|_| Failure::Handler(format!("参数 {key} 的值 {value} 不是整数列表")))?;
+        Ok(converted
+            .as_array()
+            .map(|items| items.iter().filter_map(Value::as_i64).collect()))
+    }
+
     /// The raw value of a field, as sent.
     pub fn raw(&self, key: &str) -> Option<&Value> {
         self.0.get(key)

@@ -53,7 +53,7 @@ async fn member_role(api: &Client, group: GroupId, user: UserId) -> Option<Group
 }
 
 async fn members_and_info(via: Via) {
-    let (_sim, api, _keep) = setup(via).await;
+    let (sim, api, _keep) = setup(via).await;
     let groups = api.get_group_list().await.unwrap();
     assert_eq!(
         groups.iter().map(|g| g.group_id).collect::<Vec<_>>(),
@@ -93,7 +93,6 @@ async fn members_and_info(via: Via) {
             .can_at_all
     );
     // The talkative honour goes to whoever spoke most.
-    let sim = _sim;
     sim.inject_group_message(OWNED.get(), MEMBER.get(), "李四", serde_json::json!("hi"));
     let honor = api
         .get_group_honor_info(OWNED)

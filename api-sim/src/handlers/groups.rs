@@ -330,17 +330,9 @@ fn set_group_kick(state: &mut State, p: &Params) -> Outcome {
 fn set_group_kick_members(state: &mut State, p: &Params) -> Outcome {
     let id = p.int("group_id")?;
     let reject = p.opt_bool("reject_add_request")?.unwrap_or(false);
-    let users: Vec<i64> = match p.raw("user_id") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::Number(n) => n.as_i64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            })
-            .collect(),
-        _ => return Err(fail("user_id 必须是 QQ 号列表")),
-    };
+    let users = p
+        .opt_int_list("user_id")?
+        .ok_or_else(|| fail("缺少参数 user_id"))?;
     for user in users {
         if known_user(state, user) {
             kick(state, id, user, reject);
