@@ -64,6 +64,18 @@ pub trait ActionCall:
     fn request(&self) -> &Self::Request;
 }
 
+/// A generated `*Call` builder of a stream action: awaiting it sends the request and gives
+/// the [`ActionStream`](crate::ActionStream) its packets and result are read from.
+pub trait StreamCall:
+    std::future::IntoFuture<Output = Result<crate::ActionStream<<Self as StreamCall>::Request>, Error>>
+{
+    /// The request type this call sends.
+    type Request: crate::StreamAction;
+
+    /// The request as it will be sent.
+    fn request(&self) -> &Self::Request;
+}
+
 /// One action of the generated API, for introspection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActionInfo {
@@ -79,8 +91,10 @@ pub struct ActionInfo {
     pub section: &'static str,
     /// First line of the doc text.
     pub summary: &'static str,
-    /// Return type as written in the spec.
+    /// Return type as written in the spec (a stream action's final result).
     pub returns: &'static str,
+    /// A stream action's packet type as written in the spec; `None` for one-reply actions.
+    pub packets: Option<&'static str>,
     /// Parameters in positional order.
     pub params: &'static [ParamInfo],
 }

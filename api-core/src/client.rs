@@ -14,6 +14,7 @@ use crate::events::Events;
 use crate::forward::{Backoff, Dial, WsTransport};
 use crate::http::HttpTransport;
 use crate::reply::{self, RawReply};
+use crate::stream::{ActionStream, Packets, StreamAction};
 use crate::ws::{ConnState, KeepAlive, WsCore};
 
 /// The future every call returns: boxed, `Send` and `'static`, so it can be spawned.
@@ -82,6 +83,21 @@ impl Transport {
             Transport::Ws(t) => t.send(action, params).await,
         }
     }
+
+    async fn send_stream(
+        &self,
+        action: &str,
+        params: Vec<u8>,
+        per_packet: Duration,
+    ) -> Result<Packets, Error> {
+        match self {
+            Transport::Http(t) => t.send_stream(action, params).await.map(Packets::Http),
+            Transport::Ws(t) => t
+                .send_stream(action, params, per_packet)
+                .await
+                .map(Packets::Ws),
+        }
+    }
 }
 
 impl fmt::Debug for Client {
@@ -146,23 +162,64 @@ impl Client {
     /// generated call builders use, saving a clone per call).
     pub fn into_call<A: Action>(
         self,
-        mut request: A,
+        request: A,
         timeout: Option<Duration>,
     ) -> ApiFuture<A::Output> {
         let client = self;
         Box::pin(async move {
-            request.validate()?;
-            for (param, file) in request.uploads() {
-                file.resolve(A::RUST_NAME, &param).await?;
-            }
-            let params = serde_json::to_vec(&request)
-                .map_err(|e| Error::invalid_argument(A::RUST_NAME, "(request)", e.to_string()))?;
-            let timeout = timeout
-                .or(A::TIMEOUT)
-                .unwrap_or(client.inner.default_timeout);
+            let (params, timeout) = client.prepare(request, timeout).await?;
             let reply = client.send(A::WIRE_NAME, params, timeout).await?;
             A::decode_reply(&reply)
         })
+    }
+
+    /// Sends a stream action's request; its packets and result are read from the returned
+    /// stream. `timeout` (else the action's spec timeout, else the client default) bounds
+    /// the wait for the first packet and between packets, not the whole stream.
+    pub fn call_stream<A: StreamAction>(
+        &self,
+        request: A,
+        timeout: Option<Duration>,
+    ) -> ApiFuture<ActionStream<A>> {
+        self.clone().into_stream(request, timeout)
+    }
+
+    /// Like [`call_stream`](Self::call_stream), consuming this handle (what the generated
+    /// call builders use).
+    pub fn into_stream<A: StreamAction>(
+        self,
+        request: A,
+        timeout: Option<Duration>,
+    ) -> ApiFuture<ActionStream<A>> {
+        let client = self;
+        Box::pin(async move {
+            let (params, timeout) = client.prepare(request, timeout).await?;
+            let action = A::WIRE_NAME;
+            tracing::debug!(action, params = %reply::log_text(&params), "sending a stream call");
+            let packets = tokio::time::timeout(
+                timeout,
+                client.inner.transport.send_stream(action, params, timeout),
+            )
+            .await
+            .map_err(|_| client.timed_out(action, timeout))??;
+            Ok(ActionStream::new(packets, timeout))
+        })
+    }
+
+    /// Checks a request, reads its files and encodes it; with the timeout it gets.
+    async fn prepare<A: Action>(
+        &self,
+        mut request: A,
+        timeout: Option<Duration>,
+    ) -> Result<(Vec<u8>, Duration), Error> {
+        request.validate()?;
+        for (param, file) in request.uploads() {
+            file.resolve(A::RUST_NAME, &param).await?;
+        }
+        let params = serde_json::to_vec(&request)
+            .map_err(|e| Error::invalid_argument(A::RUST_NAME, "(request)", e.to_string()))?;
+        let timeout = timeout.or(A::TIMEOUT).unwrap_or(self.inner.default_timeout);
+        Ok((params, timeout))
     }
 
     /// Calls any action by wire name with JSON params, and returns `data` as JSON (`null`

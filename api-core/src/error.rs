@@ -100,6 +100,18 @@ pub enum Error {
         after: Duration,
     },
 
+    /// A stream action's packets were not read for this long while the server kept sending
+    /// them, so the connection stopped holding them (it serves every other call and event
+    /// too): the stream ended here and its remaining packets were skipped. Read streams
+    /// promptly, or raise the call's timeout, which is also how long a packet may wait.
+    #[error("{action}: the stream was not read for {after:?}; its remaining packets were skipped")]
+    StreamStalled {
+        /// The wire action.
+        action: String,
+        /// How long the oldest unread packet waited.
+        after: Duration,
+    },
+
     /// The server refused the access token (HTTP 403, or retcode 1403 on WebSocket).
     #[error("{action}: authentication failed: {}", short(message))]
     Auth {
@@ -183,6 +195,7 @@ impl Error {
             | Error::Transport { action, .. }
             | Error::Disconnected { action, .. }
             | Error::Timeout { action, .. }
+            | Error::StreamStalled { action, .. }
             | Error::Auth { action, .. }
             | Error::Api { action, .. }
             | Error::BadReply { action, .. }

@@ -133,6 +133,15 @@ impl WsTransport {
     pub(crate) async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
         self.core.send(action, params).await
     }
+
+    pub(crate) async fn send_stream(
+        &self,
+        action: &str,
+        params: Vec<u8>,
+        stall: Duration,
+    ) -> Result<crate::ws::WsPackets, Error> {
+        self.core.send_stream(action, params, stall).await
+    }
 }
 
 async fn dial_loop(core: Arc<WsCore>, dial: Dial) {

@@ -69,11 +69,8 @@ impl HttpTransport {
         self.auth.as_ref()
     }
 
-    pub(crate) async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
-        let transport = |e: reqwest::Error| Error::Transport {
-            action: action.to_owned(),
-            source: Box::new(e.without_url()),
-        };
+    /// Posts one call; the reply's headers have arrived when this returns.
+    async fn post(&self, action: &str, params: Vec<u8>) -> Result<reqwest::Response, Error> {
         let mut req = self
             .http
             .post(format!("{}/{action}", self.base))
@@ -82,7 +79,28 @@ impl HttpTransport {
         if let Some(auth) = &self.auth {
             req = req.header(AUTHORIZATION, auth.clone());
         }
-        let mut resp = req.send().await.map_err(transport)?;
+        req.send().await.map_err(|e| transport_error(action, e))
+    }
+
+    /// Sends one stream action's call; its envelopes are read from the body as they arrive.
+    pub(crate) async fn send_stream(
+        &self,
+        action: &str,
+        params: Vec<u8>,
+    ) -> Result<HttpPackets, Error> {
+        let resp = self.post(action, params).await?;
+        Ok(HttpPackets {
+            status: resp.status().as_u16(),
+            resp,
+            buf: Vec::new(),
+            scanned: 0,
+            max_reply_bytes: self.max_reply_bytes,
+        })
+    }
+
+    pub(crate) async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
+        let transport = |e: reqwest::Error| transport_error(action, e);
+        let mut resp = self.post(action, params).await?;
         let status = resp.status().as_u16();
         let too_large = |body: Vec<u8>| Error::BadReply {
             action: action.to_owned(),
@@ -123,5 +141,76 @@ impl HttpTransport {
             body.extend_from_slice(&chunk);
         }
         Ok(RawReply::new(Some(status), body))
+    }
+}
+
+fn transport_error(action: &str, e: reqwest::Error) -> Error {
+    Error::Transport {
+        action: action.to_owned(),
+        source: Box::new(e.without_url()),
+    }
+}
+
+/// What separates the envelopes of a stream action's reply body: NapCat writes each one
+/// followed by this (`network/http-server.ts`); JSON text never holds it unescaped.
+const ENVELOPE_END: &[u8] = b"\r\n\r\n";
+
+/// The envelopes of a stream action's reply, read from the body one at a time: memory holds
+/// one envelope (at most the client's `max_reply_size`), whatever the body's length.
+pub(crate) struct HttpPackets {
+    resp: reqwest::Response,
+    status: u16,
+    buf: Vec<u8>,
+    /// How far `buf` has been searched for [`ENVELOPE_END`] without finding it.
+    scanned: usize,
+    max_reply_bytes: usize,
+}
+
+impl HttpPackets {
+    /// The next envelope, `None` when the body ended.
+    pub(crate) async fn next(&mut self, action: &str) -> Result<Option<RawReply>, Error> {
+        loop {
+            let from = self.scanned.saturating_sub(ENVELOPE_END.len() - 1);
+            if let Some(at) = self.buf[from..]
+                .windows(ENVELOPE_END.len())
+                .position(|w| w == ENVELOPE_END)
+            {
+                let end = from + at;
+                let rest = self.buf.split_off(end + ENVELOPE_END.len());
+                let mut piece = std::mem::replace(&mut self.buf, rest);
+                piece.truncate(end);
+                self.scanned = 0;
+                if piece.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                return Ok(Some(RawReply::new(Some(self.status), piece)));
+            }
+            self.scanned = self.buf.len();
+            if self.buf.len() > self.max_reply_bytes {
+                self.buf.truncate(4096);
+                return Err(Error::BadReply {
+                    action: action.to_owned(),
+                    http_status: Some(self.status),
+                    reason: format!(
+                        "one envelope of the stream is larger than the maximum of {} bytes (ClientBuilder::max_reply_size); only its first 4096 bytes are kept",
+                        self.max_reply_bytes
+                    ),
+                    body: std::mem::take(&mut self.buf).into(),
+                });
+            }
+            match self
+                .resp
+                .chunk()
+                .await
+                .map_err(|e| transport_error(action, e))?
+            {
+                Some(chunk) => self.buf.extend_from_slice(&chunk),
+                None if self.buf.iter().all(u8::is_ascii_whitespace) => return Ok(None),
+                None => {
+                    let last = std::mem::take(&mut self.buf);
+                    return Ok(Some(RawReply::new(Some(self.status), last)));
+                }
+            }
+        }
     }
 }

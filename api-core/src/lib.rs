@@ -40,18 +40,19 @@ mod reverse;
 mod seconds;
 mod secret;
 mod sse;
+mod stream;
 mod tag_scan;
 mod uploadable;
 mod ws;
 
 pub use ws::KeepAlive;
 
-pub use action::{Action, ActionCall, ActionInfo, ParamInfo};
+pub use action::{Action, ActionCall, ActionInfo, ParamInfo, StreamCall};
 pub use client::{
     ApiFuture, Client, ClientBuilder, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_TIMEOUT, EVENT_BUFFER,
 };
-pub use dynamic::{DynAction, Erased};
+pub use dynamic::{DynAction, Erased, ErasedStream};
 pub use error::{Body, Error};
 pub use events::{Events, EventsError};
 #[cfg(feature = "http-post")]
@@ -60,6 +61,7 @@ pub use ids::{GroupId, UserId};
 pub use message::Message;
 pub use reverse::{Connected, ReverseOptions, ReverseServer};
 pub use secret::AccessToken;
+pub use stream::{ActionStream, StreamAction};
 pub use uploadable::Uploadable;
 
 /// The API generated from the spec files.

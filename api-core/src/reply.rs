@@ -122,6 +122,13 @@ impl Parsed {
     }
 }
 
+/// Decodes the `data` of a successful reply (a stream's packet) as `T`, without the checks
+/// a result gets.
+pub fn decode_data<T: DeserializeOwned>(action: &str, reply: &RawReply) -> Result<T, Error> {
+    let parsed = parse(action, reply)?;
+    from_data(action, parsed.data_text(&reply.body), reply)
+}
+
 /// Per-action facts the decoder needs.
 #[derive(Debug, Clone, Copy)]
 pub struct DecodeRules {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -70,10 +70,13 @@ pub(crate) enum Ended {
     Lost(String),
     /// The token was refused.
     Auth(String),
+    /// A stream's packets were not taken for this long, so the connection stopped holding
+    /// them for it.
+    Stalled(Duration),
 }
 
 impl Ended {
-    fn into_error(self, action: &str) -> Error {
+    pub(crate) fn into_error(self, action: &str) -> Error {
         match self {
             Ended::Lost(reason) => Error::Disconnected {
                 action: action.to_owned(),
@@ -84,11 +87,52 @@ impl Ended {
                 message,
                 http_status: None,
             },
+            Ended::Stalled(after) => Error::StreamStalled {
+                action: action.to_owned(),
+                after,
+            },
         }
     }
 }
 
-type Pending = oneshot::Sender<Result<RawReply, Ended>>;
+/// A call waiting for what the server sends back with its echo.
+enum Pending {
+    /// An ordinary call: one reply.
+    Call(oneshot::Sender<Result<RawReply, Ended>>),
+    /// A stream action's call: every envelope up to and including the final one.
+    Stream(StreamSink),
+    /// A stream nobody reads any more: its remaining envelopes are skipped, quietly, until
+    /// the final one.
+    Abandoned,
+}
+
+/// Where the reader puts a stream's envelopes.
+#[derive(Clone)]
+struct StreamSink {
+    tx: mpsc::Sender<RawReply>,
+    /// Why the envelopes stopped before the final one, when they did.
+    end: Arc<OnceLock<Ended>>,
+    /// How long the reader waits for room in `tx` before it gives up on the stream.
+    stall: Duration,
+}
+
+/// How many envelopes of one stream wait for their reader before the connection waits too.
+const STREAM_BUFFER: usize = 8;
+
+/// What the reader must still do with a frame it routed.
+enum Routed {
+    /// Nothing.
+    Done,
+    /// End the connection.
+    End(ConnEnd),
+    /// A stream's buffer is full: wait (up to its stall time) for its reader to make room.
+    Wait {
+        echo: u64,
+        sink: StreamSink,
+        reply: RawReply,
+        last: bool,
+    },
+}
 
 /// The calls in flight and the current connection of one WebSocket client.
 pub(crate) struct WsCore {
@@ -99,6 +143,9 @@ pub(crate) struct WsCore {
     keepalive: Option<KeepAlive>,
     /// Frames received on the current connection (any kind, pongs included).
     received: AtomicU64,
+    /// The reader is holding a frame for a stream whose buffer is full: the peer is alive
+    /// even though nothing more is read meanwhile.
+    holding: std::sync::atomic::AtomicBool,
 }
 
 /// Keep-alive pings: a ping every `interval`; when nothing at all (a pong, a reply, an event)
@@ -124,6 +171,50 @@ impl Default for KeepAlive {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The envelopes of one stream action's call, as the connection's reader hands them over.
+pub(crate) struct WsPackets {
+    core: Arc<WsCore>,
+    echo: u64,
+    rx: mpsc::Receiver<RawReply>,
+    end: Arc<OnceLock<Ended>>,
+}
+
+impl WsPackets {
+    /// The next envelope; `Err` when they stopped before the final one (the connection
+    /// closed, or the stream was not read for its stall time). After the final envelope the
+    /// caller stops asking.
+    pub(crate) async fn next(&mut self, action: &str) -> Result<RawReply, Error> {
+        match self.rx.recv().await {
+            Some(reply) => Ok(reply),
+            None => Err(self
+                .end
+                .get()
+                .cloned()
+                .unwrap_or_else(|| Ended::Lost("the connection closed".into()))
+                .into_error(action)),
+        }
+    }
+}
+
+impl Drop for WsPackets {
+    /// A stream dropped before its final envelope: the rest is skipped when it arrives.
+    fn drop(&mut self) {
+        let mut pending = lock(&self.core.pending);
+        if let Some(slot @ Pending::Stream(_)) = pending.get_mut(&self.echo) {
+            *slot = Pending::Abandoned;
+        }
+    }
+}
+
+/// Whether a stream envelope is one of its packets (`data.type` is `"stream"`), not the final
+/// result or a failure.
+pub(crate) fn is_packet(parsed: &Parsed, body: &[u8]) -> bool {
+    parsed.outcome == crate::reply::Outcome::Ok
+        && parsed.data.clone().and_then(|r| body.get(r)).is_some_and(|data| {
+            matches!(crate::tag_scan::find_tag(data, "type"), crate::tag_scan::TagScan::Found(t) if t == "stream")
+        })
 }
 
 /// Removes a call's pending slot however its future ends (timeout, drop), unless the reader
@@ -154,6 +245,7 @@ impl WsCore {
             events,
             keepalive,
             received: AtomicU64::new(0),
+            holding: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -189,7 +281,7 @@ impl WsCore {
         let frame = request_frame(action, &params, echo)
             .map_err(|e| Error::invalid_argument(action, "(params)", e))?;
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(echo, tx);
+        lock(&self.pending).insert(echo, Pending::Call(tx));
         let mut slot = PendingSlot {
             core: self,
             echo,
@@ -201,16 +293,52 @@ impl WsCore {
             ConnState::Up(conn) => conn.try_send(message).map_err(|e| e.into_inner()),
             _ => Err(message),
         };
-        let message = match queued {
-            Ok(()) => return self.await_reply(action, rx, &mut slot).await,
-            Err(message) => message,
+        if let Err(message) = queued {
+            self.send_when_up(action, message).await?;
+        }
+        self.await_reply(action, rx, &mut slot).await
+    }
+
+    /// Sends one stream action's call; its envelopes come through the returned packets, each
+    /// of which the reader holds for up to `stall` while the caller is not reading.
+    pub(crate) async fn send_stream(
+        self: &Arc<Self>,
+        action: &str,
+        params: Vec<u8>,
+        stall: Duration,
+    ) -> Result<WsPackets, Error> {
+        let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
+        let frame = request_frame(action, &params, echo)
+            .map_err(|e| Error::invalid_argument(action, "(params)", e))?;
+        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+        let end = Arc::new(OnceLock::new());
+        lock(&self.pending).insert(
+            echo,
+            Pending::Stream(StreamSink {
+                tx,
+                end: end.clone(),
+                stall,
+            }),
+        );
+        // From here on, dropping the packets (also on an error below) frees the slot.
+        let packets = WsPackets {
+            core: self.clone(),
+            echo,
+            rx,
+            end,
         };
+        self.send_when_up(action, Message::Text(frame.into()))
+            .await?;
+        Ok(packets)
+    }
+
+    /// Queues a frame on the connection, waiting for one if there is none.
+    async fn send_when_up(&self, action: &str, message: Message) -> Result<(), Error> {
         let conn = self.wait_until_up(action).await?;
         conn.send(message).await.map_err(|_| Error::Disconnected {
             action: action.to_owned(),
             reason: "the connection closed before the request was written".into(),
-        })?;
-        self.await_reply(action, rx, &mut slot).await
+        })
     }
 
     async fn await_reply(
@@ -254,47 +382,126 @@ impl WsCore {
     /// Ends every call in flight; each names its own action in the error it returns.
     pub(crate) fn fail_all(&self, why: Ended) {
         let drained: Vec<Pending> = lock(&self.pending).drain().map(|(_, p)| p).collect();
-        for tx in drained {
-            let _ = tx.send(Err(why.clone()));
+        for pending in drained {
+            match pending {
+                Pending::Call(tx) => {
+                    let _ = tx.send(Err(why.clone()));
+                }
+                // Its reader drains what arrived, then learns why nothing more comes.
+                Pending::Stream(sink) => {
+                    let _ = sink.end.set(why.clone());
+                }
+                Pending::Abandoned => {}
+            }
         }
     }
 
-    /// Routes one text frame; returns why the connection must end, if it must. The envelope
-    /// is read once here and handed to the caller with the bytes.
-    fn on_frame(&self, frame: Bytes) -> Option<ConnEnd> {
+    /// Routes one text frame: to its call, to its stream, or to the event subscribers. The
+    /// envelope is read once here and handed over with the bytes.
+    fn on_frame(&self, frame: Bytes) -> Routed {
         // An event as NapCat writes it shows `post_type` among its last entries: it goes to
         // the subscribers without being read further here (each of them decodes it).
         if let Some(crate::tag_scan::TagScan::Found(_)) =
             crate::tag_scan::find_tag_at_end(&frame, "post_type")
         {
             let _ = self.events.send(frame);
-            return None;
+            return Routed::Done;
         }
         let env = match serde_json::from_slice::<Envelope>(&frame) {
             Ok(env) if env.post_type.is_none() => env,
             // Events are not envelopes: their `status` or `message` may be objects or arrays.
             _ => {
                 self.on_event(frame);
-                return None;
+                return Routed::Done;
             }
         };
         let echo = env
             .echo
             .and_then(|e| serde_json::from_str::<u64>(e.get()).ok());
-        let pending = echo.and_then(|e| lock(&self.pending).remove(&e));
-        match pending {
-            Some(tx) => {
-                let parsed = Parsed::new(env, &frame);
-                let _ = tx.send(Ok(RawReply {
-                    http_status: None,
-                    body: frame,
-                    parsed: Some(parsed),
-                }));
-                None
+        let mut pending = lock(&self.pending);
+        let Some((echo, slot)) = echo.and_then(|e| Some((e, pending.get_mut(&e)?))) else {
+            drop(pending);
+            if env.retcode == Some(1403) {
+                return Routed::End(ConnEnd::AuthRefused(refusal_text(env)));
             }
-            None if env.retcode == Some(1403) => Some(ConnEnd::AuthRefused(refusal_text(env))),
-            None => {
-                tracing::warn!(echo = ?env.echo.map(RawValue::get), frame = %log_text(&frame), "skipping a reply with an unknown echo (late, duplicated or not ours)");
+            tracing::warn!(echo = ?env.echo.map(RawValue::get), frame = %log_text(&frame), "skipping a reply with an unknown echo (late, duplicated or not ours)");
+            return Routed::Done;
+        };
+        let parsed = Parsed::new(env, &frame);
+        let last = !is_packet(&parsed, &frame);
+        let reply = RawReply {
+            http_status: None,
+            body: frame,
+            parsed: Some(parsed),
+        };
+        match slot {
+            Pending::Call(_) => {
+                if let Some(Pending::Call(tx)) = pending.remove(&echo) {
+                    let _ = tx.send(Ok(reply));
+                }
+                Routed::Done
+            }
+            Pending::Abandoned => {
+                if last {
+                    pending.remove(&echo);
+                }
+                tracing::debug!(echo, "skipping a packet of a stream nobody reads");
+                Routed::Done
+            }
+            Pending::Stream(sink) => {
+                let sink = sink.clone();
+                if last {
+                    pending.remove(&echo);
+                }
+                drop(pending);
+                match sink.tx.try_send(reply) {
+                    Ok(()) => Routed::Done,
+                    Err(mpsc::error::TrySendError::Full(reply)) => Routed::Wait {
+                        echo,
+                        sink,
+                        reply,
+                        last,
+                    },
+                    // Its reader is being dropped, which marks the stream abandoned.
+                    Err(mpsc::error::TrySendError::Closed(_)) => Routed::Done,
+                }
+            }
+        }
+    }
+
+    /// Waits for room in a stream's full buffer, holding up this connection's reader, for up
+    /// to the stream's stall time; then gives up on that stream, which its reader learns as
+    /// [`Error::StreamStalled`], and skips its remaining packets.
+    async fn deliver_late(&self, echo: u64, sink: StreamSink, reply: RawReply, last: bool) {
+        self.holding.store(true, Ordering::Relaxed);
+        let sent = tokio::time::timeout(sink.stall, sink.tx.send(reply)).await;
+        self.holding.store(false, Ordering::Relaxed);
+        self.received.fetch_add(1, Ordering::Relaxed);
+        match sent {
+            Ok(_) => {}
+            Err(_) => {
+                let _ = sink.end.set(Ended::Stalled(sink.stall));
+                if !last {
+                    lock(&self.pending).insert(echo, Pending::Abandoned);
+                }
+                tracing::warn!(echo, stall = ?sink.stall, "a stream was not read for its stall time; skipping its remaining packets");
+            }
+        }
+    }
+
+    /// Routes a frame and does what routing left to do; returns why the connection must
+    /// end, if it must.
+    async fn route(&self, frame: Bytes) -> Option<ConnEnd> {
+        match self.on_frame(frame) {
+            Routed::Done => None,
+            Routed::End(end) => Some(end),
+            Routed::Wait {
+                echo,
+                sink,
+                reply,
+                last,
+            } => {
+                self.deliver_late(echo, sink, reply, last).await;
                 None
             }
         }
@@ -345,7 +552,9 @@ impl WsCore {
             ConnEnd::Lost("writer stopped".into())
         });
         let reader = async {
-            if let Some(end) = first.and_then(|frame| self.on_frame(frame)) {
+            if let Some(frame) = first
+                && let Some(end) = self.route(frame).await
+            {
                 return end;
             }
             loop {
@@ -355,7 +564,7 @@ impl WsCore {
                     None => return ConnEnd::Lost("the server closed the connection".into()),
                     Some(Err(e)) => return ConnEnd::Lost(format!("read failed: {e}")),
                     Some(Ok(Message::Text(text))) => {
-                        if let Some(end) = self.on_frame(text.into()) {
+                        if let Some(end) = self.route(text.into()).await {
                             return end;
                         }
                     }
@@ -380,7 +589,9 @@ impl WsCore {
                     return ConnEnd::Lost("writer stopped".into());
                 }
                 tokio::time::sleep(k.deadline).await;
-                if self.received.load(Ordering::Relaxed) == before {
+                if self.received.load(Ordering::Relaxed) == before
+                    && !self.holding.load(Ordering::Relaxed)
+                {
                     return ConnEnd::Lost(format!(
                         "no answer to a keep-alive ping within {:?}",
                         k.deadline

@@ -7,12 +7,12 @@ use serde_json::{Map, Value};
 
 use crate::handlers;
 use crate::params::Params;
-use crate::state::{Failure, Outcome, State};
+use crate::state::{Failure, Reply, State};
 use crate::typebox::{self, Check};
 
 /// Runs `action` (alias suffixes `_async` / `_rate_limited` already removed) with the
 /// request's `params` as sent (NapCat takes a missing or falsy `params` as `{}`).
-pub fn run(state: &mut State, action: &str, params: &Value) -> Outcome {
+pub fn run(state: &mut State, action: &str, params: &Value) -> Result<Reply, Failure> {
     let spec = api_spec::builtin();
     let Some(found) = spec.find_wire(action) else {
         return Err(Failure::Unknown(action.to_owned()));
@@ -24,8 +24,18 @@ pub fn run(state: &mut State, action: &str, params: &Value) -> Outcome {
     };
     let empty = Map::new();
     let map = checked.as_object().unwrap_or(&empty);
-    match handlers::find(&found.wire_name) {
-        Some(handler) => handler(state, &Params(map)),
-        None => Ok(found.reply.clone()),
+    if let Some(handler) = handlers::find_stream(&found.wire_name) {
+        return handler(state, &Params(map)).map(Reply::Packets);
     }
+    match handlers::find(&found.wire_name) {
+        Some(handler) => handler(state, &Params(map)).map(Reply::Data),
+        None => Ok(Reply::Data(found.reply.clone())),
+    }
+}
+
+/// Whether NapCat marks `action`'s envelopes (alias suffixes removed) as a stream action's.
+pub fn is_stream_action(action: &str) -> bool {
+    api_spec::builtin()
+        .find_wire(action)
+        .is_some_and(|a| a.stream_action)
 }

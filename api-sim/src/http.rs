@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::state::Failure;
-use crate::{Fault, Shared};
+use crate::state::{Failure, Reply};
+use crate::{Cut, Fault, Shared};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(shared)
@@ -54,6 +54,86 @@ impl Envelope<'_> {
             echo,
             stream: "normal-action",
         }
+    }
+
+    /// Marked as a stream action's (`OB11Response.createResponse` with `useStream`): a
+    /// failure's `data` becomes `{type: "error", data_type: "error"}`.
+    pub(crate) fn streamed(mut self, stream_action: bool) -> Self {
+        if stream_action {
+            self.stream = "stream-action";
+            if self.status == "failed" {
+                self.data = Some(serde_json::json!({"type": "error", "data_type": "error"}));
+            }
+        }
+        self
+    }
+
+    /// One packet of a stream (`Ok`) or the failure that ends it, as NapCat sends it.
+    pub(crate) fn packet<'a>(
+        item: &'a Result<Value, Failure>,
+        retcode: i64,
+        echo: Value,
+    ) -> Envelope<'a> {
+        match item {
+            Ok(data) => Envelope::ok(Some(data.clone()), echo),
+            Err(Failure::Schema(m) | Failure::Handler(m) | Failure::Unknown(m)) => {
+                Envelope::failed(retcode, m, echo)
+            }
+        }
+        .streamed(true)
+    }
+}
+
+/// What NapCat's HTTP server writes after each envelope of a stream action.
+const ENVELOPE_END: &str = "\r\n\r\n";
+
+/// A stream action's single envelope, written as NapCat writes it (`res.write` of the JSON
+/// and `\r\n\r\n`, no content type).
+fn stream_action_response(env: &Envelope) -> Response {
+    let mut text = serde_json::to_string(env).unwrap_or_default();
+    text.push_str(ENVELOPE_END);
+    text.into_response()
+}
+
+/// A stream action's envelopes in one body, each followed by `\r\n\r\n`, made as the body
+/// is read. A scripted `cut` breaks the body off, or stops it without ending it.
+fn packets_response(packets: crate::Packets, echo: Value, cut: Option<Cut>) -> Response {
+    let mut sent = 0;
+    let mut ended = false;
+    let envelopes = packets.map_while(move |item| {
+        if ended {
+            return None;
+        }
+        match cut {
+            Some(Cut::Break(n)) if n == sent => {
+                ended = true;
+                return Some(Err(std::io::Error::other("scripted break")));
+            }
+            Some(Cut::Stall(n)) if n == sent => return None,
+            _ => {}
+        }
+        sent += 1;
+        ended = item.is_err();
+        let mut text =
+            serde_json::to_string(&Envelope::packet(&item, 200, echo.clone())).unwrap_or_default();
+        text.push_str(ENVELOPE_END);
+        Some(Ok(Bytes::from(text)))
+    });
+    // Before a break, one pause lets the server flush what came before it, so the client
+    // gets those envelopes and then the broken connection, as from a server that died.
+    let body = futures_util::StreamExt::then(futures_util::stream::iter(envelopes), |item| async {
+        if item.is_err() {
+            tokio::task::yield_now().await;
+        }
+        item
+    });
+    match cut {
+        Some(Cut::Stall(_)) => axum::body::Body::from_stream(futures_util::StreamExt::chain(
+            body,
+            futures_util::stream::pending(),
+        ))
+        .into_response(),
+        _ => axum::body::Body::from_stream(body).into_response(),
     }
 }
 
@@ -166,6 +246,7 @@ async fn handle(
     let echo = payload.remove("echo").unwrap_or_else(random_echo);
     let params = Value::Object(payload.clone());
     let call = shared.record(&action, &params, "http");
+    let mut cut = None;
     match shared.next_fault(&action) {
         Some(Fault::Raw { status, body }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -180,13 +261,26 @@ async fn handle(
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Some(Fault::Hang | Fault::CloseConnection) => std::future::pending::<()>().await,
+        Some(Fault::BreakStream { after }) => cut = Some(Cut::Break(after)),
+        Some(Fault::StallStream { after }) => cut = Some(Cut::Stall(after)),
         None => {}
     }
     shared.jitter().await;
-    match shared.run(call, &action, &Value::Object(payload)) {
-        Ok(data) => json_response(&Envelope::ok(data, echo)),
-        Err(Failure::Schema(msg)) => json_response(&Envelope::failed(400, &msg, Value::Null)),
-        Err(Failure::Handler(msg)) => json_response(&Envelope::failed(200, &msg, echo)),
+    let answer = shared.run(call, &action, &Value::Object(payload));
+    // NapCat writes a stream action's reply (failures from its handler included) with
+    // `res.write` and `\r\n\r\n`; everything else with `res.json`.
+    let respond = |env: Envelope| match answer.stream_action {
+        true => stream_action_response(&env),
+        false => json_response(&env),
+    };
+    match answer.outcome {
+        Ok(Reply::Data(data)) => respond(Envelope::ok(data, echo).streamed(answer.stream_action)),
+        Ok(Reply::Packets(packets)) => packets_response(packets, echo, cut),
+        // `handle()` builds this one without the echo or the stream marking.
+        Err(Failure::Schema(msg)) => respond(Envelope::failed(400, &msg, Value::Null)),
+        Err(Failure::Handler(msg)) => {
+            respond(Envelope::failed(200, &msg, echo).streamed(answer.stream_action))
+        }
         Err(Failure::Unknown(name)) => {
             json_response(&Envelope::failed(200, &format!("不支持的Api {name}"), echo))
         }

@@ -40,7 +40,7 @@ use serde_json::Value;
 pub use groups::{Role, SimGroup, SimGroupRequest, SimMember};
 pub use handlers::{Handler, names as handled_actions};
 pub use params::Params;
-pub use state::{Failure, Outcome, Seed, SimFriend, SimRequest, State};
+pub use state::{Failure, Outcome, Packets, Reply, Seed, SimFriend, SimRequest, State};
 
 /// How the simulator is set up.
 #[derive(Debug, Clone)]
@@ -88,6 +88,14 @@ pub struct RecordedCall {
     id: u64,
 }
 
+/// What an action answered, and how NapCat marks its envelopes.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    /// NapCat's `useStream`: envelopes marked `stream-action`, failures with error data.
+    pub stream_action: bool,
+    pub outcome: Result<Reply, Failure>,
+}
+
 /// A scripted answer that replaces the next call of an action.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
@@ -107,6 +115,27 @@ pub enum Fault {
     /// Close the WebSocket connection (code 1001) instead of answering. Over HTTP the
     /// call is left unanswered, as with [`Fault::Hang`].
     CloseConnection,
+    /// Run the action; a stream action sends its first `after` packets, then the connection
+    /// breaks: closed (WebSocket) or the body cut off mid-way (HTTP).
+    BreakStream {
+        /// How many envelopes go out before the break.
+        after: usize,
+    },
+    /// Run the action; a stream action sends its first `after` packets, then nothing more,
+    /// with the connection left open.
+    StallStream {
+        /// How many envelopes go out before the stall.
+        after: usize,
+    },
+}
+
+/// How a scripted fault cuts a stream action's envelopes short.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Cut {
+    /// The connection breaks after this many.
+    Break(usize),
+    /// Nothing more is sent after this many.
+    Stall(usize),
 }
 
 #[derive(Debug)]
@@ -196,7 +225,7 @@ impl Shared {
 
     /// Runs an action against the state, resolving the alias suffixes, and records the reply
     /// on the call recorded as `call`.
-    pub(crate) fn run(&self, call: u64, action: &str, params: &Value) -> Outcome {
+    pub(crate) fn run(&self, call: u64, action: &str, params: &Value) -> Answer {
         let base = action
             .strip_suffix("_async")
             .or_else(|| action.strip_suffix("_rate_limited"))
@@ -204,18 +233,22 @@ impl Shared {
         let outcome = self.with_state(|state| dispatch::run(state, base, params));
         if let Some(c) = lock(&self.calls).iter_mut().rev().find(|c| c.id == call) {
             c.reply = Some(match &outcome {
-                Ok(data) => Ok(data.clone()),
+                Ok(Reply::Data(data)) => Ok(data.clone()),
+                Ok(Reply::Packets(_)) => Ok(None),
                 Err(Failure::Schema(m) | Failure::Handler(m)) => Err(m.clone()),
                 Err(Failure::Unknown(name)) => Err(format!("unknown action {name}")),
             });
         }
-        outcome
+        Answer {
+            stream_action: dispatch::is_stream_action(base),
+            outcome,
+        }
     }
 
     /// Runs an action for NapCat itself (a quick operation): not recorded as a call; the
     /// events it causes are pushed. A failure is logged, as NapCat logs it.
     pub(crate) fn run_internal(&self, action: &str, params: &Value) {
-        if let Err(e) = self.with_state(|state| dispatch::run(state, action, params)) {
+        if let Err(e) = self.with_state(|state| dispatch::run(state, action, params).map(drop)) {
             tracing::warn!(action, error = ?e, "a quick operation failed");
         }
     }

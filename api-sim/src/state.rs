@@ -23,6 +23,28 @@ pub enum Failure {
 /// `Ok(None)`: success with `data` absent, as NapCat sends for handlers that return nothing.
 pub type Outcome = Result<Option<Value>, Failure>;
 
+/// What a stream action sends, each item one envelope: its packets, then the final result
+/// (`Ok`) or a failure (`Err`, which also ends it). Made lazily, so a large file is never
+/// held as envelopes.
+pub type Packets = Box<dyn Iterator<Item = Result<Value, Failure>> + Send>;
+
+/// What an action answers with.
+pub enum Reply {
+    /// One envelope: `data` (`None` when absent).
+    Data(Option<Value>),
+    /// A stream action's envelopes.
+    Packets(Packets),
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reply::Data(d) => f.debug_tuple("Data").field(d).finish(),
+            Reply::Packets(_) => f.write_str("Packets(..)"),
+        }
+    }
+}
+
 /// A friend of the simulated account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimFriend {

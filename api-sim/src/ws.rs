@@ -16,8 +16,8 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::http::Envelope;
-use crate::state::Failure;
-use crate::{Fault, Shared};
+use crate::state::{Failure, Reply};
+use crate::{Cut, Fault, Shared};
 
 /// NapCat's forward WebSocket server runs one heartbeat timer for all its event clients: it
 /// starts when the first one connects and stops when the last one leaves, so a client that
@@ -244,8 +244,14 @@ async fn serve<S>(
         let shared = shared.clone();
         let tx = tx.clone();
         tokio::spawn(async move {
-            if let Some(out) = handle_frame(&shared, &text, transport).await {
-                let _ = tx.send(out).await;
+            match handle_frame(&shared, &text, transport).await {
+                Some(Answered::Frame(out)) => {
+                    let _ = tx.send(out).await;
+                }
+                Some(Answered::Packets { packets, echo, cut }) => {
+                    send_packets(&tx, packets, echo, cut).await
+                }
+                None => {}
             }
         });
     }
@@ -262,8 +268,50 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> Option<Out> {
-    let frame = |env: &Envelope| Some(Out::Frame(serde_json::to_string(env).unwrap_or_default()));
+/// What one request frame is answered with.
+enum Answered {
+    /// One frame (or a scripted close).
+    Frame(Out),
+    /// A stream action's envelopes, sent one frame each as they are made.
+    Packets {
+        packets: crate::Packets,
+        echo: Value,
+        cut: Option<Cut>,
+    },
+}
+
+/// Sends a stream action's envelopes with the request's echo, stopping after a failure or
+/// where a scripted `cut` says. Each waits for room in the connection's queue, so a client
+/// that stops reading holds the stream up.
+async fn send_packets(
+    tx: &mpsc::Sender<Out>,
+    packets: crate::Packets,
+    echo: Value,
+    cut: Option<Cut>,
+) {
+    for (sent, item) in packets.enumerate() {
+        match cut {
+            Some(Cut::Break(n)) if n == sent => {
+                let _ = tx.send(Out::Close).await;
+                return;
+            }
+            Some(Cut::Stall(n)) if n == sent => return,
+            _ => {}
+        }
+        let env = Envelope::packet(&item, 1200, echo.clone());
+        let text = serde_json::to_string(&env).unwrap_or_default();
+        if tx.send(Out::Frame(text)).await.is_err() || item.is_err() {
+            return;
+        }
+    }
+}
+
+async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> Option<Answered> {
+    let frame = |env: &Envelope| {
+        Some(Answered::Frame(Out::Frame(
+            serde_json::to_string(env).unwrap_or_default(),
+        )))
+    };
     let Some(Value::Object(mut req)) = crate::parse_json5(text.as_bytes()) else {
         return frame(&Envelope::failed(
             1400,
@@ -285,17 +333,20 @@ async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> O
         Some(p) => p,
     };
     let call = shared.record(&action, &params, transport);
+    let mut cut = None;
     match shared.next_fault(&action) {
-        Some(Fault::Raw { body, .. }) => return Some(Out::Frame(body)),
+        Some(Fault::Raw { body, .. }) => return Some(Answered::Frame(Out::Frame(body))),
         Some(Fault::Envelope(mut env)) => {
             if let (Value::Object(m), Some(e)) = (&mut env, &echo) {
                 m.entry("echo").or_insert_with(|| e.clone());
             }
-            return Some(Out::Frame(env.to_string()));
+            return Some(Answered::Frame(Out::Frame(env.to_string())));
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Some(Fault::Hang) => return None,
-        Some(Fault::CloseConnection) => return Some(Out::Close),
+        Some(Fault::CloseConnection) => return Some(Answered::Frame(Out::Close)),
+        Some(Fault::BreakStream { after }) => cut = Some(Cut::Break(after)),
+        Some(Fault::StallStream { after }) => cut = Some(Cut::Stall(after)),
         None => {}
     }
     shared.jitter().await;
@@ -304,10 +355,21 @@ async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> O
         None | Some(Value::Null) => Value::String(String::new()),
         Some(e) => e.clone(),
     };
-    match shared.run(call, &action, &params) {
-        Ok(data) => frame(&Envelope::ok(data, reply_echo)),
-        Err(Failure::Schema(msg)) => frame(&Envelope::failed(1400, &msg, reply_echo)),
-        Err(Failure::Handler(msg)) => frame(&Envelope::failed(1200, &msg, reply_echo)),
+    let answer = shared.run(call, &action, &params);
+    let streamed = answer.stream_action;
+    match answer.outcome {
+        Ok(Reply::Data(data)) => frame(&Envelope::ok(data, reply_echo).streamed(streamed)),
+        Ok(Reply::Packets(packets)) => Some(Answered::Packets {
+            packets,
+            echo: reply_echo,
+            cut,
+        }),
+        Err(Failure::Schema(msg)) => {
+            frame(&Envelope::failed(1400, &msg, reply_echo).streamed(streamed))
+        }
+        Err(Failure::Handler(msg)) => {
+            frame(&Envelope::failed(1200, &msg, reply_echo).streamed(streamed))
+        }
         Err(Failure::Unknown(name)) => {
             let text = if transport == "ws-reverse" {
                 format!("不支持的Api {name}")

@@ -890,6 +890,27 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
     let call_doc = doc_attrs(&format!(
         "一次待发送的 `{rust_name}` 调用：可用链式方法设置可选参数与超时，然后 `.await`。\n\n见 [`{req}`]。"
     ));
+    let (awaited, start, stream_impl, call_trait) = match &a.packets {
+        Some(packet) => {
+            let packet = rust_type(packet);
+            (
+                quote!(::api_core::ActionStream<#req>),
+                quote!(into_stream),
+                quote! {
+                    impl ::api_core::StreamAction for #req {
+                        type Packet = #packet;
+                    }
+                },
+                quote!(StreamCall),
+            )
+        }
+        None => (
+            output.clone(),
+            quote!(into_call),
+            quote!(),
+            quote!(ActionCall),
+        ),
+    };
     quote! {
         #req_doc
         #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize, ::api_core::__private::serde::Deserialize)]
@@ -927,6 +948,8 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
             #uploads_fn
         }
 
+        #stream_impl
+
         #call_doc
         #[must_use = "a call is sent only when it is awaited"]
         #[derive(Debug, Clone)]
@@ -956,7 +979,7 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
             }
         }
 
-        impl ::api_core::ActionCall for #call {
+        impl ::api_core::#call_trait for #call {
             type Request = #req;
             fn request(&self) -> &#req {
                 &self.request
@@ -964,10 +987,10 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
         }
 
         impl ::std::future::IntoFuture for #call {
-            type Output = ::std::result::Result<#output, ::api_core::Error>;
-            type IntoFuture = ::api_core::ApiFuture<#output>;
+            type Output = ::std::result::Result<#awaited, ::api_core::Error>;
+            type IntoFuture = ::api_core::ApiFuture<#awaited>;
             fn into_future(self) -> Self::IntoFuture {
-                self.client.into_call(self.request, self.timeout)
+                self.client.#start(self.request, self.timeout)
             }
         }
     }
@@ -985,7 +1008,13 @@ fn method_doc(a: &Action, with_example: bool) -> TokenStream {
             text.push_str(&format!("\n- `{}`{}：{}", p.rust_name, how, param_doc(p)));
         }
     }
-    text.push_str(&format!("\n\n# 返回\n\n`{}`", a.returns));
+    match &a.packets {
+        Some(p) => text.push_str(&format!(
+            "\n\n# 返回\n\n流式：[`ActionStream`](::api_core::ActionStream)，先是若干 `{p}` 数据包（`packet()`），最后是结果 `{}`（`finish()`）。超时作用于每个数据包。",
+            a.returns
+        )),
+        None => text.push_str(&format!("\n\n# 返回\n\n`{}`", a.returns)),
+    }
     if let Some(t) = a.timeout_secs {
         text.push_str(&format!(
             "\n\n默认超时 {t} 秒（可用 `.timeout(..)` 覆盖）。"
@@ -1056,8 +1085,16 @@ fn action_table(spec: &Spec) -> TokenStream {
             }
         });
         let aliases = &a.aliases;
+        let packets = match &a.packets {
+            Some(p) => {
+                let p = p.to_string();
+                quote!(::std::option::Option::Some(#p))
+            }
+            None => quote!(::std::option::Option::None),
+        };
         quote! {
             ::api_core::ActionInfo {
+                packets: #packets,
                 rust_name: #rust_name,
                 wire_name: #wire,
                 aliases: &[#(#aliases),*],
@@ -1078,6 +1115,10 @@ fn action_table(spec: &Spec) -> TokenStream {
 fn action_by_name(spec: &Spec) -> TokenStream {
     let arms = spec.own_actions().map(|(_, a)| {
         let req = request_ident(a);
+        let erased = match a.packets {
+            Some(_) => quote!(ErasedStream),
+            None => quote!(Erased),
+        };
         let rust_name = &a.rust_name;
         let wire = &a.wire_name;
         let mut names = vec![rust_name.clone()];
@@ -1087,7 +1128,7 @@ fn action_by_name(spec: &Spec) -> TokenStream {
             }
         }
         quote! {
-            #(#names)|* => ::std::option::Option::Some(&::api_core::Erased::<requests::#req>::NEW),
+            #(#names)|* => ::std::option::Option::Some(&::api_core::#erased::<requests::#req>::NEW),
         }
     });
     quote! {

@@ -327,6 +327,18 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
         }
         let _ = writeln!(out);
     }
+    if let Some(p) = &a.packets {
+        let _ = writeln!(
+            out,
+            "- **流式**: 一次调用收到多个回复：先是若干数据包（{}，`data.type` 为 `\"stream\"`），最后是结果；调用返回 `ActionStream`，用 `packet()` 逐个读取，`finish()` 取结果",
+            type_md(spec, p, c)
+        );
+    } else if a.stream_action {
+        let _ = writeln!(
+            out,
+            "- **流式标记**: NapCat 把本动作的回复标为 `stream: \"stream-action\"`，但每次调用只有一个回复"
+        );
+    }
     let _ = writeln!(out, "- **返回**: {}", type_md(spec, &a.returns, c));
     match &a.reply {
         Some(reply) => {

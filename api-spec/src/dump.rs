@@ -3,7 +3,7 @@
 //! Shape (also documented in the README):
 //! `{ "version": 2, "categories": [{ name, title, source, sections, actions: [{ rust_name,
 //! wire_name, aliases, category, section, doc, example, returns, reply, schema_checked, timeout_secs,
-//! failure_flag, params: [{ rust_name, wire_name, keys, aliases, type, required, default, doc,
+//! failure_flag, stream_action, packets, params: [{ rust_name, wire_name, keys, aliases, type, required, default, doc,
 //! non_empty, differs }] }] }], "types": [{ kind: "enum", name, doc, repr, open, variants:
 //! [{ name, wire, label, aliases }] } | { kind: "struct", name, doc, transparent, input,
 //! extends, fields: [{ rust_name, wire_name, type, doc }] } | { kind: "union", name, doc,
@@ -109,6 +109,8 @@ fn action(spec: &Spec, c: &Category, a: &Action) -> Value {
         "schema_checked": a.schema_checked,
         "timeout_secs": a.timeout_secs,
         "failure_flag": a.failure_flag,
+        "stream_action": a.stream_action,
+        "packets": a.packets.as_ref().map(ToString::to_string),
         "params": a.params.iter().map(|p| json!({
             "rust_name": p.rust_name,
             "wire_name": p.wire_name,

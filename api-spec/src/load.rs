@@ -122,6 +122,8 @@ struct RawAction {
     schema_checked: Option<bool>,
     timeout_secs: Option<Spanned<u64>>,
     failure_flag: Option<Spanned<String>>,
+    stream_action: Option<Spanned<bool>>,
+    packets: Option<Spanned<String>>,
     #[serde(default)]
     params: Vec<RawParam>,
 }
@@ -844,6 +846,23 @@ impl Checker {
                 "`failure_flag` applies to actions whose data is an object (returns `()`, `json` or a struct)",
             );
         }
+        let packets = raw.packets.as_ref().map(|p| self.type_ref(src, p, false));
+        if let (Some(p), Some(flag)) = (&raw.packets, &raw.stream_action)
+            && !*flag.get_ref()
+        {
+            self.err(
+                src,
+                p.span(),
+                "an action with `packets` is a stream action; remove `stream_action = false`",
+            );
+        }
+        if packets == Some(TypeRef::Unit) {
+            self.err(
+                src,
+                raw.packets.as_ref().map_or(0..0, |p| p.span()),
+                "`packets` names what each packet carries; `()` carries nothing",
+            );
+        }
         let reply = match &raw.reply {
             Some(text) => {
                 match serde_json::from_str::<serde_json::Value>(text.get_ref()) {
@@ -915,6 +934,9 @@ impl Checker {
             aliases: raw.aliases.iter().map(|a| a.get_ref().clone()).collect(),
             schema_checked: raw.schema_checked.unwrap_or(true),
             reply,
+            stream_action: packets.is_some()
+                || raw.stream_action.as_ref().is_some_and(|f| *f.get_ref()),
+            packets,
         }
     }
 

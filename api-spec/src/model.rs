@@ -65,8 +65,14 @@ pub struct Action {
     /// for the actions NapCat passes through as sent (the `send_*` message actions).
     pub schema_checked: bool,
     /// An example of the reply's `data`, as NapCat sends it; `None` only for actions that
-    /// return `()` and whose `data` is absent.
+    /// return `()` and whose `data` is absent. For a stream action, the final result's.
     pub reply: Option<serde_json::Value>,
+    /// NapCat marks this action's envelopes `stream: "stream-action"` (its `useStream`), and
+    /// a failure's `data` is `{type: "error", data_type: "error"}` instead of `null`.
+    pub stream_action: bool,
+    /// A stream action that answers one call with several envelopes: packets (`data.type`
+    /// is `"stream"`) of this type, then the final result ([`returns`](Self::returns)).
+    pub packets: Option<TypeRef>,
 }
 
 impl Action {

@@ -115,12 +115,30 @@ fn every_reply_example_decodes_into_the_return_type() {
     }
 }
 
+/// NapCat return examples that its own code does not send, each with what the code sends
+/// instead; the spec follows the code.
+const EXAMPLES_THE_CODE_CONTRADICTS: &[(&str, &str)] = &[(
+    "test_download_stream",
+    "`{success: true}`, but TestStreamDownload.ts returns `{type, data_type, data}`",
+)];
+
 #[test]
 fn napcats_return_examples_decode_into_the_return_type() {
     let napcat = napcat();
     for (_, a) in spec().actions() {
         let example = &napcat[&a.wire_name]["return_example"];
         if example.is_null() {
+            continue;
+        }
+        if let Some((_, why)) = EXAMPLES_THE_CODE_CONTRADICTS
+            .iter()
+            .find(|(name, _)| *name == a.wire_name)
+        {
+            assert!(
+                decode(&a.rust_name, example).is_err(),
+                "{}: NapCat's example now decodes; drop it from the list ({why})",
+                a.rust_name
+            );
             continue;
         }
         decode(&a.rust_name, example)

@@ -56,6 +56,12 @@ mod either_or {
         extension_trait = EitherOrActions,
     }
 }
+mod stream_packets {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/stream_packets.toml"],
+        extension_trait = StreamPacketsActions,
+    }
+}
 mod files {
     api_macros::generate_api! {
         specs = ["../../api-spec/tests/fixtures/files.toml"],
@@ -370,4 +376,81 @@ fn field_aliases_read_either_key_and_send_the_wire_name() {
         serde_json::to_value(&muted[1]).unwrap(),
         json!({"uin": 8, "shutUpTime": 90})
     );
+}
+
+/// A stream action's envelopes for `req`: one per packet, then the result.
+fn count_stream(req: &Value, to: i64) -> Vec<Value> {
+    let envelope = |data: Value| json!({"status": "ok", "retcode": 0, "data": data, "message": "", "wording": "", "echo": req["echo"], "stream": "stream-action"});
+    let mut out: Vec<Value> = (1..=to)
+        .map(|n| envelope(json!({"type": "stream", "n": n})))
+        .collect();
+    out.push(envelope(
+        json!({"type": "response", "total": to * (to + 1) / 2}),
+    ));
+    out
+}
+
+async fn read_count(
+    stream: &mut api_core::ActionStream<stream_packets::requests::CountUpRequest>,
+) -> Vec<i64> {
+    let mut seen = Vec::new();
+    while let Some(tick) = stream.packet().await.unwrap() {
+        seen.push(tick.n);
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_stream_action_reads_packets_then_its_result_over_websocket() {
+    use api_tests::hostile::{WsMove, hostile_ws};
+    use stream_packets::StreamPacketsActions;
+    let (addr, _) = hostile_ws(|_, req| {
+        let to = req["params"]["to"].as_i64().unwrap_or(0);
+        count_stream(req, to)
+            .into_iter()
+            .map(|e| WsMove::Text(e.to_string()))
+            .collect()
+    })
+    .await;
+    let api = api_core::Client::builder()
+        .ws_url(format!("ws://{addr}/"))
+        .connect()
+        .await
+        .unwrap();
+    let mut stream = api.count_up(4).await.unwrap();
+    assert_eq!(read_count(&mut stream).await, [1, 2, 3, 4]);
+    assert_eq!(stream.finish().await.unwrap().total, 10);
+}
+
+#[tokio::test]
+async fn a_stream_action_reads_envelopes_from_one_http_body() {
+    use stream_packets::StreamPacketsActions;
+    // As NapCat writes it: each envelope followed by CRLF CRLF, in one chunked body; and a
+    // body whose last envelope has no separator after it.
+    let req = json!({"echo": "e"});
+    let envelopes: Vec<String> = count_stream(&req, 3).iter().map(Value::to_string).collect();
+    for body in [
+        envelopes
+            .iter()
+            .map(|e| format!("{e}\r\n\r\n"))
+            .collect::<String>(),
+        envelopes.join("\r\n\r\n"),
+    ] {
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let addr = api_tests::hostile::http_faulty_once(
+            Box::leak(reply.into_bytes().into_boxed_slice()),
+            false,
+        )
+        .await;
+        let api = api_core::Client::builder()
+            .base_url(format!("http://{addr}"))
+            .build()
+            .unwrap();
+        let mut stream = api.count_up(3).await.unwrap();
+        assert_eq!(read_count(&mut stream).await, [1, 2, 3]);
+        assert_eq!(stream.finish().await.unwrap().total, 6);
+    }
 }

@@ -46,7 +46,8 @@ impl Conn {
         }
     }
 
-    /// Sends one request; returns the envelope.
+    /// Sends one request; returns the envelope (a stream action's last one: its result or
+    /// failure, after any packets).
     async fn call(&mut self, action: &str, params: &Value) -> Value {
         match &mut self.ws {
             None => {
@@ -60,7 +61,13 @@ impl Conn {
                     .text()
                     .await
                     .unwrap();
-                serde_json::from_str(&body).unwrap_or_else(|_| panic!("{action}: {body}"))
+                // A stream action's envelopes each end with CRLF CRLF.
+                let last = body
+                    .split("\r\n\r\n")
+                    .filter(|e| !e.trim().is_empty())
+                    .last()
+                    .unwrap_or_default();
+                serde_json::from_str(last).unwrap_or_else(|_| panic!("{action}: {body}"))
             }
             Some(ws) => {
                 let frame = json!({"action": action, "params": params, "echo": "x"});
@@ -74,7 +81,10 @@ impl Conn {
                         .expect("open")
                         .unwrap();
                     if let Message::Text(t) = msg {
-                        return serde_json::from_str(t.as_str()).unwrap();
+                        let envelope: Value = serde_json::from_str(t.as_str()).unwrap();
+                        if envelope["data"]["type"] != "stream" {
+                            return envelope;
+                        }
                     }
                 }
             }

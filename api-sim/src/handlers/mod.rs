@@ -7,12 +7,17 @@ mod messages;
 mod profile;
 mod requests;
 mod sending;
+mod streams;
 
 use crate::params::Params;
-use crate::state::{Outcome, State};
+use crate::state::{Failure, Outcome, Packets, State};
 
 /// A stateful handler: reads and changes the account, returns `data` (or `None` for absent).
 pub type Handler = fn(&mut State, &Params) -> Outcome;
+
+/// A stream action's handler: checks the call against the account and returns the packets
+/// to send (made lazily, after the state's lock is released).
+pub type StreamHandler = fn(&mut State, &Params) -> Result<Packets, Failure>;
 
 const DOMAINS: &[&[(&str, Handler)]] = &[
     profile::HANDLERS,
@@ -32,7 +37,19 @@ pub fn find(wire: &str) -> Option<Handler> {
         .map(|(_, h)| *h)
 }
 
+/// The stream handler for a wire action name (not an alias), if there is one.
+pub fn find_stream(wire: &str) -> Option<StreamHandler> {
+    streams::HANDLERS
+        .iter()
+        .find(|(name, _)| *name == wire)
+        .map(|(_, h)| *h)
+}
+
 /// Every wire action name with a stateful handler.
 pub fn names() -> impl Iterator<Item = &'static str> {
-    DOMAINS.iter().flat_map(|d| d.iter()).map(|(name, _)| *name)
+    DOMAINS
+        .iter()
+        .flat_map(|d| d.iter())
+        .map(|(name, _)| *name)
+        .chain(streams::HANDLERS.iter().map(|(name, _)| *name))
 }
