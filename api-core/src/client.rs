@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{AccessToken, Error};
+use crate::{AccessToken, Error, UploadSource, Uploadable};
 use tokio::sync::broadcast;
 
 use crate::action::Action;
@@ -34,6 +34,28 @@ pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// How long a forward WebSocket connection attempt may take by default.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Local files larger than this go by stream upload by default; see [`UploadStrategy`].
+pub const DEFAULT_STREAM_UPLOAD_ABOVE: u64 = 16 * 1024 * 1024;
+
+/// How a file parameter holding local data (a path, bytes) reaches NapCat, which may run on
+/// another machine; see [`ClientBuilder::upload_strategy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadStrategy {
+    /// Always inside the call, as `base64://` (a third larger than the file; NapCat's
+    /// WebSocket server takes frames up to 50 MiB).
+    Inline,
+    /// A file larger than this many bytes is sent first with [`Client::upload`] (in chunks,
+    /// its hash checked), and the call names the uploaded file's path; smaller ones inline.
+    StreamAbove(u64),
+}
+
+impl Default for UploadStrategy {
+    /// Stream upload above [`DEFAULT_STREAM_UPLOAD_ABOVE`].
+    fn default() -> Self {
+        UploadStrategy::StreamAbove(DEFAULT_STREAM_UPLOAD_ABOVE)
+    }
+}
+
 /// The default timeout for a call when neither the spec nor the caller sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -57,6 +79,7 @@ pub struct Client {
 struct Inner {
     transport: Transport,
     default_timeout: Duration,
+    upload_strategy: UploadStrategy,
     events: crate::events::EventBus,
     /// The SSE reader of an HTTP client that reads events; stopped with the last handle.
     event_reader: Option<tokio::task::JoinHandle<()>>,
@@ -115,12 +138,17 @@ impl Client {
         ClientBuilder::default()
     }
 
-    pub(crate) fn over_ws(transport: WsTransport, default_timeout: Duration) -> Client {
+    pub(crate) fn over_ws(
+        transport: WsTransport,
+        default_timeout: Duration,
+        upload_strategy: UploadStrategy,
+    ) -> Client {
         let events = transport.core.events().clone();
         Client {
             inner: Arc::new(Inner {
                 transport: Transport::Ws(transport),
                 default_timeout,
+                upload_strategy,
                 events,
                 event_reader: None,
             }),
@@ -206,6 +234,39 @@ impl Client {
         })
     }
 
+    /// Makes a file parameter sendable: local data over the [`UploadStrategy`]'s threshold
+    /// goes first by [`upload`](Self::upload) and the parameter names the uploaded path;
+    /// anything else is read into the call.
+    async fn resolve_file(
+        &self,
+        file: &mut Uploadable,
+        action: &str,
+        param: &str,
+    ) -> Result<(), Error> {
+        let UploadStrategy::StreamAbove(limit) = self.inner.upload_strategy else {
+            return file.resolve(action, param).await;
+        };
+        let source = match file {
+            Uploadable::Path(path) => match tokio::fs::metadata(&*path).await {
+                Ok(meta) if meta.len() > limit => Some(UploadSource::Path(path.clone())),
+                _ => None,
+            },
+            Uploadable::Bytes(bytes) if bytes.len() as u64 > limit => {
+                Some(UploadSource::Bytes(std::mem::take(bytes).into()))
+            }
+            _ => None,
+        };
+        match source {
+            Some(source) => {
+                tracing::debug!(action, param, "sending a large file by stream upload first");
+                let uploaded = self.upload(source).await?;
+                *file = Uploadable::Server(uploaded.path);
+                Ok(())
+            }
+            None => file.resolve(action, param).await,
+        }
+    }
+
     /// Checks a request, reads its files and encodes it; with the timeout it gets.
     async fn prepare<A: Action>(
         &self,
@@ -214,7 +275,7 @@ impl Client {
     ) -> Result<(Vec<u8>, Duration), Error> {
         request.validate()?;
         for (param, file) in request.uploads() {
-            file.resolve(A::RUST_NAME, &param).await?;
+            self.resolve_file(file, A::RUST_NAME, &param).await?;
         }
         let params = serde_json::to_vec(&request)
             .map_err(|e| Error::invalid_argument(A::RUST_NAME, "(request)", e.to_string()))?;
@@ -334,6 +395,7 @@ pub struct ClientBuilder {
     pool_idle_timeout: Option<Duration>,
     sse_events: bool,
     event_buffer: Option<usize>,
+    upload_strategy: UploadStrategy,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -448,6 +510,14 @@ impl ClientBuilder {
         self
     }
 
+    /// How file parameters holding local data (a path, bytes) reach NapCat (default
+    /// [`UploadStrategy::StreamAbove`] 16 MiB): large files go by stream upload first,
+    /// instead of one giant `base64://` frame.
+    pub fn upload_strategy(mut self, strategy: UploadStrategy) -> Self {
+        self.upload_strategy = strategy;
+        self
+    }
+
     /// Uses the caller's `reqwest::Client` (connection pool, proxy, TLS settings).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
@@ -482,7 +552,7 @@ impl ClientBuilder {
                     handshake_timeout: self.handshake_timeout.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT),
                 },
             )?;
-            return Ok(Client::over_ws(transport, timeout));
+            return Ok(Client::over_ws(transport, timeout, self.upload_strategy));
         }
         let base = self.base_url.ok_or_else(|| {
             Error::Config(
@@ -528,6 +598,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 transport: Transport::Http(transport),
                 default_timeout: timeout,
+                upload_strategy: self.upload_strategy,
                 events,
                 event_reader,
             }),

@@ -21,10 +21,12 @@
 extern crate self as api_core;
 
 mod action;
+mod base64_bytes;
 mod bot;
 mod client;
 pub mod cq;
 mod de;
+mod download;
 mod dynamic;
 mod error;
 mod events;
@@ -42,16 +44,20 @@ mod secret;
 mod sse;
 mod stream;
 mod tag_scan;
+mod upload;
 mod uploadable;
 mod ws;
 
+pub use base64_bytes::Base64;
 pub use ws::KeepAlive;
 
 pub use action::{Action, ActionCall, ActionInfo, ParamInfo, StreamCall};
 pub use client::{
     ApiFuture, Client, ClientBuilder, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_REPLY_BYTES,
-    DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_TIMEOUT, EVENT_BUFFER,
+    DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_STREAM_UPLOAD_ABOVE, DEFAULT_TIMEOUT, EVENT_BUFFER,
+    UploadStrategy,
 };
+pub use download::{FileDownload, Progress, Saved};
 pub use dynamic::{DynAction, Erased, ErasedStream};
 pub use error::{Body, Error};
 pub use events::{Events, EventsError};
@@ -62,6 +68,9 @@ pub use message::Message;
 pub use reverse::{Connected, ReverseOptions, ReverseServer};
 pub use secret::AccessToken;
 pub use stream::{ActionStream, StreamAction};
+pub use upload::{
+    DEFAULT_UPLOAD_CHUNK, DEFAULT_UPLOAD_IN_FLIGHT, FileUpload, UploadSource, Uploaded,
+};
 pub use uploadable::Uploadable;
 
 /// The API generated from the spec files.

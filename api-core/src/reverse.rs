@@ -34,6 +34,9 @@ pub struct ReverseOptions {
     /// How many events may wait for a busy subscriber of each account (see
     /// [`ClientBuilder::event_buffer`](crate::ClientBuilder::event_buffer)).
     pub event_buffer: usize,
+    /// How the clients handed out send file parameters holding local data (see
+    /// [`ClientBuilder::upload_strategy`](crate::ClientBuilder::upload_strategy)).
+    pub upload_strategy: crate::UploadStrategy,
 }
 
 impl Default for ReverseOptions {
@@ -44,6 +47,7 @@ impl Default for ReverseOptions {
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             keepalive: Some(KeepAlive::default()),
             event_buffer: EVENT_BUFFER,
+            upload_strategy: crate::UploadStrategy::default(),
         }
     }
 }
@@ -182,7 +186,11 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
     tracing::info!(%peer, self_id = %hs.self_id, role = %hs.role, reconnect = !is_new, "reverse WebSocket connected");
     if is_new {
         let transport = WsTransport::attached(core.clone(), format!("reverse:{peer}"));
-        let client = Client::over_ws(transport, accounts.options.timeout);
+        let client = Client::over_ws(
+            transport,
+            accounts.options.timeout,
+            accounts.options.upload_strategy,
+        );
         let _ = accounts
             .new_accounts
             .send(Connected {

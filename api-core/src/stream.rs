@@ -114,6 +114,15 @@ impl<A: StreamAction> ActionStream<A> {
         }
     }
 
+    /// The final result, once [`packet`](Self::packet) returned `Ok(None)`; taken, so a
+    /// second call gives `None`.
+    pub fn take_result(&mut self) -> Option<A::Output> {
+        match &mut self.state {
+            State::Done(result) => result.take(),
+            _ => None,
+        }
+    }
+
     /// Skips the packets not read yet and returns the final result.
     pub async fn finish(mut self) -> Result<A::Output, Error> {
         while self.packet().await?.is_some() {}

@@ -100,7 +100,7 @@ fn stream_action_response(env: &Envelope) -> Response {
 fn packets_response(packets: crate::Packets, echo: Value, cut: Option<Cut>) -> Response {
     let mut sent = 0;
     let mut ended = false;
-    let envelopes = packets.map_while(move |item| {
+    let envelopes = packets.envelopes().map_while(move |item| {
         if ended {
             return None;
         }

@@ -16,6 +16,7 @@
 //! action with a fault instead ([`Simulator::script`]).
 
 mod dispatch;
+mod files;
 mod groups;
 mod handlers;
 mod http;
@@ -37,6 +38,7 @@ use tokio::sync::broadcast;
 
 use serde_json::Value;
 
+pub use files::{FileKind, SimFile, TEMP_DIR};
 pub use groups::{Role, SimGroup, SimGroupRequest, SimMember};
 pub use handlers::{Handler, names as handled_actions};
 pub use params::Params;
@@ -234,7 +236,12 @@ impl Shared {
         if let Some(c) = lock(&self.calls).iter_mut().rev().find(|c| c.id == call) {
             c.reply = Some(match &outcome {
                 Ok(Reply::Data(data)) => Ok(data.clone()),
-                Ok(Reply::Packets(_)) => Ok(None),
+                Ok(Reply::Packets(p)) => match &p.end {
+                    Ok(end) => Ok(Some(end.clone())),
+                    Err(Failure::Schema(m) | Failure::Handler(m) | Failure::Unknown(m)) => {
+                        Err(m.clone())
+                    }
+                },
                 Err(Failure::Schema(m) | Failure::Handler(m)) => Err(m.clone()),
                 Err(Failure::Unknown(name)) => Err(format!("unknown action {name}")),
             });
@@ -532,6 +539,17 @@ impl Simulator {
     /// Reads the account state.
     pub fn with_state<R>(&self, f: impl FnOnce(&State) -> R) -> R {
         f(&lock(&self.shared.state))
+    }
+
+    /// Gives QQ a file (as if it had been received), which the stream downloads then find by
+    /// the returned file id or by `name`.
+    pub fn add_file(&self, name: &str, data: impl Into<bytes::Bytes>, kind: FileKind) -> String {
+        lock(&self.shared.state).files.add(name, data, kind)
+    }
+
+    /// A file in NapCat's temp directory (where stream uploads land), by the path NapCat gave.
+    pub fn temp_file(&self, path: &str) -> Option<bytes::Bytes> {
+        lock(&self.shared.state).files.temp(path).cloned()
     }
 }
 

@@ -23,10 +23,21 @@ pub enum Failure {
 /// `Ok(None)`: success with `data` absent, as NapCat sends for handlers that return nothing.
 pub type Outcome = Result<Option<Value>, Failure>;
 
-/// What a stream action sends, each item one envelope: its packets, then the final result
-/// (`Ok`) or a failure (`Err`, which also ends it). Made lazily, so a large file is never
-/// held as envelopes.
-pub type Packets = Box<dyn Iterator<Item = Result<Value, Failure>> + Send>;
+/// What a stream action sends, one envelope each: its packets (made lazily, so a large file
+/// is never held as envelopes), then how it ends: the final result or a failure.
+pub struct Packets {
+    /// The packets' `data`, in order.
+    pub packets: Box<dyn Iterator<Item = Value> + Send>,
+    /// The last envelope's `data`, or the failure it reports.
+    pub end: Result<Value, Failure>,
+}
+
+impl Packets {
+    /// Every envelope's outcome in order: the packets, then the end.
+    pub fn envelopes(self) -> impl Iterator<Item = Result<Value, Failure>> + Send {
+        self.packets.map(Ok).chain(std::iter::once(self.end))
+    }
+}
 
 /// What an action answers with.
 pub enum Reply {
@@ -168,6 +179,8 @@ pub struct State {
     pub(crate) group_requests: BTreeMap<String, SimGroupRequest>,
     /// Names of groups the bot is invited to.
     pub(crate) pending_group_names: BTreeMap<i64, String>,
+    /// Files QQ knows and NapCat's temp directory.
+    pub(crate) files: crate::files::Files,
     /// Events the last action caused, pushed after it answers.
     pub(crate) outbox: Vec<Value>,
 }
@@ -204,6 +217,7 @@ impl State {
             collections: Vec::new(),
             recent,
             store: Store::default(),
+            files: crate::files::Files::with_defaults(),
             report_self_message: false,
             groups: seed
                 .groups

@@ -289,7 +289,7 @@ async fn send_packets(
     echo: Value,
     cut: Option<Cut>,
 ) {
-    for (sent, item) in packets.enumerate() {
+    for (sent, item) in packets.envelopes().enumerate() {
         match cut {
             Some(Cut::Break(n)) if n == sent => {
                 let _ = tx.send(Out::Close).await;

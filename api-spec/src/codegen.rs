@@ -122,8 +122,9 @@ fn examples(spec: &Spec) -> TokenStream {
         /// The spec's example for each action, runnable: `(Rust name, example)`, in spec order.
         #[doc(hidden)]
         pub mod examples {
+            // As each method's doctest has them: `use api_core::{*, types::*}`.
             #[allow(unused_imports)]
-            use ::api_core::{Client, Error, GroupId, Message, Uploadable, UserId};
+            use ::api_core::*;
             #[allow(unused_imports)]
             use ::std::time::Duration;
             #[allow(unused_imports)]
@@ -166,6 +167,7 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
             Scalar::Json => quote!(::api_core::__private::serde_json::Value),
             Scalar::File => quote!(::api_core::Uploadable),
             Scalar::Message => quote!(::api_core::Message),
+            Scalar::Base64 => quote!(::api_core::Base64),
         },
         TypeRef::Option(t) => {
             let t = rust_type(t);
@@ -200,6 +202,10 @@ fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
             quote!(impl ::std::convert::Into<::api_core::Message>),
             quote!(#name.into()),
         ),
+        TypeRef::Scalar(Scalar::Base64) => (
+            quote!(impl ::std::convert::Into<::api_core::Base64>),
+            quote!(#name.into()),
+        ),
         _ => (rust_type(ty), quote!(#name)),
     }
 }
@@ -220,7 +226,10 @@ fn seconds_attr(ty: &TypeRef) -> Option<TokenStream> {
 /// Scalars decoded leniently (numbers as text, numeric text as numbers).
 pub(crate) fn is_lenient(ty: &TypeRef) -> bool {
     match ty {
-        TypeRef::Scalar(s) => !matches!(s, Scalar::Json | Scalar::File | Scalar::Message),
+        TypeRef::Scalar(s) => !matches!(
+            s,
+            Scalar::Json | Scalar::File | Scalar::Message | Scalar::Base64
+        ),
         TypeRef::Option(t) => is_lenient(t),
         _ => false,
     }

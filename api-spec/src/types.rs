@@ -35,6 +35,8 @@ pub enum Scalar {
     /// A message (`api_core::Message`): segments, sent as an array; decoded from an array,
     /// one segment or a CQ-code string.
     Message,
+    /// Bytes (`api_core::Base64`) that travel as base64 text.
+    Base64,
 }
 
 impl Scalar {
@@ -53,6 +55,7 @@ impl Scalar {
         ("json", Scalar::Json),
         ("file", Scalar::File),
         ("message", Scalar::Message),
+        ("base64", Scalar::Base64),
     ];
 
     /// The name a spec writes.

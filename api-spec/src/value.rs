@@ -105,6 +105,16 @@ fn integer(s: Scalar, v: &Value) -> Option<Value> {
 }
 
 /// The boolean a value holds (`true`, `1`, `"true"`, `"1"` and their opposites).
+/// Whether `text` is standard base64 (padded), as `api_core::Base64` reads it.
+fn is_base64(text: &str) -> bool {
+    let body = text.trim_end_matches('=');
+    text.len().is_multiple_of(4)
+        && text.len() - body.len() <= 2
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
 fn boolean(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
@@ -167,6 +177,10 @@ impl Checker<'_> {
                         matches!(v, Value::Array(_) | Value::Object(_) | Value::String(_))
                             .then(|| v.clone())
                     }
+                    Scalar::Base64 => match v {
+                        Value::String(t) if is_base64(t) => Some(v.clone()),
+                        _ => None,
+                    },
                     Scalar::File | Scalar::String => match v {
                         Value::String(_) => Some(v.clone()),
                         Value::Number(n) => Some(Value::String(n.to_string())),

@@ -107,6 +107,32 @@ pub async fn setup_with(via: Via, config: SimConfig) -> (Simulator, Client, Keep
     }
 }
 
+/// The retcode of a handler failure on this transport (NapCat: 200 over HTTP, 1200 over
+/// WebSocket).
+pub fn handler_retcode(via: Via) -> i64 {
+    match via {
+        Via::Http => 200,
+        Via::Ws | Via::ReverseWs => 1200,
+    }
+}
+
+/// Asserts `result` is the handler failure NapCat gives with `text`.
+pub fn assert_failure<T: std::fmt::Debug>(
+    via: Via,
+    result: Result<T, api_core::Error>,
+    text: &str,
+) {
+    match result {
+        Err(api_core::Error::Api {
+            retcode, message, ..
+        }) => {
+            assert_eq!(retcode, handler_retcode(via), "{message}");
+            assert_eq!(message, text);
+        }
+        other => panic!("expected `{text}`, got {other:?}"),
+    }
+}
+
 /// Runs each named `async fn name(via: Via)` as three tests: `http::name`, `ws::name`
 /// and `reverse_ws::name`.
 #[macro_export]

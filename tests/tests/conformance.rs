@@ -117,10 +117,24 @@ fn every_reply_example_decodes_into_the_return_type() {
 
 /// NapCat return examples that its own code does not send, each with what the code sends
 /// instead; the spec follows the code.
-const EXAMPLES_THE_CODE_CONTRADICTS: &[(&str, &str)] = &[(
-    "test_download_stream",
-    "`{success: true}`, but TestStreamDownload.ts returns `{type, data_type, data}`",
-)];
+const EXAMPLES_THE_CODE_CONTRADICTS: &[(&str, &str)] = &[
+    (
+        "test_download_stream",
+        "`{success: true}`, but TestStreamDownload.ts returns `{type, data_type, data}`",
+    ),
+    (
+        "download_file_stream",
+        "the first packet (`file_info`), but the result is `file_complete` (DownloadFileStream.ts)",
+    ),
+    (
+        "download_file_image_stream",
+        "`{file: 'temp_image_path'}`, but DownloadFileImageStream.ts returns `file_complete`",
+    ),
+    (
+        "download_file_record_stream",
+        "`{file: 'temp_record_path'}`, but DownloadFileRecordStream.ts returns `file_complete`",
+    ),
+];
 
 #[test]
 fn napcats_return_examples_decode_into_the_return_type() {

@@ -9,35 +9,13 @@ use api_core::types::{
     DecreaseKind, Event, GroupRole, HonorType, Notice, Notify, Request, ShutUpMember,
 };
 use api_core::{Client, Error, Events, GroupId, UserId};
-use api_tests::{Via, over_every_transport, setup};
+use api_tests::{Via, assert_failure, over_every_transport, setup};
 
 const OWNED: GroupId = GroupId(100200);
 const JOINED: GroupId = GroupId(300400);
 const ADMIN: UserId = UserId(123456);
 const MEMBER: UserId = UserId(234567);
 const OTHER: UserId = UserId(345678);
-
-/// The retcode of a handler failure on this transport (NapCat: 200 over HTTP, 1200 over
-/// WebSocket).
-fn handler_retcode(via: Via) -> i64 {
-    match via {
-        Via::Http => 200,
-        Via::Ws | Via::ReverseWs => 1200,
-    }
-}
-
-/// Asserts `result` is the handler failure NapCat gives with `text`.
-fn assert_failure<T: std::fmt::Debug>(via: Via, result: Result<T, Error>, text: &str) {
-    match result {
-        Err(Error::Api {
-            retcode, message, ..
-        }) => {
-            assert_eq!(retcode, handler_retcode(via), "{message}");
-            assert_eq!(message, text);
-        }
-        other => panic!("expected `{text}`, got {other:?}"),
-    }
-}
 
 /// The next notice, skipping anything else.
 async fn next_notice(events: &mut Events) -> Notice {

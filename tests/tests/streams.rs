@@ -67,8 +67,7 @@ async fn a_failure_after_the_packets_is_the_servers_error(via: Via) {
         Error::Api {
             retcode, message, ..
         } => {
-            let handler_failure = if via == Via::Http { 200 } else { 1200 };
-            assert_eq!(*retcode, handler_failure);
+            assert_eq!(*retcode, api_tests::handler_retcode(via));
             assert_eq!(message, "This is a test error");
         }
         other => panic!("expected the server's failure, got {other:?}"),

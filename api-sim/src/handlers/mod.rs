@@ -26,6 +26,7 @@ const DOMAINS: &[&[(&str, Handler)]] = &[
     groups::HANDLERS,
     requests::HANDLERS,
     sending::HANDLERS,
+    streams::ONE_REPLY,
 ];
 
 /// The handler for a wire action name (not an alias), if there is one.

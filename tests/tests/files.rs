@@ -1,0 +1,396 @@
+//! Moving files through the simulator over every transport: stream downloads checked chunk by
+//! chunk and saved whole or not at all, stream uploads checked by hash and resumed after a
+//! dropped connection, and large file parameters sent by stream upload first.
+
+use std::time::Duration;
+
+use api_core::types::{AudioFormat, DownloadPacket, UploadState};
+use api_core::{Client, Error, Progress, UploadStrategy, Uploadable};
+use api_sim::{Fault, FileKind, Simulator};
+use api_tests::{Via, assert_failure, over_every_transport, setup, setup_with};
+
+/// `len` bytes that differ from chunk to chunk.
+fn sample(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+/// Scripts the `n`-th next call of `action` (from 1) to meet `fault`.
+fn on_call(sim: &Simulator, action: &str, n: usize, fault: Fault) {
+    for _ in 1..n {
+        sim.script(action, Fault::Delay(Duration::ZERO));
+    }
+    sim.script(action, fault);
+}
+
+async fn downloads_arrive_whole_and_in_order(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    let data = sample(200_000);
+    let id = sim.add_file("big.bin", data.clone(), FileKind::File);
+    // By file id, in uneven chunks: 3 of 65536 and one of 3392.
+    let mut download = api.download(id.as_str()).await.unwrap();
+    assert_eq!(download.info().file_name, "big.bin");
+    assert_eq!(download.info().chunk_size, 65536);
+    assert_eq!(
+        download.progress(),
+        Progress {
+            bytes: 0,
+            total: Some(200_000)
+        }
+    );
+    let mut got = Vec::new();
+    let mut sizes = Vec::new();
+    while let Some(chunk) = download.chunk().await.unwrap() {
+        sizes.push(chunk.len());
+        got.extend_from_slice(&chunk);
+    }
+    assert_eq!(sizes, [65536, 65536, 65536, 3392]);
+    assert_eq!(got, data);
+    assert_eq!(download.progress().bytes, 200_000);
+    // By name, with a chunk size that fits the file exactly: one chunk.
+    let mut stream = api
+        .download_file_stream("big.bin")
+        .chunk_size(200_000)
+        .await
+        .unwrap();
+    let mut chunks = Vec::new();
+    while let Some(packet) = stream.packet().await.unwrap() {
+        if let DownloadPacket::Chunk(c) = packet {
+            assert_eq!((c.index, c.size, c.progress), (0, 200_000, 100));
+            chunks.push(c);
+        }
+    }
+    assert_eq!(chunks.len(), 1);
+    let done = stream.finish().await.unwrap();
+    assert_eq!((done.total_chunks, done.total_bytes), (1, 200_000));
+}
+
+async fn an_empty_file_downloads_as_no_chunks(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    sim.add_file("empty.txt", Vec::new(), FileKind::File);
+    let download = api.download("empty.txt").await.unwrap();
+    assert_eq!(download.info().file_size, 0);
+    assert_eq!(download.progress().total, None);
+    assert!(download.to_vec().await.unwrap().is_empty());
+}
+
+async fn images_and_voice_and_napcats_errors(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
+    let image =
+        api_core::FileDownload::new(api.download_file_image_stream("cat.png").await.unwrap())
+            .await
+            .unwrap();
+    assert_eq!(
+        (image.info().width, image.info().height),
+        (Some(64), Some(48))
+    );
+    assert_eq!(image.to_vec().await.unwrap().len(), 2048);
+    let voice = api_core::FileDownload::new(
+        api.download_file_record_stream("hello.amr")
+            .out_format(AudioFormat::Mp3)
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(voice.info().out_format, Some(AudioFormat::Mp3));
+    // NapCat's own errors, as its handlers throw them.
+    assert_failure(
+        via,
+        api.download("no-such-file").await,
+        "Download failed: file not found",
+    );
+    let bad_format = api
+        .call_json(
+            "download_file_record_stream",
+            serde_json::json!({"file": "hello.amr", "out_format": "xyz"}),
+        )
+        .await;
+    assert_failure(
+        via,
+        bad_format,
+        "Download failed: 转换失败 out_format 字段可能格式不正确",
+    );
+}
+
+async fn a_broken_download_leaves_no_file(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    sim.add_file("big.bin", sample(300_000), FileKind::File);
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("big.bin");
+    // The file information and two chunks arrive, then the connection breaks.
+    sim.script("download_file_stream", Fault::BreakStream { after: 3 });
+    let mut seen = Vec::new();
+    let err = api
+        .download("big.bin")
+        .await
+        .unwrap()
+        .save_with(&target, |p| seen.push(p.bytes))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Disconnected { .. } | Error::Transport { .. }),
+        "{err:?}"
+    );
+    assert_eq!(seen, [65536, 131072]);
+    assert!(!target.exists(), "no file claims to be whole");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the partial file is removed"
+    );
+    if via == Via::ReverseWs {
+        return; // The simulator's reverse link does not reconnect.
+    }
+    // Whole, it is written and equals the source.
+    let saved = api
+        .download("big.bin")
+        .await
+        .unwrap()
+        .save(&target)
+        .await
+        .unwrap();
+    assert_eq!(saved.bytes, 300_000);
+    assert_eq!(std::fs::read(&target).unwrap(), sample(300_000));
+}
+
+async fn uploads_arrive_whole_and_checked(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    let data = sample(100_000);
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let up = api
+        .upload(data.clone())
+        .name("data.bin")
+        .chunk_size(30_000)
+        .on_progress(move |p| seen.lock().unwrap().push(p))
+        .await
+        .unwrap();
+    assert_eq!(up.path, format!("{}/data.bin", api_sim::TEMP_DIR));
+    assert_eq!(up.size, 100_000);
+    assert_eq!(sim.temp_file(&up.path).unwrap(), data);
+    let progress = progress.lock().unwrap().clone();
+    assert_eq!(progress.len(), 4);
+    assert_eq!(
+        progress.last(),
+        Some(&Progress {
+            bytes: 100_000,
+            total: Some(100_000)
+        })
+    );
+    // Four chunks, then the merge: each call carries what NapCat needs to start over.
+    let calls: Vec<_> = sim
+        .take_calls()
+        .into_iter()
+        .filter(|c| c.action == "upload_file_stream")
+        .collect();
+    assert_eq!(calls.len(), 5);
+    assert!(calls.iter().all(|c| c.params["total_chunks"] == 4
+        && c.params["expected_sha256"] == up.sha256.as_str()
+        && c.params["file_size"] == 100_000));
+    assert_eq!(calls[4].params["is_complete"], true);
+    // From a local file, exactly one chunk.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.bin");
+    std::fs::write(&path, sample(4096)).unwrap();
+    let up = api.upload(path.as_path()).chunk_size(4096).await.unwrap();
+    assert!(up.path.ends_with("/one.bin"), "{}", up.path);
+    assert_eq!(sim.temp_file(&up.path).unwrap(), sample(4096));
+    // An empty file cannot go this way; nothing is sent.
+    sim.take_calls();
+    std::fs::write(&path, b"").unwrap();
+    match api.upload(path.as_path()).await {
+        Err(Error::InvalidArgument { reason, .. }) => assert!(reason.contains("empty"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(sim.take_calls().is_empty());
+}
+
+async fn napcats_upload_errors(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
+    // A chunk whose bytes do not match the hash given: the merge refuses.
+    let wrong = "0".repeat(64);
+    api.upload_file_stream("s1")
+        .chunk_data(b"abc".to_vec())
+        .chunk_index(0)
+        .total_chunks(1)
+        .expected_sha256(wrong.clone())
+        .await
+        .unwrap();
+    assert_failure(
+        via,
+        api.upload_file_stream("s1").is_complete(true).await,
+        &format!(
+            "SHA256 mismatch. Expected: {wrong}, Got: ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        ),
+    );
+    // A chunk index beyond the total, and a merge with a chunk missing.
+    assert_failure(
+        via,
+        api.upload_file_stream("s2")
+            .chunk_data(b"abc".to_vec())
+            .chunk_index(2)
+            .total_chunks(2)
+            .file_size(6)
+            .await,
+        "Invalid chunk index: 2",
+    );
+    let status = api
+        .upload_file_stream("s2")
+        .chunk_data(b"def".to_vec())
+        .chunk_index(1)
+        .total_chunks(2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (status.status, status.received_chunks),
+        (UploadState::ChunkReceived, 1)
+    );
+    assert_failure(
+        via,
+        api.upload_file_stream("s2").is_complete(true).await,
+        "Missing memory chunk 0",
+    );
+    // Chunks may come in any order; a repeated one is not taken twice.
+    for _ in 0..2 {
+        api.upload_file_stream("s2")
+            .chunk_data(b"abc".to_vec())
+            .chunk_index(0)
+            .await
+            .unwrap();
+    }
+    let done = api
+        .upload_file_stream("s2")
+        .is_complete(true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.status, done.file_size),
+        (UploadState::Complete, Some(6))
+    );
+    assert_failure(
+        via,
+        api.upload_file_stream("new").chunk_index(0).await,
+        "total_chunks required for new stream",
+    );
+    assert_failure(
+        via,
+        api.upload_file_stream("gone").verify_only(true).await,
+        "Stream not found",
+    );
+}
+
+async fn an_upload_resends_a_chunk_napcat_reports_missing(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    // The second chunk's call is answered as received but NapCat never stored it.
+    on_call(
+        &sim,
+        "upload_file_stream",
+        2,
+        Fault::Envelope(
+            serde_json::json!({"status": "ok", "retcode": 0, "data": {"type": "stream", "stream_id": "x", "status": "chunk_received", "received_chunks": 2, "total_chunks": 3}, "message": "", "wording": ""}),
+        ),
+    );
+    let data = sample(3000);
+    let up = api
+        .upload(data.clone())
+        .chunk_size(1000)
+        .in_flight(1)
+        .await
+        .unwrap();
+    assert_eq!(sim.temp_file(&up.path).unwrap(), data);
+}
+
+over_every_transport! {
+    downloads_arrive_whole_and_in_order,
+    an_empty_file_downloads_as_no_chunks,
+    images_and_voice_and_napcats_errors,
+    a_broken_download_leaves_no_file,
+    uploads_arrive_whole_and_checked,
+    napcats_upload_errors,
+    an_upload_resends_a_chunk_napcat_reports_missing,
+}
+
+/// A chunk call the connection fails is sent again once the client reconnects (forward
+/// WebSocket) or on a new request (HTTP); NapCat ignores a chunk it has, so the file arrives
+/// whole. (The simulator's reverse link does not reconnect.)
+async fn an_upload_survives_a_dropped_connection(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    let fault = match via {
+        Via::Http => Fault::Hang,
+        _ => Fault::CloseConnection,
+    };
+    on_call(&sim, "upload_file_stream", 3, fault);
+    let data = sample(5000);
+    let up = api
+        .upload(data.clone())
+        .chunk_size(1000)
+        .in_flight(2)
+        .timeout(Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert_eq!(sim.temp_file(&up.path).unwrap(), data);
+}
+
+#[tokio::test]
+async fn an_upload_survives_a_dropped_connection_over_http() {
+    an_upload_survives_a_dropped_connection(Via::Http).await;
+}
+
+#[tokio::test]
+async fn an_upload_survives_a_dropped_connection_over_ws() {
+    an_upload_survives_a_dropped_connection(Via::Ws).await;
+}
+
+/// A file parameter holding more local data than the strategy's threshold goes by stream
+/// upload first and names the uploaded path; below it, or with `Inline`, it goes in the call.
+#[tokio::test]
+async fn large_file_parameters_go_by_stream_upload() {
+    for (strategy, streamed) in [
+        (UploadStrategy::StreamAbove(1000), true),
+        (UploadStrategy::StreamAbove(5000), false),
+        (UploadStrategy::Inline, false),
+    ] {
+        let sim = Simulator::start(Default::default()).await.unwrap();
+        let api = Client::builder()
+            .ws_url(sim.ws_url("/api"))
+            .upload_strategy(strategy)
+            .connect()
+            .await
+            .unwrap();
+        api.set_avatar(Uploadable::bytes(sample(2000)))
+            .await
+            .unwrap();
+        let calls = sim.take_calls();
+        let avatar = calls.last().unwrap();
+        assert_eq!(avatar.action, "set_qq_avatar");
+        let file = avatar.params["file"].as_str().unwrap();
+        if streamed {
+            assert!(calls.len() > 1 && calls[0].action == "upload_file_stream");
+            assert_eq!(sim.temp_file(file).unwrap(), sample(2000), "{file}");
+        } else {
+            assert_eq!(calls.len(), 1);
+            assert!(file.starts_with("base64://"), "{strategy:?}");
+        }
+    }
+}
+
+/// A download over HTTP from a server that wants a token: the body of envelopes is read the
+/// same way as any reply.
+#[tokio::test]
+async fn a_download_over_http_with_a_token() {
+    let config = api_sim::SimConfig {
+        token: Some("secret".into()),
+        ..Default::default()
+    };
+    let (_sim, api, _keep) = setup_with(Via::Http, config).await;
+    assert_eq!(
+        api.download("cat.png")
+            .await
+            .unwrap()
+            .to_vec()
+            .await
+            .unwrap()
+            .len(),
+        2048
+    );
+}
