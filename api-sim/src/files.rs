@@ -54,24 +54,72 @@ pub(crate) struct Upload {
     pub in_memory: bool,
 }
 
+/// Where NapCat puts a file of QQ's it downloaded for `get_file` and kin, as the simulator
+/// names it.
+pub const QQ_FILES_DIR: &str = "/napcat/qq-files";
+
+/// A folder of a group's files.
+#[derive(Debug, Clone)]
+pub(crate) struct Folder {
+    pub id: String,
+    pub name: String,
+    pub create_time: i64,
+    pub creator: i64,
+    pub creator_name: String,
+}
+
+/// A file among a group's files; its bytes are in the known files under `file_id`.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupFileEntry {
+    /// NapCat's id for it (what listings give and the other actions take).
+    pub file_id: String,
+    /// QQ's own id for it (what uploading returns).
+    pub qq_id: String,
+    /// The folder it is in; `/` is the root.
+    pub folder: String,
+    pub name: String,
+    pub size: u64,
+    pub upload_time: i64,
+    pub dead_time: i64,
+    pub modify_time: i64,
+    pub download_times: i64,
+    pub uploader: i64,
+    pub uploader_name: String,
+}
+
+/// One group's files.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GroupFs {
+    pub folders: Vec<Folder>,
+    pub files: Vec<GroupFileEntry>,
+}
+
 /// Every file the simulated NapCat can reach.
 #[derive(Debug, Clone, Default)]
 pub struct Files {
     known: BTreeMap<String, SimFile>,
     temp: BTreeMap<String, Bytes>,
+    /// Files friends sent, by file id (what `get_private_file_url` takes).
+    pub(crate) private: std::collections::BTreeSet<String>,
+    /// Groups' files by group number.
+    pub(crate) groups: BTreeMap<i64, GroupFs>,
+    /// What the simulated internet serves, by URL.
+    pub(crate) urls: BTreeMap<String, Bytes>,
     /// Uploads in progress by stream id.
     pub(crate) uploads: BTreeMap<String, Upload>,
     next_id: u64,
 }
 
 impl Files {
-    /// The files of the default seed: a text file, an image and a voice message.
+    /// The files of the default seed: a text file that is also a file of group 100200, an
+    /// image, a voice message, a file from friend 123456, a folder `课件` in group 100200 with
+    /// one file, and `https://example.com/logo.png` on the simulated internet.
     pub fn with_defaults() -> Files {
         let mut files = Files::default();
         let text: String = (1..=120)
             .map(|i| format!("第 {i} 行：所有权、借用与生命周期。\n"))
             .collect();
-        files.add("Rust 学习资料.txt", text.into_bytes(), FileKind::File);
+        let notes = files.add("Rust 学习资料.txt", text.into_bytes(), FileKind::File);
         files.add(
             "cat.png",
             pattern(b"\x89PNG\r\n\x1a\n", 2048),
@@ -81,7 +129,86 @@ impl Files {
             },
         );
         files.add("hello.amr", pattern(b"#!AMR\n", 4096), FileKind::Record);
+        let photos = files.add("旅行照片.zip", pattern(b"PK\x03\x04", 8192), FileKind::File);
+        files.private.insert(photos);
+        let lesson = files.add("第一课.pdf", pattern(b"%PDF-1.7\n", 3000), FileKind::File);
+        let group = files.groups.entry(100200).or_default();
+        let folder = "/b7c1e0a2-0000-4000-8000-000000000001".to_owned();
+        group.folders.push(Folder {
+            id: folder.clone(),
+            name: "课件".into(),
+            create_time: 1_764_140_000,
+            creator: 10001,
+            creator_name: "NapCat 测试号".into(),
+        });
+        for (id, dir, uploader, name) in [
+            (notes, "/", 123456, "张三"),
+            (lesson, folder.as_str(), 10001, "NapCat 测试号"),
+        ] {
+            let entry = files.group_entry(&id, dir, uploader, name, 1_764_150_000);
+            files.groups.entry(100200).or_default().files.push(entry);
+        }
+        files.urls.insert(
+            "https://example.com/logo.png".into(),
+            pattern(b"\x89PNG\r\n\x1a\n", 1024).into(),
+        );
         files
+    }
+
+    /// A group file entry for the known file `file_id`, put in `folder`.
+    pub(crate) fn group_entry(
+        &mut self,
+        file_id: &str,
+        folder: &str,
+        uploader: i64,
+        uploader_name: &str,
+        time: i64,
+    ) -> GroupFileEntry {
+        self.next_id += 1;
+        let file = &self.known[file_id];
+        GroupFileEntry {
+            file_id: file_id.to_owned(),
+            qq_id: format!("/4c2b0000-0000-4000-8000-{:012x}", self.next_id),
+            folder: folder.to_owned(),
+            name: file.name.clone(),
+            size: file.data.len() as u64,
+            upload_time: time,
+            dead_time: 0,
+            modify_time: time,
+            download_times: 0,
+            uploader,
+            uploader_name: uploader_name.to_owned(),
+        }
+    }
+
+    /// A new folder id.
+    pub(crate) fn new_folder_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("/b7c1e0a2-0000-4000-8000-{:012x}", self.next_id)
+    }
+
+    /// A known file by id, for changes (a group file renamed).
+    pub(crate) fn known_mut(&mut self, file_id: &str) -> Option<&mut SimFile> {
+        self.known.get_mut(file_id)
+    }
+
+    /// Forgets a known file.
+    pub(crate) fn forget(&mut self, file_id: &str) {
+        self.known.remove(file_id);
+    }
+
+    /// A file on NapCat's machine by path: the temp directory, or where it put a file of
+    /// QQ's it downloaded.
+    pub(crate) fn local(&self, path: &str) -> Option<Bytes> {
+        let path = path.strip_prefix("file://").unwrap_or(path);
+        if let Some(b) = self.temp.get(path) {
+            return Some(b.clone());
+        }
+        let name = path.strip_prefix(QQ_FILES_DIR)?.strip_prefix('/')?;
+        self.known
+            .values()
+            .find(|f| f.name == name)
+            .map(|f| f.data.clone())
     }
 
     /// Adds a file QQ knows; returns its new file id.

@@ -547,6 +547,50 @@ impl Simulator {
         lock(&self.shared.state).files.add(name, data, kind)
     }
 
+    /// Puts `data` on the simulated internet at `url`, for `download_file` and file
+    /// parameters given as URLs (the simulator reaches no other).
+    pub fn add_url(&self, url: &str, data: impl Into<bytes::Bytes>) {
+        lock(&self.shared.state)
+            .files
+            .urls
+            .insert(url.to_owned(), data.into());
+    }
+
+    /// Member `user_id` uploads a file to the root of group `group_id`'s files: it is listed
+    /// there and the `group_upload` notice is pushed. Returns its file id.
+    pub fn inject_group_file(
+        &self,
+        group_id: i64,
+        user_id: i64,
+        name: &str,
+        data: impl Into<bytes::Bytes>,
+    ) -> String {
+        self.shared.with_state(|state| {
+            let nick = state
+                .groups
+                .get(&group_id)
+                .and_then(|g| g.members.get(&user_id))
+                .map_or_else(String::new, |m| m.info.nickname.clone());
+            let id = state.files.add(name, data, FileKind::File);
+            let now = groups::unix_now();
+            let entry = state.files.group_entry(&id, "/", user_id, &nick, now);
+            let event = serde_json::json!({
+                "time": now, "self_id": state.seed.self_id, "post_type": "notice",
+                "group_id": group_id, "user_id": user_id, "notice_type": "group_upload",
+                "file": {"id": id, "name": name, "size": entry.size, "busid": 102},
+            });
+            state
+                .files
+                .groups
+                .entry(group_id)
+                .or_default()
+                .files
+                .push(entry);
+            state.outbox.push(event);
+            id
+        })
+    }
+
     /// A file in NapCat's temp directory (where stream uploads land), by the path NapCat gave.
     pub fn temp_file(&self, path: &str) -> Option<bytes::Bytes> {
         lock(&self.shared.state).files.temp(path).cloned()

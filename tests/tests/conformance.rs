@@ -131,6 +131,18 @@ const EXAMPLES_THE_CODE_CONTRADICTS: &[(&str, &str)] = &[
         "`{file: 'temp_image_path'}`, but DownloadFileImageStream.ts returns `file_complete`",
     ),
     (
+        "create_group_file_folder",
+        "`{result: {}, groupItem: {}}`, placeholders; QQ's result has `retCode` (NodeIKernelRichMediaService.ts createGroupFolder)",
+    ),
+    (
+        "delete_group_file",
+        "`{}`, a placeholder; QQ's answer is `{result, errMsg, transGroupFileResult}` (NodeIKernelRichMediaService.ts deleteGroupFile)",
+    ),
+    (
+        "delete_group_folder",
+        "`{}`, a placeholder; QQ's answer is `{retCode, retMsg, clientWording}` (NodeIKernelRichMediaService.ts deleteGroupFolder)",
+    ),
+    (
         "download_file_record_stream",
         "`{file: 'temp_record_path'}`, but DownloadFileRecordStream.ts returns `file_complete`",
     ),
@@ -169,7 +181,7 @@ fn a_reply_example_that_does_not_fit_is_caught() {
 }
 
 /// How many of NapCat's wire names the spec reaches (as a wire name or an alias), printed with
-/// those it does not reach yet; the group and request actions must all be there.
+/// those it does not reach yet; the group, request and file actions must all be there.
 #[test]
 fn coverage_of_napcats_wire_names() {
     let napcat = napcat();
@@ -223,6 +235,30 @@ fn coverage_of_napcats_wire_names() {
         "get_group_system_msg",
         "set_doubt_friends_add_request",
         "set_group_add_request",
+        // Files and streams.
+        "create_group_file_folder",
+        "delete_group_file",
+        "delete_group_folder",
+        "get_group_file_system_info",
+        "get_group_file_url",
+        "get_group_files_by_folder",
+        "get_group_root_files",
+        "move_group_file",
+        "rename_group_file",
+        "trans_group_file",
+        "upload_group_file",
+        "download_file",
+        "get_file",
+        "get_image",
+        "get_private_file_url",
+        "get_record",
+        "upload_private_file",
+        "upload_file_stream",
+        "download_file_stream",
+        "download_file_image_stream",
+        "download_file_record_stream",
+        "clean_stream_temp_file",
+        "test_download_stream",
     ] {
         assert!(napcat.contains_key(name), "{name} is not NapCat's");
         assert!(reached.contains(name), "{name} is not in the spec");

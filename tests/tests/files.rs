@@ -9,6 +9,8 @@ use api_core::{Client, Error, Progress, UploadStrategy, Uploadable};
 use api_sim::{Fault, FileKind, Simulator};
 use api_tests::{Via, assert_failure, over_every_transport, setup, setup_with};
 
+const GROUP: api_core::GroupId = api_core::GroupId(100200);
+
 /// `len` bytes that differ from chunk to chunk.
 fn sample(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
@@ -308,6 +310,9 @@ over_every_transport! {
     uploads_arrive_whole_and_checked,
     napcats_upload_errors,
     an_upload_resends_a_chunk_napcat_reports_missing,
+    group_files_through_their_life,
+    a_member_uploading_a_file_is_a_notice,
+    media_and_private_files,
 }
 
 /// A chunk call the connection fails is sent again once the client reconnects (forward
@@ -393,4 +398,248 @@ async fn a_download_over_http_with_a_token() {
             .len(),
         2048
     );
+}
+
+async fn group_files_through_their_life(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
+    let root = api.get_group_root_files(GROUP).await.unwrap();
+    assert_eq!(
+        root.files
+            .iter()
+            .map(|f| f.file_name.as_str())
+            .collect::<Vec<_>>(),
+        ["Rust 学习资料.txt"]
+    );
+    assert_eq!(root.folders[0].folder_name, "课件");
+    assert_eq!(root.folders[0].total_file_count, 1);
+    let before = api.get_group_file_system_info(GROUP).await.unwrap();
+    assert_eq!((before.file_count, before.limit_count), (2, 10000));
+    // A new folder, and a file uploaded into it.
+    let created = api.create_group_file_folder(GROUP, "作业").await.unwrap();
+    assert_eq!(created.result.ret_code, 0);
+    let folder = created.group_item["folderInfo"]["folderId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sent = api
+        .upload_group_file(GROUP, Uploadable::bytes(sample(5000)), "作业一.bin")
+        .folder(folder.clone())
+        .await
+        .unwrap();
+    let inside = api
+        .get_group_files_by_folder(GROUP, folder.clone())
+        .await
+        .unwrap();
+    let file = &inside.files[0];
+    assert_eq!((file.file_name.as_str(), file.size), ("作业一.bin", 5000));
+    assert!(inside.folders.is_empty(), "NapCat lists no subfolders here");
+    // What uploading returns is QQ's id, which NapCat's other actions do not take.
+    assert_failure(
+        via,
+        api.delete_group_file(GROUP, sent.file_id.clone().unwrap())
+            .await,
+        "Invalid file_id",
+    );
+    // The listed id downloads the bytes and gets a link.
+    let bytes = api
+        .download(file.file_id.as_str())
+        .await
+        .unwrap()
+        .to_vec()
+        .await
+        .unwrap();
+    assert_eq!(bytes, sample(5000));
+    assert!(
+        api.get_group_file_url(GROUP, file.file_id.clone())
+            .await
+            .unwrap()
+            .url
+            .starts_with("https://")
+    );
+    // Moved to the root, renamed, kept for good.
+    api.move_group_file(GROUP, file.file_id.clone(), folder.clone(), "/")
+        .await
+        .unwrap();
+    api.rename_group_file(GROUP, file.file_id.clone(), "/", "作业一（终稿）.bin")
+        .await
+        .unwrap();
+    assert!(
+        api.trans_group_file(GROUP, file.file_id.clone())
+            .await
+            .unwrap()
+            .ok
+    );
+    let root = api.get_group_root_files(GROUP).await.unwrap();
+    assert!(
+        root.files
+            .iter()
+            .any(|f| f.file_name == "作业一（终稿）.bin")
+    );
+    let info = api.get_group_file_system_info(GROUP).await.unwrap();
+    assert_eq!(info.file_count, 3);
+    assert_eq!(info.used_space, before.used_space + 5000);
+    // Deleted: the file by its listed id, the folder by its id.
+    let deleted = api
+        .delete_group_file(GROUP, file.file_id.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted.trans_group_file_result.success_file_id_list.len(),
+        1
+    );
+    assert_eq!(
+        api.delete_group_folder(GROUP, folder)
+            .await
+            .unwrap()
+            .ret_code,
+        0
+    );
+    assert_eq!(
+        api.get_group_root_files(GROUP).await.unwrap().folders.len(),
+        1
+    );
+    // NapCat's texts for ids it cannot read and groups it does not know.
+    assert_failure(
+        via,
+        api.get_group_file_url(GROUP, "no-such-id").await,
+        "real fileUUID not found!",
+    );
+    assert_failure(
+        via,
+        api.get_group_file_system_info(api_core::GroupId(999)).await,
+        "Group not found",
+    );
+}
+
+async fn a_member_uploading_a_file_is_a_notice(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    let mut events = api.events();
+    let id = sim.inject_group_file(100200, 234567, "照片.zip", sample(1234));
+    let notice = loop {
+        if let api_core::types::Event::Notice(api_core::types::Notice::GroupUpload(n)) =
+            events.recv().await.unwrap()
+        {
+            break n;
+        }
+    };
+    assert_eq!((notice.group_id, notice.user_id.0), (GROUP, 234567));
+    assert_eq!(
+        (
+            notice.file.id.as_str(),
+            notice.file.name.as_str(),
+            notice.file.size,
+            notice.file.busid
+        ),
+        (id.as_str(), "照片.zip", 1234, 102)
+    );
+    let bytes = api
+        .download(notice.file.id.as_str())
+        .await
+        .unwrap()
+        .to_vec()
+        .await
+        .unwrap();
+    assert_eq!(bytes, sample(1234));
+}
+
+async fn media_and_private_files(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    let file = api.get_file("Rust 学习资料.txt").await.unwrap();
+    assert_eq!(file.file_name.as_deref(), Some("Rust 学习资料.txt"));
+    assert!(
+        file.base64.is_none(),
+        "only with NapCat's enableLocalFile2Url"
+    );
+    let voice = api.get_record("hello.amr", AudioFormat::Ogg).await.unwrap();
+    assert!(voice.file.unwrap().ends_with("hello.amr.ogg"));
+    assert_eq!(voice.base64.unwrap().len(), 4096);
+    assert_failure(via, api.get_image("no-such.png").await, "file not found");
+    // NapCat fetches a URL (or takes the content) into its temp directory.
+    sim.add_url("https://example.com/a.bin", sample(300));
+    let saved = api
+        .download_file(api_core::types::DownloadSource::Url(
+            "https://example.com/a.bin".into(),
+        ))
+        .await
+        .unwrap();
+    let md5 = "ba192da143bba0b92860addef11cd4d1";
+    assert_eq!(
+        saved.file,
+        format!("{}/{md5}", api_sim::TEMP_DIR),
+        "named by its MD5"
+    );
+    assert_eq!(sim.temp_file(&saved.file).unwrap(), sample(300));
+    let named = api
+        .download_file(api_core::types::DownloadSource::Base64(sample(10).into()))
+        .name("ten.bin")
+        .await
+        .unwrap();
+    assert_eq!(named.file, format!("{}/ten.bin", api_sim::TEMP_DIR));
+    // The saved path is a file parameter NapCat takes.
+    api.upload_group_file(GROUP, Uploadable::server(named.file), "ten.bin")
+        .await
+        .unwrap();
+    assert_failure(
+        via,
+        api.call_json("download_file", serde_json::json!({})).await,
+        "不存在任何文件, 无法下载",
+    );
+    // A file a friend sent has a link; anything else is not NapCat's id.
+    let link = api
+        .get_private_file_url("5f1e0000-0000-4000-8000-000000000004")
+        .await
+        .unwrap();
+    assert!(link.url.starts_with("https://"));
+    let sent = api
+        .upload_private_file(
+            api_core::UserId(123456),
+            Uploadable::bytes(sample(10)),
+            "x.bin",
+        )
+        .await
+        .unwrap();
+    assert_failure(
+        via,
+        api.get_private_file_url(sent.file_id.unwrap()).await,
+        "real fileUUID not found!",
+    );
+}
+
+/// A large local file for a file parameter goes by stream upload first; the group file is
+/// then made from the uploaded path.
+#[tokio::test]
+async fn a_large_group_file_goes_by_stream_upload_first() {
+    let sim = Simulator::start(Default::default()).await.unwrap();
+    let api = Client::builder()
+        .ws_url(sim.ws_url("/api"))
+        .upload_strategy(UploadStrategy::StreamAbove(100_000))
+        .connect()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("video.mp4");
+    std::fs::write(&path, sample(700_000)).unwrap();
+    api.upload_group_file(GROUP, Uploadable::path(&path), "video.mp4")
+        .await
+        .unwrap();
+    let calls = sim.take_calls();
+    let upload = calls.last().unwrap();
+    assert_eq!(
+        upload.params["file"],
+        format!("{}/video.mp4", api_sim::TEMP_DIR)
+    );
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.action == "upload_file_stream")
+            .count(),
+        4, // three chunks of 256 KiB, then the merge
+    );
+    let root = api.get_group_root_files(GROUP).await.unwrap();
+    let video = root
+        .files
+        .iter()
+        .find(|f| f.file_name == "video.mp4")
+        .unwrap();
+    assert_eq!(video.size, 700_000);
 }

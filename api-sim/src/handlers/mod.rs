@@ -1,6 +1,7 @@
 //! Stateful handlers, one module per domain. An action without one here is answered with its
 //! spec reply example (see `dispatch`); a test checks that every action has one or the other.
 
+mod files;
 mod friends;
 mod groups;
 mod messages;
@@ -27,6 +28,7 @@ const DOMAINS: &[&[(&str, Handler)]] = &[
     requests::HANDLERS,
     sending::HANDLERS,
     streams::ONE_REPLY,
+    files::HANDLERS,
 ];
 
 /// The handler for a wire action name (not an alias), if there is one.

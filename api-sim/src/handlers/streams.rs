@@ -44,7 +44,7 @@ fn test_download_stream(_state: &mut State, p: &Params) -> Result<Packets, Failu
 }
 
 /// The formats DownloadFileRecordStream.ts converts to.
-const OUT_FORMATS: &[&str] = &["mp3", "amr", "wma", "m4a", "spx", "ogg", "wav", "flac"];
+pub(super) const OUT_FORMATS: &[&str] = &["mp3", "amr", "wma", "m4a", "spx", "ogg", "wav", "flac"];
 
 /// What a download adds to its `file_info` packet.
 enum Extra {
