@@ -2,6 +2,7 @@
 
 mod args;
 mod tour;
+mod transfer;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -63,6 +64,28 @@ enum Command {
         /// Parameters as a JSON object (key=value pairs override it).
         #[arg(long)]
         json: Option<String>,
+    },
+    /// Downloads a file QQ knows (a file id, or a name) with NapCat's stream download.
+    Download {
+        /// The file's id (from a message, a group file listing) or its name.
+        file: String,
+        /// Where to write it (default: NapCat's name for it, in the current directory).
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+        /// Bytes per chunk (NapCat's default: 65536).
+        #[arg(long)]
+        chunk_size: Option<u64>,
+    },
+    /// Uploads a local file to NapCat's machine in chunks; prints its path there.
+    Upload {
+        /// The local file.
+        path: std::path::PathBuf,
+        /// Its name on NapCat's machine (default: the local name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Bytes per chunk (default: 262144).
+        #[arg(long)]
+        chunk_size: Option<usize>,
     },
     /// Serves the simulator over HTTP until interrupted.
     Sim {
@@ -161,6 +184,22 @@ async fn run(cli: Cli) -> Result<(), String> {
                 serde_json::to_string_pretty(&data).unwrap_or_default()
             );
             Ok(())
+        }
+        Command::Download {
+            file,
+            output,
+            chunk_size,
+        } => {
+            let (api, _sim) = connect(&cli).await?;
+            transfer::download(&api, file, output.as_deref(), *chunk_size).await
+        }
+        Command::Upload {
+            path,
+            name,
+            chunk_size,
+        } => {
+            let (api, _sim) = connect(&cli).await?;
+            transfer::upload(&api, path, name.as_deref(), *chunk_size).await
         }
         Command::Tour => {
             if cli.url.is_some() {

@@ -196,3 +196,97 @@ fn enums_unions_and_aliases_follow_the_spec() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Rust 学习群"));
 }
+
+/// `napcat` run in `dir` with `args`.
+fn napcat_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_napcat"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NAPCAT_URL")
+        .env_remove("NAPCAT_TOKEN")
+        .output()
+        .expect("run napcat")
+}
+
+#[test]
+fn download_writes_the_file_under_napcats_name_and_upload_prints_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = napcat_in(dir.path(), &["download", "Rust 学习资料.txt"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let saved = std::fs::read_to_string(dir.path().join("Rust 学习资料.txt")).unwrap();
+    assert!(saved.starts_with("第 1 行"), "{saved}");
+    assert!(text(&out.stdout).contains(&format!("({} bytes)", saved.len())));
+    let out = napcat_in(
+        dir.path(),
+        &[
+            "download",
+            "cat.png",
+            "-o",
+            "kitty.png",
+            "--chunk-size",
+            "500",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::metadata(dir.path().join("kitty.png"))
+            .unwrap()
+            .len(),
+        2048
+    );
+    let data: Vec<u8> = (0..70_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(dir.path().join("up.bin"), &data).unwrap();
+    let out = napcat_in(
+        dir.path(),
+        &[
+            "--transport",
+            "ws",
+            "upload",
+            "up.bin",
+            "--name",
+            "x.bin",
+            "--chunk-size",
+            "30000",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "/napcat/temp/x.bin");
+    assert!(
+        text(&out.stderr).contains("70000 bytes, SHA-256 "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn an_interrupted_download_is_an_error_and_writes_nothing() {
+    let sim = api_sim::Simulator::start(api_sim::SimConfig::default())
+        .await
+        .unwrap();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    sim.add_file("big.bin", data, api_sim::FileKind::File);
+    sim.script(
+        "download_file_stream",
+        api_sim::Fault::BreakStream { after: 2 },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let url = sim.http_url();
+    let path = dir.path().to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        napcat_in(&path, &["--url", &url, "download", "big.bin"])
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the download stopped after 65536 bytes")
+            && err.contains("nothing was written to big.bin"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial file"
+    );
+}
