@@ -6,3 +6,4 @@ pub mod build_cost;
 pub mod payloads;
 pub mod servers;
 pub mod timing;
+pub mod transfer;

@@ -60,7 +60,8 @@ impl From<&[u8]> for Base64 {
 
 impl Serialize for Base64 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(&self.0))
+        // Written straight into the output, without a `String` in between.
+        s.collect_str(&base64::display::Base64Display::new(&self.0, &STANDARD))
     }
 }
 

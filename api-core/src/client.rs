@@ -100,7 +100,7 @@ enum Transport {
 }
 
 impl Transport {
-    async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
+    async fn send(&self, action: &str, params: String) -> Result<RawReply, Error> {
         match self {
             Transport::Http(t) => t.send(action, params).await,
             Transport::Ws(t) => t.send(action, params).await,
@@ -110,7 +110,7 @@ impl Transport {
     async fn send_stream(
         &self,
         action: &str,
-        params: Vec<u8>,
+        params: String,
         per_packet: Duration,
     ) -> Result<Packets, Error> {
         match self {
@@ -223,7 +223,7 @@ impl Client {
         Box::pin(async move {
             let (params, timeout) = client.prepare(request, timeout).await?;
             let action = A::WIRE_NAME;
-            tracing::debug!(action, params = %reply::log_text(&params), "sending a stream call");
+            tracing::debug!(action, params = %reply::log_text(params.as_bytes()), "sending a stream call");
             let packets = tokio::time::timeout(
                 timeout,
                 client.inner.transport.send_stream(action, params, timeout),
@@ -272,12 +272,12 @@ impl Client {
         &self,
         mut request: A,
         timeout: Option<Duration>,
-    ) -> Result<(Vec<u8>, Duration), Error> {
+    ) -> Result<(String, Duration), Error> {
         request.validate()?;
         for (param, file) in request.uploads() {
             self.resolve_file(file, A::RUST_NAME, &param).await?;
         }
-        let params = serde_json::to_vec(&request)
+        let params = serde_json::to_string(&request)
             .map_err(|e| Error::invalid_argument(A::RUST_NAME, "(request)", e.to_string()))?;
         let timeout = timeout.or(A::TIMEOUT).unwrap_or(self.inner.default_timeout);
         Ok((params, timeout))
@@ -318,7 +318,7 @@ impl Client {
         params: &serde_json::Value,
         timeout: Option<Duration>,
     ) -> Result<RawReply, Error> {
-        let params = serde_json::to_vec(params)
+        let params = serde_json::to_string(params)
             .map_err(|e| Error::invalid_argument(action, "(params)", e.to_string()))?;
         self.send(
             action,
@@ -331,10 +331,10 @@ impl Client {
     async fn send(
         &self,
         action: &str,
-        params: Vec<u8>,
+        params: String,
         timeout: Duration,
     ) -> Result<RawReply, Error> {
-        tracing::debug!(action, params = %reply::log_text(&params), "sending");
+        tracing::debug!(action, params = %reply::log_text(params.as_bytes()), "sending");
         let reply = tokio::time::timeout(timeout, self.inner.transport.send(action, params))
             .await
             .map_err(|_| self.timed_out(action, timeout))??;

@@ -130,14 +130,14 @@ impl WsTransport {
         &self.url
     }
 
-    pub(crate) async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
+    pub(crate) async fn send(&self, action: &str, params: String) -> Result<RawReply, Error> {
         self.core.send(action, params).await
     }
 
     pub(crate) async fn send_stream(
         &self,
         action: &str,
-        params: Vec<u8>,
+        params: String,
         stall: Duration,
     ) -> Result<crate::ws::WsPackets, Error> {
         self.core.send_stream(action, params, stall).await

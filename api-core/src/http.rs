@@ -70,7 +70,7 @@ impl HttpTransport {
     }
 
     /// Posts one call; the reply's headers have arrived when this returns.
-    async fn post(&self, action: &str, params: Vec<u8>) -> Result<reqwest::Response, Error> {
+    async fn post(&self, action: &str, params: String) -> Result<reqwest::Response, Error> {
         let mut req = self
             .http
             .post(format!("{}/{action}", self.base))
@@ -86,7 +86,7 @@ impl HttpTransport {
     pub(crate) async fn send_stream(
         &self,
         action: &str,
-        params: Vec<u8>,
+        params: String,
     ) -> Result<HttpPackets, Error> {
         let resp = self.post(action, params).await?;
         Ok(HttpPackets {
@@ -98,7 +98,7 @@ impl HttpTransport {
         })
     }
 
-    pub(crate) async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
+    pub(crate) async fn send(&self, action: &str, params: String) -> Result<RawReply, Error> {
         let transport = |e: reqwest::Error| transport_error(action, e);
         let mut resp = self.post(action, params).await?;
         let status = resp.status().as_u16();

@@ -159,7 +159,7 @@ pub fn parse(action: &str, reply: &RawReply) -> Result<Parsed, Error> {
 }
 
 /// Parses the envelope of a reply that has none parsed yet, borrowing from its bytes.
-fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<Envelope<'a>, Error> {
+pub(crate) fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<Envelope<'a>, Error> {
     match reply.http_status {
         Some(403) => {
             #[derive(Deserialize)]

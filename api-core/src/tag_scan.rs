@@ -78,6 +78,17 @@ pub fn find_tag_at_end<'a>(json: &'a [u8], key: &str) -> Option<TagScan<'a>> {
     }
 }
 
+/// The value of `key` when it is a whole number among the last plain entries of the JSON
+/// object `json` (a reply's `echo`, which NapCat writes next to last); `None` when reading
+/// from the end does not find one.
+pub fn find_uint_at_end(json: &[u8], key: &str) -> Option<u64> {
+    let (start, end) = object_bounds(json)?;
+    match value_back(json, start, end, key)? {
+        Some((value, false)) => std::str::from_utf8(value).ok()?.parse().ok(),
+        _ => None,
+    }
+}
+
 /// The indices of the outer braces of what looks like a JSON object.
 fn object_bounds(json: &[u8]) -> Option<(usize, usize)> {
     let start = skip_ws(json, 0);
@@ -89,18 +100,42 @@ fn object_bounds(json: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
+/// How far from the end [`from_back`] reads before it leaves the rest to [`from_front`]: a
+/// tag NapCat writes last is found within it, and a long text at the end (a file chunk's
+/// base64) is not walked twice.
+const BACK_BUDGET: usize = 1024;
+
 /// Reads entries backwards from just before the closing brace at `close`; `None` when an
-/// entry's value is an object or array (reading those backwards is not worth it).
+/// entry's value is an object or array (reading those backwards is not worth it), or when
+/// the key is not among the entries of the last [`BACK_BUDGET`] bytes.
 fn from_back<'a>(json: &'a [u8], open: usize, close: usize, key: &str) -> Option<TagScan<'a>> {
+    Some(match value_back(json, open, close, key)? {
+        Some((value, true)) => text(value).map_or(TagScan::Absent, TagScan::Found),
+        _ => TagScan::Absent,
+    })
+}
+
+/// What [`from_back`] reads: `Some(None)` when the object has no such key, `Some(Some((value,
+/// is_text)))` with the value's bytes (quoted when it is text) when it has.
+fn value_back<'a>(
+    json: &'a [u8],
+    open: usize,
+    close: usize,
+    key: &str,
+) -> Option<Option<(&'a [u8], bool)>> {
+    let floor = close.saturating_sub(BACK_BUDGET).max(open);
     let mut pos = close;
     loop {
         pos = skip_ws_back(json, pos);
+        if pos < floor {
+            return None;
+        }
         if pos == open + 1 {
-            return Some(TagScan::Absent);
+            return Some(None);
         }
         let last = json[pos - 1];
         let (value_start, is_text) = match last {
-            b'"' => (string_start_back(json, pos - 1)?, true),
+            b'"' => (string_start_back(json, pos - 1, floor)?, true),
             b'}' | b']' => return None,
             _ => {
                 let mut i = pos;
@@ -119,18 +154,14 @@ fn from_back<'a>(json: &'a [u8], open: usize, close: usize, key: &str) -> Option
         if pos <= open + 1 || json[pos - 1] != b'"' {
             return None;
         }
-        let key_start = string_start_back(json, pos - 1)?;
+        let key_start = string_start_back(json, pos - 1, floor)?;
         if key_is(&json[key_start..pos], key) {
-            return Some(if is_text {
-                text(value).map_or(TagScan::Absent, TagScan::Found)
-            } else {
-                TagScan::Absent
-            });
+            return Some(Some((value, is_text)));
         }
         pos = skip_ws_back(json, key_start);
         match json.get(pos.wrapping_sub(1)) {
             Some(b',') if pos - 1 > open => pos -= 1,
-            _ if pos == open + 1 => return Some(TagScan::Absent),
+            _ if pos == open + 1 => return Some(None),
             _ => return None,
         }
     }
@@ -217,11 +248,12 @@ fn escaped(json: &[u8], quote: usize) -> bool {
         == 1
 }
 
-/// The index of the opening quote of the string whose closing quote is at `close`. Inside a
-/// JSON string every quote is escaped, so the first unescaped one before it opens it.
-fn string_start_back(json: &[u8], close: usize) -> Option<usize> {
+/// The index of the opening quote of the string whose closing quote is at `close`, if it is
+/// above `floor`. Inside a JSON string every quote is escaped, so the first unescaped one
+/// before it opens it.
+fn string_start_back(json: &[u8], close: usize, floor: usize) -> Option<usize> {
     let mut i = close;
-    while i > 0 {
+    while i > floor {
         i -= 1;
         if json[i] == b'"' && !escaped(json, i) {
             return Some(i);

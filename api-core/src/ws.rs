@@ -2,7 +2,6 @@
 //! one task reading and writing a connection, events handed to subscribers.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
@@ -198,13 +197,46 @@ impl WsPackets {
     }
 }
 
+impl WsPackets {
+    /// The reader saw the final envelope: the slot is freed.
+    pub(crate) fn done(&mut self) {
+        lock(&self.core.pending).remove(&self.echo);
+    }
+}
+
 impl Drop for WsPackets {
-    /// A stream dropped before its final envelope: the rest is skipped when it arrives.
+    /// A stream dropped before its final envelope: the rest is skipped when it arrives. If
+    /// the final one already arrived unread, the slot is simply freed.
     fn drop(&mut self) {
+        let mut ended = false;
+        while let Ok(reply) = self.rx.try_recv() {
+            ended |= match &reply.parsed {
+                Some(parsed) => !is_packet(parsed, &reply.body),
+                None => crate::reply::parse("", &reply)
+                    .map_or(true, |parsed| !is_packet(&parsed, &reply.body)),
+            };
+        }
         let mut pending = lock(&self.core.pending);
-        if let Some(slot @ Pending::Stream(_)) = pending.get_mut(&self.echo) {
+        if ended {
+            pending.remove(&self.echo);
+        } else if let Some(slot @ Pending::Stream(_)) = pending.get_mut(&self.echo) {
             *slot = Pending::Abandoned;
         }
+    }
+}
+
+/// Hands a stream's envelope to its reader, or says to wait for room.
+fn deliver(echo: u64, sink: StreamSink, reply: RawReply, last: bool) -> Routed {
+    match sink.tx.try_send(reply) {
+        Ok(()) => Routed::Done,
+        Err(mpsc::error::TrySendError::Full(reply)) => Routed::Wait {
+            echo,
+            sink,
+            reply,
+            last,
+        },
+        // Its reader is being dropped, which marks the stream abandoned.
+        Err(mpsc::error::TrySendError::Closed(_)) => Routed::Done,
     }
 }
 
@@ -276,7 +308,7 @@ impl WsCore {
     }
 
     /// Sends one call and waits for the reply with its echo.
-    pub(crate) async fn send(&self, action: &str, params: Vec<u8>) -> Result<RawReply, Error> {
+    pub(crate) async fn send(&self, action: &str, params: String) -> Result<RawReply, Error> {
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
         let frame = request_frame(action, &params, echo)
             .map_err(|e| Error::invalid_argument(action, "(params)", e))?;
@@ -304,7 +336,7 @@ impl WsCore {
     pub(crate) async fn send_stream(
         self: &Arc<Self>,
         action: &str,
-        params: Vec<u8>,
+        params: String,
         stall: Duration,
     ) -> Result<WsPackets, Error> {
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
@@ -407,6 +439,16 @@ impl WsCore {
             let _ = self.events.send(frame);
             return Routed::Done;
         }
+        // A stream's packet, its echo next to last as NapCat writes it, goes to its reader
+        // unread: the reader reads the envelope and the packet in one go.
+        if let Some(echo) = crate::tag_scan::find_uint_at_end(&frame, "echo") {
+            let pending = lock(&self.pending);
+            if let Some(Pending::Stream(sink)) = pending.get(&echo) {
+                let sink = sink.clone();
+                drop(pending);
+                return deliver(echo, sink, RawReply::new(None, frame), false);
+            }
+        }
         let env = match serde_json::from_slice::<Envelope>(&frame) {
             Ok(env) if env.post_type.is_none() => env,
             // Events are not envelopes: their `status` or `message` may be objects or arrays.
@@ -454,17 +496,7 @@ impl WsCore {
                     pending.remove(&echo);
                 }
                 drop(pending);
-                match sink.tx.try_send(reply) {
-                    Ok(()) => Routed::Done,
-                    Err(mpsc::error::TrySendError::Full(reply)) => Routed::Wait {
-                        echo,
-                        sink,
-                        reply,
-                        last,
-                    },
-                    // Its reader is being dropped, which marks the stream abandoned.
-                    Err(mpsc::error::TrySendError::Closed(_)) => Routed::Done,
-                }
+                deliver(echo, sink, reply, last)
             }
         }
     }
@@ -646,15 +678,18 @@ fn refusal_text(env: Envelope<'_>) -> String {
     env.message.unwrap_or_else(|| "token验证失败".into())
 }
 
-/// `{"action":…,"params":…,"echo":N}` in one allocation, without re-serializing the params.
-fn request_frame(action: &str, params: &[u8], echo: u64) -> Result<String, String> {
-    let mut frame = Vec::with_capacity(params.len() + action.len() + 48);
-    frame.extend_from_slice(b"{\"action\":");
-    serde_json::to_writer(&mut frame, action).map_err(|e| e.to_string())?;
-    frame.extend_from_slice(b",\"params\":");
-    frame.extend_from_slice(params);
-    frame.extend_from_slice(b",\"echo\":");
+/// `{"action":…,"params":…,"echo":N}` in one allocation, without re-serializing the params
+/// (or checking their UTF-8 again: they are text already).
+fn request_frame(action: &str, params: &str, echo: u64) -> Result<String, String> {
+    use std::fmt::Write as _;
+    let action = serde_json::to_string(action).map_err(|e| e.to_string())?;
+    let mut frame = String::with_capacity(params.len() + action.len() + 48);
+    frame.push_str("{\"action\":");
+    frame.push_str(&action);
+    frame.push_str(",\"params\":");
+    frame.push_str(params);
+    frame.push_str(",\"echo\":");
     write!(frame, "{echo}").map_err(|e| e.to_string())?;
-    frame.push(b'}');
-    String::from_utf8(frame).map_err(|e| e.to_string())
+    frame.push('}');
+    Ok(frame)
 }

@@ -133,7 +133,26 @@ async fn a_dropped_stream_leaves_the_connection_serving(via: Via) {
     assert_eq!(api.get_login_info().await.unwrap().user_id, "10001");
 }
 
+async fn a_stream_dropped_before_its_result_frees_its_slot(via: Via) {
+    let (_sim, api, _keep) = setup(via).await;
+    let mut stream = api.test_download_stream().await.unwrap();
+    for _ in 0..PACKETS {
+        stream.packet().await.unwrap().expect("a packet");
+    }
+    // The result is not read: whether it arrived yet or arrives later, the slot goes.
+    drop(stream);
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while api.pending_calls() != 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("no call is left waiting");
+    assert_finishes(&api).await;
+}
+
 over_every_transport! {
+    a_stream_dropped_before_its_result_frees_its_slot,
     packets_then_the_result,
     finish_skips_unread_packets,
     a_failure_after_the_packets_is_the_servers_error,
