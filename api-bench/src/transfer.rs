@@ -42,13 +42,18 @@ pub fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Uploads `path` with [`api_core::Client::upload`]; returns the time taken.
-pub async fn ours_upload(url: &str, path: &Path) -> Duration {
-    let api = api_core::Client::builder()
+/// The generated client, connected to `url`.
+async fn connect(url: &str) -> api_core::Client {
+    api_core::Client::builder()
         .ws_url(url)
         .connect()
         .await
-        .expect("connect");
+        .expect("connect")
+}
+
+/// Uploads `path` with [`api_core::Client::upload`]; returns the time taken.
+pub async fn ours_upload(url: &str, path: &Path) -> Duration {
+    let api = connect(url).await;
     let started = Instant::now();
     let up = api.upload(path).await.expect("upload");
     let took = started.elapsed();
@@ -58,11 +63,7 @@ pub async fn ours_upload(url: &str, path: &Path) -> Duration {
 
 /// Downloads the served file with [`api_core::Client::download`] into `out`.
 pub async fn ours_download(url: &str, out: &Path) -> Duration {
-    let api = api_core::Client::builder()
-        .ws_url(url)
-        .connect()
-        .await
-        .expect("connect");
+    let api = connect(url).await;
     let started = Instant::now();
     api.download(SERVED_NAME)
         .await

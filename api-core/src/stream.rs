@@ -166,29 +166,19 @@ impl<A: StreamAction> ActionStream<A> {
                 ),
             });
         };
-        // The envelope is read here (the connection hands packets over unread), and a packet
-        // decoded from the text that reading checked.
-        let (parsed, fast) = match &reply.parsed {
-            Some(parsed) => {
-                let packet = is_packet(parsed, &reply.body);
-                let fast = packet.then(|| parsed.data_text(&reply.body).map(A::decode_packet));
-                (parsed.clone(), fast)
-            }
-            None => {
-                let env = reply::parse_envelope(action, &reply)?;
-                let data = env.data.map(|d| d.get()).filter(|d| *d != "null");
-                let packet = env.outcome() == reply::Outcome::Ok
-                    && data.is_some_and(|d| {
-                        matches!(crate::tag_scan::find_tag(d.as_bytes(), "type"), crate::tag_scan::TagScan::Found(t) if t == "stream")
-                    });
-                let fast = packet.then(|| data.map(A::decode_packet));
-                (reply::Parsed::new(env, &reply.body), fast)
-            }
-        };
-        reply.parsed = Some(parsed);
-        if let Some(fast) = fast {
+        // A packet in NapCat's own envelope decodes in one pass over its `data`.
+        if reply.parsed.is_none()
+            && let Some(data) = napcat_packet(&reply.body)
+            && let Ok(packet) = A::decode_packet(data)
+        {
             self.received += 1;
-            return match fast {
+            return Ok(Some(packet));
+        }
+        let (parsed, decoded) = read_envelope::<A>(&reply)?;
+        reply.parsed = Some(parsed);
+        if let Some(decoded) = decoded {
+            self.received += 1;
+            return match decoded {
                 Some(Ok(packet)) => Ok(Some(packet)),
                 // Decoded again for the error's path and message.
                 _ => reply::decode_data(action, &reply).map(Some),
@@ -205,5 +195,95 @@ impl<A: StreamAction> ActionStream<A> {
             action: A::WIRE_NAME.to_owned(),
             source: format!("the stream already failed: {text}").into(),
         }
+    }
+}
+
+/// What decoding a packet gave: `None` for the final envelope, else the packet's decoding
+/// (`None` inside when it had no `data`).
+type Decoded<P> = Option<Option<Result<P, serde_json::Error>>>;
+
+/// Reads an envelope (the connection hands a stream's envelopes over unread): what it says,
+/// and its packet decoded from the text that reading checked, if it is a packet.
+fn read_envelope<A: StreamAction>(
+    reply: &RawReply,
+) -> Result<(reply::Parsed, Decoded<A::Packet>), Error> {
+    if let Some(parsed) = &reply.parsed {
+        let decoded = is_packet(parsed, &reply.body)
+            .then(|| parsed.data_text(&reply.body).map(A::decode_packet));
+        return Ok((parsed.clone(), decoded));
+    }
+    let env = reply::parse_envelope(A::WIRE_NAME, reply)?;
+    let data = env.data.map(|d| d.get()).filter(|d| *d != "null");
+    let packet =
+        env.outcome() == reply::Outcome::Ok && data.is_some_and(|d| is_stream_tag(d.as_bytes()));
+    let decoded = packet.then(|| data.map(A::decode_packet));
+    Ok((reply::Parsed::new(env, &reply.body), decoded))
+}
+
+/// Whether `data` is a packet's (`type` is `"stream"`).
+fn is_stream_tag(data: &[u8]) -> bool {
+    matches!(crate::tag_scan::find_tag(data, "type"), crate::tag_scan::TagScan::Found(t) if t == "stream")
+}
+
+/// NapCat writes a successful packet's envelope the same way every time:
+const PACKET_HEAD: &[u8] = br#"{"status":"ok","retcode":0,"data":"#;
+/// … and after `data` (then the echo and the stream marker):
+const PACKET_TAIL: &[u8] = br#","message":"","wording":"","echo":"#;
+
+/// The `data` of a frame in NapCat's exact envelope of a successful packet, found without
+/// parsing: the head, then `data`, then the tail, the echo and `,"stream":"stream-action"}`.
+/// Whether `data` is one whole JSON value is for its decoding to tell; a frame in any other
+/// shape is `None` and read in full.
+fn napcat_packet(body: &[u8]) -> Option<&str> {
+    let inner = body
+        .strip_prefix(PACKET_HEAD)?
+        .strip_suffix(br#","stream":"stream-action"}"#)?;
+    let colon = inner.iter().rposition(|b| *b == b':')?;
+    let echo = &inner[colon + 1..];
+    let number = !echo.is_empty() && echo.iter().all(u8::is_ascii_digit);
+    // HTTP's echo is NapCat's random base-36 text.
+    let text = echo.len() >= 2
+        && echo.starts_with(b"\"")
+        && echo.ends_with(b"\"")
+        && echo[1..echo.len() - 1]
+            .iter()
+            .all(u8::is_ascii_alphanumeric);
+    if !(number || text) {
+        return None;
+    }
+    let data = std::str::from_utf8(inner[..colon + 1].strip_suffix(PACKET_TAIL)?).ok()?;
+    is_stream_tag(data.as_bytes()).then_some(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::napcat_packet;
+
+    #[test]
+    fn napcats_packet_envelope_is_read_without_parsing() {
+        let data = r#"{"type":"stream","data_type":"file_chunk","index":0}"#;
+        for echo in ["7", "\"k3j2h1\""] {
+            let frame = format!(
+                r#"{{"status":"ok","retcode":0,"data":{data},"message":"","wording":"","echo":{echo},"stream":"stream-action"}}"#
+            );
+            assert_eq!(napcat_packet(frame.as_bytes()), Some(data));
+        }
+        // Not NapCat's shape, not a packet, or a failure: read in full.
+        for frame in [
+            r#"{"retcode":0,"status":"ok","data":{"type":"stream"},"message":"","wording":"","echo":1,"stream":"stream-action"}"#,
+            r#"{"status":"ok","retcode":0,"data":{"type":"response"},"message":"","wording":"","echo":1,"stream":"stream-action"}"#,
+            r#"{"status":"failed","retcode":1200,"data":{"type":"error"},"message":"x","wording":"x","echo":1,"stream":"stream-action"}"#,
+            r#"{"status":"ok","retcode":0,"data":{"type":"stream"},"message":"","wording":"","echo":"a\"b","stream":"stream-action"}"#,
+        ] {
+            assert_eq!(napcat_packet(frame.as_bytes()), None, "{frame}");
+        }
+        // What sits between head and tail is `data` only if it is one JSON value: here it is
+        // not, so decoding it fails and the frame is read in full.
+        let sly = r#"{"status":"ok","retcode":0,"data":{"type":"stream"},"message":"hi","x":{"a":1},"message":"","wording":"","echo":1,"stream":"stream-action"}"#;
+        let data = napcat_packet(sly.as_bytes()).unwrap();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(data).is_err(),
+            "{data}"
+        );
     }
 }
