@@ -330,7 +330,7 @@ async fn an_upload_survives_a_dropped_connection(via: Via) {
         .upload(data.clone())
         .chunk_size(1000)
         .in_flight(2)
-        .timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(5))
         .await
         .unwrap();
     assert_eq!(sim.temp_file(&up.path).unwrap(), data);

@@ -63,7 +63,12 @@ async fn no_log_line_at_trace_carries_the_token() {
         .timeout(short)
         .build()
         .unwrap();
-    http.send_like(UserId(123456)).times(3).await.unwrap();
+    // This call must succeed: its own timeout is long, whatever the machine's load.
+    http.send_like(UserId(123456))
+        .times(3)
+        .timeout(Duration::from_secs(60))
+        .await
+        .unwrap();
     ok_sim.script(
         "get_status",
         Fault::Raw {
