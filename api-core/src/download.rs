@@ -185,8 +185,8 @@ where
         Ok(out)
     }
 
-    /// Writes the file to `path`. It is written beside it under a `.part` name first and
-    /// renamed when complete, so `path` only ever holds a whole file; on any error the
+    /// Writes the file to `path`. It is written beside it under a `.part` name of its own
+    /// first and renamed when complete, so `path` only ever holds a whole file; on any error the
     /// partial file is removed.
     pub async fn save(self, path: impl AsRef<Path>) -> Result<Saved, Error> {
         self.save_with(path, |_| {}).await
@@ -230,10 +230,13 @@ where
     }
 }
 
-/// `name.part` beside `path`.
+/// `name.<n>.part` beside `path`, `n` unique to this save in this process, so saves to the
+/// same path at once each write their own file (and the last to finish is the one kept).
 fn part_path(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut name = path.file_name().unwrap_or_default().to_owned();
-    name.push(".part");
+    name.push(format!(".{}-{n}.part", std::process::id()));
     path.with_file_name(name)
 }
 

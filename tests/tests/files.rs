@@ -643,3 +643,24 @@ async fn a_large_group_file_goes_by_stream_upload_first() {
         .unwrap();
     assert_eq!(video.size, 700_000);
 }
+
+/// Two saves to the same path at once each write a file of their own and rename it: both
+/// succeed and the path holds a whole file.
+#[tokio::test]
+async fn two_saves_to_one_path_at_once_leave_a_whole_file() {
+    let (sim, api, _keep) = setup(Via::Ws).await;
+    sim.add_file("big.bin", sample(300_000), FileKind::File);
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("big.bin");
+    let (a, b) = tokio::join!(
+        async { api.download("big.bin").await.unwrap().save(&target).await },
+        async { api.download("big.bin").await.unwrap().save(&target).await },
+    );
+    assert_eq!((a.unwrap().bytes, b.unwrap().bytes), (300_000, 300_000));
+    assert_eq!(std::fs::read(&target).unwrap(), sample(300_000));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no part file is left"
+    );
+}
