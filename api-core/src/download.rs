@@ -176,6 +176,19 @@ where
         }
     }
 
+    /// The chunks as a [`Stream`](futures_util::Stream) of bytes, in order; it ends after the
+    /// last chunk once the counts were checked, or with the error that broke it.
+    pub fn into_chunks(self) -> impl futures_util::Stream<Item = Result<Bytes, Error>> {
+        futures_util::stream::unfold(Some(self), |download| async move {
+            let mut download = download?;
+            match download.chunk().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(download))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+
     /// The whole file in memory.
     pub async fn to_vec(mut self) -> Result<Vec<u8>, Error> {
         let mut out = Vec::with_capacity(self.info.file_size.min(64 << 20) as usize);

@@ -136,6 +136,20 @@ impl<A: StreamAction> ActionStream<A> {
         }
     }
 
+    /// The packets as a [`Stream`](futures_util::Stream), for stream combinators; it ends
+    /// after the last packet, or with the error that broke it. The final result is not in it:
+    /// use [`packet`](Self::packet) and [`finish`](Self::finish) to keep it.
+    pub fn into_packets(self) -> impl futures_util::Stream<Item = Result<A::Packet, Error>> {
+        futures_util::stream::unfold(Some(self), |stream| async move {
+            let mut stream = stream?;
+            match stream.packet().await {
+                Ok(Some(packet)) => Some((Ok(packet), Some(stream))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+
     /// Skips the packets not read yet and returns the final result.
     pub async fn finish(mut self) -> Result<A::Output, Error> {
         while self.packet().await?.is_some() {}

@@ -664,3 +664,21 @@ async fn two_saves_to_one_path_at_once_leave_a_whole_file() {
         "no part file is left"
     );
 }
+
+/// A download's chunks also come as a `futures` stream of bytes.
+#[tokio::test]
+async fn chunks_as_a_futures_stream() {
+    use futures_util::TryStreamExt;
+    let (sim, api, _keep) = setup(Via::Http).await;
+    sim.add_file("big.bin", sample(150_000), FileKind::File);
+    let chunks: Vec<_> = api
+        .download("big.bin")
+        .await
+        .unwrap()
+        .into_chunks()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(chunks.len(), 3);
+    assert_eq!(chunks.concat(), sample(150_000));
+}

@@ -183,3 +183,29 @@ async fn an_unread_stream_is_dropped_after_its_timeout_and_the_connection_goes_o
         other => panic!("expected StreamStalled, got {other:?}"),
     }
 }
+
+/// The packets also come as a `futures` stream, ending with the error that broke it.
+#[tokio::test]
+async fn packets_as_a_futures_stream() {
+    use futures_util::StreamExt;
+    let (sim, api, _keep) = setup(Via::Ws).await;
+    let packets: Vec<String> = api
+        .test_download_stream()
+        .await
+        .unwrap()
+        .into_packets()
+        .map(|p| p.unwrap().data)
+        .collect()
+        .await;
+    assert_eq!(packets, expected_packets());
+    sim.script("test_download_stream", Fault::BreakStream { after: 2 });
+    let items: Vec<_> = api
+        .test_download_stream()
+        .await
+        .unwrap()
+        .into_packets()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3);
+    assert!(items[2].is_err(), "{:?}", items[2]);
+}
