@@ -235,7 +235,7 @@ fn read_envelope<A: StreamAction>(
 }
 
 /// Whether `data` is a packet's (`type` is `"stream"`).
-fn is_stream_tag(data: &[u8]) -> bool {
+pub(crate) fn is_stream_tag(data: &[u8]) -> bool {
     matches!(crate::tag_scan::find_tag(data, "type"), crate::tag_scan::TagScan::Found(t) if t == "stream")
 }
 

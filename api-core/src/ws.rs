@@ -244,9 +244,11 @@ fn deliver(echo: u64, sink: StreamSink, reply: RawReply, last: bool) -> Routed {
 /// result or a failure.
 pub(crate) fn is_packet(parsed: &Parsed, body: &[u8]) -> bool {
     parsed.outcome == crate::reply::Outcome::Ok
-        && parsed.data.clone().and_then(|r| body.get(r)).is_some_and(|data| {
-            matches!(crate::tag_scan::find_tag(data, "type"), crate::tag_scan::TagScan::Found(t) if t == "stream")
-        })
+        && parsed
+            .data
+            .clone()
+            .and_then(|r| body.get(r))
+            .is_some_and(crate::stream::is_stream_tag)
 }
 
 /// Removes a call's pending slot however its future ends (timeout, drop), unless the reader

@@ -12,11 +12,19 @@ use crate::typebox::{self, Check};
 
 /// Runs `action` (alias suffixes `_async` / `_rate_limited` already removed) with the
 /// request's `params` as sent (NapCat takes a missing or falsy `params` as `{}`).
-pub fn run(state: &mut State, action: &str, params: &Value) -> Result<Reply, Failure> {
-    let spec = api_spec::builtin();
-    let Some(found) = spec.find_wire(action) else {
-        return Err(Failure::Unknown(action.to_owned()));
-    };
+/// Also says whether NapCat marks the action's envelopes as a stream action's (`useStream`).
+pub fn run(state: &mut State, action: &str, params: &Value) -> (bool, Result<Reply, Failure>) {
+    match api_spec::builtin().find_wire(action) {
+        Some(found) => (found.stream_action, run_found(state, found, params)),
+        None => (false, Err(Failure::Unknown(action.to_owned()))),
+    }
+}
+
+fn run_found(
+    state: &mut State,
+    found: &api_spec::Action,
+    params: &Value,
+) -> Result<Reply, Failure> {
     let checked = match typebox::check_for(&found.wire_name) {
         Some(Check::Schema(props)) => typebox::parse(props, params)
             .map_err(|m| Failure::Schema(format!("Schema compilation error: {m}")))?,
@@ -31,11 +39,4 @@ pub fn run(state: &mut State, action: &str, params: &Value) -> Result<Reply, Fai
         Some(handler) => handler(state, &Params(map)).map(Reply::Data),
         None => Ok(Reply::Data(found.reply.clone())),
     }
-}
-
-/// Whether NapCat marks `action`'s envelopes (alias suffixes removed) as a stream action's.
-pub fn is_stream_action(action: &str) -> bool {
-    api_spec::builtin()
-        .find_wire(action)
-        .is_some_and(|a| a.stream_action)
 }

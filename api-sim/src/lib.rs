@@ -232,7 +232,7 @@ impl Shared {
             .strip_suffix("_async")
             .or_else(|| action.strip_suffix("_rate_limited"))
             .unwrap_or(action);
-        let outcome = self.with_state(|state| dispatch::run(state, base, params));
+        let (stream_action, outcome) = self.with_state(|state| dispatch::run(state, base, params));
         if let Some(c) = lock(&self.calls).iter_mut().rev().find(|c| c.id == call) {
             c.reply = Some(match &outcome {
                 Ok(Reply::Data(data)) => Ok(data.clone()),
@@ -247,7 +247,7 @@ impl Shared {
             });
         }
         Answer {
-            stream_action: dispatch::is_stream_action(base),
+            stream_action,
             outcome,
         }
     }
@@ -255,7 +255,7 @@ impl Shared {
     /// Runs an action for NapCat itself (a quick operation): not recorded as a call; the
     /// events it causes are pushed. A failure is logged, as NapCat logs it.
     pub(crate) fn run_internal(&self, action: &str, params: &Value) {
-        if let Err(e) = self.with_state(|state| dispatch::run(state, action, params).map(drop)) {
+        if let (_, Err(e)) = self.with_state(|state| dispatch::run(state, action, params)) {
             tracing::warn!(action, error = ?e, "a quick operation failed");
         }
     }

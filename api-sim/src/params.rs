@@ -36,6 +36,24 @@ impl Params<'_> {
             .and_then(|v| v.as_str().map(str::to_owned)))
     }
 
+    /// The first of two keys that is set and not empty, as NapCat's `payload.file ||=
+    /// payload.file_id || ''` reads them; `""` when neither is.
+    pub fn str_or(&self, key: &str, other: &str) -> Result<String, Failure> {
+        match self.opt_str(key)?.filter(|v| !v.is_empty()) {
+            Some(v) => Ok(v),
+            None => Ok(self.opt_str(other)?.unwrap_or_default()),
+        }
+    }
+
+    /// The first of two keys that is present, as NapCat's `payload.folder ??
+    /// payload.folder_id` reads them.
+    pub fn opt_str_or(&self, key: &str, other: &str) -> Result<Option<String>, Failure> {
+        match self.opt_str(key)? {
+            Some(v) => Ok(Some(v)),
+            None => self.opt_str(other),
+        }
+    }
+
     /// A text field the handler needs.
     pub fn str(&self, key: &str) -> Result<String, Failure> {
         self.opt_str(key)?

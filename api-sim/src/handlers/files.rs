@@ -100,10 +100,7 @@ fn get_group_root_files(state: &mut State, p: &Params) -> Outcome {
 fn get_group_files_by_folder(state: &mut State, p: &Params) -> Outcome {
     let count = file_count(p)?;
     // `payload.folder ?? payload.folder_id ?? ''`; QQ lists the root for ''.
-    let folder = match p.opt_str("folder")? {
-        Some(f) => f,
-        None => p.opt_str("folder_id")?.unwrap_or_default(),
-    };
+    let folder = p.opt_str_or("folder", "folder_id")?.unwrap_or_default();
     let folder = if folder.is_empty() {
         "/".into()
     } else {
@@ -150,10 +147,7 @@ fn get_group_file_url(state: &mut State, p: &Params) -> Outcome {
 
 fn create_group_file_folder(state: &mut State, p: &Params) -> Outcome {
     // `payload.folder_name || payload.name`
-    let name = match p.opt_str("folder_name")?.filter(|n| !n.is_empty()) {
-        Some(n) => n,
-        None => p.opt_str("name")?.unwrap_or_default(),
-    };
+    let name = p.str_or("folder_name", "name")?;
     let (self_id, nick) = (state.seed.self_id, state.seed.nickname.clone());
     let id = state.files.new_folder_id();
     let (group, fs) = group_fs(state, p)?;
@@ -183,10 +177,7 @@ fn create_group_file_folder(state: &mut State, p: &Params) -> Outcome {
 }
 
 fn delete_group_folder(state: &mut State, p: &Params) -> Outcome {
-    let folder = match p.opt_str("folder")? {
-        Some(f) => f,
-        None => p.opt_str("folder_id")?.unwrap_or_default(),
-    };
+    let folder = p.opt_str_or("folder", "folder_id")?.unwrap_or_default();
     let (_, fs) = group_fs(state, p)?;
     let Some(at) = fs.folders.iter().position(|d| d.id == folder) else {
         return Ok(Some(
@@ -287,12 +278,10 @@ fn upload_group_file(state: &mut State, p: &Params) -> Outcome {
     group_fs(state, p)?;
     let data = read_uri(state, &p.str("file")?)?;
     let name = p.str("name")?;
-    let folder = match p.opt_str("folder")? {
-        Some(f) => Some(f),
-        None => p.opt_str("folder_id")?,
-    }
-    .filter(|f| !f.is_empty())
-    .unwrap_or_else(|| "/".into());
+    let folder = p
+        .opt_str_or("folder", "folder_id")?
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| "/".into());
     let (self_id, nick) = (state.seed.self_id, state.seed.nickname.clone());
     let id = state.files.add(&name, data, FileKind::File);
     let entry = state
@@ -329,10 +318,7 @@ fn get_private_file_url(state: &mut State, p: &Params) -> Outcome {
 /// GetFile.ts (and GetImage.ts): by id, else QQ's search by name; downloaded to NapCat's
 /// machine. `base64` only with NapCat's `enableLocalFile2Url`, off here as by default.
 fn get_file(state: &mut State, p: &Params) -> Outcome {
-    let key = match p.opt_str("file")?.filter(|f| !f.is_empty()) {
-        Some(f) => f,
-        None => p.opt_str("file_id")?.unwrap_or_default(),
-    };
+    let key = p.str_or("file", "file_id")?;
     let file = state
         .files
         .find(&key)

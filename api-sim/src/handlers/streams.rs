@@ -83,10 +83,7 @@ fn failed(why: &str) -> Failure {
 /// when 0 or absent: `payload.chunk_size || 64 * 1024`), then `file_complete`.
 fn download(state: &mut State, p: &Params, extra: Extra) -> Result<Packets, Failure> {
     // `payload.file ||= payload.file_id || ''`
-    let key = match p.opt_str("file")?.filter(|f| !f.is_empty()) {
-        Some(file) => file,
-        None => p.opt_str("file_id")?.unwrap_or_default(),
-    };
+    let key = p.str_or("file", "file_id")?;
     let chunk_size = p
         .opt_int("chunk_size")?
         .filter(|n| *n > 0)
