@@ -252,14 +252,6 @@ impl Shared {
         }
     }
 
-    /// Runs an action for NapCat itself (a quick operation): not recorded as a call; the
-    /// events it causes are pushed. A failure is logged, as NapCat logs it.
-    pub(crate) fn run_internal(&self, action: &str, params: &Value) {
-        if let (_, Err(e)) = self.with_state(|state| dispatch::run(state, action, params)) {
-            tracing::warn!(action, error = ?e, "a quick operation failed");
-        }
-    }
-
     /// Changes the state under its lock, then pushes the events the change queued (after the
     /// lock is released, so a slow subscriber never holds it).
     pub(crate) fn with_state<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use sha1::Sha1;
 
 use crate::Shared;
+use crate::state::State;
 
 /// Posts every event but meta events to `url`, each in its own request and not awaited by
 /// the next, with `x-self-id` and, with a token, `x-signature`. A 2xx answer with a body is
@@ -70,7 +71,10 @@ async fn post_one(
         return;
     }
     match crate::parse_json5(&answer) {
-        Some(Value::Object(op)) => apply(&shared, &event, &Value::Object(op)),
+        Some(Value::Object(op)) => {
+            let op = Value::Object(op);
+            shared.with_state(|state| apply(state, &event, &op));
+        }
         _ => tracing::warn!("an event post's answer is not a quick operation"),
     }
 }
@@ -89,7 +93,13 @@ pub(crate) fn signature(token: &str, body: &[u8]) -> String {
 /// Applies a quick operation as NapCat does: only message and request events are handled;
 /// a group reply always quotes the message, `at_sender` (default false) adds an @ after the
 /// quote; a request is answered by its flag. `delete`, `kick`, `ban` are ignored, as there.
-pub(crate) fn apply(shared: &Shared, event: &Value, op: &Value) {
+/// As in NapCat, a failing operation is only logged.
+pub(crate) fn apply(state: &mut State, event: &Value, op: &Value) {
+    let mut run = |action: &str, params: &Value| {
+        if let (_, Err(e)) = crate::dispatch::run(state, action, params) {
+            tracing::warn!(action, error = ?e, "a quick operation failed");
+        }
+    };
     match event["post_type"].as_str() {
         Some("message") => {
             let Some(reply) = op.get("reply").filter(|r| !r.is_null() && **r != "") else {
@@ -116,7 +126,7 @@ pub(crate) fn apply(shared: &Shared, event: &Value, op: &Value) {
                 params["user_id"] = event["user_id"].clone();
             }
             params["message"] = Value::Array(segments);
-            shared.run_internal("send_msg", &params);
+            run("send_msg", &params);
         }
         Some("request") => {
             let Some(approve) = op.get("approve").and_then(Value::as_bool) else {
@@ -124,10 +134,11 @@ pub(crate) fn apply(shared: &Shared, event: &Value, op: &Value) {
             };
             let flag = event["flag"].clone();
             match event["request_type"].as_str() {
-                Some("friend") => {
-                    shared.run_internal("set_friend_add_request", &json!({"flag": flag, "approve": approve}))
-                }
-                Some("group") => shared.run_internal(
+                Some("friend") => run(
+                    "set_friend_add_request",
+                    &json!({"flag": flag, "approve": approve}),
+                ),
+                Some("group") => run(
                     "set_group_add_request",
                     &json!({"flag": flag, "approve": approve, "reason": op.get("reason").cloned().unwrap_or(json!(" "))}),
                 ),

@@ -100,6 +100,12 @@ fn category_page(spec: &Spec, c: &Category) -> String {
         "<!-- 本页由 {} 生成，请勿手改。重新生成：{REGENERATE} -->\n",
         c.source
     );
+    if let Some(why) = &c.testing {
+        let _ = writeln!(
+            out,
+            "> 本页是 NapCat 的测试动作，不列入 API 索引的主表：{why}\n"
+        );
+    }
     if !c.overview.is_empty() {
         let _ = writeln!(out, "## 概览\n\n{}\n", c.overview);
     }
@@ -286,7 +292,11 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
     let _ = writeln!(out, "- **NapCat 动作名**: `{}`", a.wire_name);
     if !a.aliases.is_empty() {
         let aliases: Vec<_> = a.aliases.iter().map(|x| format!("`{x}`")).collect();
-        let _ = writeln!(out, "- **NapCat 也接受（已弃用）**: {}", aliases.join("、"));
+        let _ = writeln!(
+            out,
+            "- **NapCat 也接受**（旧名或内部名，同一处理）: {}",
+            aliases.join("、")
+        );
     }
     if !a.schema_checked {
         let _ = writeln!(out, "- **参数校验**: NapCat 不按参数表校验本动作，原样接收");
@@ -340,6 +350,15 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
         );
     }
     let _ = writeln!(out, "- **返回**: {}", type_md(spec, &a.returns, c));
+    if let Some(why) = &a.json_reason {
+        let _ = writeln!(out, "- **为何返回 JSON**: {why}");
+    }
+    if let Some(why) = &a.napcat_example_differs {
+        let _ = writeln!(
+            out,
+            "- **NapCat 文档中的返回示例与其代码不符**: {why}；本页按代码"
+        );
+    }
     match &a.reply {
         Some(reply) => {
             let text = serde_json::to_string_pretty(reply).unwrap_or_default();
@@ -368,7 +387,7 @@ fn index_page(spec: &Spec) -> String {
         out,
         "| 方法 | NapCat 动作名 | 分类 | 分组 | 功能 |\n| --- | --- | --- | --- | --- |"
     );
-    for (c, a) in spec.own_actions() {
+    let row = |out: &mut String, c: &Category, a: &Action| {
         let _ = writeln!(
             out,
             "| [`{}`]({}.md#{}) | `{}` | {} | {} | {} |",
@@ -380,6 +399,41 @@ fn index_page(spec: &Spec) -> String {
             a.section,
             cell(a.summary())
         );
+    };
+    for (c, a) in spec.own_actions().filter(|(c, _)| c.testing.is_none()) {
+        row(&mut out, c, a);
+    }
+    let untyped: Vec<_> = spec
+        .own_actions()
+        .filter_map(|(c, a)| a.json_reason.as_ref().map(|why| (c, a, why)))
+        .collect();
+    if !untyped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## 返回 JSON 的动作\n\n其余动作都返回有类型的结果；下面这些返回 `serde_json::Value`，原因如下：\n\n| 方法 | NapCat 动作名 | 原因 |\n| --- | --- | --- |"
+        );
+        for (c, a, why) in untyped {
+            let _ = writeln!(
+                out,
+                "| [`{}`]({}.md#{}) | `{}` | {} |",
+                a.rust_name,
+                c.name,
+                a.rust_name,
+                a.wire_name,
+                cell(why)
+            );
+        }
+    }
+    for c in spec.own_categories().filter(|c| c.testing.is_some()) {
+        let _ = writeln!(
+            out,
+            "\n## {}\n\n{}\n\n| 方法 | NapCat 动作名 | 分类 | 分组 | 功能 |\n| --- | --- | --- | --- | --- |",
+            c.title,
+            c.testing.as_deref().unwrap_or_default()
+        );
+        for a in &c.actions {
+            row(&mut out, c, a);
+        }
     }
     let _ = writeln!(
         out,

@@ -1,9 +1,9 @@
 //! A JSON description of the whole spec, for tools that should not parse the spec files.
 //!
 //! Shape (also documented in the README):
-//! `{ "version": 2, "categories": [{ name, title, source, sections, actions: [{ rust_name,
+//! `{ "version": 2, "categories": [{ name, title, source, testing, sections, actions: [{ rust_name,
 //! wire_name, aliases, category, section, doc, example, returns, reply, schema_checked, timeout_secs,
-//! failure_flag, stream_action, packets, params: [{ rust_name, wire_name, keys, aliases, type, required, default, doc,
+//! failure_flag, json_reason, napcat_example_differs, stream_action, packets, params: [{ rust_name, wire_name, keys, aliases, type, required, default, doc,
 //! non_empty, differs }] }] }], "types": [{ kind: "enum", name, doc, repr, open, variants:
 //! [{ name, wire, label, aliases }] } | { kind: "struct", name, doc, transparent, input,
 //! extends, fields: [{ rust_name, wire_name, type, doc }] } | { kind: "union", name, doc,
@@ -26,6 +26,7 @@ pub fn to_json(spec: &Spec) -> Value {
                 "name": c.name,
                 "title": c.title,
                 "source": c.source,
+                "testing": c.testing,
                 "sections": c.sections,
                 "actions": c.actions.iter().map(|a| action(spec, c, a)).collect::<Vec<_>>(),
             })
@@ -109,6 +110,8 @@ fn action(spec: &Spec, c: &Category, a: &Action) -> Value {
         "schema_checked": a.schema_checked,
         "timeout_secs": a.timeout_secs,
         "failure_flag": a.failure_flag,
+        "json_reason": a.json_reason,
+        "napcat_example_differs": a.napcat_example_differs,
         "stream_action": a.stream_action,
         "packets": a.packets.as_ref().map(ToString::to_string),
         "params": a.params.iter().map(|p| json!({

@@ -22,6 +22,8 @@ struct RawFile {
     #[serde(default)]
     overview: String,
     #[serde(default)]
+    testing: Option<String>,
+    #[serde(default)]
     sections: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default, rename = "enum")]
     enums: Vec<RawEnum>,
@@ -124,6 +126,8 @@ struct RawAction {
     failure_flag: Option<Spanned<String>>,
     stream_action: Option<Spanned<bool>>,
     packets: Option<Spanned<String>>,
+    json_reason: Option<Spanned<String>>,
+    napcat_example_differs: Option<Spanned<String>>,
     #[serde(default)]
     params: Vec<RawParam>,
 }
@@ -409,6 +413,7 @@ impl Checker {
             unions,
             source: src.name.clone(),
             external: false,
+            testing: raw.testing.as_ref().map(|t| t.trim().to_owned()),
         }
     }
 
@@ -846,6 +851,33 @@ impl Checker {
                 "`failure_flag` applies to actions whose data is an object (returns `()`, `json` or a struct)",
             );
         }
+        let returns_json = matches!(&returns, TypeRef::Scalar(Scalar::Json))
+            || matches!(&returns, TypeRef::List(t) | TypeRef::Option(t) if **t == TypeRef::Scalar(Scalar::Json));
+        match (&raw.json_reason, returns_json) {
+            (None, true) => self.err(
+                src,
+                raw.returns.span(),
+                "the action returns `json`; add `json_reason` saying why it has no typed shape (e.g. NapCat declares `any` and gives no example), or name a type",
+            ),
+            (Some(r), false) => self.err(
+                src,
+                r.span(),
+                "`json_reason` explains a `json` return; this action returns a typed shape, so remove it",
+            ),
+            (Some(r), true) if r.get_ref().trim().is_empty() => {
+                self.err(src, r.span(), "`json_reason` is empty; say why the return is `json`")
+            }
+            _ => {}
+        }
+        if let Some(d) = &raw.napcat_example_differs
+            && d.get_ref().trim().is_empty()
+        {
+            self.err(
+                src,
+                d.span(),
+                "`napcat_example_differs` is empty; say what NapCat's code sends instead, and which file shows it",
+            );
+        }
         let packets = raw.packets.as_ref().map(|p| self.type_ref(src, p, false));
         if let (Some(p), Some(flag)) = (&raw.packets, &raw.stream_action)
             && !*flag.get_ref()
@@ -937,6 +969,14 @@ impl Checker {
             stream_action: packets.is_some()
                 || raw.stream_action.as_ref().is_some_and(|f| *f.get_ref()),
             packets,
+            json_reason: raw
+                .json_reason
+                .as_ref()
+                .map(|r| r.get_ref().trim().to_owned()),
+            napcat_example_differs: raw
+                .napcat_example_differs
+                .as_ref()
+                .map(|r| r.get_ref().trim().to_owned()),
         }
     }
 

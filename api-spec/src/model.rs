@@ -36,6 +36,9 @@ pub struct Category {
     /// spec): its types can be named, but nothing is generated for it and its docs pages go
     /// under `builtin/`. The loader sets `false`; see [`Spec::mark_external`].
     pub external: bool,
+    /// Set for a category of NapCat's test actions: why they are kept out of the main docs.
+    /// Their page is generated; the index lists them apart, with this reason.
+    pub testing: Option<String>,
 }
 
 /// One action: a method on the client and one request/response on the wire.
@@ -73,6 +76,11 @@ pub struct Action {
     /// A stream action that answers one call with several envelopes: packets (`data.type`
     /// is `"stream"`) of this type, then the final result ([`returns`](Self::returns)).
     pub packets: Option<TypeRef>,
+    /// Why the action returns `json` rather than a typed shape (required when it does).
+    pub json_reason: Option<String>,
+    /// Why NapCat's own `return_example` for this action does not decode: what its code sends
+    /// instead, and the file that shows it. The conformance test expects that example to fail.
+    pub napcat_example_differs: Option<String>,
 }
 
 impl Action {

@@ -128,10 +128,13 @@ impl Scaffold {
         let returns = self.return_type(&a["returns"], &camel(&rust), &mut structs);
         let example = &a["return_example"];
         let reply_fits = returns == "()" || reply_fits(&structs, &returns, example);
-        let (returns, structs) = if reply_fits {
-            (returns, structs)
+        let (returns, structs, json_reason) = if reply_fits {
+            let why = (returns == "json" || returns == "[json]")
+                .then_some("NapCat 声明为 `any`（初稿：有示例时按示例定义类型）");
+            (returns, structs, why)
         } else {
-            ("json".to_owned(), String::new())
+            let why = "NapCat 的示例与它声明的形状不符（初稿：读 NapCat 的代码定下类型）";
+            ("json".to_owned(), String::new(), Some(why))
         };
         let mut block = structs;
         let _ = writeln!(block, "[[action]]");
@@ -158,6 +161,9 @@ impl Scaffold {
             toml_str(&format!("api.{rust}({}).await?;", args.join(", ")))
         );
         let _ = writeln!(block, "returns = {}", toml_str(&returns));
+        if let Some(why) = json_reason {
+            let _ = writeln!(block, "json_reason = {}", toml_str(why));
+        }
         if returns != "()" {
             let reply = if example.is_null() && returns == "json" {
                 "null".to_owned()

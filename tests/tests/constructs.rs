@@ -221,7 +221,7 @@ async fn either_or_parameters_send_exactly_one_key() {
     let _ = api.share_peer(Peer::Group(GroupId(5))).await;
     assert_eq!(
         only_call(&sim),
-        ("send_ark_share".into(), json!({"group_id": 5}))
+        ("fixture_share_peer".into(), json!({"group_id": 5}))
     );
     let _ = api
         .share_peer(Peer::User(UserId(6)))
@@ -233,10 +233,10 @@ async fn either_or_parameters_send_exactly_one_key() {
         json!({"user_id": 6, "file_id": "f", "phone_number": "1"})
     );
     let info = either_or::ACTIONS[0];
-    assert_eq!(info.aliases, ["ArkSharePeer"]);
+    assert_eq!(info.aliases, ["FixtureSharePeer"]);
     assert_eq!(info.params[0].keys, ["group_id", "user_id"]);
     assert_eq!(info.params[2].aliases, ["phone"]);
-    assert!(either_or::action_by_name("ArkSharePeer").is_some());
+    assert!(either_or::action_by_name("FixtureSharePeer").is_some());
 }
 
 #[tokio::test]

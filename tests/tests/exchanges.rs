@@ -162,10 +162,38 @@ fn placeholder(ty: &str) -> Value {
         "number" => json!(1),
         "boolean" => json!(true),
         t if t.ends_with("[]") => json!(["1"]),
+        // An object type (`{time: number, sub_type?: string, …}`): its required keys.
+        t if t.starts_with('{') => object_placeholder(t),
         // A union of text literals (`"disabled"|"require_approval"|…`): its first one.
         t if t.starts_with('"') => json!(t.split('"').nth(1).unwrap_or_default()),
         _ => json!("1"),
     }
+}
+
+/// An object of `{key: type, key?: type, …}` with a placeholder for each required key.
+fn object_placeholder(ty: &str) -> Value {
+    let inner = &ty[1..ty.len() - 1];
+    let (mut fields, mut depth, mut start) = (Map::new(), 0, 0);
+    let mut field = |part: &str| {
+        if let Some((key, ty)) = part.split_once(':')
+            && !key.trim().ends_with('?')
+        {
+            fields.insert(key.trim().into(), placeholder(ty.trim()));
+        }
+    };
+    for (i, c) in inner.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                field(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    field(&inner[start..]);
+    Value::Object(fields)
 }
 
 async fn sweep(over: Over) {

@@ -28,10 +28,10 @@ async fn user_spec_action_is_sent_and_decoded() {
     assert_eq!(only_call(&sim).1, json!({"sex": 2}));
 
     sim.script(
-        "get_version_info",
+        "get_plugin_version",
         Fault::Envelope(json!({"status":"ok","retcode":0,"data":{"app_name":"NapCat.Onebot","app_version":"4.18.19","protocol_version":"v11","extra_key":1}})),
     );
-    let v = api.get_version_info().await.unwrap();
+    let v = api.get_plugin_version().await.unwrap();
     assert_eq!(v.app_name, "NapCat.Onebot");
     assert_eq!(v.protocol_version.as_deref(), Some("v11"));
     assert_eq!(v.extra["extra_key"], json!(1));
@@ -40,7 +40,7 @@ async fn user_spec_action_is_sent_and_decoded() {
         names,
         [
             "mark_read_by_id",
-            "get_version_info",
+            "get_plugin_version",
             "slow_probe",
             "set_profile_sex"
         ],

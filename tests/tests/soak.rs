@@ -62,12 +62,16 @@ async fn soak(kind: Kind) {
     };
 
     // Restart the server every 100-350 ms.
+    // The calls go on until the restarter is done: at least `RUN_FOR` and at least three
+    // restarts, however slowly a busy machine restarts the server.
     let deadline = Instant::now() + RUN_FOR;
+    let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let still_running = running.clone();
     let restarter = tokio::spawn(async move {
         let mut sim = sim;
         let mut restarts = 0usize;
         let mut seed = 7u64;
-        while Instant::now() < deadline {
+        while Instant::now() < deadline || restarts < 3 {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
@@ -80,6 +84,7 @@ async fn soak(kind: Kind) {
             }
             restarts += 1;
         }
+        still_running.store(false, Ordering::Relaxed);
         restarts
     });
 
@@ -88,8 +93,9 @@ async fn soak(kind: Kind) {
         .map(|_| {
             let api = api.clone();
             let tally = tally.clone();
+            let running = running.clone();
             tokio::spawn(async move {
-                while Instant::now() < deadline {
+                while running.load(Ordering::Relaxed) {
                     tally.started.fetch_add(1, Ordering::Relaxed);
                     // A call that outlived its own timeout by far would be a hang.
                     let result =

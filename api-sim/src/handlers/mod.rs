@@ -6,6 +6,7 @@ mod friends;
 mod groups;
 mod messages;
 mod profile;
+mod quick;
 mod requests;
 mod sending;
 mod streams;
@@ -29,6 +30,7 @@ const DOMAINS: &[&[(&str, Handler)]] = &[
     sending::HANDLERS,
     streams::ONE_REPLY,
     files::HANDLERS,
+    quick::HANDLERS,
 ];
 
 /// The handler for a wire action name (not an alias), if there is one.
