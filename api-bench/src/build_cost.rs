@@ -58,6 +58,26 @@ pub fn expansion_time(text: &str, rounds: usize) -> Duration {
     })
 }
 
+/// The built-in spec as the macro expands it inside `api-core`: the median time to load the
+/// spec files and generate tokens, and the generated code's size (bytes of the token text).
+pub fn builtin_expansion(rounds: usize) -> (Duration, usize) {
+    let generate = || {
+        let spec = api_spec::load(&api_spec::load::builtin_files()).expect("valid spec");
+        codegen::generate(
+            &spec,
+            &Options {
+                target: Target::Core,
+                track_files: vec![],
+            },
+        )
+    };
+    let size = generate().to_string().len();
+    let time = crate::timing::median(rounds, || {
+        std::hint::black_box(generate());
+    });
+    (time, size)
+}
+
 /// `cargo build` (debug, offline, quiet) in `dir` into `target`, with `args`; panics on failure.
 fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -120,6 +140,31 @@ impl Drop for Restore {
     fn drop(&mut self) {
         let _ = std::fs::write(&self.path, &self.text);
     }
+}
+
+/// `cargo build -p api-core` (debug, its own target directory) from clean for `api-core`
+/// only: its dependencies, `api-spec` and `api-macros` included, are built first and kept.
+pub fn core_clean_build_time(workspace: &Path, rounds: usize) -> Duration {
+    let target = workspace.join("target/bench-build/core");
+    let build = || cargo_build(workspace, &target, &["-p", "api-core"]);
+    build(); // dependencies, once
+    let mut times: Vec<Duration> = (0..rounds)
+        .map(|_| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["clean", "-q", "--offline", "-p", "api-core"])
+                .current_dir(workspace)
+                .env("CARGO_TARGET_DIR", &target)
+                .status()
+                .expect("run cargo clean");
+            assert!(status.success(), "cargo clean -p api-core failed");
+            let t = Instant::now();
+            build();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
 }
 
 /// `cargo build -p api-core` (debug, its own target directory, dependencies built) after a

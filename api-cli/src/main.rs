@@ -131,8 +131,17 @@ async fn connect(cli: &Cli) -> Result<(Client, Option<Simulator>), String> {
 async fn run(cli: Cli) -> Result<(), String> {
     match &cli.command {
         Command::Actions => {
+            // Category, Rust name, wire name (and the other names NapCat answers), one line.
             for a in api_core::ACTIONS {
-                println!("{:<26} {:<28} {}", a.rust_name, a.wire_name, a.summary);
+                let mut wire = a.wire_name.to_owned();
+                for alias in a.aliases {
+                    wire.push_str(", ");
+                    wire.push_str(alias);
+                }
+                println!(
+                    "{:<14} {:<32} {:<34} {}",
+                    a.category, a.rust_name, wire, a.summary
+                );
             }
             Ok(())
         }

@@ -30,6 +30,33 @@ fn call_against_embedded_simulator_prints_json() {
 }
 
 #[test]
+fn actions_lists_every_napcat_wire_name_with_its_category() {
+    let out = napcat(&["actions"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    let names: std::collections::BTreeSet<&str> = listing
+        .lines()
+        .flat_map(|line| line.split_whitespace().take(5).skip(2))
+        .map(|w| w.trim_end_matches(','))
+        .collect();
+    let napcat: Vec<serde_json::Value> =
+        serde_json::from_str(api_spec::napcat::ACTIONS_JSON).unwrap();
+    for a in &napcat {
+        let wire = a["action"].as_str().unwrap();
+        assert!(
+            names.contains(wire),
+            "`napcat actions` does not list {wire}"
+        );
+    }
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("system ") && l.contains(" handle_quick_operation ")),
+        "{listing}"
+    );
+}
+
+#[test]
 fn unknown_action_suggests_close_names() {
     let out = napcat(&["call", "send_lke", "user_id=1"]);
     assert!(!out.status.success());

@@ -115,9 +115,9 @@ pub(crate) fn apply(state: &mut State, event: &Value, op: &Value) {
             let mut params = json!({});
             if group {
                 let mut lead =
-                    vec![json!({"type": "reply", "data": {"id": event["message_id"].to_string()}})];
+                    vec![json!({"type": "reply", "data": {"id": to_text(&event["message_id"])}})];
                 if op["at_sender"] == true {
-                    lead.push(json!({"type": "at", "data": {"qq": event["user_id"].to_string()}}));
+                    lead.push(json!({"type": "at", "data": {"qq": to_text(&event["user_id"])}}));
                 }
                 lead.append(&mut segments);
                 segments = lead;
@@ -146,5 +146,14 @@ pub(crate) fn apply(state: &mut State, event: &Value, op: &Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// A value as JavaScript's `toString()` gives it: text as it is, anything else as JSON (the
+/// event of `.handle_quick_operation` carries NapCat's schema types, its ids as text).
+fn to_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }

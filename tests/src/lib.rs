@@ -107,6 +107,16 @@ pub async fn setup_with(via: Via, config: SimConfig) -> (Simulator, Client, Keep
     }
 }
 
+/// The segments of a quick operation's reply in a group, as NapCat sends it: a quote of the
+/// message, an @ of its sender (`at_sender`), then the text.
+pub fn quick_group_reply(message_id: i64, sender: i64, text: &str) -> Value {
+    serde_json::json!([
+        {"type": "reply", "data": {"id": message_id.to_string()}},
+        {"type": "at", "data": {"qq": sender.to_string()}},
+        {"type": "text", "data": {"text": text}},
+    ])
+}
+
 /// The retcode of a handler failure on this transport (NapCat: 200 over HTTP, 1200 over
 /// WebSocket).
 pub fn handler_retcode(via: Via) -> i64 {

@@ -3,8 +3,10 @@
 //! over forward and reverse WebSocket.
 
 use api_core::Client;
+use api_core::GroupId;
 use api_core::types::{
-    DecreaseKind, Event, GroupRequestKind, MessageType, MetaEvent, Notice, Notify, Request,
+    DecreaseKind, Event, GroupRequestKind, MessageType, MetaEvent, Notice, Notify, QuickOperation,
+    Request,
 };
 use api_sim::Simulator;
 use api_tests::{Via, over_every_transport, setup};
@@ -366,9 +368,40 @@ async fn a_larger_event_buffer_keeps_a_burst_for_a_late_reader() {
     assert_eq!(added, BURST);
 }
 
+/// `.handle_quick_operation` with an event as it arrived and a typed operation: the reply
+/// quotes the message and @s its sender, as an HTTP post's answer would.
+async fn a_quick_operation_is_applied_on_request(via: Via) {
+    let (sim, api, _keep) = setup(via).await;
+    let mut events = api.events();
+    let ping = sim.inject_group_message(100200, 234567, "李四", json!("ping"));
+    let event = loop {
+        let event = events.recv().await.unwrap();
+        if matches!(&event, Event::Message(m) if m.message_id == ping) {
+            break event;
+        }
+    };
+    api.handle_quick_operation(event, QuickOperation::new().reply("pong").at_sender(true))
+        .await
+        .unwrap();
+    let call = sim.calls().pop().unwrap();
+    assert_eq!(call.action, ".handle_quick_operation");
+    assert_eq!(call.params["context"]["message_id"], ping);
+    assert_eq!(
+        call.params["operation"],
+        json!({"reply": [{"type": "text", "data": {"text": "pong"}}], "at_sender": true})
+    );
+    let history = api.get_group_msg_history(GroupId(100200)).await.unwrap();
+    let reply = history.messages.last().unwrap();
+    assert_eq!(
+        serde_json::to_value(&reply.message).unwrap(),
+        api_tests::quick_group_reply(ping, 234567, "pong")
+    );
+}
+
 over_every_transport! {
     typed_events_arrive_and_odd_ones_do_not_end_the_stream,
     a_bot_replies_in_place_and_answers_requests,
+    a_quick_operation_is_applied_on_request,
 }
 
 /// A connection hands on a frame that ends like an event without reading the rest; when it

@@ -116,11 +116,7 @@ async fn quick_operations_in_the_answer_are_applied() {
     };
     assert_eq!(
         serde_json::to_value(&reply.message).unwrap(),
-        json!([
-            {"type": "reply", "data": {"id": ping.to_string()}},
-            {"type": "at", "data": {"qq": "234567"}},
-            {"type": "text", "data": {"text": "pong"}},
-        ])
+        api_tests::quick_group_reply(ping, 234567, "pong")
     );
     loop {
         let friends = api.get_friend_list().await.unwrap();
