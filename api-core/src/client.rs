@@ -15,7 +15,7 @@ use crate::forward::{Backoff, Dial, WsTransport};
 use crate::http::HttpTransport;
 use crate::reply::{self, RawReply};
 use crate::stream::{ActionStream, Packets, StreamAction};
-use crate::ws::{ConnState, KeepAlive, WsCore};
+use crate::ws::{ConnState, KeepAlive, Sending, WsCore};
 
 /// The future every call returns: boxed, `Send` and `'static`, so it can be spawned.
 pub type ApiFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
@@ -100,10 +100,12 @@ enum Transport {
 }
 
 impl Transport {
-    async fn send(&self, action: &str, params: String) -> Result<RawReply, Error> {
+    fn send<'a>(&'a self, action: &'a str, params: String) -> Sending<'a> {
         match self {
-            Transport::Http(t) => t.send(action, params).await,
-            Transport::Ws(t) => t.send(action, params).await,
+            // Boxed: reqwest's request future is several times the WebSocket one, and a call
+            // future is as large as its largest branch. An HTTP call allocates plenty anyway.
+            Transport::Http(t) => Sending::Boxed(Box::pin(t.send(action, params))),
+            Transport::Ws(t) => t.send(action, params),
         }
     }
 
@@ -275,7 +277,8 @@ impl Client {
     ) -> Result<(String, Duration), Error> {
         request.validate()?;
         for (param, file) in request.uploads() {
-            self.resolve_file(file, A::RUST_NAME, &param).await?;
+            // Boxed, so that a call without files does not carry the file reader's state.
+            Box::pin(self.resolve_file(file, A::RUST_NAME, &param)).await?;
         }
         let params = serde_json::to_string(&request)
             .map_err(|e| Error::invalid_argument(A::RUST_NAME, "(request)", e.to_string()))?;

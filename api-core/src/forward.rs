@@ -16,7 +16,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::reply::RawReply;
 use crate::ws::{ConnEnd, ConnState, WsCore, closed_with, token_refusal};
 use crate::{AccessToken, Error};
 
@@ -130,8 +129,8 @@ impl WsTransport {
         &self.url
     }
 
-    pub(crate) async fn send(&self, action: &str, params: String) -> Result<RawReply, Error> {
-        self.core.send(action, params).await
+    pub(crate) fn send<'a>(&'a self, action: &'a str, params: String) -> crate::ws::Sending<'a> {
+        self.core.send(action, params)
     }
 
     pub(crate) async fn send_stream(

@@ -2,8 +2,11 @@
 //! one task reading and writing a connection, events handed to subscribers.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -251,18 +254,66 @@ pub(crate) fn is_packet(parsed: &Parsed, body: &[u8]) -> bool {
             .is_some_and(crate::stream::is_stream_tag)
 }
 
-/// Removes a call's pending slot however its future ends (timeout, drop), unless the reader
-/// already took it out to deliver the reply.
-struct PendingSlot<'a> {
+/// The reply to one call, as the reader (or `fail_all`) hands it over. Dropping it first
+/// (a timeout, a cancelled call) frees the call's pending slot. Written out by hand rather
+/// than as an `async fn`, so that a call in flight holds these few words and no more.
+pub(crate) struct Reply<'a> {
     core: &'a WsCore,
     echo: u64,
+    action: &'a str,
+    rx: oneshot::Receiver<Result<RawReply, Ended>>,
+    /// The reader or `fail_all` took the slot out (the channel resolved).
     delivered: bool,
 }
 
-impl Drop for PendingSlot<'_> {
+impl Future for Reply<'_> {
+    type Output = Result<RawReply, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let reply = std::task::ready!(Pin::new(&mut self.rx).poll(cx));
+        // Either way the reader (or `fail_all`) has taken the slot out.
+        self.delivered = true;
+        Poll::Ready(match reply {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(ended)) => Err(ended.into_error(self.action)),
+            Err(_) => Err(Error::Disconnected {
+                action: self.action.to_owned(),
+                reason: "the connection closed".into(),
+            }),
+        })
+    }
+}
+
+impl Drop for Reply<'_> {
     fn drop(&mut self) {
         if !self.delivered {
             lock(&self.core.pending).remove(&self.echo);
+        }
+    }
+}
+
+/// A call on its way: queued on a WebSocket and waiting for its reply (the usual case), or
+/// boxed (waiting for a connection or for room in the queue first, which is rare and whose
+/// state is large; or an HTTP call), or refused before anything was sent.
+pub(crate) enum Sending<'a> {
+    /// Queued; only the reply is awaited.
+    Queued(Reply<'a>),
+    /// Any other way to the reply.
+    Boxed(Pin<Box<dyn Future<Output = Result<RawReply, Error>> + Send + 'a>>),
+    /// Refused before sending; taken when polled.
+    Refused(Option<Error>),
+}
+
+impl Future for Sending<'_> {
+    type Output = Result<RawReply, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut *self {
+            Sending::Queued(reply) => Pin::new(reply).poll(cx),
+            Sending::Boxed(fut) => fut.as_mut().poll(cx),
+            Sending::Refused(err) => Poll::Ready(Err(err.take().unwrap_or_else(|| {
+                Error::invalid_argument("(call)", "(params)", "polled after it was refused")
+            }))),
         }
     }
 }
@@ -310,15 +361,21 @@ impl WsCore {
     }
 
     /// Sends one call and waits for the reply with its echo.
-    pub(crate) async fn send(&self, action: &str, params: String) -> Result<RawReply, Error> {
+    pub(crate) fn send<'a>(&'a self, action: &'a str, params: String) -> Sending<'a> {
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
-        let frame = request_frame(action, &params, echo)
-            .map_err(|e| Error::invalid_argument(action, "(params)", e))?;
+        let frame = match request_frame(action, &params, echo) {
+            Ok(frame) => frame,
+            Err(e) => {
+                return Sending::Refused(Some(Error::invalid_argument(action, "(params)", e)));
+            }
+        };
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(echo, Pending::Call(tx));
-        let mut slot = PendingSlot {
+        let reply = Reply {
             core: self,
             echo,
+            action,
+            rx,
             delivered: false,
         };
         let message = Message::Text(frame.into());
@@ -327,10 +384,13 @@ impl WsCore {
             ConnState::Up(conn) => conn.try_send(message).map_err(|e| e.into_inner()),
             _ => Err(message),
         };
-        if let Err(message) = queued {
-            self.send_when_up(action, message).await?;
+        match queued {
+            Ok(()) => Sending::Queued(reply),
+            Err(message) => Sending::Boxed(Box::pin(async move {
+                self.send_when_up(action, message).await?;
+                reply.await
+            })),
         }
-        self.await_reply(action, rx, &mut slot).await
     }
 
     /// Sends one stream action's call; its envelopes come through the returned packets, each
@@ -373,25 +433,6 @@ impl WsCore {
             action: action.to_owned(),
             reason: "the connection closed before the request was written".into(),
         })
-    }
-
-    async fn await_reply(
-        &self,
-        action: &str,
-        rx: oneshot::Receiver<Result<RawReply, Ended>>,
-        slot: &mut PendingSlot<'_>,
-    ) -> Result<RawReply, Error> {
-        let reply = rx.await;
-        // Either way the reader (or `fail_all`) has taken the slot out.
-        slot.delivered = true;
-        match reply {
-            Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(ended)) => Err(ended.into_error(action)),
-            Err(_) => Err(Error::Disconnected {
-                action: action.to_owned(),
-                reason: "the connection closed".into(),
-            }),
-        }
     }
 
     async fn wait_until_up(&self, action: &str) -> Result<mpsc::Sender<Message>, Error> {
