@@ -52,6 +52,28 @@ fn verdict(ok: bool) -> &'static str {
     if ok { "met" } else { "MISSED" }
 }
 
+/// A JSON POST with reqwest, returning the body.
+async fn post_json(http: &reqwest::Client, url: &str, body: &'static str) -> bytes::Bytes {
+    http.post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+}
+
+/// `get_login_info` as a careful person writes it with reqwest: POST `{}`, decode the envelope
+/// into a plain struct.
+async fn hand_written_login(http: &reqwest::Client, url: &str) {
+    let body = post_json(http, url, "{}").await;
+    let env: baseline::Envelope<baseline::LoginInfo> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(env.retcode, 0);
+    std::hint::black_box(env.data.nickname);
+}
+
 async fn http_overhead() {
     const CALLS: usize = 2000;
     const ROUNDS: usize = 7;
@@ -63,32 +85,11 @@ async fn http_overhead() {
         .http_client(http.clone())
         .build()
         .unwrap();
-    let hand_login = || async {
-        let body = http
-            .post(format!("{url}/get_login_info"))
-            .header("content-type", "application/json")
-            .body("{}")
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let env: baseline::Envelope<baseline::LoginInfo> = serde_json::from_slice(&body).unwrap();
-        assert_eq!(env.retcode, 0);
-        std::hint::black_box(env.data.nickname);
-    };
+    let login_url = format!("{url}/get_login_info");
+    let hand_login = || hand_written_login(&http, &login_url);
+    let like_url = format!("{url}/send_like");
     let hand_like = || async {
-        let body = http
-            .post(format!("{url}/send_like"))
-            .header("content-type", "application/json")
-            .body(r#"{"user_id":123456,"times":1}"#)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let body = post_json(&http, &like_url, r#"{"user_id":123456,"times":1}"#).await;
         let env: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(env["retcode"], 0);
     };
@@ -167,6 +168,64 @@ where
     (per * depth) as f64 / t.elapsed().as_secs_f64()
 }
 
+/// One call in flight over forward WebSocket: the time of each round trip, ours against the
+/// raw client, in alternating rounds.
+async fn ws_latency() {
+    const CALLS: usize = 5_000;
+    const ROUNDS: usize = 7;
+    let url = format!("ws://{}/", servers::ws(true).await);
+    let ours = Client::builder().ws_url(&url).connect().await.unwrap();
+    let raw = RawWs::connect(&url).await;
+    let (mut o, mut r) = (Vec::new(), Vec::new());
+    for round in 0..=ROUNDS {
+        // Round 0 warms both sides up and is not kept.
+        let keep = round > 0;
+        for _ in 0..CALLS {
+            let t = Instant::now();
+            ours.get_login_info().await.unwrap();
+            if keep {
+                o.push(t.elapsed());
+            }
+        }
+        for _ in 0..CALLS {
+            let t = Instant::now();
+            let frame = raw.call("get_login_info", "{}").await;
+            let env: baseline::Envelope<baseline::LoginInfo> =
+                serde_json::from_slice(&frame).unwrap();
+            std::hint::black_box(env.data.nickname);
+            if keep {
+                r.push(t.elapsed());
+            }
+        }
+    }
+    let pct = |v: &mut Vec<Duration>, p: f64| {
+        v.sort();
+        v[((v.len() as f64 * p) as usize).min(v.len() - 1)].as_secs_f64() * 1e6
+    };
+    let mean = |v: &[Duration]| v.iter().sum::<Duration>().as_secs_f64() * 1e6 / v.len() as f64;
+    let (om, rm) = (mean(&o), mean(&r));
+    let (o50, o99, r50, r99) = (
+        pct(&mut o, 0.5),
+        pct(&mut o, 0.99),
+        pct(&mut r, 0.5),
+        pct(&mut r, 0.99),
+    );
+    println!(
+        "\n### 2a. Latency, one call in flight over forward WebSocket (`get_login_info`, {CALLS} calls x {ROUNDS} alternating rounds)\n"
+    );
+    println!(
+        "| measure | generated client | raw tokio-tungstenite client | ratio | target ≤ 1.05× (mean) |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    let q = om / rm;
+    println!(
+        "| mean µs/call | {om:.1} | {rm:.1} | {q:.3} | {} |",
+        verdict(q <= 1.05)
+    );
+    println!("| p50 µs | {o50:.1} | {r50:.1} | {:.3} | |", o50 / r50);
+    println!("| p99 µs | {o99:.1} | {r99:.1} | {:.3} | |", o99 / r99);
+}
+
 async fn ws_throughput() {
     const TOTAL: usize = 40_000;
     const ROUNDS: usize = 7;
@@ -175,17 +234,21 @@ async fn ws_throughput() {
     let ours = Client::builder().ws_url(&url).connect().await.unwrap();
     let raw = RawWs::connect(&url).await;
     let http_addr = servers::http().await;
+    let http_url = format!("http://{http_addr}/get_login_info");
+    // One reqwest pool for both HTTP sides.
+    let pool = reqwest::Client::new();
     let http = Client::builder()
         .base_url(format!("http://{http_addr}"))
+        .http_client(pool.clone())
         .build()
         .unwrap();
     println!(
-        "\n### 2. Throughput, calls per second (`get_login_info`, {TOTAL} calls per round, median of {ROUNDS})\n"
+        "\n### 2. Throughput, calls per second (`get_login_info`, {TOTAL} calls per round over WS, a quarter of that over HTTP, median of {ROUNDS})\n"
     );
     println!(
-        "| calls in flight | generated client, forward WS | raw tokio-tungstenite client | ratio | target ≥ 0.9× | generated client, HTTP pool |"
+        "| calls in flight | generated client, forward WS | raw tokio-tungstenite client | ratio | target ≥ 0.95× | generated client, HTTP pool | hand-written reqwest, same pool | ratio | target ≥ 0.95× |"
     );
-    println!("| --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     // For profiling one side: BENCH_WS_SIDE=ours or raw, BENCH_WS_DEPTH=256.
     let side = std::env::var("BENCH_WS_SIDE").unwrap_or_default();
     let depths: Vec<usize> = std::env::var("BENCH_WS_DEPTH")
@@ -194,7 +257,7 @@ async fn ws_throughput() {
         .map_or(vec![1, 16, 64, 256], |d| vec![d]);
     for depth in depths {
         let total = if depth == 1 { TOTAL / 4 } else { TOTAL };
-        let (mut o, mut r, mut h) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut o, mut r, mut h, mut hh) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             if side == "raw" {
                 o.push(1.0);
@@ -213,6 +276,7 @@ async fn ws_throughput() {
             if side == "ours" {
                 r.push(1.0);
                 h.push(1.0);
+                hh.push(1.0);
                 continue;
             }
             let raw = raw.clone();
@@ -230,6 +294,7 @@ async fn ws_throughput() {
             );
             if side == "raw" {
                 h.push(1.0);
+                hh.push(1.0);
                 continue;
             }
             let api = http.clone();
@@ -242,16 +307,25 @@ async fn ws_throughput() {
                 })
                 .await,
             );
+            let (pool, url) = (pool.clone(), http_url.clone());
+            hh.push(
+                throughput(total / 4, depth, move || {
+                    let (pool, url) = (pool.clone(), url.clone());
+                    async move { hand_written_login(&pool, &url).await }
+                })
+                .await,
+            );
         }
         let med = |v: &mut Vec<f64>| {
             v.sort_by(f64::total_cmp);
             v[v.len() / 2]
         };
-        let (o, r, h) = (med(&mut o), med(&mut r), med(&mut h));
-        let q = ratio(o, r);
+        let (o, r, h, hh) = (med(&mut o), med(&mut r), med(&mut h), med(&mut hh));
+        let (q, qh) = (ratio(o, r), ratio(h, hh));
         println!(
-            "| {depth} | {o:.0} | {r:.0} | {q:.3} | {} | {h:.0} |",
-            verdict(q >= 0.9)
+            "| {depth} | {o:.0} | {r:.0} | {q:.3} | {} | {h:.0} | {hh:.0} | {qh:.3} | {} |",
+            verdict(q >= 0.95),
+            verdict(qh >= 0.95)
         );
     }
 }
@@ -699,6 +773,10 @@ fn main() {
         rt.block_on(http_overhead());
     }
     if enabled("ws") {
+        // Profiling one side of the throughput section skips the latency section.
+        if std::env::var("BENCH_WS_SIDE").is_err() {
+            rt.block_on(ws_latency());
+        }
         rt.block_on(ws_throughput());
     }
     if enabled("decode") {

@@ -474,6 +474,27 @@ impl WsCore {
     /// Routes one text frame: to its call, to its stream, or to the event subscribers. The
     /// envelope is read once here and handed over with the bytes.
     fn on_frame(&self, frame: Bytes) -> Routed {
+        // A reply shows its echo next to last, as NapCat writes it. It goes to its caller (or
+        // its stream's reader) unread: the receiver reads the envelope and the data in one go,
+        // on its own task, so this one reader does as little per frame as it can.
+        if let Some(echo) = crate::tag_scan::find_uint_at_end(&frame, "echo") {
+            let mut pending = lock(&self.pending);
+            match pending.get(&echo) {
+                Some(Pending::Call(_)) => {
+                    if let Some(Pending::Call(tx)) = pending.remove(&echo) {
+                        drop(pending);
+                        let _ = tx.send(Ok(RawReply::new(None, frame)));
+                    }
+                    return Routed::Done;
+                }
+                Some(Pending::Stream(sink)) => {
+                    let sink = sink.clone();
+                    drop(pending);
+                    return deliver(echo, sink, RawReply::new(None, frame), false);
+                }
+                Some(Pending::Abandoned) | None => {}
+            }
+        }
         // An event as NapCat writes it shows `post_type` among its last entries: it goes to
         // the subscribers without being read further here (each of them decodes it).
         if let Some(crate::tag_scan::TagScan::Found(_)) =
@@ -481,16 +502,6 @@ impl WsCore {
         {
             let _ = self.events.send(frame);
             return Routed::Done;
-        }
-        // A stream's packet, its echo next to last as NapCat writes it, goes to its reader
-        // unread: the reader reads the envelope and the packet in one go.
-        if let Some(echo) = crate::tag_scan::find_uint_at_end(&frame, "echo") {
-            let pending = lock(&self.pending);
-            if let Some(Pending::Stream(sink)) = pending.get(&echo) {
-                let sink = sink.clone();
-                drop(pending);
-                return deliver(echo, sink, RawReply::new(None, frame), false);
-            }
         }
         let env = match serde_json::from_slice::<Envelope>(&frame) {
             Ok(env) if env.post_type.is_none() => env,
