@@ -635,7 +635,19 @@ fn rss_kib() -> u64 {
 }
 
 async fn memory() {
-    const PENDING: usize = 10_000;
+    println!("\n### 5. Memory with calls in flight over one forward WebSocket\n");
+    println!(
+        "| calls in flight | heap bytes held per pending call (spawned task, its future, the pending slot, the queued frame) | process resident size before → with the calls in flight |"
+    );
+    println!("| --- | --- | --- |");
+    for pending in [10_000, 100_000] {
+        memory_with(pending).await;
+    }
+}
+
+/// Holds `pending` `get_status` calls in flight to a server that never answers and prints
+/// what they cost.
+async fn memory_with(pending: usize) {
     let addr = servers::ws(false).await;
     let api = Client::builder()
         .ws_url(format!("ws://{addr}/"))
@@ -647,7 +659,7 @@ async fn memory() {
     // is taken over allocations made while counting only.
     COUNTING.store(true, Ordering::Relaxed);
     let (bytes_before, rss_before) = (ALLOCATED.load(Ordering::Relaxed), rss_kib());
-    let tasks: Vec<_> = (0..PENDING)
+    let tasks: Vec<_> = (0..pending)
         .map(|_| {
             tokio::spawn(
                 api.get_status()
@@ -656,21 +668,15 @@ async fn memory() {
             )
         })
         .collect();
-    while api.pending_calls() < PENDING {
+    while api.pending_calls() < pending {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (bytes_after, rss_after) = (ALLOCATED.load(Ordering::Relaxed), rss_kib());
     COUNTING.store(false, Ordering::Relaxed);
-    let per_call = (bytes_after - bytes_before) as f64 / PENDING as f64;
-    println!("\n### 5. Memory with {PENDING} calls in flight over one forward WebSocket\n");
-    println!("| measure | value |");
-    println!("| --- | --- |");
+    let per_call = (bytes_after - bytes_before) as f64 / pending as f64;
     println!(
-        "| heap bytes held per pending call (spawned task, its future, the pending slot, the queued frame) | {per_call:.0} B |"
-    );
-    println!(
-        "| process resident size before → with {PENDING} in flight | {:.1} MiB → {:.1} MiB |",
+        "| {pending} | {per_call:.0} B | {:.1} MiB → {:.1} MiB |",
         rss_before as f64 / 1024.0,
         rss_after as f64 / 1024.0
     );
