@@ -78,17 +78,33 @@ pub fn builtin_expansion(rounds: usize) -> (Duration, usize) {
     (time, size)
 }
 
-/// `cargo build` (debug, offline, quiet) in `dir` into `target`, with `args`; panics on failure.
-fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
+/// `cargo <command> -q --offline <args>` in `dir` into `target`; panics on failure.
+fn cargo(command: &str, dir: &Path, target: &Path, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "-q", "--offline"])
+        .args([command, "-q", "--offline"])
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         .status()
         .expect("run cargo");
-    assert!(status.success(), "cargo build {args:?} in {dir:?} failed");
+    assert!(
+        status.success(),
+        "cargo {command} {args:?} in {dir:?} failed"
+    );
+}
+
+/// `cargo build` (debug, offline, quiet) in `dir` into `target`, with `args`.
+fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
+    cargo("build", dir, target, args);
+}
+
+/// How long `build` takes, after `set_up` (not timed).
+fn timed(set_up: impl FnOnce(), build: impl FnOnce()) -> Duration {
+    set_up();
+    let t = Instant::now();
+    build();
+    t.elapsed()
 }
 
 /// A crate that runs the macro on `spec_text`, under `dir`.
@@ -120,14 +136,12 @@ pub fn crate_build_time(workspace: &Path, name: &str, spec_text: &str, rounds: u
     let target = workspace.join("target/bench-build/target");
     let build = || cargo_build(&dir, &target, &[]);
     build(); // dependencies, once
-    crate::timing::median(rounds, || {
-        let lib = dir.join("src/lib.rs");
+    let lib = dir.join("src/lib.rs");
+    let touch = || {
         let text = std::fs::read_to_string(&lib).expect("read lib");
         std::fs::write(&lib, format!("{text}\n")).expect("touch lib");
-        let t = Instant::now();
-        build();
-        std::hint::black_box(t);
-    })
+    };
+    crate::timing::median_timed(rounds, || timed(touch, build))
 }
 
 /// Puts a file's text back when dropped, so an interrupted benchmark leaves no edit behind.
@@ -148,23 +162,8 @@ pub fn core_clean_build_time(workspace: &Path, rounds: usize) -> Duration {
     let target = workspace.join("target/bench-build/core");
     let build = || cargo_build(workspace, &target, &["-p", "api-core"]);
     build(); // dependencies, once
-    let mut times: Vec<Duration> = (0..rounds)
-        .map(|_| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["clean", "-q", "--offline", "-p", "api-core"])
-                .current_dir(workspace)
-                .env("CARGO_TARGET_DIR", &target)
-                .status()
-                .expect("run cargo clean");
-            assert!(status.success(), "cargo clean -p api-core failed");
-            let t = Instant::now();
-            build();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
+    let clean = || cargo("clean", workspace, &target, &["-p", "api-core"]);
+    crate::timing::median_timed(rounds, || timed(clean, build))
 }
 
 /// `cargo build -p api-core` (debug, its own target directory, dependencies built) after a
@@ -181,12 +180,12 @@ pub fn core_rebuild_time(workspace: &Path, rounds: usize) -> Duration {
     let build = || cargo_build(workspace, &target, &["-p", "api-core"]);
     build(); // dependencies, once
     let mut round = 0;
-    crate::timing::median(rounds, || {
+    crate::timing::median_timed(rounds, || {
         round += 1;
         let edited = original.replacen("doc = \"", &format!("doc = \"（第 {round} 次修改）"), 1);
-        std::fs::write(&spec, edited).expect("edit the spec");
-        let t = Instant::now();
-        build();
-        std::hint::black_box(t);
+        timed(
+            || std::fs::write(&spec, edited).expect("edit the spec"),
+            build,
+        )
     })
 }

@@ -293,15 +293,13 @@ impl Drop for Reply<'_> {
 }
 
 /// A call on its way: queued on a WebSocket and waiting for its reply (the usual case), or
-/// boxed (waiting for a connection or for room in the queue first, which is rare and whose
-/// state is large; or an HTTP call), or refused before anything was sent.
+/// boxed: waiting for a connection or for room in the queue first (rare, and its state is
+/// large), an HTTP call, or a call refused before anything was sent.
 pub(crate) enum Sending<'a> {
     /// Queued; only the reply is awaited.
     Queued(Reply<'a>),
     /// Any other way to the reply.
     Boxed(Pin<Box<dyn Future<Output = Result<RawReply, Error>> + Send + 'a>>),
-    /// Refused before sending; taken when polled.
-    Refused(Option<Error>),
 }
 
 impl Future for Sending<'_> {
@@ -311,9 +309,6 @@ impl Future for Sending<'_> {
         match &mut *self {
             Sending::Queued(reply) => Pin::new(reply).poll(cx),
             Sending::Boxed(fut) => fut.as_mut().poll(cx),
-            Sending::Refused(err) => Poll::Ready(Err(err.take().unwrap_or_else(|| {
-                Error::invalid_argument("(call)", "(params)", "polled after it was refused")
-            }))),
         }
     }
 }
@@ -366,7 +361,8 @@ impl WsCore {
         let frame = match request_frame(action, &params, echo) {
             Ok(frame) => frame,
             Err(e) => {
-                return Sending::Refused(Some(Error::invalid_argument(action, "(params)", e)));
+                let refused = Error::invalid_argument(action, "(params)", e);
+                return Sending::Boxed(Box::pin(std::future::ready(Err(refused))));
             }
         };
         let (tx, rx) = oneshot::channel();
@@ -471,8 +467,9 @@ impl WsCore {
         }
     }
 
-    /// Routes one text frame: to its call, to its stream, or to the event subscribers. The
-    /// envelope is read once here and handed over with the bytes.
+    /// Routes one text frame: to its call, to its stream, or to the event subscribers. A reply
+    /// whose echo is found at its end goes over unread; anything else is read here once, and
+    /// what was read is handed over with the bytes.
     fn on_frame(&self, frame: Bytes) -> Routed {
         // A reply shows its echo next to last, as NapCat writes it. It goes to its caller (or
         // its stream's reader) unread: the receiver reads the envelope and the data in one go,

@@ -383,23 +383,23 @@ fn index_page(spec: &Spec) -> String {
         "<!-- 本页由 {} 生成，请勿手改。重新生成：{REGENERATE} -->\n",
         sources.join("、")
     );
-    let _ = writeln!(
-        out,
-        "| 方法 | NapCat 动作名 | 分类 | 分组 | 功能 |\n| --- | --- | --- | --- | --- |"
-    );
+    const TABLE_HEAD: &str =
+        "| 方法 | NapCat 动作名 | 分类 | 分组 | 功能 |\n| --- | --- | --- | --- | --- |";
+    // The action's method, linked to its section of its category's page.
+    let link =
+        |c: &Category, a: &Action| format!("[`{}`]({}.md#{})", a.rust_name, c.name, a.rust_name);
     let row = |out: &mut String, c: &Category, a: &Action| {
         let _ = writeln!(
             out,
-            "| [`{}`]({}.md#{}) | `{}` | {} | {} | {} |",
-            a.rust_name,
-            c.name,
-            a.rust_name,
+            "| {} | `{}` | {} | {} | {} |",
+            link(c, a),
             a.wire_name,
             c.title,
             a.section,
             cell(a.summary())
         );
     };
+    let _ = writeln!(out, "{TABLE_HEAD}");
     for (c, a) in spec.own_actions().filter(|(c, _)| c.testing.is_none()) {
         row(&mut out, c, a);
     }
@@ -415,10 +415,8 @@ fn index_page(spec: &Spec) -> String {
         for (c, a, why) in untyped {
             let _ = writeln!(
                 out,
-                "| [`{}`]({}.md#{}) | `{}` | {} |",
-                a.rust_name,
-                c.name,
-                a.rust_name,
+                "| {} | `{}` | {} |",
+                link(c, a),
                 a.wire_name,
                 cell(why)
             );
@@ -427,7 +425,7 @@ fn index_page(spec: &Spec) -> String {
     for c in spec.own_categories().filter(|c| c.testing.is_some()) {
         let _ = writeln!(
             out,
-            "\n## {}\n\n{}\n\n| 方法 | NapCat 动作名 | 分类 | 分组 | 功能 |\n| --- | --- | --- | --- | --- |",
+            "\n## {}\n\n{}\n\n{TABLE_HEAD}",
             c.title,
             c.testing.as_deref().unwrap_or_default()
         );
