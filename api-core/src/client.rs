@@ -100,12 +100,22 @@ enum Transport {
 }
 
 impl Transport {
-    fn send<'a>(&'a self, action: &'a str, params: String) -> Sending<'a> {
+    /// Sends one call and waits for its reply, up to `timeout`.
+    fn send<'a>(&'a self, action: &'a str, params: String, timeout: Duration) -> Sending<'a> {
         match self {
             // Boxed: reqwest's request future is several times the WebSocket one, and a call
             // future is as large as its largest branch. An HTTP call allocates plenty anyway.
-            Transport::Http(t) => Sending::Boxed(Box::pin(t.send(action, params))),
-            Transport::Ws(t) => t.send(action, params),
+            Transport::Http(t) => Sending::Boxed(Box::pin(async move {
+                tokio::time::timeout(timeout, t.send(action, params))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::Timeout {
+                            action: action.to_owned(),
+                            after: timeout,
+                        })
+                    })
+            })),
+            Transport::Ws(t) => t.send(action, params, timeout),
         }
     }
 
@@ -338,9 +348,7 @@ impl Client {
         timeout: Duration,
     ) -> Result<RawReply, Error> {
         tracing::debug!(action, params = %reply::log_text(params.as_bytes()), "sending");
-        let reply = tokio::time::timeout(timeout, self.inner.transport.send(action, params))
-            .await
-            .map_err(|_| self.timed_out(action, timeout))??;
+        let reply = self.inner.transport.send(action, params, timeout).await?;
         tracing::trace!(action, status = ?reply.http_status, body = %reply::log_text(&reply.body), "reply");
         Ok(reply)
     }
@@ -349,19 +357,9 @@ impl Client {
     /// to send it on and the last attempt to make one failed, that failure (the call was never
     /// sent); otherwise [`Error::Timeout`].
     fn timed_out(&self, action: &str, after: Duration) -> Error {
-        let unreachable = match &self.inner.transport {
-            Transport::Ws(t) => t.core.last_connect_failure(),
-            Transport::Http(_) => None,
-        };
-        match unreachable {
-            Some(reason) => Error::Transport {
-                action: action.to_owned(),
-                source: format!(
-                    "not connected within {after:?}, so the call was not sent; the last connection attempt failed: {reason}"
-                )
-                .into(),
-            },
-            None => Error::Timeout {
+        match &self.inner.transport {
+            Transport::Ws(t) => t.core.timed_out(action, after),
+            Transport::Http(_) => Error::Timeout {
                 action: action.to_owned(),
                 after,
             },

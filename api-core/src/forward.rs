@@ -129,8 +129,13 @@ impl WsTransport {
         &self.url
     }
 
-    pub(crate) fn send<'a>(&'a self, action: &'a str, params: String) -> crate::ws::Sending<'a> {
-        self.core.send(action, params)
+    pub(crate) fn send<'a>(
+        &'a self,
+        action: &'a str,
+        params: String,
+        timeout: Duration,
+    ) -> crate::ws::Sending<'a> {
+        self.core.send(action, params, timeout)
     }
 
     pub(crate) async fn send_stream(

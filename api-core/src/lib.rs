@@ -26,6 +26,7 @@ mod bot;
 mod client;
 pub mod cq;
 mod de;
+mod deadline;
 mod download;
 mod dynamic;
 mod error;

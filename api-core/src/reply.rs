@@ -45,12 +45,12 @@ pub struct Envelope<'a> {
     /// The result; absent or null for actions that return nothing.
     #[serde(borrow, default)]
     pub data: Option<&'a RawValue>,
-    /// Error text on failure.
-    #[serde(default)]
-    pub message: Option<String>,
+    /// Error text on failure (borrowed from the reply unless it holds escapes).
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
     /// Same text as `message`.
-    #[serde(default)]
-    pub wording: Option<String>,
+    #[serde(borrow, default)]
+    pub wording: Option<Cow<'a, str>>,
     /// The request's echo, on WebSocket.
     #[serde(borrow, default)]
     pub echo: Option<&'a RawValue>,
@@ -107,8 +107,8 @@ impl Parsed {
         Parsed {
             outcome: env.outcome(),
             retcode: env.retcode,
-            message: env.message,
-            wording: env.wording,
+            message: env.message.map(Cow::into_owned),
+            wording: env.wording.map(Cow::into_owned),
             data,
         }
     }
@@ -192,9 +192,13 @@ pub(crate) fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<En
         ));
     }
     // The first envelope counts: a body may hold several (a stream action's chunks, or a
-    // server that sent its reply twice); the rest stays in the reply's body.
-    let mut values = serde_json::Deserializer::from_slice(&reply.body).into_iter::<Envelope>();
-    let env: Envelope = match values.next() {
+    // server that sent its reply twice); the rest stays in the reply's body. UTF-8 is checked
+    // once for the whole body, so that reading each string need not check it again.
+    let (first, end) = match std::str::from_utf8(&reply.body) {
+        Ok(text) => first_envelope(serde_json::Deserializer::from_str(text).into_iter()),
+        Err(_) => first_envelope(serde_json::Deserializer::from_slice(&reply.body).into_iter()),
+    };
+    let env: Envelope = match first {
         Some(Ok(env)) => env,
         Some(Err(e)) => {
             return Err(bad_reply(
@@ -211,11 +215,8 @@ pub(crate) fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<En
             ));
         }
     };
-    let rest = reply.body.len() - values.byte_offset();
-    if reply.body[values.byte_offset()..]
-        .iter()
-        .any(|b| !b.is_ascii_whitespace())
-    {
+    let rest = reply.body.len() - end;
+    if reply.body[end..].iter().any(|b| !b.is_ascii_whitespace()) {
         tracing::debug!(
             action,
             bytes = rest,
@@ -230,6 +231,13 @@ pub(crate) fn parse_envelope<'a>(action: &str, reply: &'a RawReply) -> Result<En
         ));
     }
     Ok(env)
+}
+
+/// The first envelope `values` reads, and where reading stopped.
+fn first_envelope<'a, R: serde_json::de::Read<'a>>(
+    mut values: serde_json::StreamDeserializer<'a, R, Envelope<'a>>,
+) -> (Option<serde_json::Result<Envelope<'a>>>, usize) {
+    (values.next(), values.byte_offset())
 }
 
 /// An envelope's parts as decoding reads them, borrowed from the reply.

@@ -1,7 +1,7 @@
 //! What forward and reverse WebSocket share: calls in flight matched to replies by echo,
 //! one task reading and writing a connection, events handed to subscribers.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,11 +14,13 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use crate::Error;
+use crate::deadline::DeadlineSleeper;
 use crate::reply::{Envelope, Parsed, RawReply, log_text};
 
 /// How many frames may wait to be written before callers wait.
@@ -75,6 +77,8 @@ pub(crate) enum Ended {
     /// A stream's packets were not taken for this long, so the connection stopped holding
     /// them for it.
     Stalled(Duration),
+    /// The call's reply did not come within its timeout.
+    TimedOut(Duration),
 }
 
 impl Ended {
@@ -93,19 +97,34 @@ impl Ended {
                 action: action.to_owned(),
                 after,
             },
+            Ended::TimedOut(after) => Error::Timeout {
+                action: action.to_owned(),
+                after,
+            },
         }
     }
 }
 
 /// A call waiting for what the server sends back with its echo.
 enum Pending {
-    /// An ordinary call: one reply.
-    Call(oneshot::Sender<Result<RawReply, Ended>>),
+    /// An ordinary call: one reply, due by its deadline (`None`: a call whose wait is timed
+    /// on its own, or that has no end).
+    Call {
+        tx: oneshot::Sender<Result<RawReply, Ended>>,
+        deadline: Option<Deadline>,
+    },
     /// A stream action's call: every envelope up to and including the final one.
     Stream(StreamSink),
     /// A stream nobody reads any more: its remaining envelopes are skipped, quietly, until
     /// the final one.
     Abandoned,
+}
+
+/// When a call runs out of time, and the timeout it was given (for its error).
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    after: Duration,
 }
 
 /// Where the reader puts a stream's envelopes.
@@ -136,9 +155,31 @@ enum Routed {
     },
 }
 
+/// How many locks the calls in flight are spread over, by echo: a caller sending a call and
+/// the reader handing over a reply mostly take different ones.
+const SHARDS: usize = 8;
+
+/// One share of the calls in flight: those whose echo falls to it, under one lock, so that
+/// sending a call takes one lock once.
+#[derive(Default)]
+struct Calls {
+    /// The calls and streams waiting for what the server sends back, by echo. Echoes are
+    /// ours (a counter), so a fast hash does.
+    pending: rustc_hash::FxHashMap<u64, Pending>,
+    /// Where frames go while connected.
+    conn: Option<mpsc::Sender<Message>>,
+}
+
+/// A share's lock, on a cache line of its own so that locking one does not slow the others.
+#[derive(Default)]
+#[repr(align(128))]
+struct Shard(Mutex<Calls>);
+
 /// The calls in flight and the current connection of one WebSocket client.
 pub(crate) struct WsCore {
-    pending: Mutex<HashMap<u64, Pending>>,
+    shards: [Shard; SHARDS],
+    /// Ends the calls whose deadline passed.
+    sleeper: DeadlineSleeper,
     next_echo: AtomicU64,
     state: watch::Sender<ConnState>,
     events: crate::events::EventBus,
@@ -175,6 +216,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+impl WsCore {
+    /// The share holding the call with `echo`, locked.
+    fn calls(&self, echo: u64) -> MutexGuard<'_, Calls> {
+        lock(&self.shards[(echo % SHARDS as u64) as usize].0)
+    }
+
+    /// Every share, locked one after another.
+    fn each_share(&self) -> impl Iterator<Item = MutexGuard<'_, Calls>> {
+        self.shards.iter().map(|shard| lock(&shard.0))
+    }
+}
+
 /// The envelopes of one stream action's call, as the connection's reader hands them over.
 pub(crate) struct WsPackets {
     core: Arc<WsCore>,
@@ -203,7 +256,7 @@ impl WsPackets {
 impl WsPackets {
     /// The reader saw the final envelope: the slot is freed.
     pub(crate) fn done(&mut self) {
-        lock(&self.core.pending).remove(&self.echo);
+        self.core.calls(self.echo).pending.remove(&self.echo);
     }
 }
 
@@ -219,7 +272,7 @@ impl Drop for WsPackets {
                     .map_or(true, |parsed| !is_packet(&parsed, &reply.body)),
             };
         }
-        let mut pending = lock(&self.core.pending);
+        let pending = &mut self.core.calls(self.echo).pending;
         if ended {
             pending.remove(&self.echo);
         } else if let Some(slot @ Pending::Stream(_)) = pending.get_mut(&self.echo) {
@@ -287,7 +340,7 @@ impl Future for Reply<'_> {
 impl Drop for Reply<'_> {
     fn drop(&mut self) {
         if !self.delivered {
-            lock(&self.core.pending).remove(&self.echo);
+            self.core.calls(self.echo).pending.remove(&self.echo);
         }
     }
 }
@@ -319,7 +372,8 @@ impl WsCore {
         keepalive: Option<KeepAlive>,
     ) -> Arc<WsCore> {
         Arc::new(WsCore {
-            pending: Mutex::new(HashMap::new()),
+            shards: Default::default(),
+            sleeper: DeadlineSleeper::new(),
             next_echo: AtomicU64::new(1),
             state: watch::Sender::new(ConnState::Connecting(None)),
             events,
@@ -330,6 +384,12 @@ impl WsCore {
     }
 
     pub(crate) fn set_state(&self, state: ConnState) {
+        for mut calls in self.each_share() {
+            calls.conn = match &state {
+                ConnState::Up(conn) => Some(conn.clone()),
+                _ => None,
+            };
+        }
         self.state.send_replace(state);
     }
 
@@ -352,11 +412,16 @@ impl WsCore {
 
     /// How many calls wait for their reply.
     pub(crate) fn pending_count(&self) -> usize {
-        lock(&self.pending).len()
+        self.each_share().map(|calls| calls.pending.len()).sum()
     }
 
-    /// Sends one call and waits for the reply with its echo.
-    pub(crate) fn send<'a>(&'a self, action: &'a str, params: String) -> Sending<'a> {
+    /// Sends one call and waits, up to `timeout`, for the reply with its echo.
+    pub(crate) fn send<'a>(
+        &'a self,
+        action: &'a str,
+        params: String,
+        timeout: Duration,
+    ) -> Sending<'a> {
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
         let frame = match request_frame(action, &params, echo) {
             Ok(frame) => frame,
@@ -366,7 +431,24 @@ impl WsCore {
             }
         };
         let (tx, rx) = oneshot::channel();
-        lock(&self.pending).insert(echo, Pending::Call(tx));
+        let message = Message::Text(frame.into());
+        // Fast path: connected and the queue has room. One lock, no sender clone, no await,
+        // and no timer: the connection's deadline sleeper ends the call if it runs out of time.
+        let queued = {
+            let mut calls = self.calls(echo);
+            let queued = match &calls.conn {
+                Some(conn) => conn.try_send(message).map_err(|e| e.into_inner()),
+                None => Err(message),
+            };
+            // `None` (no deadline here) when the call waits below with a timer of its own.
+            let deadline = queued.as_ref().ok().and_then(|()| {
+                let at = Instant::now().checked_add(timeout)?;
+                Some(Deadline { at, after: timeout })
+            });
+            // Inserted under the same lock, so its reply cannot be read before.
+            calls.pending.insert(echo, Pending::Call { tx, deadline });
+            queued.map(|()| deadline)
+        };
         let reply = Reply {
             core: self,
             echo,
@@ -374,18 +456,78 @@ impl WsCore {
             rx,
             delivered: false,
         };
-        let message = Message::Text(frame.into());
-        // Fast path: connected and the queue has room; no sender clone, no await.
-        let queued = match &*self.state.borrow() {
-            ConnState::Up(conn) => conn.try_send(message).map_err(|e| e.into_inner()),
-            _ => Err(message),
-        };
         match queued {
-            Ok(()) => Sending::Queued(reply),
+            Ok(deadline) => {
+                if let Some(deadline) = deadline {
+                    self.sleeper.watch(deadline.at);
+                }
+                Sending::Queued(reply)
+            }
+            // Waiting for a connection or for room: a timer of its own, rarely needed.
             Err(message) => Sending::Boxed(Box::pin(async move {
-                self.send_when_up(action, message).await?;
-                reply.await
+                let sent = async {
+                    self.send_when_up(action, message).await?;
+                    reply.await
+                };
+                tokio::time::timeout(timeout, sent)
+                    .await
+                    .unwrap_or_else(|_| Err(self.timed_out(action, timeout)))
             })),
+        }
+    }
+
+    /// The error for a call whose time ran out: when there was no connection to send it on and
+    /// the last attempt to make one failed, that failure (the call was never sent); otherwise
+    /// [`Error::Timeout`].
+    pub(crate) fn timed_out(&self, action: &str, after: Duration) -> Error {
+        match self.last_connect_failure() {
+            Some(reason) => Error::Transport {
+                action: action.to_owned(),
+                source: format!(
+                    "not connected within {after:?}, so the call was not sent; the last connection attempt failed: {reason}"
+                )
+                .into(),
+            },
+            None => Error::Timeout {
+                action: action.to_owned(),
+                after,
+            },
+        }
+    }
+
+    /// Ends the calls whose time ran out, sleeping until the soonest deadline in between;
+    /// runs as long as the connection does.
+    async fn expire_calls(&self) -> ConnEnd {
+        let mut expired = Vec::new();
+        loop {
+            self.sleeper.looking();
+            let now = Instant::now();
+            let mut next: Option<Instant> = None;
+            for mut calls in self.each_share() {
+                let due = calls.pending.extract_if(|_, pending| match pending {
+                    Pending::Call {
+                        deadline: Some(Deadline { at, .. }),
+                        ..
+                    } => {
+                        if *at > now {
+                            next = Some(next.map_or(*at, |n| n.min(*at)));
+                        }
+                        *at <= now
+                    }
+                    _ => false,
+                });
+                expired.extend(due.filter_map(|(_, pending)| match pending {
+                    Pending::Call {
+                        tx,
+                        deadline: Some(deadline),
+                    } => Some((tx, deadline.after)),
+                    _ => None,
+                }));
+            }
+            for (tx, after) in expired.drain(..) {
+                let _ = tx.send(Err(Ended::TimedOut(after)));
+            }
+            self.sleeper.sleep(next).await;
         }
     }
 
@@ -402,7 +544,7 @@ impl WsCore {
             .map_err(|e| Error::invalid_argument(action, "(params)", e))?;
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let end = Arc::new(OnceLock::new());
-        lock(&self.pending).insert(
+        self.calls(echo).pending.insert(
             echo,
             Pending::Stream(StreamSink {
                 tx,
@@ -452,10 +594,13 @@ impl WsCore {
 
     /// Ends every call in flight; each names its own action in the error it returns.
     pub(crate) fn fail_all(&self, why: Ended) {
-        let drained: Vec<Pending> = lock(&self.pending).drain().map(|(_, p)| p).collect();
+        let mut drained: Vec<Pending> = Vec::new();
+        for mut calls in self.each_share() {
+            drained.extend(calls.pending.drain().map(|(_, p)| p));
+        }
         for pending in drained {
             match pending {
-                Pending::Call(tx) => {
+                Pending::Call { tx, .. } => {
                     let _ = tx.send(Err(why.clone()));
                 }
                 // Its reader drains what arrived, then learns why nothing more comes.
@@ -475,18 +620,19 @@ impl WsCore {
         // its stream's reader) unread: the receiver reads the envelope and the data in one go,
         // on its own task, so this one reader does as little per frame as it can.
         if let Some(echo) = crate::tag_scan::find_uint_at_end(&frame, "echo") {
-            let mut pending = lock(&self.pending);
+            let mut calls = self.calls(echo);
+            let pending = &mut calls.pending;
             match pending.get(&echo) {
-                Some(Pending::Call(_)) => {
-                    if let Some(Pending::Call(tx)) = pending.remove(&echo) {
-                        drop(pending);
+                Some(Pending::Call { .. }) => {
+                    if let Some(Pending::Call { tx, .. }) = pending.remove(&echo) {
+                        drop(calls);
                         let _ = tx.send(Ok(RawReply::new(None, frame)));
                     }
                     return Routed::Done;
                 }
                 Some(Pending::Stream(sink)) => {
                     let sink = sink.clone();
-                    drop(pending);
+                    drop(calls);
                     return deliver(echo, sink, RawReply::new(None, frame), false);
                 }
                 Some(Pending::Abandoned) | None => {}
@@ -511,14 +657,14 @@ impl WsCore {
         let echo = env
             .echo
             .and_then(|e| serde_json::from_str::<u64>(e.get()).ok());
-        let mut pending = lock(&self.pending);
-        let Some((echo, slot)) = echo.and_then(|e| Some((e, pending.get_mut(&e)?))) else {
-            drop(pending);
-            if env.retcode == Some(1403) {
-                return Routed::End(ConnEnd::AuthRefused(refusal_text(env)));
-            }
-            tracing::warn!(echo = ?env.echo.map(RawValue::get), frame = %log_text(&frame), "skipping a reply with an unknown echo (late, duplicated or not ours)");
-            return Routed::Done;
+        let Some(echo) = echo else {
+            return unmatched(env, &frame);
+        };
+        let mut calls = self.calls(echo);
+        let pending = &mut calls.pending;
+        let Some(slot) = pending.get_mut(&echo) else {
+            drop(calls);
+            return unmatched(env, &frame);
         };
         let parsed = Parsed::new(env, &frame);
         let last = !is_packet(&parsed, &frame);
@@ -528,8 +674,8 @@ impl WsCore {
             parsed: Some(parsed),
         };
         match slot {
-            Pending::Call(_) => {
-                if let Some(Pending::Call(tx)) = pending.remove(&echo) {
+            Pending::Call { .. } => {
+                if let Some(Pending::Call { tx, .. }) = pending.remove(&echo) {
                     let _ = tx.send(Ok(reply));
                 }
                 Routed::Done
@@ -546,7 +692,7 @@ impl WsCore {
                 if last {
                     pending.remove(&echo);
                 }
-                drop(pending);
+                drop(calls);
                 deliver(echo, sink, reply, last)
             }
         }
@@ -565,7 +711,7 @@ impl WsCore {
             Err(_) => {
                 let _ = sink.end.set(Ended::Stalled(sink.stall));
                 if !last {
-                    lock(&self.pending).insert(echo, Pending::Abandoned);
+                    self.calls(echo).pending.insert(echo, Pending::Abandoned);
                 }
                 tracing::warn!(echo, stall = ?sink.stall, "a stream was not read for its stall time; skipping its remaining packets");
             }
@@ -686,6 +832,7 @@ impl WsCore {
             end = reader => end,
             end = &mut writer => end.unwrap_or_else(|e| ConnEnd::Lost(format!("writer task ended: {e}"))),
             end = keepalive => end,
+            end = self.expire_calls() => end,
         };
         writer.abort();
         self.end_with(&end);
@@ -707,6 +854,16 @@ impl WsCore {
     }
 }
 
+/// A reply no call waits for: a token refusal ends the connection; anything else (late,
+/// duplicated, not ours) is skipped with a warning.
+fn unmatched(env: Envelope<'_>, frame: &[u8]) -> Routed {
+    if env.retcode == Some(1403) {
+        return Routed::End(ConnEnd::AuthRefused(refusal_text(env)));
+    }
+    tracing::warn!(echo = ?env.echo.map(RawValue::get), frame = %log_text(frame), "skipping a reply with an unknown echo (late, duplicated or not ours)");
+    Routed::Done
+}
+
 /// Why the server closed, from its close frame.
 pub(crate) fn closed_with(frame: Option<CloseFrame>) -> String {
     let why = frame.map_or_else(
@@ -726,7 +883,8 @@ pub(crate) fn token_refusal(frame: &[u8]) -> Option<String> {
 }
 
 fn refusal_text(env: Envelope<'_>) -> String {
-    env.message.unwrap_or_else(|| "token验证失败".into())
+    env.message
+        .map_or_else(|| "token验证失败".into(), Cow::into_owned)
 }
 
 /// `{"action":…,"params":…,"echo":N}` in one allocation, without re-serializing the params

@@ -170,6 +170,85 @@ async fn timeouts_client_default_spec_default_and_per_call() {
     );
 }
 
+/// One sleep per connection serves every call's deadline: a call with a short timeout started
+/// after one with a long timeout still ends at its own time, calls answered meanwhile are not
+/// touched, and the long one ends at its own time too.
+#[tokio::test]
+async fn each_call_ends_at_its_own_deadline_while_others_are_in_flight() {
+    let sim = sim().await;
+    let api = ws_client(&sim, "/api").await;
+    sim.script("get_status", Fault::Hang);
+    sim.script("get_status", Fault::Hang);
+    let long_started = Instant::now();
+    let long = tokio::spawn(
+        api.get_status()
+            .timeout(Duration::from_secs(5))
+            .into_future(),
+    );
+    // The long call is on its way (and its deadline armed) before the short one starts.
+    while api.pending_calls() == 0 {
+        tokio::task::yield_now().await;
+    }
+    let t = Instant::now();
+    // Bounded from outside too, so that a deadline nobody watches fails here, not by hanging.
+    let short = api.get_status().timeout(Duration::from_millis(100));
+    let short = tokio::time::timeout(Duration::from_secs(60), short.into_future()).await;
+    match short.expect("the short call ended by its own deadline") {
+        Err(Error::Timeout { action, after }) => {
+            assert_eq!(
+                (action.as_str(), after),
+                ("get_status", Duration::from_millis(100))
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let short_took = t.elapsed();
+    assert!(short_took >= Duration::from_millis(100));
+    assert!(
+        short_took < Duration::from_secs(4),
+        "the short call waited for the long one's deadline: {short_took:?}"
+    );
+    // Calls answered while the long one waits are answered, not timed out.
+    for _ in 0..50 {
+        let info = api
+            .get_login_info()
+            .timeout(Duration::from_millis(2_000))
+            .await
+            .unwrap();
+        assert_eq!(info.user_id, "10001");
+    }
+    let long = tokio::time::timeout(Duration::from_secs(60), long).await;
+    match long
+        .expect("the long call ended by its own deadline")
+        .unwrap()
+    {
+        Err(Error::Timeout { after, .. }) => assert_eq!(after, Duration::from_secs(5)),
+        other => panic!("{other:?}"),
+    }
+    assert!(long_started.elapsed() >= Duration::from_secs(5));
+    assert_eq!(api.pending_calls(), 0, "timed-out calls free their slots");
+}
+
+/// A timeout too long to add to the clock means no deadline: the call waits, and dropping it
+/// frees its slot.
+#[tokio::test]
+async fn a_call_with_an_endless_timeout_waits_and_can_be_dropped() {
+    let sim = sim().await;
+    let api = ws_client(&sim, "/api").await;
+    sim.script("get_status", Fault::Hang);
+    let call = tokio::spawn(api.get_status().timeout(Duration::MAX).into_future());
+    while api.pending_calls() == 0 {
+        tokio::task::yield_now().await;
+    }
+    // It is still waiting after a while (no instant timeout from an overflowed deadline).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!call.is_finished());
+    call.abort();
+    assert!(call.await.unwrap_err().is_cancelled());
+    assert_eq!(api.pending_calls(), 0);
+    assert!(api.get_status().await.is_ok(), "the next call works");
+}
+
 #[tokio::test]
 async fn the_client_reconnects_when_the_server_comes_back() {
     let first = sim().await;
