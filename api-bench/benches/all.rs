@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use api_bench::baseline::{self, raw_ws::RawWs};
 use api_bench::{build_cost, payloads, servers, timing};
 use api_core::reply::RawReply;
-use api_core::{Action, Client};
+use api_core::{Action, Client, ReverseOptions, ReverseServer};
 
 /// Counts bytes currently allocated, for memory per pending call; only while `COUNTING` is
 /// set, so the shared counter does not slow the timing sections down.
@@ -327,6 +327,107 @@ async fn ws_throughput() {
             verdict(q >= 0.95),
             verdict(qh >= 0.95)
         );
+    }
+}
+
+/// Calls spread over many clients: `depth` workers per client, each making `per` calls one
+/// after another. Returns calls per second and the time of every call.
+async fn fleet<C, F, Fut>(clients: &[C], depth: usize, per: usize, call: F) -> (f64, Vec<Duration>)
+where
+    C: Clone + Send + 'static,
+    F: Fn(C) -> Fut + Copy + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let t = Instant::now();
+    let workers: Vec<_> = clients
+        .iter()
+        .flat_map(|c| std::iter::repeat_n(c, depth))
+        .map(|c| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(per);
+                for _ in 0..per {
+                    let started = Instant::now();
+                    call(c.clone()).await;
+                    times.push(started.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut times = Vec::with_capacity(workers.len() * per);
+    for w in workers {
+        times.extend(w.await.unwrap());
+    }
+    (times.len() as f64 / t.elapsed().as_secs_f64(), times)
+}
+
+/// 100 NapCat accounts dialled into one `ReverseServer`, each account's client calling at
+/// depth 16, against the raw client serving the same 100 connections, in alternating rounds.
+async fn reverse_fleet() {
+    const ACCOUNTS: usize = 100;
+    const DEPTH: usize = 16;
+    const PER: usize = 50;
+    const ROUNDS: usize = 7;
+    let mut server = ReverseServer::bind("127.0.0.1:0".parse().unwrap(), ReverseOptions::default())
+        .await
+        .unwrap();
+    servers::napcat_accounts(&format!("ws://{}/", server.local_addr()), ACCOUNTS).await;
+    let mut ours = Vec::new();
+    while ours.len() < ACCOUNTS {
+        ours.push(server.accept().await.unwrap().client);
+    }
+    let (raw_addr, mut incoming) = RawWs::listen().await;
+    servers::napcat_accounts(&format!("ws://{raw_addr}/"), ACCOUNTS).await;
+    let mut raw = Vec::new();
+    while raw.len() < ACCOUNTS {
+        raw.push(incoming.recv().await.unwrap());
+    }
+    let (mut o, mut r, mut ot, mut rt) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Round 0 warms both sides up and is not kept.
+    for round in 0..=ROUNDS {
+        let (rate, times) = fleet(&ours, DEPTH, PER, |api: Client| async move {
+            api.get_login_info().await.unwrap();
+        })
+        .await;
+        if round > 0 {
+            o.push(rate);
+            ot.extend(times);
+        }
+        let (rate, times) = fleet(&raw, DEPTH, PER, |raw: RawWs| async move {
+            let frame = raw.call("get_login_info", "{}").await;
+            let env: baseline::Envelope<baseline::LoginInfo> =
+                serde_json::from_slice(&frame).unwrap();
+            std::hint::black_box(env.data.nickname);
+        })
+        .await;
+        if round > 0 {
+            r.push(rate);
+            rt.extend(times);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let pct = |v: &mut Vec<Duration>, p: f64| {
+        v.sort();
+        v[((v.len() as f64 * p) as usize).min(v.len() - 1)].as_secs_f64() * 1e6
+    };
+    let (o, r) = (median(&mut o), median(&mut r));
+    println!(
+        "\n### 2b. Reverse WebSocket: {ACCOUNTS} accounts on one server, {DEPTH} calls in flight each (`get_login_info`, {} calls per round, median of {ROUNDS} alternating rounds)\n",
+        ACCOUNTS * DEPTH * PER
+    );
+    println!("| measure | `ReverseServer` | raw tokio-tungstenite server | ratio |");
+    println!("| --- | --- | --- | --- |");
+    println!(
+        "| calls per second, all accounts | {o:.0} | {r:.0} | {:.3} |",
+        o / r
+    );
+    for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
+        let (a, b) = (pct(&mut ot, p), pct(&mut rt, p));
+        println!("| {name} µs per call | {a:.0} | {b:.0} | {:.3} |", a / b);
     }
 }
 
@@ -763,7 +864,7 @@ fn machine() {
     println!("machine: {cores} cores, {cpu}");
 }
 
-/// `BENCH_ONLY=overhead,ws,decode,memory,events,build,files` runs only those sections.
+/// `BENCH_ONLY=overhead,ws,reverse,decode,memory,events,build,files` runs only those sections.
 fn enabled(section: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|s| s == section))
 }
@@ -784,6 +885,9 @@ fn main() {
             rt.block_on(ws_latency());
         }
         rt.block_on(ws_throughput());
+    }
+    if enabled("reverse") {
+        rt.block_on(reverse_fleet());
     }
     if enabled("decode") {
         decoding();

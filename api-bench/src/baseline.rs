@@ -64,7 +64,9 @@ pub mod raw_ws {
     use bytes::Bytes;
     use futures_util::{SinkExt, StreamExt};
     use serde::Deserialize;
+    use tokio::io::{AsyncRead, AsyncWrite};
     use tokio::sync::{mpsc, oneshot};
+    use tokio_tungstenite::WebSocketStream;
     use tokio_tungstenite::tungstenite::Message;
 
     type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Bytes>>>>;
@@ -88,6 +90,32 @@ pub mod raw_ws {
             let (ws, _) = tokio_tungstenite::connect_async(url)
                 .await
                 .expect("connect");
+            RawWs::over(ws)
+        }
+
+        /// Listens on loopback as a reverse WebSocket server and hands out a raw client for
+        /// each connection accepted, in the order they come.
+        pub async fn listen() -> (std::net::SocketAddr, mpsc::UnboundedReceiver<RawWs>) {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
+                        let _ = tx.send(RawWs::over(ws));
+                    }
+                }
+            });
+            (addr, rx)
+        }
+
+        /// A raw client over a connection already open (dialled or accepted).
+        pub fn over<S>(ws: WebSocketStream<S>) -> RawWs
+        where
+            S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        {
             let (mut sink, mut stream) = ws.split();
             let (tx, mut rx) = mpsc::channel::<Message>(1024);
             tokio::spawn(async move {

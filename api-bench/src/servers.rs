@@ -63,40 +63,63 @@ pub async fn ws(answer: bool) -> SocketAddr {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             tokio::spawn(async move {
-                let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                let (mut sink, mut stream) = ws.split();
-                let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-                tokio::spawn(async move {
-                    while let Some(first) = rx.recv().await {
-                        // Batch what is queued, then flush once.
-                        let mut next = Some(first);
-                        while let Some(text) = next {
-                            if sink.feed(Message::Text(text.into())).await.is_err() {
-                                return;
-                            }
-                            next = rx.try_recv().ok();
-                        }
-                        if sink.flush().await.is_err() {
-                            return;
-                        }
-                    }
-                });
-                while let Some(Ok(frame)) = stream.next().await {
-                    // Pings are answered by the library.
-                    let Message::Text(t) = frame else { continue };
-                    if !answer {
-                        continue;
-                    }
-                    if let Ok(req) = serde_json::from_str::<Request>(t.as_str()) {
-                        let _ = tx.send(reply(req.action, req.echo.get()));
-                    }
+                if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
+                    serve_requests(ws, answer).await;
                 }
             });
         }
     });
     addr
+}
+
+/// NapCat's side of `accounts` reverse WebSocket connections: each dials `url` with its own
+/// `X-Self-ID` (10001, 10002, …) and answers every request at once, as [`ws`] does.
+pub async fn napcat_accounts(url: &str, accounts: usize) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    for n in 0..accounts {
+        let mut request = url.into_client_request().expect("url");
+        let headers = request.headers_mut();
+        headers.insert("X-Self-ID", (10_001 + n).to_string().parse().expect("id"));
+        headers.insert("x-client-role", "Universal".parse().expect("role"));
+        let (ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("dial the reverse server");
+        tokio::spawn(serve_requests(ws, true));
+    }
+}
+
+/// Reads request frames from `ws` and, with `answer`, answers each at once, echo copied:
+/// replies queued meanwhile are written together and flushed once.
+async fn serve_requests<S>(ws: tokio_tungstenite::WebSocketStream<S>, answer: bool)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sink, mut stream) = ws.split();
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut next = Some(first);
+            while let Some(text) = next {
+                if sink.feed(Message::Text(text.into())).await.is_err() {
+                    return;
+                }
+                next = rx.try_recv().ok();
+            }
+            if sink.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+    while let Some(Ok(frame)) = stream.next().await {
+        // Pings are answered by the library.
+        let Message::Text(t) = frame else { continue };
+        if !answer {
+            continue;
+        }
+        if let Ok(req) = serde_json::from_str::<Request>(t.as_str()) {
+            let _ = tx.send(reply(req.action, req.echo.get()));
+        }
+    }
 }
 
 /// A WebSocket server that, on each connection, sends a lifecycle event, and on the first

@@ -130,6 +130,12 @@ impl HttpTransport {
             }
             return Err(too_large(start));
         }
+        if resp.content_length().is_some() {
+            // Within the limit (checked above), and the body cannot run past its stated length:
+            // taken as received, without copying it chunk by chunk.
+            let body = resp.bytes().await.map_err(transport)?;
+            return Ok(RawReply::new(Some(status), body));
+        }
         // Read chunk by chunk so a reply without a length cannot outgrow the limit.
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(transport)? {

@@ -122,7 +122,7 @@ enum Pending {
 
 /// When a call runs out of time, and the timeout it was given (for its error).
 #[derive(Clone, Copy)]
-struct Deadline {
+pub(crate) struct Deadline {
     at: Instant,
     after: Duration,
 }
@@ -345,13 +345,22 @@ impl Drop for Reply<'_> {
     }
 }
 
-/// A call on its way: queued on a WebSocket and waiting for its reply (the usual case), or
-/// boxed: waiting for a connection or for room in the queue first (rare, and its state is
-/// large), an HTTP call, or a call refused before anything was sent.
+/// Queueing a frame once there is a connection with room for it.
+type BoxedWait<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
+
+/// A call on its way: queued on a WebSocket and waiting for its reply (the usual case), waiting
+/// for a connection or for room in the queue first, or an HTTP call.
 pub(crate) enum Sending<'a> {
     /// Queued; only the reply is awaited.
     Queued(Reply<'a>),
-    /// Any other way to the reply.
+    /// Not queued yet: `wait` queues the frame (within the call's time), then the reply is
+    /// awaited as a queued call's is, by its deadline.
+    Late {
+        wait: Option<BoxedWait<'a>>,
+        deadline: Option<Deadline>,
+        reply: Reply<'a>,
+    },
+    /// An HTTP call.
     Boxed(Pin<Box<dyn Future<Output = Result<RawReply, Error>> + Send + 'a>>),
 }
 
@@ -361,6 +370,22 @@ impl Future for Sending<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut *self {
             Sending::Queued(reply) => Pin::new(reply).poll(cx),
+            Sending::Late {
+                wait,
+                deadline,
+                reply,
+            } => {
+                if let Some(queueing) = wait {
+                    std::task::ready!(queueing.as_mut().poll(cx))?;
+                    // Queued: the wait's state is freed, and the connection's deadline sleeper
+                    // keeps the rest of the call's time.
+                    *wait = None;
+                    if let Some(deadline) = *deadline {
+                        reply.core.set_deadline(reply.echo, deadline);
+                    }
+                }
+                Pin::new(reply).poll(cx)
+            }
             Sending::Boxed(fut) => fut.as_mut().poll(cx),
         }
     }
@@ -423,13 +448,7 @@ impl WsCore {
         timeout: Duration,
     ) -> Sending<'a> {
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
-        let frame = match request_frame(action, &params, echo) {
-            Ok(frame) => frame,
-            Err(e) => {
-                let refused = Error::invalid_argument(action, "(params)", e);
-                return Sending::Boxed(Box::pin(std::future::ready(Err(refused))));
-            }
-        };
+        let frame = request_frame(action, params, echo);
         let (tx, rx) = oneshot::channel();
         let message = Message::Text(frame.into());
         // Fast path: connected and the queue has room. One lock, no sender clone, no await,
@@ -464,16 +483,40 @@ impl WsCore {
                 Sending::Queued(reply)
             }
             // Waiting for a connection or for room: a timer of its own, rarely needed.
-            Err(message) => Sending::Boxed(Box::pin(async move {
-                let sent = async {
-                    self.send_when_up(action, message).await?;
-                    reply.await
+            // Waiting for a connection or for room in the queue: rare, and what the wait holds
+            // (a timer of its own among it) is freed once the frame is queued.
+            Err(message) => {
+                let deadline = Instant::now()
+                    .checked_add(timeout)
+                    .map(|at| Deadline { at, after: timeout });
+                let wait = async move {
+                    match deadline {
+                        Some(d) => {
+                            tokio::time::timeout_at(d.at, self.send_when_up(action, message))
+                                .await
+                                .unwrap_or_else(|_| Err(self.timed_out(action, timeout)))
+                        }
+                        None => self.send_when_up(action, message).await,
+                    }
                 };
-                tokio::time::timeout(timeout, sent)
-                    .await
-                    .unwrap_or_else(|_| Err(self.timed_out(action, timeout)))
-            })),
+                Sending::Late {
+                    wait: Some(Box::pin(wait)),
+                    deadline,
+                    reply,
+                }
+            }
         }
+    }
+
+    /// Gives a call queued late its deadline, unless its reply came already.
+    fn set_deadline(&self, echo: u64, deadline: Deadline) {
+        if let Some(Pending::Call { deadline: slot, .. }) = self.calls(echo).pending.get_mut(&echo)
+        {
+            *slot = Some(deadline);
+        } else {
+            return;
+        }
+        self.sleeper.watch(deadline.at);
     }
 
     /// The error for a call whose time ran out: when there was no connection to send it on and
@@ -540,8 +583,7 @@ impl WsCore {
         stall: Duration,
     ) -> Result<WsPackets, Error> {
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
-        let frame = request_frame(action, &params, echo)
-            .map_err(|e| Error::invalid_argument(action, "(params)", e))?;
+        let frame = request_frame(action, params, echo);
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let end = Arc::new(OnceLock::new());
         self.calls(echo).pending.insert(
@@ -887,18 +929,40 @@ fn refusal_text(env: Envelope<'_>) -> String {
         .map_or_else(|| "token验证失败".into(), Cow::into_owned)
 }
 
-/// `{"action":…,"params":…,"echo":N}` in one allocation, without re-serializing the params
-/// (or checking their UTF-8 again: they are text already).
-fn request_frame(action: &str, params: &str, echo: u64) -> Result<String, String> {
+/// `{"params":…,"action":…,"echo":N}`, written around the params' own buffer (NapCat reads
+/// the keys in any order): the params are neither copied nor checked again, and the frame
+/// needs no allocation of its own when the buffer has room.
+fn request_frame(action: &str, mut params: String, echo: u64) -> String {
     use std::fmt::Write as _;
-    let action = serde_json::to_string(action).map_err(|e| e.to_string())?;
-    let mut frame = String::with_capacity(params.len() + action.len() + 48);
-    frame.push_str("{\"action\":");
-    frame.push_str(&action);
-    frame.push_str(",\"params\":");
-    frame.push_str(params);
-    frame.push_str(",\"echo\":");
-    write!(frame, "{echo}").map_err(|e| e.to_string())?;
-    frame.push('}');
-    Ok(frame)
+    params.insert_str(0, "{\"params\":");
+    params.push_str(",\"action\":");
+    if action.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        params.push_str(&serde_json::Value::from(action).to_string());
+    } else {
+        params.push('"');
+        params.push_str(action);
+        params.push('"');
+    }
+    // Writing to a `String` cannot fail.
+    let _ = write!(params, ",\"echo\":{echo}}}");
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::request_frame;
+
+    #[test]
+    fn a_request_frame_is_the_params_action_and_echo_as_json() {
+        let frame = request_frame("get_login_info", r#"{"no_cache":true}"#.into(), 42);
+        let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"action": "get_login_info", "params": {"no_cache": true}, "echo": 42})
+        );
+        // An action name that JSON must escape is escaped.
+        let frame = request_frame("odd\"name\\", "{}".into(), 7);
+        let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
+        assert_eq!(value["action"], "odd\"name\\");
+    }
 }
