@@ -490,14 +490,21 @@ impl WsCore {
                     .checked_add(timeout)
                     .map(|at| Deadline { at, after: timeout });
                 let wait = async move {
-                    match deadline {
+                    let queued = match deadline {
                         Some(d) => {
                             tokio::time::timeout_at(d.at, self.send_when_up(action, message))
                                 .await
                                 .unwrap_or_else(|_| Err(self.timed_out(action, timeout)))
                         }
                         None => self.send_when_up(action, message).await,
+                    };
+                    if queued.is_err() {
+                        // A connection whose writer stopped fails calls at once until its end
+                        // is recorded. Yielding first keeps a caller that retries at once from
+                        // holding this worker, so the task recording the end gets to run.
+                        tokio::task::yield_now().await;
                     }
+                    queued
                 };
                 Sending::Late {
                     wait: Some(Box::pin(wait)),
