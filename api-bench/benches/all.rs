@@ -74,6 +74,13 @@ async fn hand_written_login(http: &reqwest::Client, url: &str) {
     std::hint::black_box(env.data.nickname);
 }
 
+/// `get_login_info` over the raw WebSocket client, decoded as [`hand_written_login`] does.
+async fn raw_login(raw: &RawWs) {
+    let frame = raw.call("get_login_info", "{}").await;
+    let env: baseline::Envelope<baseline::LoginInfo> = serde_json::from_slice(&frame).unwrap();
+    std::hint::black_box(env.data.nickname);
+}
+
 async fn http_overhead() {
     const CALLS: usize = 2000;
     const ROUNDS: usize = 7;
@@ -189,21 +196,15 @@ async fn ws_latency() {
         }
         for _ in 0..CALLS {
             let t = Instant::now();
-            let frame = raw.call("get_login_info", "{}").await;
-            let env: baseline::Envelope<baseline::LoginInfo> =
-                serde_json::from_slice(&frame).unwrap();
-            std::hint::black_box(env.data.nickname);
+            raw_login(&raw).await;
             if keep {
                 r.push(t.elapsed());
             }
         }
     }
-    let pct = |v: &mut Vec<Duration>, p: f64| {
-        v.sort();
-        v[((v.len() as f64 * p) as usize).min(v.len() - 1)].as_secs_f64() * 1e6
-    };
     let mean = |v: &[Duration]| v.iter().sum::<Duration>().as_secs_f64() * 1e6 / v.len() as f64;
     let (om, rm) = (mean(&o), mean(&r));
+    let pct = timing::percentile_us;
     let (o50, o99, r50, r99) = (
         pct(&mut o, 0.5),
         pct(&mut o, 0.99),
@@ -283,12 +284,7 @@ async fn ws_throughput() {
             r.push(
                 throughput(total, depth, move || {
                     let raw = raw.clone();
-                    async move {
-                        let frame = raw.call("get_login_info", "{}").await;
-                        let env: baseline::Envelope<baseline::LoginInfo> =
-                            serde_json::from_slice(&frame).unwrap();
-                        std::hint::black_box(env.data.nickname);
-                    }
+                    async move { raw_login(&raw).await }
                 })
                 .await,
             );
@@ -316,10 +312,7 @@ async fn ws_throughput() {
                 .await,
             );
         }
-        let med = |v: &mut Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
+        let med = timing::median_of;
         let (o, r, h, hh) = (med(&mut o), med(&mut r), med(&mut h), med(&mut hh));
         let (q, qh) = (ratio(o, r), ratio(h, hh));
         println!(
@@ -395,10 +388,7 @@ async fn reverse_fleet() {
             ot.extend(times);
         }
         let (rate, times) = fleet(&raw, DEPTH, PER, |raw: RawWs| async move {
-            let frame = raw.call("get_login_info", "{}").await;
-            let env: baseline::Envelope<baseline::LoginInfo> =
-                serde_json::from_slice(&frame).unwrap();
-            std::hint::black_box(env.data.nickname);
+            raw_login(&raw).await;
         })
         .await;
         if round > 0 {
@@ -406,15 +396,7 @@ async fn reverse_fleet() {
             rt.extend(times);
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let pct = |v: &mut Vec<Duration>, p: f64| {
-        v.sort();
-        v[((v.len() as f64 * p) as usize).min(v.len() - 1)].as_secs_f64() * 1e6
-    };
-    let (o, r) = (median(&mut o), median(&mut r));
+    let (o, r) = (timing::median_of(&mut o), timing::median_of(&mut r));
     println!(
         "\n### 2b. Reverse WebSocket: {ACCOUNTS} accounts on one server, {DEPTH} calls in flight each (`get_login_info`, {} calls per round, median of {ROUNDS} alternating rounds)\n",
         ACCOUNTS * DEPTH * PER
@@ -426,7 +408,10 @@ async fn reverse_fleet() {
         o / r
     );
     for (name, p) in [("p50", 0.5), ("p99", 0.99)] {
-        let (a, b) = (pct(&mut ot, p), pct(&mut rt, p));
+        let (a, b) = (
+            timing::percentile_us(&mut ot, p),
+            timing::percentile_us(&mut rt, p),
+        );
         println!("| {name} µs per call | {a:.0} | {b:.0} | {:.3} |", a / b);
     }
 }

@@ -79,3 +79,17 @@ pub fn compare_paired<A: FnMut(), B: FnMut()>(rounds: usize, mut a: A, mut b: B)
         spread: (ratios[0], ratios[rounds - 1]),
     }
 }
+
+/// The median of `values` (sorted in place).
+pub fn median_of(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The `p` quantile (0.5 for the median, 0.99 for p99) of `times`, in microseconds (sorted in
+/// place).
+pub fn percentile_us(times: &mut [Duration], p: f64) -> f64 {
+    times.sort();
+    let at = ((times.len() as f64 * p) as usize).min(times.len() - 1);
+    times[at].as_secs_f64() * 1e6
+}

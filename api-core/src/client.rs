@@ -108,14 +108,22 @@ impl Transport {
             Transport::Http(t) => Sending::Boxed(Box::pin(async move {
                 tokio::time::timeout(timeout, t.send(action, params))
                     .await
-                    .unwrap_or_else(|_| {
-                        Err(Error::Timeout {
-                            action: action.to_owned(),
-                            after: timeout,
-                        })
-                    })
+                    .unwrap_or_else(|_| Err(self.timed_out(action, timeout)))
             })),
             Transport::Ws(t) => t.send(action, params, timeout),
+        }
+    }
+
+    /// The error for a call whose time ran out: over WebSocket, when there was no connection
+    /// to send it on and the last attempt to make one failed, that failure (the call was never
+    /// sent); otherwise [`Error::Timeout`].
+    fn timed_out(&self, action: &str, after: Duration) -> Error {
+        match self {
+            Transport::Ws(t) => t.core.timed_out(action, after),
+            Transport::Http(_) => Error::Timeout {
+                action: action.to_owned(),
+                after,
+            },
         }
     }
 
@@ -241,7 +249,7 @@ impl Client {
                 client.inner.transport.send_stream(action, params, timeout),
             )
             .await
-            .map_err(|_| client.timed_out(action, timeout))??;
+            .map_err(|_| client.inner.transport.timed_out(action, timeout))??;
             Ok(ActionStream::new(packets, timeout))
         })
     }
@@ -351,19 +359,6 @@ impl Client {
         let reply = self.inner.transport.send(action, params, timeout).await?;
         tracing::trace!(action, status = ?reply.http_status, body = %reply::log_text(&reply.body), "reply");
         Ok(reply)
-    }
-
-    /// The error for a call whose time ran out: over WebSocket, when there was no connection
-    /// to send it on and the last attempt to make one failed, that failure (the call was never
-    /// sent); otherwise [`Error::Timeout`].
-    fn timed_out(&self, action: &str, after: Duration) -> Error {
-        match &self.inner.transport {
-            Transport::Ws(t) => t.core.timed_out(action, after),
-            Transport::Http(_) => Error::Timeout {
-                action: action.to_owned(),
-                after,
-            },
-        }
     }
 
     /// The client-wide default timeout.

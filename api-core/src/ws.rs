@@ -451,6 +451,10 @@ impl WsCore {
         let frame = request_frame(action, params, echo);
         let (tx, rx) = oneshot::channel();
         let message = Message::Text(frame.into());
+        // `None`: a timeout too long to add to the clock, so no deadline.
+        let deadline = Instant::now()
+            .checked_add(timeout)
+            .map(|at| Deadline { at, after: timeout });
         // Fast path: connected and the queue has room. One lock, no sender clone, no await,
         // and no timer: the connection's deadline sleeper ends the call if it runs out of time.
         let queued = {
@@ -459,14 +463,17 @@ impl WsCore {
                 Some(conn) => conn.try_send(message).map_err(|e| e.into_inner()),
                 None => Err(message),
             };
-            // `None` (no deadline here) when the call waits below with a timer of its own.
-            let deadline = queued.as_ref().ok().and_then(|()| {
-                let at = Instant::now().checked_add(timeout)?;
-                Some(Deadline { at, after: timeout })
-            });
-            // Inserted under the same lock, so its reply cannot be read before.
-            calls.pending.insert(echo, Pending::Call { tx, deadline });
-            queued.map(|()| deadline)
+            // Inserted under the same lock, so its reply cannot be read before. A call not
+            // queued yet gets its deadline once it is (`Sending::Late`).
+            let slot_deadline = if queued.is_ok() { deadline } else { None };
+            calls.pending.insert(
+                echo,
+                Pending::Call {
+                    tx,
+                    deadline: slot_deadline,
+                },
+            );
+            queued
         };
         let reply = Reply {
             core: self,
@@ -476,19 +483,15 @@ impl WsCore {
             delivered: false,
         };
         match queued {
-            Ok(deadline) => {
+            Ok(()) => {
                 if let Some(deadline) = deadline {
                     self.sleeper.watch(deadline.at);
                 }
                 Sending::Queued(reply)
             }
-            // Waiting for a connection or for room: a timer of its own, rarely needed.
             // Waiting for a connection or for room in the queue: rare, and what the wait holds
             // (a timer of its own among it) is freed once the frame is queued.
             Err(message) => {
-                let deadline = Instant::now()
-                    .checked_add(timeout)
-                    .map(|at| Deadline { at, after: timeout });
                 let wait = async move {
                     let queued = match deadline {
                         Some(d) => {
@@ -517,12 +520,12 @@ impl WsCore {
 
     /// Gives a call queued late its deadline, unless its reply came already.
     fn set_deadline(&self, echo: u64, deadline: Deadline) {
-        if let Some(Pending::Call { deadline: slot, .. }) = self.calls(echo).pending.get_mut(&echo)
-        {
-            *slot = Some(deadline);
-        } else {
+        let mut calls = self.calls(echo);
+        let Some(Pending::Call { deadline: slot, .. }) = calls.pending.get_mut(&echo) else {
             return;
-        }
+        };
+        *slot = Some(deadline);
+        drop(calls);
         self.sleeper.watch(deadline.at);
     }
 
