@@ -175,6 +175,52 @@ where
     (per * depth) as f64 / t.elapsed().as_secs_f64()
 }
 
+/// Large requests one at a time over forward WebSocket, with `TCP_NODELAY` and with Nagle's
+/// algorithm: what the client's default costs or saves when a request spans many packets.
+async fn large_requests() {
+    const CALLS: usize = 30;
+    let url = format!("ws://{}/", servers::ws(true).await);
+    println!(
+        "\n### 2d. Large requests over forward WS, one in flight (`call_raw` with a padded params object, {CALLS} calls per size and setting)\n"
+    );
+    println!(
+        "| request size | p50 µs, `tcp_nodelay(true)` (default) | p50 µs, `tcp_nodelay(false)` | max µs, true | max µs, false |"
+    );
+    println!("| --- | --- | --- | --- | --- |");
+    let mut clients = Vec::new();
+    for nodelay in [true, false] {
+        let api = Client::builder()
+            .ws_url(&url)
+            .tcp_nodelay(nodelay)
+            .connect()
+            .await
+            .unwrap();
+        clients.push(api);
+    }
+    for size in [100_000usize, 1_000_000, 4_000_000] {
+        let params = serde_json::json!({ "pad": "x".repeat(size) });
+        let mut times = [Vec::new(), Vec::new()];
+        // Alternating, so both settings see the same machine.
+        for _ in 0..CALLS {
+            for (api, times) in clients.iter().zip(&mut times) {
+                let t = Instant::now();
+                api.call_raw("get_login_info", &params, None).await.unwrap();
+                times.push(t.elapsed());
+            }
+        }
+        let [mut on, mut off] = times;
+        let pct = timing::percentile_us;
+        println!(
+            "| {} KB | {:.0} | {:.0} | {:.0} | {:.0} |",
+            size / 1000,
+            pct(&mut on, 0.5),
+            pct(&mut off, 0.5),
+            pct(&mut on, 1.0),
+            pct(&mut off, 1.0)
+        );
+    }
+}
+
 /// One call in flight over forward WebSocket: the time of each round trip, ours against the
 /// raw client, in alternating rounds.
 async fn ws_latency() {
@@ -182,7 +228,7 @@ async fn ws_latency() {
     const ROUNDS: usize = 7;
     let url = format!("ws://{}/", servers::ws(true).await);
     let ours = Client::builder().ws_url(&url).connect().await.unwrap();
-    let raw = RawWs::connect(&url).await;
+    let raw = RawWs::connect(&url, true).await;
     let (mut o, mut r) = (Vec::new(), Vec::new());
     for round in 0..=ROUNDS {
         // Round 0 warms both sides up and is not kept.
@@ -227,13 +273,21 @@ async fn ws_latency() {
     println!("| p99 µs | {o99:.1} | {r99:.1} | {:.3} | |", o99 / r99);
 }
 
-async fn ws_throughput() {
+/// Throughput over forward WebSocket (and, with `nodelay`, over HTTP), both WebSocket sides
+/// with the same socket setting: `TCP_NODELAY` (the generated client's default), or Nagle's
+/// algorithm (tokio-tungstenite's).
+async fn ws_throughput(nodelay: bool) {
     const TOTAL: usize = 40_000;
     const ROUNDS: usize = 7;
     let ws_addr = servers::ws(true).await;
     let url = format!("ws://{ws_addr}/");
-    let ours = Client::builder().ws_url(&url).connect().await.unwrap();
-    let raw = RawWs::connect(&url).await;
+    let ours = Client::builder()
+        .ws_url(&url)
+        .tcp_nodelay(nodelay)
+        .connect()
+        .await
+        .unwrap();
+    let raw = RawWs::connect(&url, nodelay).await;
     let http_addr = servers::http().await;
     let http_url = format!("http://{http_addr}/get_login_info");
     // One reqwest pool for both HTTP sides.
@@ -243,15 +297,29 @@ async fn ws_throughput() {
         .http_client(pool.clone())
         .build()
         .unwrap();
-    println!(
-        "\n### 2. Throughput, calls per second (`get_login_info`, {TOTAL} calls per round over WS, a quarter of that over HTTP, median of {ROUNDS})\n"
-    );
-    println!(
-        "| calls in flight | generated client, forward WS | raw tokio-tungstenite client | ratio | target ≥ 0.95× | generated client, HTTP pool | hand-written reqwest, same pool | ratio | target ≥ 0.95× |"
-    );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-    // For profiling one side: BENCH_WS_SIDE=ours or raw, BENCH_WS_DEPTH=256.
+    if nodelay {
+        println!(
+            "\n### 2. Throughput, calls per second (`get_login_info`, {TOTAL} calls per round over WS with TCP_NODELAY on both sides, a quarter of that over HTTP, median of {ROUNDS})\n"
+        );
+        println!(
+            "| calls in flight | generated client, forward WS | raw tokio-tungstenite client | ratio | target ≥ 0.95× | generated client, HTTP pool | hand-written reqwest, same pool | ratio | target ≥ 0.95× |"
+        );
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    } else {
+        println!(
+            "\n### 2c. Throughput over forward WS with Nagle's algorithm on both sides, calls per second (`get_login_info`, {TOTAL} calls per round, median of {ROUNDS})\n"
+        );
+        println!(
+            "| calls in flight | generated client, `tcp_nodelay(false)` | raw tokio-tungstenite client, its default | ratio | target ≥ 0.95× |"
+        );
+        println!("| --- | --- | --- | --- | --- |");
+    }
+    // For profiling or comparing one column alone: BENCH_WS_SIDE=ours, raw, http or reqwest
+    // (the other columns print 1), BENCH_WS_DEPTH=256. The HTTP columns are in one table only.
     let side = std::env::var("BENCH_WS_SIDE").unwrap_or_default();
+    let runs = |column: &str| {
+        (side.is_empty() || side == column) && (nodelay || !matches!(column, "http" | "reqwest"))
+    };
     let depths: Vec<usize> = std::env::var("BENCH_WS_DEPTH")
         .ok()
         .and_then(|d| d.parse().ok())
@@ -260,61 +328,61 @@ async fn ws_throughput() {
         let total = if depth == 1 { TOTAL / 4 } else { TOTAL };
         let (mut o, mut r, mut h, mut hh) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
-            if side == "raw" {
-                o.push(1.0);
+            let api = ours.clone();
+            o.push(if runs("ours") {
+                throughput(total, depth, move || {
+                    let api = api.clone();
+                    async move {
+                        api.get_login_info().await.unwrap();
+                    }
+                })
+                .await
             } else {
-                let api = ours.clone();
-                o.push(
-                    throughput(total, depth, move || {
-                        let api = api.clone();
-                        async move {
-                            api.get_login_info().await.unwrap();
-                        }
-                    })
-                    .await,
-                );
-            }
-            if side == "ours" {
-                r.push(1.0);
-                h.push(1.0);
-                hh.push(1.0);
-                continue;
-            }
+                1.0
+            });
             let raw = raw.clone();
-            r.push(
+            r.push(if runs("raw") {
                 throughput(total, depth, move || {
                     let raw = raw.clone();
                     async move { raw_login(&raw).await }
                 })
-                .await,
-            );
-            if side == "raw" {
-                h.push(1.0);
-                hh.push(1.0);
-                continue;
-            }
+                .await
+            } else {
+                1.0
+            });
             let api = http.clone();
-            h.push(
+            h.push(if runs("http") {
                 throughput(total / 4, depth, move || {
                     let api = api.clone();
                     async move {
                         api.get_login_info().await.unwrap();
                     }
                 })
-                .await,
-            );
+                .await
+            } else {
+                1.0
+            });
             let (pool, url) = (pool.clone(), http_url.clone());
-            hh.push(
+            hh.push(if runs("reqwest") {
                 throughput(total / 4, depth, move || {
                     let (pool, url) = (pool.clone(), url.clone());
                     async move { hand_written_login(&pool, &url).await }
                 })
-                .await,
-            );
+                .await
+            } else {
+                1.0
+            });
         }
         let med = timing::median_of;
         let (o, r, h, hh) = (med(&mut o), med(&mut r), med(&mut h), med(&mut hh));
         let (q, qh) = (ratio(o, r), ratio(h, hh));
+        if !nodelay {
+            println!(
+                "| {depth} | {o:.0} | {r:.0} | {q:.3} | {} |",
+                verdict(q >= 0.95)
+            );
+            continue;
+        }
         println!(
             "| {depth} | {o:.0} | {r:.0} | {q:.3} | {} | {h:.0} | {hh:.0} | {qh:.3} | {} |",
             verdict(q >= 0.95),
@@ -869,7 +937,17 @@ fn main() {
         if std::env::var("BENCH_WS_SIDE").is_err() {
             rt.block_on(ws_latency());
         }
-        rt.block_on(ws_throughput());
+        // BENCH_WS_NODELAY=on or off runs one of the two throughput tables.
+        let tables = std::env::var("BENCH_WS_NODELAY").unwrap_or_default();
+        if tables != "off" {
+            rt.block_on(ws_throughput(true));
+        }
+        if tables != "on" {
+            rt.block_on(ws_throughput(false));
+        }
+        if std::env::var("BENCH_WS_SIDE").is_err() {
+            rt.block_on(large_requests());
+        }
     }
     if enabled("reverse") {
         rt.block_on(reverse_fleet());

@@ -85,16 +85,18 @@ pub mod raw_ws {
     }
 
     impl RawWs {
-        /// Connects to `url`.
-        pub async fn connect(url: &str) -> RawWs {
-            let (ws, _) = tokio_tungstenite::connect_async(url)
+        /// Connects to `url`, with `TCP_NODELAY` set or not (tokio-tungstenite's default is
+        /// not: Nagle's algorithm on).
+        pub async fn connect(url: &str, nodelay: bool) -> RawWs {
+            let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, nodelay)
                 .await
                 .expect("connect");
             RawWs::over(ws)
         }
 
         /// Listens on loopback as a reverse WebSocket server and hands out a raw client for
-        /// each connection accepted, in the order they come.
+        /// each connection accepted, in the order they come; `TCP_NODELAY` is set on each, as
+        /// a `ReverseServer` does by default.
         pub async fn listen() -> (std::net::SocketAddr, mpsc::UnboundedReceiver<RawWs>) {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
@@ -103,6 +105,7 @@ pub mod raw_ws {
             let (tx, rx) = mpsc::unbounded_channel();
             tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
+                    stream.set_nodelay(true).expect("TCP_NODELAY");
                     if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
                         let _ = tx.send(RawWs::over(ws));
                     }

@@ -84,7 +84,7 @@ struct Status<'a> {
 /// Uploads `path` as a careful person would by hand: the same chunks, the same number in
 /// flight, the hash sent first, each reply checked.
 pub async fn raw_upload(url: &str, path: &Path) -> Duration {
-    let ws = RawWs::connect(url).await;
+    let ws = RawWs::connect(url, true).await;
     let started = Instant::now();
     let mut file = tokio::fs::File::open(path).await.expect("open");
     let size = file.metadata().await.expect("size").len();

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{AccessToken, Error, UploadSource, Uploadable};
+use crate::{AccessToken, CallFuture, Error, UploadSource, Uploadable};
 use tokio::sync::broadcast;
 
 use crate::action::Action;
@@ -17,7 +17,8 @@ use crate::reply::{self, RawReply};
 use crate::stream::{ActionStream, Packets, StreamAction};
 use crate::ws::{ConnState, KeepAlive, Sending, WsCore};
 
-/// The future every call returns: boxed, `Send` and `'static`, so it can be spawned.
+/// A boxed call future, `Send` and `'static`, so it can be spawned: what stream calls, uploads
+/// and calls by name return. A typed call returns its own [`CallFuture`].
 pub type ApiFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
 
 /// The largest reply the client reads by default (64 MiB); see [`ClientBuilder::max_reply_size`].
@@ -95,21 +96,25 @@ impl Drop for Inner {
 
 #[derive(Debug)]
 enum Transport {
-    Http(HttpTransport),
+    Http(Arc<HttpTransport>),
     Ws(WsTransport),
 }
 
 impl Transport {
-    /// Sends one call and waits for its reply, up to `timeout`.
-    fn send<'a>(&'a self, action: &'a str, params: String, timeout: Duration) -> Sending<'a> {
+    /// Sends one call and waits for its reply, up to `timeout`. What it returns borrows only
+    /// `action`.
+    fn send<'a>(&self, action: &'a str, params: String, timeout: Duration) -> Sending<'a> {
         match self {
             // Boxed: reqwest's request future is several times the WebSocket one, and a call
             // future is as large as its largest branch. An HTTP call allocates plenty anyway.
-            Transport::Http(t) => Sending::Boxed(Box::pin(async move {
-                tokio::time::timeout(timeout, t.send(action, params))
-                    .await
-                    .unwrap_or_else(|_| Err(self.timed_out(action, timeout)))
-            })),
+            Transport::Http(t) => {
+                let t = t.clone();
+                Sending::Boxed(Box::pin(async move {
+                    tokio::time::timeout(timeout, t.send(action, params))
+                        .await
+                        .unwrap_or_else(|_| Err(HttpTransport::timed_out(action, timeout)))
+                }))
+            }
             Transport::Ws(t) => t.send(action, params, timeout),
         }
     }
@@ -120,10 +125,7 @@ impl Transport {
     fn timed_out(&self, action: &str, after: Duration) -> Error {
         match self {
             Transport::Ws(t) => t.core.timed_out(action, after),
-            Transport::Http(_) => Error::Timeout {
-                action: action.to_owned(),
-                after,
-            },
+            Transport::Http(_) => HttpTransport::timed_out(action, after),
         }
     }
 
@@ -192,7 +194,7 @@ impl Client {
     }
 
     /// Sends a request and decodes its typed result.
-    pub fn call<A: Action>(&self, request: A) -> ApiFuture<A::Output> {
+    pub fn call<A: Action>(&self, request: A) -> CallFuture<A> {
         self.call_with_timeout(request, None)
     }
 
@@ -202,23 +204,14 @@ impl Client {
         &self,
         request: A,
         timeout: Option<Duration>,
-    ) -> ApiFuture<A::Output> {
+    ) -> CallFuture<A> {
         self.clone().into_call(request, timeout)
     }
 
     /// Like [`call_with_timeout`](Self::call_with_timeout), consuming this handle (what the
     /// generated call builders use, saving a clone per call).
-    pub fn into_call<A: Action>(
-        self,
-        request: A,
-        timeout: Option<Duration>,
-    ) -> ApiFuture<A::Output> {
-        let client = self;
-        Box::pin(async move {
-            let (params, timeout) = client.prepare(request, timeout).await?;
-            let reply = client.send(A::WIRE_NAME, params, timeout).await?;
-            A::decode_reply(&reply)
-        })
+    pub fn into_call<A: Action>(self, request: A, timeout: Option<Duration>) -> CallFuture<A> {
+        CallFuture::new(self, request, timeout)
     }
 
     /// Sends a stream action's request; its packets and result are read from the returned
@@ -294,11 +287,27 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<(String, Duration), Error> {
         request.validate()?;
+        // Boxed, so that a call without files does not carry the file reader's state.
+        Box::pin(self.read_files(&mut request)).await?;
+        self.encode(&request, timeout)
+    }
+
+    /// Makes every file of a request sendable (see [`resolve_file`](Self::resolve_file)).
+    pub(crate) async fn read_files<A: Action>(&self, request: &mut A) -> Result<(), Error> {
         for (param, file) in request.uploads() {
-            // Boxed, so that a call without files does not carry the file reader's state.
-            Box::pin(self.resolve_file(file, A::RUST_NAME, &param)).await?;
+            self.resolve_file(file, A::RUST_NAME, &param).await?;
         }
-        let params = serde_json::to_string(&request)
+        Ok(())
+    }
+
+    /// A request's wire `params`, with the timeout its call gets: `timeout`, else the
+    /// action's spec timeout, else the client default.
+    pub(crate) fn encode<A: Action>(
+        &self,
+        request: &A,
+        timeout: Option<Duration>,
+    ) -> Result<(String, Duration), Error> {
+        let params = serde_json::to_string(request)
             .map_err(|e| Error::invalid_argument(A::RUST_NAME, "(request)", e.to_string()))?;
         let timeout = timeout.or(A::TIMEOUT).unwrap_or(self.inner.default_timeout);
         Ok((params, timeout))
@@ -355,10 +364,20 @@ impl Client {
         params: String,
         timeout: Duration,
     ) -> Result<RawReply, Error> {
-        tracing::debug!(action, params = %reply::log_text(params.as_bytes()), "sending");
-        let reply = self.inner.transport.send(action, params, timeout).await?;
-        tracing::trace!(action, status = ?reply.http_status, body = %reply::log_text(&reply.body), "reply");
+        let reply = self.start(action, params, timeout).await?;
+        log_reply(action, &reply);
         Ok(reply)
+    }
+
+    /// Sends one call; the returned future waits, up to `timeout`, for its reply.
+    pub(crate) fn start<'a>(
+        &self,
+        action: &'a str,
+        params: String,
+        timeout: Duration,
+    ) -> Sending<'a> {
+        tracing::debug!(action, params = %reply::log_text(params.as_bytes()), "sending");
+        self.inner.transport.send(action, params, timeout)
     }
 
     /// The client-wide default timeout.
@@ -375,6 +394,11 @@ impl Client {
     }
 }
 
+/// Logs a call's reply as received (at `trace`).
+pub(crate) fn log_reply(action: &str, reply: &RawReply) {
+    tracing::trace!(action, status = ?reply.http_status, body = %reply::log_text(&reply.body), "reply");
+}
+
 /// Builds a [`Client`].
 #[derive(Default, Clone)]
 pub struct ClientBuilder {
@@ -388,6 +412,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     keepalive: Option<Option<KeepAlive>>,
     handshake_timeout: Option<Duration>,
+    tcp_nodelay: Option<bool>,
     pool_idle_timeout: Option<Duration>,
     sse_events: bool,
     event_buffer: Option<usize>,
@@ -475,6 +500,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether the forward WebSocket connection sends each write at once (`TCP_NODELAY`,
+    /// default `true`). With `false`, the system holds small writes back while earlier ones
+    /// are unacknowledged and sends them together (Nagle's algorithm): fewer, larger packets
+    /// when many calls are in flight at once, at the cost of latency, most of all for large
+    /// requests. BENCHMARKS.md measures both. Over HTTP, set it on the
+    /// [`http_client`](Self::http_client) you pass.
+    pub fn tcp_nodelay(mut self, yes: bool) -> Self {
+        self.tcp_nodelay = Some(yes);
+        self
+    }
+
     /// How long an idle HTTP connection stays in the pool (default
     /// [`DEFAULT_POOL_IDLE_TIMEOUT`]). Keep it below the server's own idle close: NapCat's HTTP
     /// server (Node's) closes idle keep-alive connections after 5 s, and a call sent on a
@@ -546,6 +582,7 @@ impl ClientBuilder {
                     max_reply_bytes,
                     backoff: Backoff { initial, max },
                     handshake_timeout: self.handshake_timeout.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT),
+                    nodelay: self.tcp_nodelay.unwrap_or(true),
                 },
             )?;
             return Ok(Client::over_ws(transport, timeout, self.upload_strategy));
@@ -592,7 +629,7 @@ impl ClientBuilder {
         };
         Ok(Client {
             inner: Arc::new(Inner {
-                transport: Transport::Http(transport),
+                transport: Transport::Http(Arc::new(transport)),
                 default_timeout: timeout,
                 upload_strategy: self.upload_strategy,
                 events,

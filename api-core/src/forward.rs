@@ -37,6 +37,8 @@ pub(crate) struct Dial {
     pub backoff: Backoff,
     /// How long one connection attempt (TCP connect and the upgrade) may take.
     pub handshake_timeout: Duration,
+    /// Whether frames go out as soon as they are written (`TCP_NODELAY`).
+    pub nodelay: bool,
 }
 
 impl Dial {
@@ -130,7 +132,7 @@ impl WsTransport {
     }
 
     pub(crate) fn send<'a>(
-        &'a self,
+        &self,
         action: &'a str,
         params: String,
         timeout: Duration,
@@ -159,7 +161,7 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
         let attempt = match dial.request() {
             Ok(req) => match tokio::time::timeout(
                 dial.handshake_timeout,
-                tokio_tungstenite::connect_async_with_config(req, Some(config), true),
+                tokio_tungstenite::connect_async_with_config(req, Some(config), dial.nodelay),
             )
             .await
             {
@@ -182,7 +184,7 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
             Ok((ws, first)) => {
                 tracing::info!(url = %dial.url, "WebSocket connected");
                 delay = dial.backoff.initial;
-                core.run(ws, first).await
+                core.run(ws, first, dial.nodelay).await
             }
             Err(ConnEnd::Lost(reason)) => {
                 tracing::warn!(url = %dial.url, %reason, retry_in = ?delay, "WebSocket connect failed");

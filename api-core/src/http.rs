@@ -1,6 +1,7 @@
 //! The HTTP transport: `POST {base}/{action}` with the params as a JSON body.
 
 use std::fmt;
+use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
@@ -96,6 +97,14 @@ impl HttpTransport {
             scanned: 0,
             max_reply_bytes: self.max_reply_bytes,
         })
+    }
+
+    /// The error for a call that got no reply within `after`.
+    pub(crate) fn timed_out(action: &str, after: Duration) -> Error {
+        Error::Timeout {
+            action: action.to_owned(),
+            after,
+        }
     }
 
     pub(crate) async fn send(&self, action: &str, params: String) -> Result<RawReply, Error> {

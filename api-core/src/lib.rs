@@ -23,6 +23,7 @@ extern crate self as api_core;
 mod action;
 mod base64_bytes;
 mod bot;
+mod call;
 mod client;
 pub mod cq;
 mod de;
@@ -53,6 +54,7 @@ pub use base64_bytes::Base64;
 pub use ws::KeepAlive;
 
 pub use action::{Action, ActionCall, ActionInfo, ParamInfo, StreamCall};
+pub use call::CallFuture;
 pub use client::{
     ApiFuture, Client, ClientBuilder, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_STREAM_UPLOAD_ABOVE, DEFAULT_TIMEOUT, EVENT_BUFFER,

@@ -37,7 +37,7 @@ impl RawReply {
 #[derive(Debug, Deserialize)]
 pub struct Envelope<'a> {
     /// `ok`, `failed` or (OneBot 11 `_async`) `async`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub status: Option<Cow<'a, str>>,
     /// 0 on success.
     #[serde(default)]
@@ -46,10 +46,10 @@ pub struct Envelope<'a> {
     #[serde(borrow, default)]
     pub data: Option<&'a RawValue>,
     /// Error text on failure (borrowed from the reply unless it holds escapes).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub message: Option<Cow<'a, str>>,
     /// Same text as `message`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
     pub wording: Option<Cow<'a, str>>,
     /// The request's echo, on WebSocket.
     #[serde(borrow, default)]
@@ -57,6 +57,40 @@ pub struct Envelope<'a> {
     /// Present on events, which are not replies.
     #[serde(default)]
     pub post_type: Option<IgnoredAny>,
+}
+
+/// A string or `null`, borrowed from the reply unless it holds escapes. (Serde borrows a `Cow`
+/// field itself, but one inside an `Option` it copies.)
+fn borrowed_text<'de, D>(deserializer: D) -> Result<Option<Cow<'de, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Text;
+    impl<'de> serde::de::Visitor<'de> for Text {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+    }
+    deserializer.deserialize_option(Text)
 }
 
 /// What an envelope says happened.
@@ -421,5 +455,30 @@ pub(crate) fn log_text(body: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(body) {
         Ok(s) => truncate(s),
         Err(_) => Cow::Owned(format!("({} bytes, not UTF-8)", body.len())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::Envelope;
+
+    #[test]
+    fn envelope_text_is_borrowed_unless_it_holds_escapes() {
+        let body = r#"{"status":"ok","retcode":0,"message":"tab\there","wording":null}"#;
+        let env: Envelope<'_> = serde_json::from_str(body).unwrap();
+        assert!(matches!(env.status, Some(Cow::Borrowed("ok"))));
+        assert_eq!(env.message.as_deref(), Some("tab\there"));
+        assert!(matches!(env.message, Some(Cow::Owned(_))));
+        assert_eq!(env.wording, None);
+        let env: Envelope<'_> = serde_json::from_str(r#"{"retcode":1}"#).unwrap();
+        assert_eq!((env.status, env.message), (None, None));
+    }
+
+    #[test]
+    fn a_status_that_is_not_text_is_an_error() {
+        let err = serde_json::from_str::<Envelope<'_>>(r#"{"status":1,"retcode":0}"#).unwrap_err();
+        assert!(err.to_string().contains("a string or null"), "{err}");
     }
 }

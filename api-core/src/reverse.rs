@@ -37,6 +37,9 @@ pub struct ReverseOptions {
     /// How the clients handed out send file parameters holding local data (see
     /// [`ClientBuilder::upload_strategy`](crate::ClientBuilder::upload_strategy)).
     pub upload_strategy: crate::UploadStrategy,
+    /// Whether each connection sends each write at once (`TCP_NODELAY`, default `true`; see
+    /// [`ClientBuilder::tcp_nodelay`](crate::ClientBuilder::tcp_nodelay)).
+    pub tcp_nodelay: bool,
 }
 
 impl Default for ReverseOptions {
@@ -48,6 +51,7 @@ impl Default for ReverseOptions {
             keepalive: Some(KeepAlive::default()),
             event_buffer: EVENT_BUFFER,
             upload_strategy: crate::UploadStrategy::default(),
+            tcp_nodelay: true,
         }
     }
 }
@@ -128,6 +132,9 @@ struct Handshake {
 }
 
 async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
+    if let Err(e) = stream.set_nodelay(accounts.options.tcp_nodelay) {
+        tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY on a reverse WebSocket connection");
+    }
     let expected = accounts.options.access_token.clone();
     let seen: Arc<Mutex<Option<Handshake>>> = Arc::default();
     let seen_in_callback = seen.clone();
@@ -200,6 +207,6 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
             })
             .await;
     }
-    let end = core.run(ws, None).await;
+    let end = core.run(ws, None, accounts.options.tcp_nodelay).await;
     tracing::info!(%peer, self_id = %hs.self_id, ?end, "reverse WebSocket connection ended");
 }

@@ -309,9 +309,10 @@ pub(crate) fn is_packet(parsed: &Parsed, body: &[u8]) -> bool {
 
 /// The reply to one call, as the reader (or `fail_all`) hands it over. Dropping it first
 /// (a timeout, a cancelled call) frees the call's pending slot. Written out by hand rather
-/// than as an `async fn`, so that a call in flight holds these few words and no more.
+/// than as an `async fn`, so that a call in flight holds these few words and no more; it
+/// borrows nothing but its action's name, so a call of a `'static` action is `'static`.
 pub(crate) struct Reply<'a> {
-    core: &'a WsCore,
+    core: Arc<WsCore>,
     echo: u64,
     action: &'a str,
     rx: oneshot::Receiver<Result<RawReply, Ended>>,
@@ -349,15 +350,15 @@ impl Drop for Reply<'_> {
 type BoxedWait<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>>;
 
 /// A call on its way: queued on a WebSocket and waiting for its reply (the usual case), waiting
-/// for a connection or for room in the queue first, or an HTTP call.
+/// for a connection or for room in the queue first, or an HTTP call. It borrows only the
+/// action's name.
 pub(crate) enum Sending<'a> {
     /// Queued; only the reply is awaited.
     Queued(Reply<'a>),
-    /// Not queued yet: `wait` queues the frame (within the call's time), then the reply is
-    /// awaited as a queued call's is, by its deadline.
+    /// Not queued yet: `wait` queues the frame (within the call's time) and gives the call its
+    /// deadline; then the reply is awaited as a queued call's is.
     Late {
         wait: Option<BoxedWait<'a>>,
-        deadline: Option<Deadline>,
         reply: Reply<'a>,
     },
     /// An HTTP call.
@@ -370,19 +371,12 @@ impl Future for Sending<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut *self {
             Sending::Queued(reply) => Pin::new(reply).poll(cx),
-            Sending::Late {
-                wait,
-                deadline,
-                reply,
-            } => {
+            Sending::Late { wait, reply } => {
                 if let Some(queueing) = wait {
                     std::task::ready!(queueing.as_mut().poll(cx))?;
                     // Queued: the wait's state is freed, and the connection's deadline sleeper
                     // keeps the rest of the call's time.
                     *wait = None;
-                    if let Some(deadline) = *deadline {
-                        reply.core.set_deadline(reply.echo, deadline);
-                    }
                 }
                 Pin::new(reply).poll(cx)
             }
@@ -442,13 +436,13 @@ impl WsCore {
 
     /// Sends one call and waits, up to `timeout`, for the reply with its echo.
     pub(crate) fn send<'a>(
-        &'a self,
+        self: &Arc<Self>,
         action: &'a str,
         params: String,
         timeout: Duration,
     ) -> Sending<'a> {
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
-        let frame = request_frame(action, params, echo);
+        let frame = request_frame(action, &params, echo);
         let (tx, rx) = oneshot::channel();
         let message = Message::Text(frame.into());
         // `None`: a timeout too long to add to the clock, so no deadline.
@@ -476,7 +470,7 @@ impl WsCore {
             queued
         };
         let reply = Reply {
-            core: self,
+            core: self.clone(),
             echo,
             action,
             rx,
@@ -492,26 +486,28 @@ impl WsCore {
             // Waiting for a connection or for room in the queue: rare, and what the wait holds
             // (a timer of its own among it) is freed once the frame is queued.
             Err(message) => {
+                let core = self.clone();
                 let wait = async move {
                     let queued = match deadline {
                         Some(d) => {
-                            tokio::time::timeout_at(d.at, self.send_when_up(action, message))
+                            tokio::time::timeout_at(d.at, core.send_when_up(action, message))
                                 .await
-                                .unwrap_or_else(|_| Err(self.timed_out(action, timeout)))
+                                .unwrap_or_else(|_| Err(core.timed_out(action, timeout)))
                         }
-                        None => self.send_when_up(action, message).await,
+                        None => core.send_when_up(action, message).await,
                     };
-                    if queued.is_err() {
+                    match (&queued, deadline) {
+                        (Ok(()), Some(deadline)) => core.set_deadline(echo, deadline),
+                        (Ok(()), None) => {}
                         // A connection whose writer stopped fails calls at once until its end
                         // is recorded. Yielding first keeps a caller that retries at once from
                         // holding this worker, so the task recording the end gets to run.
-                        tokio::task::yield_now().await;
+                        (Err(_), _) => tokio::task::yield_now().await,
                     }
                     queued
                 };
                 Sending::Late {
                     wait: Some(Box::pin(wait)),
-                    deadline,
                     reply,
                 }
             }
@@ -593,7 +589,7 @@ impl WsCore {
         stall: Duration,
     ) -> Result<WsPackets, Error> {
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
-        let frame = request_frame(action, params, echo);
+        let frame = request_frame(action, &params, echo);
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let end = Arc::new(OnceLock::new());
         self.calls(echo).pending.insert(
@@ -806,7 +802,16 @@ impl WsCore {
 
     /// Serves one connection until it ends; marks the core connected meanwhile. `first` is a
     /// frame already read from this connection (while checking the token) and routed first.
-    pub(crate) async fn run<S>(&self, ws: WebSocketStream<S>, first: Option<Bytes>) -> ConnEnd
+    /// `nodelay`: the socket sends each write at once (`TCP_NODELAY`), so frames queued together
+    /// are written with one flush; otherwise the system coalesces writes itself (Nagle's
+    /// algorithm), and each frame is flushed as soon as it is taken, which keeps the server fed
+    /// (BENCHMARKS.md §2c measures both).
+    pub(crate) async fn run<S>(
+        self: &Arc<Self>,
+        ws: WebSocketStream<S>,
+        first: Option<Bytes>,
+        nodelay: bool,
+    ) -> ConnEnd
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -814,38 +819,40 @@ impl WsCore {
         let (tx, mut rx) = mpsc::channel::<Message>(OUTGOING_QUEUE);
         let pinger = tx.clone();
         self.set_state(ConnState::Up(tx));
-        // The writer gets its own task so reading and writing use both cores under load.
-        let mut writer = tokio::spawn(async move {
-            // Write everything already queued, then flush once: one syscall for many frames
-            // when many calls are in flight.
+        // The writer and the reader get tasks of their own, so that under load they run on
+        // both cores, and neither waits for this task's other branches to be polled.
+        let mut writer = OwnedTask(tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut next = Some(first);
                 while let Some(m) = next {
                     if let Err(e) = sink.feed(m).await {
                         return ConnEnd::Lost(format!("write failed: {e}"));
                     }
-                    next = rx.try_recv().ok();
+                    // With TCP_NODELAY, what is already queued goes with this frame: one
+                    // packet for many frames when many calls are in flight.
+                    next = if nodelay { rx.try_recv().ok() } else { None };
                 }
                 if let Err(e) = sink.flush().await {
                     return ConnEnd::Lost(format!("write failed: {e}"));
                 }
             }
             ConnEnd::Lost("writer stopped".into())
-        });
-        let reader = async {
+        }));
+        let core = self.clone();
+        let mut reader = OwnedTask(tokio::spawn(async move {
             if let Some(frame) = first
-                && let Some(end) = self.route(frame).await
+                && let Some(end) = core.route(frame).await
             {
                 return end;
             }
             loop {
                 let next = stream.next().await;
-                self.received.fetch_add(1, Ordering::Relaxed);
+                core.received.fetch_add(1, Ordering::Relaxed);
                 match next {
                     None => return ConnEnd::Lost("the server closed the connection".into()),
                     Some(Err(e)) => return ConnEnd::Lost(format!("read failed: {e}")),
                     Some(Ok(Message::Text(text))) => {
-                        if let Some(end) = self.route(text.into()).await {
+                        if let Some(end) = core.route(text.into()).await {
                             return end;
                         }
                     }
@@ -856,7 +863,7 @@ impl WsCore {
                     Some(Ok(_)) => {}
                 }
             }
-        };
+        }));
         let keepalive = async {
             let Some(k) = self.keepalive else {
                 return std::future::pending::<ConnEnd>().await;
@@ -881,12 +888,12 @@ impl WsCore {
             }
         };
         let end = tokio::select! {
-            end = reader => end,
+            end = &mut reader => end.unwrap_or_else(|e| ConnEnd::Lost(format!("reader task ended: {e}"))),
             end = &mut writer => end.unwrap_or_else(|e| ConnEnd::Lost(format!("writer task ended: {e}"))),
             end = keepalive => end,
             end = self.expire_calls() => end,
         };
-        writer.abort();
+        drop((writer, reader));
         self.end_with(&end);
         end
     }
@@ -903,6 +910,24 @@ impl WsCore {
                 self.fail_all(Ended::Auth(message.clone()));
             }
         }
+    }
+}
+
+/// A task that belongs to one connection: it is stopped when this is dropped (the connection
+/// ended, or whoever served it was stopped), so it cannot keep the socket or the calls alive.
+struct OwnedTask<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Future for OwnedTask<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for OwnedTask<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -939,23 +964,39 @@ fn refusal_text(env: Envelope<'_>) -> String {
         .map_or_else(|| "token验证失败".into(), Cow::into_owned)
 }
 
-/// `{"params":…,"action":…,"echo":N}`, written around the params' own buffer (NapCat reads
-/// the keys in any order): the params are neither copied nor checked again, and the frame
-/// needs no allocation of its own when the buffer has room.
-fn request_frame(action: &str, mut params: String, echo: u64) -> String {
+/// `{"params":…,"action":…,"echo":N}` (NapCat reads the keys in any order), in a buffer of
+/// exactly its size. The frame is freed by the connection's writer, often on another thread
+/// than the caller that made it: a small exact allocation is one the allocator takes back
+/// cheaply from any thread (a 128-byte serde buffer was not, measured in BENCHMARKS.md), and
+/// a full buffer becomes the frame's bytes without another allocation.
+fn request_frame(action: &str, params: &str, echo: u64) -> String {
     use std::fmt::Write as _;
-    params.insert_str(0, "{\"params\":");
-    params.push_str(",\"action\":");
-    if action.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        params.push_str(&serde_json::Value::from(action).to_string());
-    } else {
-        params.push('"');
-        params.push_str(action);
-        params.push('"');
+    const PARAMS: &str = "{\"params\":";
+    const ACTION: &str = ",\"action\":";
+    const ECHO: &str = ",\"echo\":";
+    let escaped = action
+        .bytes()
+        .any(|b| b == b'"' || b == b'\\' || b < 0x20)
+        .then(|| serde_json::Value::from(action).to_string());
+    let action_len = escaped.as_ref().map_or(action.len() + 2, String::len);
+    let echo_len = echo.checked_ilog10().unwrap_or(0) as usize + 1;
+    let mut frame = String::with_capacity(
+        PARAMS.len() + params.len() + ACTION.len() + action_len + ECHO.len() + echo_len + 1,
+    );
+    frame.push_str(PARAMS);
+    frame.push_str(params);
+    frame.push_str(ACTION);
+    match escaped {
+        Some(action) => frame.push_str(&action),
+        None => {
+            frame.push('"');
+            frame.push_str(action);
+            frame.push('"');
+        }
     }
     // Writing to a `String` cannot fail.
-    let _ = write!(params, ",\"echo\":{echo}}}");
-    params
+    let _ = write!(frame, "{ECHO}{echo}}}");
+    frame
 }
 
 #[cfg(test)]
@@ -964,15 +1005,25 @@ mod tests {
 
     #[test]
     fn a_request_frame_is_the_params_action_and_echo_as_json() {
-        let frame = request_frame("get_login_info", r#"{"no_cache":true}"#.into(), 42);
+        let frame = request_frame("get_login_info", r#"{"no_cache":true}"#, 42);
         let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
         assert_eq!(
             value,
             serde_json::json!({"action": "get_login_info", "params": {"no_cache": true}, "echo": 42})
         );
         // An action name that JSON must escape is escaped.
-        let frame = request_frame("odd\"name\\", "{}".into(), 7);
+        let frame = request_frame("odd\"name\\", "{}", 7);
         let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
         assert_eq!(value["action"], "odd\"name\\");
+        assert_eq!(frame.len(), frame.capacity());
+    }
+
+    #[test]
+    fn a_request_frame_fills_its_buffer_exactly() {
+        for echo in [0, 1, 9, 10, 99, 100, 12_345, u64::MAX] {
+            let frame = request_frame("get_status", "{}", echo);
+            assert_eq!(frame.len(), frame.capacity(), "echo {echo}: {frame}");
+            assert!(frame.ends_with(&format!(",\"echo\":{echo}}}")));
+        }
     }
 }

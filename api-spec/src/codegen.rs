@@ -899,7 +899,8 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
     let call_doc = doc_attrs(&format!(
         "一次待发送的 `{rust_name}` 调用：可用链式方法设置可选参数与超时，然后 `.await`。\n\n见 [`{req}`]。"
     ));
-    let (awaited, start, stream_impl, call_trait) = match &a.packets {
+    // What awaiting the call gives, the `Client` method that starts it, and its future.
+    let (awaited, start, future, stream_impl, call_trait) = match &a.packets {
         Some(packet) => {
             // A union tagged beside its fields decodes fastest through its own `FromStr`.
             let fast = packet
@@ -918,6 +919,7 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
             (
                 quote!(::api_core::ActionStream<#req>),
                 quote!(into_stream),
+                quote!(::api_core::ApiFuture<::api_core::ActionStream<#req>>),
                 quote! {
                     impl ::api_core::StreamAction for #req {
                         type Packet = #packet;
@@ -930,6 +932,7 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
         None => (
             output.clone(),
             quote!(into_call),
+            quote!(::api_core::CallFuture<#req>),
             quote!(),
             quote!(ActionCall),
         ),
@@ -1011,7 +1014,7 @@ fn action_items(spec: &Spec, a: &Action) -> TokenStream {
 
         impl ::std::future::IntoFuture for #call {
             type Output = ::std::result::Result<#awaited, ::api_core::Error>;
-            type IntoFuture = ::api_core::ApiFuture<#awaited>;
+            type IntoFuture = #future;
             fn into_future(self) -> Self::IntoFuture {
                 self.client.#start(self.request, self.timeout)
             }

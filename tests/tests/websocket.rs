@@ -501,6 +501,47 @@ async fn unknown_echoes_and_garbage_frames_are_skipped() {
     assert_eq!(sim.ws_connections(), 1);
 }
 
+/// Awaiting a call builder runs a named future that can be spawned as it is; it sends nothing
+/// until it is polled, and one dropped unpolled is never sent.
+#[tokio::test]
+async fn a_call_future_is_sent_when_polled_and_can_be_spawned() {
+    use std::future::IntoFuture;
+    let sim = sim().await;
+    let api = ws_client(&sim, "/api").await;
+    let unpolled: api_core::CallFuture<_> = api.get_stranger_info(UserId(1)).into_future();
+    let spawned = tokio::spawn(api.get_stranger_info(UserId(2)).into_future());
+    assert_eq!(spawned.await.unwrap().unwrap().user_id, 2);
+    drop(unpolled);
+    let calls = sim.take_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].params["user_id"], json!(2));
+    assert_eq!(api.pending_calls(), 0);
+}
+
+/// Dropping the last handle of a client closes its connection, which its reader and writer
+/// must not keep open on their own.
+#[tokio::test]
+async fn dropping_the_client_closes_its_connection() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+        // Reading answers the client's first ping; the loop ends when the connection does.
+        while let Some(Ok(_)) = ws.next().await {}
+    });
+    let api = Client::builder()
+        .ws_url(format!("ws://{addr}/"))
+        .connect()
+        .await
+        .unwrap();
+    drop(api);
+    tokio::time::timeout(Duration::from_secs(60), server)
+        .await
+        .expect("the server saw the connection end")
+        .unwrap();
+}
+
 /// A bare server that answers every request twice with the same echo, then sends a binary frame.
 async fn echo_twice_server() -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
