@@ -74,6 +74,16 @@ async fn hand_written_login(http: &reqwest::Client, url: &str) {
     std::hint::black_box(env.data.nickname);
 }
 
+/// The generated client over forward WebSocket, with `TCP_NODELAY` or Nagle's algorithm.
+async fn ws_client(url: &str, nodelay: bool) -> Client {
+    Client::builder()
+        .ws_url(url)
+        .tcp_nodelay(nodelay)
+        .connect()
+        .await
+        .unwrap()
+}
+
 /// `get_login_info` over the raw WebSocket client, decoded as [`hand_written_login`] does.
 async fn raw_login(raw: &RawWs) {
     let frame = raw.call("get_login_info", "{}").await;
@@ -189,12 +199,7 @@ async fn large_requests() {
     println!("| --- | --- | --- | --- | --- |");
     let mut clients = Vec::new();
     for nodelay in [true, false] {
-        let api = Client::builder()
-            .ws_url(&url)
-            .tcp_nodelay(nodelay)
-            .connect()
-            .await
-            .unwrap();
+        let api = ws_client(&url, nodelay).await;
         clients.push(api);
     }
     for size in [100_000usize, 1_000_000, 4_000_000] {
@@ -281,12 +286,7 @@ async fn ws_throughput(nodelay: bool) {
     const ROUNDS: usize = 7;
     let ws_addr = servers::ws(true).await;
     let url = format!("ws://{ws_addr}/");
-    let ours = Client::builder()
-        .ws_url(&url)
-        .tcp_nodelay(nodelay)
-        .connect()
-        .await
-        .unwrap();
+    let ours = ws_client(&url, nodelay).await;
     let raw = RawWs::connect(&url, nodelay).await;
     let http_addr = servers::http().await;
     let http_url = format!("http://{http_addr}/get_login_info");

@@ -23,7 +23,27 @@ pub struct CallFuture<A: Action> {
 }
 
 /// Reading a request's files, then encoding it: its params and the timeout its call gets.
-type ReadingFiles = Pin<Box<dyn Future<Output = Result<(String, Duration), Error>> + Send>>;
+pub(crate) type ReadingFiles =
+    Pin<Box<dyn Future<Output = Result<(String, Duration), Error>> + Send>>;
+
+/// A checked request, ready to send or still to read its files (see [`Client::prepare`]).
+pub(crate) enum Prepared {
+    /// Encoded: the params, and the timeout its call gets.
+    Ready(String, Duration),
+    /// Reading its local files; encoded when that ends (boxed, so that a call without files
+    /// does not carry the file reader's state).
+    ReadingFiles(ReadingFiles),
+}
+
+impl Prepared {
+    /// The params and timeout, once any files are read.
+    pub(crate) async fn finish(self) -> Result<(String, Duration), Error> {
+        match self {
+            Prepared::Ready(params, timeout) => Ok((params, timeout)),
+            Prepared::ReadingFiles(reading) => reading.await,
+        }
+    }
+}
 
 enum State<A> {
     /// Not polled yet.
@@ -31,8 +51,7 @@ enum State<A> {
         request: A,
         timeout: Option<Duration>,
     },
-    /// Reading the request's local files before it is encoded (boxed, so that a call
-    /// without files does not carry the file reader's state).
+    /// Reading the request's local files before it is encoded.
     ReadingFiles(ReadingFiles),
     /// Sent, or waiting for a connection to send it on.
     Sent(Sending<'static>),
@@ -51,24 +70,6 @@ impl<A: Action> CallFuture<A> {
             state: State::Start { request, timeout },
         }
     }
-
-    /// Checks the request, then encodes and sends it, or starts reading its files first.
-    fn start(&self, mut request: A, timeout: Option<Duration>) -> Result<State<A>, Error> {
-        request.validate()?;
-        if request.uploads().is_empty() {
-            let (params, timeout) = self.client.encode(&request, timeout)?;
-            return Ok(State::Sent(self.client.start(
-                A::WIRE_NAME,
-                params,
-                timeout,
-            )));
-        }
-        let client = self.client.clone();
-        Ok(State::ReadingFiles(Box::pin(async move {
-            client.read_files(&mut request).await?;
-            client.encode(&request, timeout)
-        })))
-    }
 }
 
 impl<A: Action> Future for CallFuture<A> {
@@ -76,36 +77,41 @@ impl<A: Action> Future for CallFuture<A> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        let send = |client: &Client, (params, timeout): (String, Duration)| {
+            State::Sent(client.start(A::WIRE_NAME, params, timeout))
+        };
         loop {
-            let next = match &mut this.state {
-                State::Sent(sending) => {
-                    let reply = std::task::ready!(Pin::new(sending).poll(cx));
+            // Each state is taken out and put back only if it must wait: an error or the
+            // reply leaves `Done`.
+            this.state = match std::mem::replace(&mut this.state, State::Done) {
+                State::Start { request, timeout } => match this.client.prepare(request, timeout) {
+                    Ok(Prepared::Ready(params, timeout)) => send(&this.client, (params, timeout)),
+                    Ok(Prepared::ReadingFiles(reading)) => State::ReadingFiles(reading),
+                    Err(e) => return Poll::Ready(Err(e)),
+                },
+                State::ReadingFiles(mut reading) => match reading.as_mut().poll(cx) {
+                    Poll::Ready(Ok(prepared)) => send(&this.client, prepared),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {
+                        this.state = State::ReadingFiles(reading);
+                        return Poll::Pending;
+                    }
+                },
+                State::Sent(mut sending) => match Pin::new(&mut sending).poll(cx) {
                     // The reply came (or the call ended): nothing is left to cancel.
-                    this.state = State::Done;
-                    return Poll::Ready(reply.and_then(|reply| {
-                        crate::client::log_reply(A::WIRE_NAME, &reply);
-                        A::decode_reply(&reply)
-                    }));
-                }
-                State::ReadingFiles(reading) => {
-                    let prepared = std::task::ready!(reading.as_mut().poll(cx));
-                    prepared.map(|(params, timeout)| {
-                        State::Sent(this.client.start(A::WIRE_NAME, params, timeout))
-                    })
-                }
-                State::Start { .. } => match std::mem::replace(&mut this.state, State::Done) {
-                    State::Start { request, timeout } => this.start(request, timeout),
-                    _ => unreachable!("matched as Start above"),
+                    Poll::Ready(reply) => {
+                        return Poll::Ready(reply.and_then(|reply| {
+                            crate::client::log_reply(A::WIRE_NAME, &reply);
+                            A::decode_reply(&reply)
+                        }));
+                    }
+                    Poll::Pending => {
+                        this.state = State::Sent(sending);
+                        return Poll::Pending;
+                    }
                 },
                 State::Done => panic!("a CallFuture polled after it completed"),
             };
-            match next {
-                Ok(state) => this.state = state,
-                Err(e) => {
-                    this.state = State::Done;
-                    return Poll::Ready(Err(e));
-                }
-            }
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::{AccessToken, CallFuture, Error, UploadSource, Uploadable};
 use tokio::sync::broadcast;
 
 use crate::action::Action;
+use crate::call::Prepared;
 use crate::events::Events;
 use crate::forward::{Backoff, Dial, WsTransport};
 use crate::http::HttpTransport;
@@ -234,7 +235,7 @@ impl Client {
     ) -> ApiFuture<ActionStream<A>> {
         let client = self;
         Box::pin(async move {
-            let (params, timeout) = client.prepare(request, timeout).await?;
+            let (params, timeout) = client.prepare(request, timeout)?.finish().await?;
             let action = A::WIRE_NAME;
             tracing::debug!(action, params = %reply::log_text(params.as_bytes()), "sending a stream call");
             let packets = tokio::time::timeout(
@@ -280,20 +281,27 @@ impl Client {
         }
     }
 
-    /// Checks a request, reads its files and encodes it; with the timeout it gets.
-    async fn prepare<A: Action>(
+    /// Checks a request and encodes it, with the timeout its call gets; a request with local
+    /// files is encoded once they are read. Every typed call starts here.
+    pub(crate) fn prepare<A: Action>(
         &self,
         mut request: A,
         timeout: Option<Duration>,
-    ) -> Result<(String, Duration), Error> {
+    ) -> Result<Prepared, Error> {
         request.validate()?;
-        // Boxed, so that a call without files does not carry the file reader's state.
-        Box::pin(self.read_files(&mut request)).await?;
-        self.encode(&request, timeout)
+        if request.uploads().is_empty() {
+            let (params, timeout) = self.encode(&request, timeout)?;
+            return Ok(Prepared::Ready(params, timeout));
+        }
+        let client = self.clone();
+        Ok(Prepared::ReadingFiles(Box::pin(async move {
+            client.read_files(&mut request).await?;
+            client.encode(&request, timeout)
+        })))
     }
 
     /// Makes every file of a request sendable (see [`resolve_file`](Self::resolve_file)).
-    pub(crate) async fn read_files<A: Action>(&self, request: &mut A) -> Result<(), Error> {
+    async fn read_files<A: Action>(&self, request: &mut A) -> Result<(), Error> {
         for (param, file) in request.uploads() {
             self.resolve_file(file, A::RUST_NAME, &param).await?;
         }
@@ -302,7 +310,7 @@ impl Client {
 
     /// A request's wire `params`, with the timeout its call gets: `timeout`, else the
     /// action's spec timeout, else the client default.
-    pub(crate) fn encode<A: Action>(
+    fn encode<A: Action>(
         &self,
         request: &A,
         timeout: Option<Duration>,

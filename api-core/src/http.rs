@@ -13,6 +13,8 @@ use crate::reply::RawReply;
 pub(crate) struct HttpTransport {
     http: reqwest::Client,
     base: String,
+    /// `base` parsed once; each call's URL adds its action's segment to a copy.
+    base_url: reqwest::Url,
     auth: Option<HeaderValue>,
     max_reply_bytes: usize,
 }
@@ -37,7 +39,7 @@ impl HttpTransport {
     ) -> Result<Self, Error> {
         let url = reqwest::Url::parse(base_url)
             .map_err(|e| Error::Config(format!("base URL `{base_url}` is not a URL: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
+        if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
             return Err(Error::Config(format!(
                 "base URL `{base_url}` must start with http:// or https://"
             )));
@@ -56,6 +58,7 @@ impl HttpTransport {
         Ok(HttpTransport {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
+            base_url: url,
             auth,
             max_reply_bytes,
         })
@@ -70,12 +73,24 @@ impl HttpTransport {
         self.auth.as_ref()
     }
 
+    /// `{base}/{action}`, with the action percent-encoded as one path segment. Built on the
+    /// base URL parsed once, so a call does not parse its URL again.
+    fn action_url(&self, action: &str) -> reqwest::Url {
+        let mut url = self.base_url.clone();
+        // Checked in `new`: an http(s) URL has a path to add to.
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push(action);
+        }
+        url
+    }
+
     /// Posts one call; the reply's headers have arrived when this returns.
     async fn post(&self, action: &str, params: String) -> Result<reqwest::Response, Error> {
+        const JSON: HeaderValue = HeaderValue::from_static("application/json");
         let mut req = self
             .http
-            .post(format!("{}/{action}", self.base))
-            .header(CONTENT_TYPE, "application/json")
+            .post(self.action_url(action))
+            .header(CONTENT_TYPE, JSON)
             .body(params);
         if let Some(auth) = &self.auth {
             req = req.header(AUTHORIZATION, auth.clone());
@@ -226,6 +241,45 @@ impl HttpPackets {
                     return Ok(Some(RawReply::new(Some(self.status), last)));
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url_of(base: &str, action: &str) -> String {
+        HttpTransport::new(reqwest::Client::new(), base, None, 1024)
+            .unwrap()
+            .action_url(action)
+            .to_string()
+    }
+
+    #[test]
+    fn an_action_url_adds_one_segment_to_the_base_path() {
+        let cases = [
+            ("http://127.0.0.1:3000", "http://127.0.0.1:3000/get_status"),
+            ("http://127.0.0.1:3000/", "http://127.0.0.1:3000/get_status"),
+            ("http://h/napcat", "http://h/napcat/get_status"),
+            ("http://h/napcat/", "http://h/napcat/get_status"),
+            ("https://h/a/b/?x=1", "https://h/a/b/get_status?x=1"),
+        ];
+        for (base, want) in cases {
+            assert_eq!(url_of(base, "get_status"), want, "base {base}");
+        }
+    }
+
+    #[test]
+    fn an_action_name_cannot_leave_its_segment() {
+        assert_eq!(url_of("http://h/", "a/../b?c"), "http://h/a%2F..%2Fb%3Fc");
+    }
+
+    #[test]
+    fn a_base_that_is_not_http_is_refused() {
+        for base in ["ws://h/", "mailto:a@b", "not a url"] {
+            let err = HttpTransport::new(reqwest::Client::new(), base, None, 1024).unwrap_err();
+            assert!(err.to_string().contains(base), "{err}");
         }
     }
 }
