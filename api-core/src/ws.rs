@@ -496,13 +496,8 @@ impl WsCore {
                         }
                         None => core.send_when_up(action, message).await,
                     };
-                    match (&queued, deadline) {
-                        (Ok(()), Some(deadline)) => core.set_deadline(echo, deadline),
-                        (Ok(()), None) => {}
-                        // A connection whose writer stopped fails calls at once until its end
-                        // is recorded. Yielding first keeps a caller that retries at once from
-                        // holding this worker, so the task recording the end gets to run.
-                        (Err(_), _) => tokio::task::yield_now().await,
+                    if let (Ok(()), Some(deadline)) = (&queued, deadline) {
+                        core.set_deadline(echo, deadline);
                     }
                     queued
                 };
@@ -612,26 +607,25 @@ impl WsCore {
         Ok(packets)
     }
 
-    /// Queues a frame on the connection, waiting for one if there is none.
-    async fn send_when_up(&self, action: &str, message: Message) -> Result<(), Error> {
-        let conn = self.wait_until_up(action).await?;
-        conn.send(message).await.map_err(|_| Error::Disconnected {
-            action: action.to_owned(),
-            reason: "the connection closed before the request was written".into(),
-        })
-    }
-
-    async fn wait_until_up(&self, action: &str) -> Result<mpsc::Sender<Message>, Error> {
-        let mut rx = self.state.subscribe();
+    /// Queues a frame on the connection, waiting for one if there is none. A connection whose
+    /// writer stopped counts as none: it is ending, and the frame, never written, waits for
+    /// its end to be recorded and for the next connection like any other.
+    async fn send_when_up(&self, action: &str, mut message: Message) -> Result<(), Error> {
+        let mut state = self.state.subscribe();
         loop {
-            let state = rx.borrow_and_update().clone();
-            if let ConnState::Up(conn) = state {
-                return Ok(conn);
+            let seen = state.borrow_and_update().clone();
+            match seen {
+                ConnState::Up(conn) => match conn.send(message).await {
+                    Ok(()) => return Ok(()),
+                    Err(mpsc::error::SendError(unsent)) => message = unsent,
+                },
+                other => {
+                    if let Some(e) = other.final_error(action) {
+                        return Err(e);
+                    }
+                }
             }
-            if let Some(e) = state.final_error(action) {
-                return Err(e);
-            }
-            if rx.changed().await.is_err() {
+            if state.changed().await.is_err() {
                 return Err(Error::Disconnected {
                     action: action.to_owned(),
                     reason: "the client is shutting down".into(),
@@ -1001,7 +995,49 @@ fn request_frame(action: &str, params: &str, echo: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::request_frame;
+    use std::task::Waker;
+
+    use super::*;
+
+    /// Polls a call once, without a task to wake.
+    fn poll_once(sending: &mut Sending<'static>) -> Poll<Result<RawReply, Error>> {
+        Pin::new(sending).poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[tokio::test]
+    async fn a_call_meeting_a_stopped_writer_waits_for_the_next_connection() {
+        let (events, _) = tokio::sync::broadcast::channel(1);
+        let core = WsCore::new(events, None);
+        // A connection whose writer stopped, its end not recorded yet.
+        let (stopped, _) = mpsc::channel::<Message>(1);
+        core.set_state(ConnState::Up(stopped));
+        let mut call = core.send("get_status", "{}".into(), Duration::from_secs(3600));
+        for _ in 0..3 {
+            assert!(
+                poll_once(&mut call).is_pending(),
+                "the call failed or ended"
+            );
+        }
+        // The end is recorded, and the next connection comes up: the frame goes there.
+        core.set_state(ConnState::Connecting(Some("writer stopped".into())));
+        let (next, mut written) = mpsc::channel::<Message>(1);
+        core.set_state(ConnState::Up(next));
+        assert!(poll_once(&mut call).is_pending());
+        let Ok(Message::Text(frame)) = written.try_recv() else {
+            panic!("the frame was not queued on the new connection");
+        };
+        let frame: serde_json::Value = serde_json::from_str(&frame).unwrap();
+        assert_eq!(frame["action"], "get_status");
+        let reply = format!(
+            r#"{{"status":"ok","retcode":0,"data":{{"online":true}},"echo":{}}}"#,
+            frame["echo"]
+        );
+        assert!(matches!(core.on_frame(reply.into()), Routed::Done));
+        let Poll::Ready(Ok(reply)) = poll_once(&mut call) else {
+            panic!("the reply did not reach its call");
+        };
+        assert!(std::str::from_utf8(&reply.body).unwrap().contains("online"));
+    }
 
     #[test]
     fn a_request_frame_is_the_params_action_and_echo_as_json() {
