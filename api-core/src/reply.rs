@@ -107,12 +107,30 @@ pub enum Outcome {
 impl Envelope<'_> {
     /// Classifies the envelope.
     pub fn outcome(&self) -> Outcome {
-        match (self.status.as_deref(), self.retcode) {
+        Outcome::of(self.status.as_deref(), self.retcode)
+    }
+}
+
+impl Outcome {
+    /// What an envelope's `status` and `retcode` say.
+    fn of(status: Option<&str>, retcode: Option<i64>) -> Outcome {
+        match (status, retcode) {
             (Some("async"), _) | (None, Some(1)) => Outcome::Accepted,
             (Some("ok") | None, Some(0)) | (Some("ok"), None) => Outcome::Ok,
             _ => Outcome::Failed,
         }
     }
+}
+
+/// An envelope read with its `data` as `T` in the same pass (see [`decode_succeeded`]).
+#[derive(Deserialize)]
+struct Succeeded<'a, T> {
+    #[serde(borrow, default, deserialize_with = "borrowed_text")]
+    status: Option<Cow<'a, str>>,
+    #[serde(default)]
+    retcode: Option<i64>,
+    /// `None` when absent or null.
+    data: Option<T>,
 }
 
 /// The envelope of a reply, owned: what decoding needs, and where `data` is in the bytes.
@@ -297,18 +315,45 @@ pub fn decode<T: DeserializeOwned>(rules: DecodeRules, reply: &RawReply) -> Resu
             },
             reply,
         ),
-        None => {
-            // Decode from the borrowed envelope: `data` is read in place, never copied.
-            let env = parse_envelope(rules.action, reply)?;
-            let view = View {
-                outcome: env.outcome(),
-                retcode: env.retcode,
-                message: env.message.as_deref(),
-                wording: env.wording.as_deref(),
-                data: env.data.map(RawValue::get).filter(|d| *d != "null"),
-            };
-            decode_view(rules, view, reply)
-        }
+        None => decode_succeeded(rules, reply).map_or_else(|| decode_checked(rules, reply), Ok),
+    }
+}
+
+/// Reads the envelope, checks it, then decodes `data` from the borrowed envelope: `data` is
+/// read in place, never copied.
+fn decode_checked<T: DeserializeOwned>(rules: DecodeRules, reply: &RawReply) -> Result<T, Error> {
+    let env = parse_envelope(rules.action, reply)?;
+    let view = View {
+        outcome: env.outcome(),
+        retcode: env.retcode,
+        message: env.message.as_deref(),
+        wording: env.wording.as_deref(),
+        data: env.data.map(RawValue::get).filter(|d| *d != "null"),
+    };
+    decode_view(rules, view, reply)
+}
+
+/// The common case in one pass: a reply whose envelope says it succeeded and whose `data` is a
+/// `T`, read together. `None` for anything else (a failure, a body that is not one envelope,
+/// `data` that is not a `T`, an action with a failure flag or whose data is discarded): the
+/// envelope is then read first and checked, which names what is wrong. Where this gives a
+/// value, that reading gives the same one.
+fn decode_succeeded<T: DeserializeOwned>(rules: DecodeRules, reply: &RawReply) -> Option<T> {
+    if rules.failure_flag.is_some()
+        || rules.discards_data
+        || !matches!(reply.http_status, Some(200) | None)
+    {
+        return None;
+    }
+    // As `parse_envelope` does: UTF-8 checked once, so strings are not checked again.
+    let text = std::str::from_utf8(&reply.body).ok()?;
+    let env: Succeeded<T> = serde_json::from_str(text).ok()?;
+    if Outcome::of(env.status.as_deref(), env.retcode) != Outcome::Ok {
+        return None;
+    }
+    match env.data {
+        Some(data) => Some(data),
+        None => serde_json::from_str("null").ok(),
     }
 }
 
@@ -462,7 +507,93 @@ pub(crate) fn log_text(body: &[u8]) -> Cow<'_, str> {
 mod tests {
     use std::borrow::Cow;
 
-    use super::Envelope;
+    use super::*;
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Login {
+        user_id: i64,
+        nickname: String,
+    }
+
+    const RULES: DecodeRules = DecodeRules {
+        action: "get_login_info",
+        failure_flag: None,
+        discards_data: false,
+    };
+
+    /// Decodes `body` both ways: where the one pass gives a value, the checked reading must
+    /// give the same. Returns whether the one pass gave it.
+    fn same_both_ways<T: DeserializeOwned + PartialEq + std::fmt::Debug>(
+        rules: DecodeRules,
+        status: Option<u16>,
+        body: &str,
+    ) -> bool {
+        let reply = RawReply::new(status, body.as_bytes().to_vec());
+        let Some(fast) = decode_succeeded::<T>(rules, &reply) else {
+            return false;
+        };
+        match decode_checked::<T>(rules, &reply) {
+            Ok(checked) => assert_eq!(fast, checked, "{body}"),
+            Err(e) => panic!("one pass gave {fast:?}, the checked reading {e}: {body}"),
+        }
+        true
+    }
+
+    #[test]
+    fn a_succeeded_reply_is_read_in_one_pass_and_anything_else_is_checked_first() {
+        let data = r#"{"user_id":1,"nickname":"n\u0041"}"#;
+        let one_pass = [
+            format!(r#"{{"status":"ok","retcode":0,"data":{data},"message":"","wording":""}}"#),
+            format!(r#"{{"data":{data},"extra":[1,{{}}],"retcode":0}}"#),
+            format!(r#"{{"status":"o\u006b","data":{data}}}"#),
+            format!(" {{\"status\":\"ok\",\"retcode\":0,\"data\":{data}}}\r\n"),
+        ];
+        for body in &one_pass {
+            assert!(same_both_ways::<Login>(RULES, Some(200), body), "{body}");
+            assert!(same_both_ways::<Login>(RULES, None, body), "{body}");
+        }
+        let checked_first = [
+            r#"{"status":"failed","retcode":1200,"data":null,"message":"no"}"#.to_owned(),
+            format!(r#"{{"status":"failed","retcode":1200,"data":{data}}}"#),
+            r#"{"status":"async","retcode":1}"#.to_owned(),
+            r#"{"status":"ok","retcode":0,"data":{"user_id":"x"}}"#.to_owned(),
+            format!(r#"{{"status":"ok","retcode":0,"data":{data}}}{{"status":"ok"}}"#),
+            format!(r#"{{"data":{data}}}"#),
+            format!(r#"{{"status":"ok","data":{data},"data":{data}}}"#),
+            "not json".to_owned(),
+            String::new(),
+        ];
+        for body in &checked_first {
+            assert!(!same_both_ways::<Login>(RULES, Some(200), body), "{body}");
+        }
+        let ok = format!(r#"{{"status":"ok","retcode":0,"data":{data}}}"#);
+        assert!(!same_both_ways::<Login>(RULES, Some(500), &ok));
+        let flagged = DecodeRules {
+            failure_flag: Some("result"),
+            ..RULES
+        };
+        assert!(!same_both_ways::<Login>(flagged, Some(200), &ok));
+        let discarded = DecodeRules {
+            discards_data: true,
+            ..RULES
+        };
+        assert!(!same_both_ways::<()>(discarded, Some(200), &ok));
+    }
+
+    #[test]
+    fn absent_or_null_data_reads_as_json_null_both_ways() {
+        for body in [
+            r#"{"status":"ok","retcode":0,"data":null}"#,
+            r#"{"status":"ok","retcode":0}"#,
+        ] {
+            assert!(same_both_ways::<()>(RULES, Some(200), body));
+            assert!(same_both_ways::<Option<Login>>(RULES, Some(200), body));
+            assert!(same_both_ways::<serde_json::Value>(RULES, Some(200), body));
+            assert!(!same_both_ways::<Login>(RULES, Some(200), body));
+        }
+        let some = r#"{"status":"ok","retcode":0,"data":{"user_id":2,"nickname":""}}"#;
+        assert!(same_both_ways::<Option<Login>>(RULES, Some(200), some));
+    }
 
     #[test]
     fn envelope_text_is_borrowed_unless_it_holds_escapes() {
