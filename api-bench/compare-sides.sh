@@ -4,8 +4,9 @@
 # - ws (default): forward WebSocket against the raw tokio-tungstenite client, both with
 #   TCP_NODELAY, or both with Nagle's algorithm when BENCH_WS_NODELAY=off.
 # - http: a pooled HTTP client against hand-written reqwest.
-# Prints every run's calls per second and the medians' ratio; with `perf` installed, also the
-# CPU time per call of the whole process (client and the canned server together).
+# Prints every run's calls per second, the medians' ratio and the median of the pairs' own
+# ratios; with `perf` installed, also the CPU time per call of the whole process (client and
+# the canned server together).
 # One process per side takes its own thread placement, which moves single runs by ±15% on a
 # 2-core machine; the median of several pairs is steadier than one in-process run.
 set -euo pipefail
@@ -38,10 +39,17 @@ run() { # side column
   cpu=$(echo "$out" | grep task-clock | cut -d, -f1 || true)
   echo "$rate ${cpu:-0}"
 }
+# Each pair's two runs follow each other, in turns ours-first and baseline-first, so that a
+# drift of the machine's speed during the set falls on both sides alike.
 ours=() base=()
-for _ in $(seq "$pairs"); do
-  ours+=("$(run "${sides[0]}" "${columns[0]}")")
-  base+=("$(run "${sides[1]}" "${columns[1]}")")
+for i in $(seq "$pairs"); do
+  if [ $((i % 2)) = 1 ]; then
+    ours+=("$(run "${sides[0]}" "${columns[0]}")")
+    base+=("$(run "${sides[1]}" "${columns[1]}")")
+  else
+    base+=("$(run "${sides[1]}" "${columns[1]}")")
+    ours+=("$(run "${sides[0]}" "${columns[0]}")")
+  fi
 done
 python3 - "$depth" "$calls" "${ours[*]}" "${base[*]}" "${sides[1]}" <<'PY'
 import statistics as st, sys
@@ -53,6 +61,11 @@ def parse(s):
 print(f"depth {depth}, calls/s, generated: {sorted(round(x) for x in o)}")
 print(f"depth {depth}, calls/s, {baseline}: {sorted(round(x) for x in r)}")
 print(f"ratio of medians: {st.median(o) / st.median(r):.3f}")
+# The machine's speed moves between pairs more than within one: each pair's own ratio, and
+# their median and quartiles, are the steadier reading.
+pair = sorted(x / y for x, y in zip(o, r))
+q1, q2, q3 = st.quantiles(pair, n=4) if len(pair) > 1 else (pair[0],) * 3
+print(f"ratio within pairs: median {q2:.3f}, quartiles {q1:.3f} to {q3:.3f}, {len(pair)} pairs")
 if st.median(rc) > 0:
     print(f"CPU ns per call (process), generated / {baseline}: {st.median(oc):.0f} / {st.median(rc):.0f} = {st.median(oc) / st.median(rc):.3f}")
 PY
