@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, StreamExt};
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -815,6 +815,7 @@ impl WsCore {
         self.set_state(ConnState::Up(tx));
         // The writer and the reader get tasks of their own, so that under load they run on
         // both cores, and neither waits for this task's other branches to be polled.
+        let writer_core = self.clone();
         let mut writer = OwnedTask(tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut next = Some(first);
@@ -828,6 +829,12 @@ impl WsCore {
                 }
                 if let Err(e) = sink.flush().await {
                     return ConnEnd::Lost(format!("write failed: {e}"));
+                }
+                // With one call in flight, its reply would wake this task too, and a second
+                // worker with it (see `release_write_waker`). With more in flight, that wake
+                // keeps the second worker busy, which measured faster (BENCHMARKS.md §2).
+                if rx.is_empty() && writer_core.pending_count() <= 1 {
+                    let _ = release_write_waker(&mut sink);
                 }
             }
             ConnEnd::Lost("writer stopped".into())
@@ -993,11 +1000,85 @@ fn request_frame(action: &str, params: &str, echo: u64) -> String {
     frame
 }
 
+/// Leaves a no-op waker where the writer's was, once everything written is flushed.
+///
+/// tokio-tungstenite wakes the task that last wrote whenever the socket turns readable, as
+/// well as the reader (`compat.rs`: one waker proxy per direction wakes both). With the
+/// writer's waker left there, a reply wakes the writer for nothing and, on a multi-thread
+/// runtime, a second worker with it. The writer's next write registers its waker again
+/// before it can need waking. `Pending` (the reader holds the stream) leaves the writer's
+/// waker in place: one spurious wake, as without this.
+fn release_write_waker<S>(
+    sink: &mut futures_util::stream::SplitSink<WebSocketStream<S>, Message>,
+) -> Poll<Result<(), tokio_tungstenite::tungstenite::Error>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    Pin::new(sink).poll_flush(&mut Context::from_waker(std::task::Waker::noop()))
+}
+
 #[cfg(test)]
 mod tests {
     use std::task::Waker;
 
     use super::*;
+
+    /// A waker that counts how often it is woken.
+    #[derive(Default)]
+    struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Writes a frame with a writer task's waker (then releases it, if `release`), lets the
+    /// reader wait, and sends it a frame from the server: how often the writer was woken.
+    async fn writer_wakes_when_a_frame_arrives(release: bool) -> usize {
+        use tokio_tungstenite::tungstenite::protocol::Role;
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let ours = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
+        let mut theirs = WebSocketStream::from_raw_socket(theirs, Role::Server, None).await;
+        let (mut sink, mut stream) = ours.split();
+        let writer = Arc::new(CountingWaker::default());
+        let writer_waker = Waker::from(writer.clone());
+        let mut cx = Context::from_waker(&writer_waker);
+        let mut sink = Pin::new(&mut sink);
+        assert!(matches!(
+            sink.as_mut().poll_ready(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        sink.as_mut().start_send(Message::text("{}")).unwrap();
+        assert!(matches!(
+            sink.as_mut().poll_flush(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        if release {
+            assert!(matches!(
+                release_write_waker(sink.get_mut()),
+                Poll::Ready(Ok(()))
+            ));
+        }
+        let mut reader = Context::from_waker(Waker::noop());
+        assert!(stream.poll_next_unpin(&mut reader).is_pending());
+        theirs.send(Message::text("reply")).await.unwrap();
+        // The reader gets the frame either way.
+        let Poll::Ready(Some(Ok(Message::Text(frame)))) = stream.poll_next_unpin(&mut reader)
+        else {
+            panic!("the reader did not get the frame");
+        };
+        assert_eq!(frame.as_str(), "reply");
+        writer.0.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn a_frame_arriving_does_not_wake_a_writer_that_released_its_waker() {
+        // Without the release, tokio-tungstenite wakes the writer for every frame read: the
+        // case the release is for.
+        assert_eq!(writer_wakes_when_a_frame_arrives(false).await, 1);
+        assert_eq!(writer_wakes_when_a_frame_arrives(true).await, 0);
+    }
 
     /// Polls a call once, without a task to wake.
     fn poll_once(sending: &mut Sending<'static>) -> Poll<Result<RawReply, Error>> {
