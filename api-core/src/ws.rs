@@ -434,6 +434,16 @@ impl WsCore {
         self.each_share().map(|calls| calls.pending.len()).sum()
     }
 
+    /// Whether at most one call waits for its reply. Stops at the first share that shows
+    /// more, so with many calls in flight it takes one or two locks, not one per share.
+    fn at_most_one_pending(&self) -> bool {
+        let mut seen = 0;
+        self.each_share().all(|calls| {
+            seen += calls.pending.len();
+            seen <= 1
+        })
+    }
+
     /// Sends one call and waits, up to `timeout`, for the reply with its echo.
     pub(crate) fn send<'a>(
         self: &Arc<Self>,
@@ -833,7 +843,7 @@ impl WsCore {
                 // With one call in flight, its reply would wake this task too, and a second
                 // worker with it (see `release_write_waker`). With more in flight, that wake
                 // keeps the second worker busy, which measured faster (BENCHMARKS.md §2).
-                if rx.is_empty() && writer_core.pending_count() <= 1 {
+                if rx.is_empty() && writer_core.at_most_one_pending() {
                     let _ = release_write_waker(&mut sink);
                 }
             }
@@ -1078,6 +1088,25 @@ mod tests {
         // case the release is for.
         assert_eq!(writer_wakes_when_a_frame_arrives(false).await, 1);
         assert_eq!(writer_wakes_when_a_frame_arrives(true).await, 0);
+    }
+
+    #[tokio::test]
+    async fn at_most_one_pending_counts_calls_across_shares() {
+        let (events, _) = tokio::sync::broadcast::channel(1);
+        let core = WsCore::new(events, None);
+        let (conn, _written) = mpsc::channel::<Message>(4);
+        core.set_state(ConnState::Up(conn));
+        assert!(core.at_most_one_pending());
+        let mut first = core.send("get_status", "{}".into(), Duration::from_secs(3600));
+        assert!(poll_once(&mut first).is_pending());
+        assert!(core.at_most_one_pending());
+        // Consecutive echoes fall in different shares.
+        let mut second = core.send("get_status", "{}".into(), Duration::from_secs(3600));
+        assert!(poll_once(&mut second).is_pending());
+        assert_eq!(core.pending_count(), 2);
+        assert!(!core.at_most_one_pending());
+        drop(second);
+        assert!(core.at_most_one_pending());
     }
 
     /// Polls a call once, without a task to wake.
