@@ -1092,8 +1092,7 @@ mod tests {
 
     #[tokio::test]
     async fn at_most_one_pending_counts_calls_across_shares() {
-        let (events, _) = tokio::sync::broadcast::channel(1);
-        let core = WsCore::new(events, None);
+        let core = core_without_events();
         let (conn, _written) = mpsc::channel::<Message>(4);
         core.set_state(ConnState::Up(conn));
         assert!(core.at_most_one_pending());
@@ -1109,6 +1108,12 @@ mod tests {
         assert!(core.at_most_one_pending());
     }
 
+    /// A core whose events go nowhere, not connected yet.
+    fn core_without_events() -> Arc<WsCore> {
+        let (events, _) = tokio::sync::broadcast::channel(1);
+        WsCore::new(events, None)
+    }
+
     /// Polls a call once, without a task to wake.
     fn poll_once(sending: &mut Sending<'static>) -> Poll<Result<RawReply, Error>> {
         Pin::new(sending).poll(&mut Context::from_waker(Waker::noop()))
@@ -1116,8 +1121,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_call_meeting_a_stopped_writer_waits_for_the_next_connection() {
-        let (events, _) = tokio::sync::broadcast::channel(1);
-        let core = WsCore::new(events, None);
+        let core = core_without_events();
         // A connection whose writer stopped, its end not recorded yet.
         let (stopped, _) = mpsc::channel::<Message>(1);
         core.set_state(ConnState::Up(stopped));
