@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::stream::SplitSink;
 use futures_util::{Sink, SinkExt, StreamExt};
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -819,36 +820,13 @@ impl WsCore {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let (mut sink, mut stream) = ws.split();
-        let (tx, mut rx) = mpsc::channel::<Message>(OUTGOING_QUEUE);
+        let (sink, mut stream) = ws.split();
+        let (tx, rx) = mpsc::channel::<Message>(OUTGOING_QUEUE);
         let pinger = tx.clone();
         self.set_state(ConnState::Up(tx));
         // The writer and the reader get tasks of their own, so that under load they run on
         // both cores, and neither waits for this task's other branches to be polled.
-        let writer_core = self.clone();
-        let mut writer = OwnedTask(tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut next = Some(first);
-                while let Some(m) = next {
-                    if let Err(e) = sink.feed(m).await {
-                        return ConnEnd::Lost(format!("write failed: {e}"));
-                    }
-                    // With TCP_NODELAY, what is already queued goes with this frame: one
-                    // packet for many frames when many calls are in flight.
-                    next = if nodelay { rx.try_recv().ok() } else { None };
-                }
-                if let Err(e) = sink.flush().await {
-                    return ConnEnd::Lost(format!("write failed: {e}"));
-                }
-                // With one call in flight, its reply would wake this task too, and a second
-                // worker with it (see `release_write_waker`). With more in flight, that wake
-                // keeps the second worker busy, which measured faster (BENCHMARKS.md §2).
-                if rx.is_empty() && writer_core.at_most_one_pending() {
-                    let _ = release_write_waker(&mut sink);
-                }
-            }
-            ConnEnd::Lost("writer stopped".into())
-        }));
+        let mut writer = OwnedTask(tokio::spawn(self.clone().write_frames(sink, rx, nodelay)));
         let core = self.clone();
         let mut reader = OwnedTask(tokio::spawn(async move {
             if let Some(frame) = first
@@ -907,6 +885,40 @@ impl WsCore {
         drop((writer, reader));
         self.end_with(&end);
         end
+    }
+
+    /// The connection's writer: sends what its queue holds until the queue closes or a write
+    /// fails. With `nodelay`, the frames already queued are flushed together.
+    async fn write_frames<S>(
+        self: Arc<Self>,
+        mut sink: SplitSink<WebSocketStream<S>, Message>,
+        mut queue: mpsc::Receiver<Message>,
+        nodelay: bool,
+    ) -> ConnEnd
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        while let Some(first) = queue.recv().await {
+            let mut next = Some(first);
+            while let Some(m) = next {
+                if let Err(e) = sink.feed(m).await {
+                    return ConnEnd::Lost(format!("write failed: {e}"));
+                }
+                // With TCP_NODELAY, what is already queued goes with this frame: one packet
+                // for many frames when many calls are in flight.
+                next = if nodelay { queue.try_recv().ok() } else { None };
+            }
+            if let Err(e) = sink.flush().await {
+                return ConnEnd::Lost(format!("write failed: {e}"));
+            }
+            // With one call in flight, its reply would wake this task too, and a second worker
+            // with it (see `release_write_waker`). With more in flight, that wake keeps the
+            // second worker busy, which measured faster (BENCHMARKS.md §2).
+            if queue.is_empty() && self.at_most_one_pending() {
+                let _ = release_write_waker(&mut sink);
+            }
+        }
+        ConnEnd::Lost("writer stopped".into())
     }
 
     /// Records why the connection ended and ends every call in flight with it.
@@ -1019,7 +1031,7 @@ fn request_frame(action: &str, params: &str, echo: u64) -> String {
 /// before it can need waking. `Pending` (the reader holds the stream) leaves the writer's
 /// waker in place: one spurious wake, as without this.
 fn release_write_waker<S>(
-    sink: &mut futures_util::stream::SplitSink<WebSocketStream<S>, Message>,
+    sink: &mut SplitSink<WebSocketStream<S>, Message>,
 ) -> Poll<Result<(), tokio_tungstenite::tungstenite::Error>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -1088,6 +1100,54 @@ mod tests {
         // case the release is for.
         assert_eq!(writer_wakes_when_a_frame_arrives(false).await, 1);
         assert_eq!(writer_wakes_when_a_frame_arrives(true).await, 0);
+    }
+
+    /// Runs the writer over an in-memory connection with `calls` calls in flight, until it has
+    /// written their frames and waits for more; then the reader gets a frame from the server:
+    /// how often that woke the writer.
+    async fn writer_wakes_on_a_reply_with_calls_in_flight(calls: usize) -> usize {
+        use tokio_tungstenite::tungstenite::protocol::Role;
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let ours = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
+        let mut theirs = WebSocketStream::from_raw_socket(theirs, Role::Server, None).await;
+        let (sink, mut stream) = ours.split();
+        let core = core_without_events();
+        let (conn, queue) = mpsc::channel::<Message>(4);
+        core.set_state(ConnState::Up(conn));
+        let mut in_flight: Vec<_> = (0..calls)
+            .map(|_| core.send("get_status", "{}".into(), Duration::from_secs(3600)))
+            .collect();
+        for call in &mut in_flight {
+            assert!(poll_once(call).is_pending());
+        }
+        let woken = Arc::new(CountingWaker::default());
+        let writer_waker = Waker::from(woken.clone());
+        let mut writer = Box::pin(core.clone().write_frames(sink, queue, true));
+        assert!(
+            writer
+                .as_mut()
+                .poll(&mut Context::from_waker(&writer_waker))
+                .is_pending()
+        );
+        for _ in 0..calls {
+            assert!(matches!(theirs.next().await, Some(Ok(Message::Text(_)))));
+        }
+        let before = woken.0.load(Ordering::SeqCst);
+        let mut reader = Context::from_waker(Waker::noop());
+        assert!(stream.poll_next_unpin(&mut reader).is_pending());
+        theirs.send(Message::text("reply")).await.unwrap();
+        assert!(matches!(
+            stream.poll_next_unpin(&mut reader),
+            Poll::Ready(Some(Ok(Message::Text(_))))
+        ));
+        woken.0.load(Ordering::SeqCst) - before
+    }
+
+    #[tokio::test]
+    async fn the_writer_releases_its_waker_only_with_one_call_in_flight() {
+        assert_eq!(writer_wakes_on_a_reply_with_calls_in_flight(1).await, 0);
+        // With more in flight the writer keeps its waker: the spurious wake measured faster.
+        assert_eq!(writer_wakes_on_a_reply_with_calls_in_flight(2).await, 1);
     }
 
     #[tokio::test]
