@@ -194,7 +194,7 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
                 continue;
             }
             Err(refused) => {
-                core.end_with(&refused);
+                core.end_with(&refused, None);
                 refused
             }
         };

@@ -80,6 +80,12 @@ pub(crate) enum Ended {
     Stalled(Duration),
     /// The call's reply did not come within its timeout.
     TimedOut(Duration),
+    /// The connection ended before its writer took the call's frame: the server never saw
+    /// it, so the call sends it again on the next connection, within its deadline.
+    Unwritten {
+        frame: Message,
+        deadline: Option<Deadline>,
+    },
 }
 
 impl Ended {
@@ -102,6 +108,12 @@ impl Ended {
                 action: action.to_owned(),
                 after,
             },
+            // A call sends its frame again instead (`Sending::poll`); a stream's frame is
+            // never handed back.
+            Ended::Unwritten { .. } => Error::Disconnected {
+                action: action.to_owned(),
+                reason: "the connection closed before the request was written".into(),
+            },
         }
     }
 }
@@ -113,6 +125,10 @@ enum Pending {
     Call {
         tx: oneshot::Sender<Result<RawReply, Ended>>,
         deadline: Option<Deadline>,
+        /// Its frame is in the current connection's queue, or was written to it. A call not
+        /// queued yet waits for a connection, or for room, and is timed on its own; the end
+        /// of a connection does not concern it.
+        queued: bool,
     },
     /// A stream action's call: every envelope up to and including the final one.
     Stream(StreamSink),
@@ -122,7 +138,7 @@ enum Pending {
 }
 
 /// When a call runs out of time, and the timeout it was given (for its error).
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Deadline {
     at: Instant,
     after: Duration,
@@ -321,21 +337,13 @@ pub(crate) struct Reply<'a> {
     delivered: bool,
 }
 
-impl Future for Reply<'_> {
-    type Output = Result<RawReply, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+impl Reply<'_> {
+    /// The reply, or why the connection ended the call.
+    fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<RawReply, Ended>> {
         let reply = std::task::ready!(Pin::new(&mut self.rx).poll(cx));
         // Either way the reader (or `fail_all`) has taken the slot out.
         self.delivered = true;
-        Poll::Ready(match reply {
-            Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(ended)) => Err(ended.into_error(self.action)),
-            Err(_) => Err(Error::Disconnected {
-                action: self.action.to_owned(),
-                reason: "the connection closed".into(),
-            }),
-        })
+        Poll::Ready(reply.unwrap_or_else(|_| Err(Ended::Lost("the connection closed".into()))))
     }
 }
 
@@ -370,18 +378,30 @@ impl Future for Sending<'_> {
     type Output = Result<RawReply, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut *self {
-            Sending::Queued(reply) => Pin::new(reply).poll(cx),
-            Sending::Late { wait, reply } => {
-                if let Some(queueing) = wait {
-                    std::task::ready!(queueing.as_mut().poll(cx))?;
-                    // Queued: the wait's state is freed, and the connection's deadline sleeper
-                    // keeps the rest of the call's time.
-                    *wait = None;
+        loop {
+            let reply = match &mut *self {
+                Sending::Queued(reply) => reply,
+                Sending::Late { wait, reply } => {
+                    if let Some(queueing) = wait {
+                        std::task::ready!(queueing.as_mut().poll(cx))?;
+                        // Queued: the wait's state is freed, and the connection's deadline
+                        // sleeper keeps the rest of the call's time.
+                        *wait = None;
+                    }
+                    reply
                 }
-                Pin::new(reply).poll(cx)
+                Sending::Boxed(fut) => return fut.as_mut().poll(cx),
+            };
+            match std::task::ready!(reply.poll_outcome(cx)) {
+                Ok(reply) => return Poll::Ready(Ok(reply)),
+                // The server never saw the frame: it waits for the next connection, as a call
+                // made while disconnected does.
+                Err(Ended::Unwritten { frame, deadline }) => {
+                    let (core, action, echo) = (reply.core.clone(), reply.action, reply.echo);
+                    *self = core.send_late(action, echo, frame, deadline);
+                }
+                Err(ended) => return Poll::Ready(Err(ended.into_error(reply.action))),
             }
-            Sending::Boxed(fut) => fut.as_mut().poll(cx),
         }
     }
 }
@@ -470,23 +490,22 @@ impl WsCore {
             };
             // Inserted under the same lock, so its reply cannot be read before. A call not
             // queued yet gets its deadline once it is (`Sending::Late`).
-            let slot_deadline = if queued.is_ok() { deadline } else { None };
-            calls.pending.insert(
-                echo,
-                Pending::Call {
+            let pending = match queued {
+                Ok(()) => Pending::Call {
                     tx,
-                    deadline: slot_deadline,
+                    deadline,
+                    queued: true,
                 },
-            );
+                Err(_) => Pending::Call {
+                    tx,
+                    deadline: None,
+                    queued: false,
+                },
+            };
+            calls.pending.insert(echo, pending);
             queued
         };
-        let reply = Reply {
-            core: self.clone(),
-            echo,
-            action,
-            rx,
-            delivered: false,
-        };
+        let reply = self.reply(action, echo, rx);
         match queued {
             Ok(()) => {
                 if let Some(deadline) = deadline {
@@ -494,41 +513,122 @@ impl WsCore {
                 }
                 Sending::Queued(reply)
             }
-            // Waiting for a connection or for room in the queue: rare, and what the wait holds
-            // (a timer of its own among it) is freed once the frame is queued.
-            Err(message) => {
-                let core = self.clone();
-                let wait = async move {
-                    let queued = match deadline {
-                        Some(d) => {
-                            tokio::time::timeout_at(d.at, core.send_when_up(action, message))
-                                .await
-                                .unwrap_or_else(|_| Err(core.timed_out(action, timeout)))
-                        }
-                        None => core.send_when_up(action, message).await,
-                    };
-                    if let (Ok(()), Some(deadline)) = (&queued, deadline) {
-                        core.set_deadline(echo, deadline);
-                    }
-                    queued
-                };
-                Sending::Late {
-                    wait: Some(Box::pin(wait)),
-                    reply,
-                }
-            }
+            Err(message) => Sending::Late {
+                wait: Some(self.queue_later(action, echo, message, deadline)),
+                reply,
+            },
         }
     }
 
-    /// Gives a call queued late its deadline, unless its reply came already.
-    fn set_deadline(&self, echo: u64, deadline: Deadline) {
-        let mut calls = self.calls(echo);
-        let Some(Pending::Call { deadline: slot, .. }) = calls.pending.get_mut(&echo) else {
-            return;
-        };
-        *slot = Some(deadline);
-        drop(calls);
-        self.sleeper.watch(deadline.at);
+    /// Sends a call whose frame is not queued (its last connection ended before writing it)
+    /// when there is a connection again, within `deadline`.
+    fn send_late<'a>(
+        self: &Arc<Self>,
+        action: &'a str,
+        echo: u64,
+        frame: Message,
+        deadline: Option<Deadline>,
+    ) -> Sending<'a> {
+        let (tx, rx) = oneshot::channel();
+        self.calls(echo).pending.insert(
+            echo,
+            Pending::Call {
+                tx,
+                deadline: None,
+                queued: false,
+            },
+        );
+        Sending::Late {
+            wait: Some(self.queue_later(action, echo, frame, deadline)),
+            reply: self.reply(action, echo, rx),
+        }
+    }
+
+    /// The reply to the call with `echo`, whose slot holds the sender of `rx`.
+    fn reply<'a>(
+        self: &Arc<Self>,
+        action: &'a str,
+        echo: u64,
+        rx: oneshot::Receiver<Result<RawReply, Ended>>,
+    ) -> Reply<'a> {
+        Reply {
+            core: self.clone(),
+            echo,
+            action,
+            rx,
+            delivered: false,
+        }
+    }
+
+    /// Waiting for a connection or for room in its queue, then queueing the call's frame: rare,
+    /// and what the wait holds (a timer of its own among it) is freed once the frame is queued.
+    fn queue_later<'a>(
+        self: &Arc<Self>,
+        action: &'a str,
+        echo: u64,
+        message: Message,
+        deadline: Option<Deadline>,
+    ) -> BoxedWait<'a> {
+        let core = self.clone();
+        Box::pin(async move {
+            let queueing = core.queue_when_up(action, echo, message, deadline);
+            match deadline {
+                Some(d) => tokio::time::timeout_at(d.at, queueing)
+                    .await
+                    .unwrap_or_else(|_| Err(core.timed_out(action, d.after))),
+                None => queueing.await,
+            }
+        })
+    }
+
+    /// Queues a call's frame once there is a connection with room for it, and gives the call
+    /// its deadline. The frame goes in under its share's lock, and only while that connection
+    /// is the current one: so when a connection ends, every frame queued on it is either
+    /// written or still in its queue, where `fail_all` finds it.
+    async fn queue_when_up(
+        &self,
+        action: &str,
+        echo: u64,
+        message: Message,
+        deadline: Option<Deadline>,
+    ) -> Result<(), Error> {
+        let mut state = self.state.subscribe();
+        loop {
+            let seen = state.borrow_and_update().clone();
+            match seen {
+                ConnState::Up(conn) => {
+                    // A queue whose connection ended is closed, and gives no room.
+                    if let Ok(room) = conn.reserve().await {
+                        let mut calls = self.calls(echo);
+                        if calls.conn.as_ref().is_some_and(|c| c.same_channel(&conn)) {
+                            room.send(message);
+                            if let Some(Pending::Call {
+                                deadline: slot,
+                                queued,
+                                ..
+                            }) = calls.pending.get_mut(&echo)
+                            {
+                                *slot = deadline;
+                                *queued = true;
+                            }
+                            drop(calls);
+                            if let Some(d) = deadline {
+                                self.sleeper.watch(d.at);
+                            }
+                            return Ok(());
+                        }
+                    }
+                }
+                other => {
+                    if let Some(e) = other.final_error(action) {
+                        return Err(e);
+                    }
+                }
+            }
+            if state.changed().await.is_err() {
+                return Err(shutting_down(action));
+            }
+        }
     }
 
     /// The error for a call whose time ran out: when there was no connection to send it on and
@@ -575,6 +675,7 @@ impl WsCore {
                     Pending::Call {
                         tx,
                         deadline: Some(deadline),
+                        ..
                     } => Some((tx, deadline.after)),
                     _ => None,
                 }));
@@ -637,24 +738,44 @@ impl WsCore {
                 }
             }
             if state.changed().await.is_err() {
-                return Err(Error::Disconnected {
-                    action: action.to_owned(),
-                    reason: "the client is shutting down".into(),
-                });
+                return Err(shutting_down(action));
             }
         }
     }
 
-    /// Ends every call in flight; each names its own action in the error it returns.
-    pub(crate) fn fail_all(&self, why: Ended) {
-        let mut drained: Vec<Pending> = Vec::new();
+    /// Ends every call and stream the ended connection had taken; each names its own action
+    /// in the error it returns. A call whose frame is among `unwritten` (left in the
+    /// connection's queue) is handed its frame back to send on the next connection; calls
+    /// still waiting to be queued are not the connection's and wait on.
+    pub(crate) fn fail_all(&self, why: Ended, unwritten: Vec<Message>) {
+        let mut unwritten: rustc_hash::FxHashMap<u64, Message> = unwritten
+            .into_iter()
+            .filter_map(|frame| {
+                let echo = match &frame {
+                    Message::Text(text) => {
+                        crate::tag_scan::find_uint_at_end(text.as_bytes(), "echo")
+                    }
+                    _ => None,
+                };
+                echo.map(|echo| (echo, frame))
+            })
+            .collect();
+        let mut drained: Vec<(u64, Pending)> = Vec::new();
         for mut calls in self.each_share() {
-            drained.extend(calls.pending.drain().map(|(_, p)| p));
+            drained.extend(
+                calls.pending.extract_if(|_, pending| {
+                    !matches!(pending, Pending::Call { queued: false, .. })
+                }),
+            );
         }
-        for pending in drained {
+        for (echo, pending) in drained {
             match pending {
-                Pending::Call { tx, .. } => {
-                    let _ = tx.send(Err(why.clone()));
+                Pending::Call { tx, deadline, .. } => {
+                    let ended = match unwritten.remove(&echo) {
+                        Some(frame) => Ended::Unwritten { frame, deadline },
+                        None => why.clone(),
+                    };
+                    let _ = tx.send(Err(ended));
                 }
                 // Its reader drains what arrived, then learns why nothing more comes.
                 Pending::Stream(sink) => {
@@ -822,11 +943,14 @@ impl WsCore {
     {
         let (sink, mut stream) = ws.split();
         let (tx, rx) = mpsc::channel::<Message>(OUTGOING_QUEUE);
+        let (queue, handed_back) = Outgoing::new(rx);
         let pinger = tx.clone();
         self.set_state(ConnState::Up(tx));
         // The writer and the reader get tasks of their own, so that under load they run on
         // both cores, and neither waits for this task's other branches to be polled.
-        let mut writer = OwnedTask(tokio::spawn(self.clone().write_frames(sink, rx, nodelay)));
+        let mut writer = OwnedTask(tokio::spawn(
+            self.clone().write_frames(sink, queue, nodelay),
+        ));
         let core = self.clone();
         let mut reader = OwnedTask(tokio::spawn(async move {
             if let Some(frame) = first
@@ -882,8 +1006,14 @@ impl WsCore {
             end = keepalive => end,
             end = self.expire_calls() => end,
         };
+        // Stopped, the writer hands its queue back (`Outgoing`).
+        writer.0.abort();
+        if !writer.0.is_finished() {
+            let _ = (&mut writer).await;
+        }
         drop((writer, reader));
-        self.end_with(&end);
+        let queue = lock(&handed_back).take();
+        self.end_with(&end, queue);
         end
     }
 
@@ -892,12 +1022,13 @@ impl WsCore {
     async fn write_frames<S>(
         self: Arc<Self>,
         mut sink: SplitSink<WebSocketStream<S>, Message>,
-        mut queue: mpsc::Receiver<Message>,
+        mut outgoing: Outgoing,
         nodelay: bool,
     ) -> ConnEnd
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
+        let queue = &mut outgoing.queue;
         while let Some(first) = queue.recv().await {
             let mut next = Some(first);
             while let Some(m) = next {
@@ -921,18 +1052,58 @@ impl WsCore {
         ConnEnd::Lost("writer stopped".into())
     }
 
-    /// Records why the connection ended and ends every call in flight with it.
-    pub(crate) fn end_with(&self, end: &ConnEnd) {
-        match end {
+    /// Records why the connection ended and ends every call in flight with it. The calls whose
+    /// frames are still in the connection's `queue` are sent again on the next connection.
+    pub(crate) fn end_with(&self, end: &ConnEnd, queue: Option<mpsc::Receiver<Message>>) {
+        let why = match end {
             ConnEnd::Lost(reason) => {
                 self.set_state(ConnState::Connecting(Some(reason.clone())));
-                self.fail_all(Ended::Lost(reason.clone()));
+                Ended::Lost(reason.clone())
             }
             ConnEnd::AuthRefused(message) => {
                 self.set_state(ConnState::AuthFailed(message.clone()));
-                self.fail_all(Ended::Auth(message.clone()));
+                Ended::Auth(message.clone())
+            }
+        };
+        // The connection is no longer the current one, so no frame enters its queue any
+        // more: what is left there was never written.
+        let mut unwritten = Vec::new();
+        if let Some(mut queue) = queue {
+            queue.close();
+            while let Ok(frame) = queue.try_recv() {
+                unwritten.push(frame);
             }
         }
+        self.fail_all(why, unwritten);
+    }
+}
+
+/// The writer's end of a connection's outgoing queue. However the writer stops (its
+/// connection failed, or it was stopped), the queue goes back to the connection with the
+/// frames it never took, so that their calls can be sent again on the next connection.
+struct Outgoing {
+    queue: mpsc::Receiver<Message>,
+    handed_back: HandedBack,
+}
+
+/// Where a stopped writer leaves its queue.
+type HandedBack = Arc<Mutex<Option<mpsc::Receiver<Message>>>>;
+
+impl Outgoing {
+    fn new(queue: mpsc::Receiver<Message>) -> (Outgoing, HandedBack) {
+        let handed_back = HandedBack::default();
+        let outgoing = Outgoing {
+            queue,
+            handed_back: handed_back.clone(),
+        };
+        (outgoing, handed_back)
+    }
+}
+
+impl Drop for Outgoing {
+    fn drop(&mut self) {
+        let (_, stopped) = mpsc::channel(1);
+        *lock(&self.handed_back) = Some(std::mem::replace(&mut self.queue, stopped));
     }
 }
 
@@ -962,6 +1133,14 @@ fn unmatched(env: Envelope<'_>, frame: &[u8]) -> Routed {
     }
     tracing::warn!(echo = ?env.echo.map(RawValue::get), frame = %log_text(frame), "skipping a reply with an unknown echo (late, duplicated or not ours)");
     Routed::Done
+}
+
+/// The error of a call that waited for a connection while the client shut down.
+fn shutting_down(action: &str) -> Error {
+    Error::Disconnected {
+        action: action.to_owned(),
+        reason: "the client is shutting down".into(),
+    }
 }
 
 /// Why the server closed, from its close frame.
@@ -1122,7 +1301,10 @@ mod tests {
         }
         let woken = Arc::new(CountingWaker::default());
         let writer_waker = Waker::from(woken.clone());
-        let mut writer = Box::pin(core.clone().write_frames(sink, queue, true));
+        let mut writer = Box::pin(
+            core.clone()
+                .write_frames(sink, Outgoing::new(queue).0, true),
+        );
         assert!(
             writer
                 .as_mut()
@@ -1211,6 +1393,183 @@ mod tests {
             panic!("the reply did not reach its call");
         };
         assert!(std::str::from_utf8(&reply.body).unwrap().contains("online"));
+    }
+
+    /// A successful reply to the request `frame`.
+    fn reply_to(frame: &Message) -> Bytes {
+        let Message::Text(frame) = frame else {
+            panic!("not a request frame: {frame:?}");
+        };
+        let frame: serde_json::Value = serde_json::from_str(frame).unwrap();
+        format!(
+            r#"{{"status":"ok","retcode":0,"data":{{"online":true}},"echo":{}}}"#,
+            frame["echo"]
+        )
+        .into()
+    }
+
+    #[tokio::test]
+    async fn calls_the_ended_connection_never_wrote_are_sent_on_the_next_one() {
+        let core = core_without_events();
+        let (conn, mut queue) = mpsc::channel::<Message>(2);
+        core.set_state(ConnState::Up(conn));
+        let hour = Duration::from_secs(3600);
+        let mut written = core.send("get_status", "{}".into(), hour);
+        assert!(poll_once(&mut written).is_pending());
+        // The writer takes the first frame: the server may have got it.
+        let written_frame = queue.try_recv().unwrap();
+        let mut unwritten = core.send("get_status", "{}".into(), hour);
+        let mut waiting_for_room = [
+            core.send("get_status", "{}".into(), hour),
+            core.send("get_status", "{}".into(), hour),
+        ];
+        for call in [&mut unwritten, &mut written]
+            .into_iter()
+            .chain(&mut waiting_for_room)
+        {
+            assert!(poll_once(call).is_pending());
+        }
+        core.end_with(&ConnEnd::Lost("reset".into()), Some(queue));
+        // The call whose frame was written ends with the connection, as its reply may never
+        // come; the others were not sent, and wait for the next connection.
+        let Poll::Ready(Err(Error::Disconnected { reason, .. })) = poll_once(&mut written) else {
+            panic!("the written call did not end with its connection");
+        };
+        assert_eq!(reason, "reset");
+        for call in std::iter::once(&mut unwritten).chain(&mut waiting_for_room) {
+            assert!(poll_once(call).is_pending(), "an unsent call ended");
+        }
+        let (next, mut next_queue) = mpsc::channel::<Message>(8);
+        core.set_state(ConnState::Up(next));
+        for call in std::iter::once(&mut unwritten).chain(&mut waiting_for_room) {
+            assert!(poll_once(call).is_pending());
+        }
+        // Each unsent call's frame goes out once on the new connection; the written one's not.
+        let mut resent = Vec::new();
+        while let Ok(frame) = next_queue.try_recv() {
+            resent.push(frame);
+        }
+        assert_eq!(resent.len(), 3);
+        assert!(!resent.contains(&written_frame));
+        for frame in &resent {
+            assert!(matches!(core.on_frame(reply_to(frame)), Routed::Done));
+        }
+        for call in std::iter::once(&mut unwritten).chain(&mut waiting_for_room) {
+            assert!(matches!(poll_once(call), Poll::Ready(Ok(_))));
+        }
+        assert_eq!(core.pending_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_stalled_writers_queue_goes_out_on_the_next_connection() {
+        use tokio::io::AsyncReadExt;
+        use tokio_tungstenite::tungstenite::protocol::Role;
+        let core = core_without_events();
+        let hour = Duration::from_secs(3600);
+        // The first server reads a few bytes and then nothing: the writer stalls on its first
+        // frame, and the frames of the calls made after it stay in the queue.
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let ws = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
+        let first = tokio::spawn({
+            let core = core.clone();
+            async move { core.run(ws, None, true).await }
+        });
+        let mut state = core.subscribe_state();
+        state
+            .wait_for(|s| matches!(s, ConnState::Up(_)))
+            .await
+            .unwrap();
+        let padded = format!(r#"{{"pad":"{}"}}"#, "x".repeat(4096));
+        let stalled = tokio::spawn(core.send("get_status", padded, hour));
+        let mut first_bytes = [0u8; 16];
+        theirs.read_exact(&mut first_bytes).await.unwrap();
+        let queued: Vec<_> = (0..3)
+            .map(|_| tokio::spawn(core.send("get_status", "{}".into(), hour)))
+            .collect();
+        while core.pending_count() < 4 {
+            tokio::task::yield_now().await;
+        }
+        drop(theirs);
+        assert!(matches!(first.await.unwrap(), ConnEnd::Lost(_)));
+        // The stalled frame was partly written: its call ends with the connection.
+        assert!(matches!(
+            stalled.await.unwrap(),
+            Err(Error::Disconnected { .. })
+        ));
+        // The second server answers everything it gets, and notes each echo.
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        let ws = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
+        let mut server = WebSocketStream::from_raw_socket(theirs, Role::Server, None).await;
+        let (echoes_tx, mut echoes) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(Ok(frame)) = server.next().await {
+                if let Message::Text(text) = &frame {
+                    let value: serde_json::Value = serde_json::from_str(text).unwrap();
+                    echoes_tx.send(value["echo"].as_u64().unwrap()).unwrap();
+                    let reply = String::from_utf8(reply_to(&frame).to_vec()).unwrap();
+                    server.send(Message::text(reply)).await.unwrap();
+                }
+            }
+        });
+        let second = tokio::spawn({
+            let core = core.clone();
+            async move { core.run(ws, None, true).await }
+        });
+        for call in queued {
+            assert!(call.await.unwrap().is_ok());
+        }
+        second.abort();
+        let mut seen = Vec::new();
+        while let Ok(echo) = echoes.try_recv() {
+            seen.push(echo);
+        }
+        let sent = seen.len();
+        seen.sort();
+        seen.dedup();
+        assert_eq!(
+            (sent, seen.len()),
+            (3, 3),
+            "each unsent frame once on the new connection"
+        );
+    }
+
+    /// A connection with one call queued, its frame not written yet: the call and the queue.
+    fn one_call_queued(
+        core: &Arc<WsCore>,
+        timeout: Duration,
+    ) -> (Sending<'static>, mpsc::Receiver<Message>) {
+        let (conn, queue) = mpsc::channel::<Message>(1);
+        core.set_state(ConnState::Up(conn));
+        let mut call = core.send("get_status", "{}".into(), timeout);
+        assert!(poll_once(&mut call).is_pending());
+        (call, queue)
+    }
+
+    #[tokio::test]
+    async fn an_unsent_call_still_times_out_while_there_is_no_connection() {
+        let core = core_without_events();
+        let (call, queue) = one_call_queued(&core, Duration::from_millis(50));
+        core.end_with(&ConnEnd::Lost("reset".into()), Some(queue));
+        match call.await {
+            Err(Error::Transport { source, .. }) => {
+                let text = source.to_string();
+                assert!(text.contains("so the call was not sent"), "{text}");
+                assert!(text.contains("reset"), "{text}");
+            }
+            other => panic!("expected the not-sent error, got {other:?}"),
+        }
+        assert_eq!(core.pending_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_unsent_call_gets_the_auth_error_when_the_token_was_refused() {
+        let core = core_without_events();
+        let (mut call, queue) = one_call_queued(&core, Duration::from_secs(3600));
+        core.end_with(&ConnEnd::AuthRefused("token验证失败".into()), Some(queue));
+        let Poll::Ready(Err(Error::Auth { message, .. })) = poll_once(&mut call) else {
+            panic!("the call did not end with the refusal");
+        };
+        assert_eq!(message, "token验证失败");
     }
 
     #[test]
