@@ -118,17 +118,17 @@ impl Ended {
     }
 }
 
-/// A call waiting for what the server sends back with its echo.
+/// A call waiting for what the server sends back with its echo. Its slot is taken when its
+/// frame is queued on the current connection, under the same lock: so the calls in the slots
+/// are exactly those the current connection has taken, and a call still waiting for a
+/// connection, or for room in the queue, is timed on its own and waits through the end of a
+/// connection it was not sent on.
 enum Pending {
     /// An ordinary call: one reply, due by its deadline (`None`: a call whose wait is timed
     /// on its own, or that has no end).
     Call {
         tx: oneshot::Sender<Result<RawReply, Ended>>,
         deadline: Option<Deadline>,
-        /// Its frame is in the current connection's queue, or was written to it. A call not
-        /// queued yet waits for a connection, or for room, and is timed on its own; the end
-        /// of a connection does not concern it.
-        queued: bool,
     },
     /// A stream action's call: every envelope up to and including the final one.
     Stream(StreamSink),
@@ -488,22 +488,14 @@ impl WsCore {
                 Some(conn) => conn.try_send(message).map_err(|e| e.into_inner()),
                 None => Err(message),
             };
-            // Inserted under the same lock, so its reply cannot be read before. A call not
-            // queued yet gets its deadline once it is (`Sending::Late`).
-            let pending = match queued {
-                Ok(()) => Pending::Call {
-                    tx,
-                    deadline,
-                    queued: true,
-                },
-                Err(_) => Pending::Call {
-                    tx,
-                    deadline: None,
-                    queued: false,
-                },
-            };
-            calls.pending.insert(echo, pending);
-            queued
+            // The slot is taken under the same lock, so its reply cannot be read before.
+            match queued {
+                Ok(()) => {
+                    calls.pending.insert(echo, Pending::Call { tx, deadline });
+                    Ok(())
+                }
+                Err(message) => Err((message, tx)),
+            }
         };
         let reply = self.reply(action, echo, rx);
         match queued {
@@ -513,8 +505,8 @@ impl WsCore {
                 }
                 Sending::Queued(reply)
             }
-            Err(message) => Sending::Late {
-                wait: Some(self.queue_later(action, echo, message, deadline)),
+            Err((message, tx)) => Sending::Late {
+                wait: Some(self.queue_later(action, echo, message, tx, deadline)),
                 reply,
             },
         }
@@ -530,16 +522,8 @@ impl WsCore {
         deadline: Option<Deadline>,
     ) -> Sending<'a> {
         let (tx, rx) = oneshot::channel();
-        self.calls(echo).pending.insert(
-            echo,
-            Pending::Call {
-                tx,
-                deadline: None,
-                queued: false,
-            },
-        );
         Sending::Late {
-            wait: Some(self.queue_later(action, echo, frame, deadline)),
+            wait: Some(self.queue_later(action, echo, frame, tx, deadline)),
             reply: self.reply(action, echo, rx),
         }
     }
@@ -567,11 +551,13 @@ impl WsCore {
         action: &'a str,
         echo: u64,
         message: Message,
+        tx: oneshot::Sender<Result<RawReply, Ended>>,
         deadline: Option<Deadline>,
     ) -> BoxedWait<'a> {
         let core = self.clone();
         Box::pin(async move {
-            let queueing = core.queue_when_up(action, echo, message, deadline);
+            let slot = Pending::Call { tx, deadline };
+            let queueing = core.queue_when_up(action, echo, message, slot);
             match deadline {
                 Some(d) => tokio::time::timeout_at(d.at, queueing)
                     .await
@@ -581,16 +567,16 @@ impl WsCore {
         })
     }
 
-    /// Queues a call's frame once there is a connection with room for it, and gives the call
-    /// its deadline. The frame goes in under its share's lock, and only while that connection
-    /// is the current one: so when a connection ends, every frame queued on it is either
-    /// written or still in its queue, where `fail_all` finds it.
+    /// Queues a frame once there is a connection with room for it, and puts its call's `slot`
+    /// in place. Both happen under the share's lock, and only while that connection is the
+    /// current one: so when a connection ends, every frame queued on it is either written or
+    /// still in its queue, where `fail_all` finds it.
     async fn queue_when_up(
         &self,
         action: &str,
         echo: u64,
         message: Message,
-        deadline: Option<Deadline>,
+        slot: Pending,
     ) -> Result<(), Error> {
         let mut state = self.state.subscribe();
         loop {
@@ -602,15 +588,11 @@ impl WsCore {
                         let mut calls = self.calls(echo);
                         if calls.conn.as_ref().is_some_and(|c| c.same_channel(&conn)) {
                             room.send(message);
-                            if let Some(Pending::Call {
-                                deadline: slot,
-                                queued,
-                                ..
-                            }) = calls.pending.get_mut(&echo)
-                            {
-                                *slot = deadline;
-                                *queued = true;
-                            }
+                            let deadline = match &slot {
+                                Pending::Call { deadline, .. } => *deadline,
+                                _ => None,
+                            };
+                            calls.pending.insert(echo, slot);
                             drop(calls);
                             if let Some(d) = deadline {
                                 self.sleeper.watch(d.at);
@@ -699,54 +681,25 @@ impl WsCore {
         let frame = request_frame(action, &params, echo);
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let end = Arc::new(OnceLock::new());
-        self.calls(echo).pending.insert(
-            echo,
-            Pending::Stream(StreamSink {
-                tx,
-                end: end.clone(),
-                stall,
-            }),
-        );
-        // From here on, dropping the packets (also on an error below) frees the slot.
-        let packets = WsPackets {
+        let slot = Pending::Stream(StreamSink {
+            tx,
+            end: end.clone(),
+            stall,
+        });
+        self.queue_when_up(action, echo, Message::Text(frame.into()), slot)
+            .await?;
+        // From here on, dropping the packets frees the slot.
+        Ok(WsPackets {
             core: self.clone(),
             echo,
             rx,
             end,
-        };
-        self.send_when_up(action, Message::Text(frame.into()))
-            .await?;
-        Ok(packets)
-    }
-
-    /// Queues a frame on the connection, waiting for one if there is none. A connection whose
-    /// writer stopped counts as none: it is ending, and the frame, never written, waits for
-    /// its end to be recorded and for the next connection like any other.
-    async fn send_when_up(&self, action: &str, mut message: Message) -> Result<(), Error> {
-        let mut state = self.state.subscribe();
-        loop {
-            let seen = state.borrow_and_update().clone();
-            match seen {
-                ConnState::Up(conn) => match conn.send(message).await {
-                    Ok(()) => return Ok(()),
-                    Err(mpsc::error::SendError(unsent)) => message = unsent,
-                },
-                other => {
-                    if let Some(e) = other.final_error(action) {
-                        return Err(e);
-                    }
-                }
-            }
-            if state.changed().await.is_err() {
-                return Err(shutting_down(action));
-            }
-        }
+        })
     }
 
     /// Ends every call and stream the ended connection had taken; each names its own action
     /// in the error it returns. A call whose frame is among `unwritten` (left in the
-    /// connection's queue) is handed its frame back to send on the next connection; calls
-    /// still waiting to be queued are not the connection's and wait on.
+    /// connection's queue) is handed its frame back to send on the next connection.
     pub(crate) fn fail_all(&self, why: Ended, unwritten: Vec<Message>) {
         let mut unwritten: rustc_hash::FxHashMap<u64, Message> = unwritten
             .into_iter()
@@ -762,11 +715,7 @@ impl WsCore {
             .collect();
         let mut drained: Vec<(u64, Pending)> = Vec::new();
         for mut calls in self.each_share() {
-            drained.extend(
-                calls.pending.extract_if(|_, pending| {
-                    !matches!(pending, Pending::Call { queued: false, .. })
-                }),
-            );
+            drained.extend(calls.pending.drain());
         }
         for (echo, pending) in drained {
             match pending {
@@ -1531,6 +1480,32 @@ mod tests {
             (3, 3),
             "each unsent frame once on the new connection"
         );
+    }
+
+    #[tokio::test]
+    async fn a_stream_waiting_for_room_is_sent_on_the_next_connection() {
+        let core = core_without_events();
+        let (_call, queue) = one_call_queued(&core, Duration::from_secs(3600));
+        // The queue is full: the stream's call waits for room, and has sent nothing.
+        let mut stream = Box::pin(core.send_stream(
+            "download_file_stream",
+            "{}".into(),
+            Duration::from_secs(3600),
+        ));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(stream.as_mut().poll(&mut cx).is_pending());
+        core.end_with(&ConnEnd::Lost("reset".into()), Some(queue));
+        assert!(stream.as_mut().poll(&mut cx).is_pending());
+        let (next, mut next_queue) = mpsc::channel::<Message>(8);
+        core.set_state(ConnState::Up(next));
+        let Poll::Ready(Ok(mut packets)) = stream.as_mut().poll(&mut cx) else {
+            panic!("the stream's call was not sent on the new connection");
+        };
+        let frame = next_queue.try_recv().unwrap();
+        assert!(matches!(&frame, Message::Text(t) if t.contains("download_file_stream")));
+        assert!(matches!(core.on_frame(reply_to(&frame)), Routed::Done));
+        let reply = packets.next("download_file_stream").await.unwrap();
+        assert!(std::str::from_utf8(&reply.body).unwrap().contains("online"));
     }
 
     /// A connection with one call queued, its frame not written yet: the call and the queue.
