@@ -81,7 +81,8 @@ pub(crate) enum Ended {
     /// The call's reply did not come within its timeout.
     TimedOut(Duration),
     /// The connection ended before its writer took the call's frame: the server never saw
-    /// it, so the call sends it again on the next connection, within its deadline.
+    /// it, so the call sends it again on the next connection, within its deadline (a stream's
+    /// call, within the wait for its next packet).
     Unwritten {
         frame: Message,
         deadline: Option<Deadline>,
@@ -108,8 +109,7 @@ impl Ended {
                 action: action.to_owned(),
                 after,
             },
-            // A call sends its frame again instead (`Sending::poll`); a stream's frame is
-            // never handed back.
+            // A call sends its frame again instead (`Sending::poll`, `WsPackets::next`).
             Ended::Unwritten { .. } => Error::Disconnected {
                 action: action.to_owned(),
                 reason: "the connection closed before the request was written".into(),
@@ -251,23 +251,46 @@ pub(crate) struct WsPackets {
     echo: u64,
     rx: mpsc::Receiver<RawReply>,
     end: Arc<OnceLock<Ended>>,
+    stall: Duration,
 }
 
 impl WsPackets {
     /// The next envelope; `Err` when they stopped before the final one (the connection
     /// closed, or the stream was not read for its stall time). After the final envelope the
-    /// caller stops asking.
+    /// caller stops asking. A request its connection never wrote is sent on the next one.
     pub(crate) async fn next(&mut self, action: &str) -> Result<RawReply, Error> {
-        match self.rx.recv().await {
-            Some(reply) => Ok(reply),
-            None => Err(self
+        loop {
+            if let Some(reply) = self.rx.recv().await {
+                return Ok(reply);
+            }
+            let ended = self
                 .end
                 .get()
                 .cloned()
-                .unwrap_or_else(|| Ended::Lost("the connection closed".into()))
-                .into_error(action)),
+                .unwrap_or_else(|| Ended::Lost("the connection closed".into()));
+            let Ended::Unwritten { frame, .. } = ended else {
+                return Err(ended.into_error(action));
+            };
+            let (slot, rx, end) = stream_slot(self.stall);
+            self.core
+                .queue_when_up(action, self.echo, frame, slot)
+                .await?;
+            (self.rx, self.end) = (rx, end);
         }
     }
+}
+
+/// A stream's slot, with the receiving end of its envelopes and where the reader says why
+/// they stopped.
+fn stream_slot(stall: Duration) -> (Pending, mpsc::Receiver<RawReply>, Arc<OnceLock<Ended>>) {
+    let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+    let end = Arc::new(OnceLock::new());
+    let slot = Pending::Stream(StreamSink {
+        tx,
+        end: end.clone(),
+        stall,
+    });
+    (slot, rx, end)
 }
 
 impl WsPackets {
@@ -679,13 +702,7 @@ impl WsCore {
     ) -> Result<WsPackets, Error> {
         let echo = self.next_echo.fetch_add(1, Ordering::Relaxed);
         let frame = request_frame(action, &params, echo);
-        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
-        let end = Arc::new(OnceLock::new());
-        let slot = Pending::Stream(StreamSink {
-            tx,
-            end: end.clone(),
-            stall,
-        });
+        let (slot, rx, end) = stream_slot(stall);
         self.queue_when_up(action, echo, Message::Text(frame.into()), slot)
             .await?;
         // From here on, dropping the packets frees the slot.
@@ -694,6 +711,7 @@ impl WsCore {
             echo,
             rx,
             end,
+            stall,
         })
     }
 
@@ -728,7 +746,14 @@ impl WsCore {
                 }
                 // Its reader drains what arrived, then learns why nothing more comes.
                 Pending::Stream(sink) => {
-                    let _ = sink.end.set(why.clone());
+                    let ended = match unwritten.remove(&echo) {
+                        Some(frame) => Ended::Unwritten {
+                            frame,
+                            deadline: None,
+                        },
+                        None => why.clone(),
+                    };
+                    let _ = sink.end.set(ended);
                 }
                 Pending::Abandoned => {}
             }
@@ -1505,6 +1530,32 @@ mod tests {
         assert!(matches!(&frame, Message::Text(t) if t.contains("download_file_stream")));
         assert!(matches!(core.on_frame(reply_to(&frame)), Routed::Done));
         let reply = packets.next("download_file_stream").await.unwrap();
+        assert!(std::str::from_utf8(&reply.body).unwrap().contains("online"));
+    }
+
+    #[tokio::test]
+    async fn a_streams_request_left_in_the_queue_is_sent_on_the_next_connection() {
+        let core = core_without_events();
+        let (conn, queue) = mpsc::channel::<Message>(1);
+        core.set_state(ConnState::Up(conn));
+        let hour = Duration::from_secs(3600);
+        let mut packets = core
+            .send_stream("download_file_stream", "{}".into(), hour)
+            .await
+            .unwrap();
+        core.end_with(&ConnEnd::Lost("reset".into()), Some(queue));
+        let mut next = Box::pin(packets.next("download_file_stream"));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(next.as_mut().poll(&mut cx).is_pending(), "the stream ended");
+        let (conn, mut next_queue) = mpsc::channel::<Message>(8);
+        core.set_state(ConnState::Up(conn));
+        assert!(next.as_mut().poll(&mut cx).is_pending());
+        let frame = next_queue.try_recv().unwrap();
+        assert!(matches!(&frame, Message::Text(t) if t.contains("download_file_stream")));
+        assert!(matches!(core.on_frame(reply_to(&frame)), Routed::Done));
+        let Poll::Ready(Ok(reply)) = next.as_mut().poll(&mut cx) else {
+            panic!("the envelope did not reach the stream");
+        };
         assert!(std::str::from_utf8(&reply.body).unwrap().contains("online"));
     }
 
