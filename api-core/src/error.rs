@@ -79,7 +79,10 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
-    /// The connection closed while the call was waiting for its reply.
+    /// The connection closed while the call was waiting for its reply (the server may have
+    /// carried the request out), or the client shut down; `reason` says which. Over
+    /// WebSocket, a request the closed connection never wrote is not ended with this: it
+    /// waits for the next connection.
     #[error(
         "{action}: connection closed before the reply arrived: {}",
         short(reason)

@@ -387,8 +387,8 @@ type BoxedWait<'a> = Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'a>
 pub(crate) enum Sending<'a> {
     /// Queued; only the reply is awaited.
     Queued(Reply<'a>),
-    /// Not queued yet: `wait` queues the frame (within the call's time) and gives the call its
-    /// deadline; then the reply is awaited as a queued call's is.
+    /// Not queued yet: `wait` queues the frame (within the call's time) and puts the call's
+    /// slot, with its deadline, in place; then the reply is awaited as a queued call's is.
     Late {
         wait: Option<BoxedWait<'a>>,
         reply: Reply<'a>,
