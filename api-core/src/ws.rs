@@ -512,31 +512,25 @@ impl WsCore {
                 None => Err(message),
             };
             // The slot is taken under the same lock, so its reply cannot be read before.
-            match queued {
-                Ok(()) => {
-                    calls.pending.insert(echo, Pending::Call { tx, deadline });
-                    Ok(())
-                }
-                Err(message) => Err((message, tx)),
+            if queued.is_ok() {
+                calls.pending.insert(echo, Pending::Call { tx, deadline });
             }
+            queued
         };
-        let reply = self.reply(action, echo, rx);
         match queued {
             Ok(()) => {
                 if let Some(deadline) = deadline {
                     self.sleeper.watch(deadline.at);
                 }
-                Sending::Queued(reply)
+                Sending::Queued(self.reply(action, echo, rx))
             }
-            Err((message, tx)) => Sending::Late {
-                wait: Some(self.queue_later(action, echo, message, tx, deadline)),
-                reply,
-            },
+            Err(message) => self.send_late(action, echo, message, deadline),
         }
     }
 
-    /// Sends a call whose frame is not queued (its last connection ended before writing it)
-    /// when there is a connection again, within `deadline`.
+    /// Sends a call whose frame is not queued (no connection, no room in its queue, or its
+    /// connection ended before writing it) once there is a connection with room, within
+    /// `deadline`.
     fn send_late<'a>(
         self: &Arc<Self>,
         action: &'a str,
@@ -569,6 +563,7 @@ impl WsCore {
 
     /// Waiting for a connection or for room in its queue, then queueing the call's frame: rare,
     /// and what the wait holds (a timer of its own among it) is freed once the frame is queued.
+    /// Only `send_late` builds one.
     fn queue_later<'a>(
         self: &Arc<Self>,
         action: &'a str,
@@ -718,42 +713,23 @@ impl WsCore {
     /// Ends every call and stream the ended connection had taken; each names its own action
     /// in the error it returns. A call whose frame is among `unwritten` (left in the
     /// connection's queue) is handed its frame back to send on the next connection.
-    pub(crate) fn fail_all(&self, why: Ended, unwritten: Vec<Message>) {
-        let mut unwritten: rustc_hash::FxHashMap<u64, Message> = unwritten
-            .into_iter()
-            .filter_map(|frame| {
-                let echo = match &frame {
-                    Message::Text(text) => {
-                        crate::tag_scan::find_uint_at_end(text.as_bytes(), "echo")
-                    }
-                    _ => None,
-                };
-                echo.map(|echo| (echo, frame))
-            })
-            .collect();
+    pub(crate) fn fail_all(&self, why: Ended, mut unwritten: Unwritten) {
+        let mut ended = |echo: u64, deadline: Option<Deadline>| match unwritten.remove(&echo) {
+            Some(frame) => Ended::Unwritten { frame, deadline },
+            None => why.clone(),
+        };
         let mut drained: Vec<(u64, Pending)> = Vec::new();
         for mut calls in self.each_share() {
             drained.extend(calls.pending.drain());
         }
         for (echo, pending) in drained {
             match pending {
-                Pending::Call { tx, deadline, .. } => {
-                    let ended = match unwritten.remove(&echo) {
-                        Some(frame) => Ended::Unwritten { frame, deadline },
-                        None => why.clone(),
-                    };
-                    let _ = tx.send(Err(ended));
+                Pending::Call { tx, deadline } => {
+                    let _ = tx.send(Err(ended(echo, deadline)));
                 }
                 // Its reader drains what arrived, then learns why nothing more comes.
                 Pending::Stream(sink) => {
-                    let ended = match unwritten.remove(&echo) {
-                        Some(frame) => Ended::Unwritten {
-                            frame,
-                            deadline: None,
-                        },
-                        None => why.clone(),
-                    };
-                    let _ = sink.end.set(ended);
+                    let _ = sink.end.set(ended(echo, None));
                 }
                 Pending::Abandoned => {}
             }
@@ -1041,11 +1017,20 @@ impl WsCore {
         };
         // The connection is no longer the current one, so no frame enters its queue any
         // more: what is left there was never written.
-        let mut unwritten = Vec::new();
+        let mut unwritten = Unwritten::default();
         if let Some(mut queue) = queue {
             queue.close();
             while let Ok(frame) = queue.try_recv() {
-                unwritten.push(frame);
+                // A request frame ends with its echo (`request_frame`); pings have none.
+                let echo = match &frame {
+                    Message::Text(text) => {
+                        crate::tag_scan::find_uint_at_end(text.as_bytes(), "echo")
+                    }
+                    _ => None,
+                };
+                if let Some(echo) = echo {
+                    unwritten.insert(echo, frame);
+                }
             }
         }
         self.fail_all(why, unwritten);
@@ -1059,6 +1044,9 @@ struct Outgoing {
     queue: mpsc::Receiver<Message>,
     handed_back: HandedBack,
 }
+
+/// The frames an ended connection never wrote, by echo.
+type Unwritten = rustc_hash::FxHashMap<u64, Message>;
 
 /// Where a stopped writer leaves its queue.
 type HandedBack = Arc<Mutex<Option<mpsc::Receiver<Message>>>>;
@@ -1208,13 +1196,41 @@ mod tests {
         }
     }
 
+    /// Both ends of a WebSocket over an in-memory pipe holding up to `buffer` bytes each way:
+    /// ours (the client) and the server's.
+    async fn ws_pair(
+        buffer: usize,
+    ) -> (
+        WebSocketStream<tokio::io::DuplexStream>,
+        WebSocketStream<tokio::io::DuplexStream>,
+    ) {
+        use tokio_tungstenite::tungstenite::protocol::Role;
+        let (ours, theirs) = tokio::io::duplex(buffer);
+        (
+            WebSocketStream::from_raw_socket(ours, Role::Client, None).await,
+            WebSocketStream::from_raw_socket(theirs, Role::Server, None).await,
+        )
+    }
+
+    /// The reader waits for a frame, and the server sends one: the reader gets it.
+    async fn server_sends_the_reader_a_frame(
+        stream: &mut futures_util::stream::SplitStream<WebSocketStream<tokio::io::DuplexStream>>,
+        theirs: &mut WebSocketStream<tokio::io::DuplexStream>,
+    ) {
+        let mut reader = Context::from_waker(Waker::noop());
+        assert!(stream.poll_next_unpin(&mut reader).is_pending());
+        theirs.send(Message::text("reply")).await.unwrap();
+        let Poll::Ready(Some(Ok(Message::Text(frame)))) = stream.poll_next_unpin(&mut reader)
+        else {
+            panic!("the reader did not get the frame");
+        };
+        assert_eq!(frame.as_str(), "reply");
+    }
+
     /// Writes a frame with a writer task's waker (then releases it, if `release`), lets the
     /// reader wait, and sends it a frame from the server: how often the writer was woken.
     async fn writer_wakes_when_a_frame_arrives(release: bool) -> usize {
-        use tokio_tungstenite::tungstenite::protocol::Role;
-        let (ours, theirs) = tokio::io::duplex(1 << 16);
-        let ours = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
-        let mut theirs = WebSocketStream::from_raw_socket(theirs, Role::Server, None).await;
+        let (ours, mut theirs) = ws_pair(1 << 16).await;
         let (mut sink, mut stream) = ours.split();
         let writer = Arc::new(CountingWaker::default());
         let writer_waker = Waker::from(writer.clone());
@@ -1235,15 +1251,8 @@ mod tests {
                 Poll::Ready(Ok(()))
             ));
         }
-        let mut reader = Context::from_waker(Waker::noop());
-        assert!(stream.poll_next_unpin(&mut reader).is_pending());
-        theirs.send(Message::text("reply")).await.unwrap();
         // The reader gets the frame either way.
-        let Poll::Ready(Some(Ok(Message::Text(frame)))) = stream.poll_next_unpin(&mut reader)
-        else {
-            panic!("the reader did not get the frame");
-        };
-        assert_eq!(frame.as_str(), "reply");
+        server_sends_the_reader_a_frame(&mut stream, &mut theirs).await;
         writer.0.load(Ordering::SeqCst)
     }
 
@@ -1259,10 +1268,7 @@ mod tests {
     /// written their frames and waits for more; then the reader gets a frame from the server:
     /// how often that woke the writer.
     async fn writer_wakes_on_a_reply_with_calls_in_flight(calls: usize) -> usize {
-        use tokio_tungstenite::tungstenite::protocol::Role;
-        let (ours, theirs) = tokio::io::duplex(1 << 16);
-        let ours = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
-        let mut theirs = WebSocketStream::from_raw_socket(theirs, Role::Server, None).await;
+        let (ours, mut theirs) = ws_pair(1 << 16).await;
         let (sink, mut stream) = ours.split();
         let core = core_without_events();
         let (conn, queue) = mpsc::channel::<Message>(4);
@@ -1289,13 +1295,7 @@ mod tests {
             assert!(matches!(theirs.next().await, Some(Ok(Message::Text(_)))));
         }
         let before = woken.0.load(Ordering::SeqCst);
-        let mut reader = Context::from_waker(Waker::noop());
-        assert!(stream.poll_next_unpin(&mut reader).is_pending());
-        theirs.send(Message::text("reply")).await.unwrap();
-        assert!(matches!(
-            stream.poll_next_unpin(&mut reader),
-            Poll::Ready(Some(Ok(Message::Text(_))))
-        ));
+        server_sends_the_reader_a_frame(&mut stream, &mut theirs).await;
         woken.0.load(Ordering::SeqCst) - before
     }
 
@@ -1353,15 +1353,12 @@ mod tests {
         let (next, mut written) = mpsc::channel::<Message>(1);
         core.set_state(ConnState::Up(next));
         assert!(poll_once(&mut call).is_pending());
-        let Ok(Message::Text(frame)) = written.try_recv() else {
+        let Ok(frame @ Message::Text(_)) = written.try_recv() else {
             panic!("the frame was not queued on the new connection");
         };
-        let frame: serde_json::Value = serde_json::from_str(&frame).unwrap();
-        assert_eq!(frame["action"], "get_status");
-        let reply = format!(
-            r#"{{"status":"ok","retcode":0,"data":{{"online":true}},"echo":{}}}"#,
-            frame["echo"]
-        );
+        let request: serde_json::Value = serde_json::from_str(frame.to_text().unwrap()).unwrap();
+        assert_eq!(request["action"], "get_status");
+        let reply = reply_to(&frame);
         assert!(matches!(core.on_frame(reply.into()), Routed::Done));
         let Poll::Ready(Ok(reply)) = poll_once(&mut call) else {
             panic!("the reply did not reach its call");
@@ -1370,7 +1367,7 @@ mod tests {
     }
 
     /// A successful reply to the request `frame`.
-    fn reply_to(frame: &Message) -> Bytes {
+    fn reply_to(frame: &Message) -> String {
         let Message::Text(frame) = frame else {
             panic!("not a request frame: {frame:?}");
         };
@@ -1379,7 +1376,6 @@ mod tests {
             r#"{{"status":"ok","retcode":0,"data":{{"online":true}},"echo":{}}}"#,
             frame["echo"]
         )
-        .into()
     }
 
     #[tokio::test]
@@ -1426,7 +1422,10 @@ mod tests {
         assert_eq!(resent.len(), 3);
         assert!(!resent.contains(&written_frame));
         for frame in &resent {
-            assert!(matches!(core.on_frame(reply_to(frame)), Routed::Done));
+            assert!(matches!(
+                core.on_frame(reply_to(frame).into()),
+                Routed::Done
+            ));
         }
         for call in std::iter::once(&mut unwritten).chain(&mut waiting_for_room) {
             assert!(matches!(poll_once(call), Poll::Ready(Ok(_))));
@@ -1471,17 +1470,14 @@ mod tests {
             Err(Error::Disconnected { .. })
         ));
         // The second server answers everything it gets, and notes each echo.
-        let (ours, theirs) = tokio::io::duplex(1 << 16);
-        let ws = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
-        let mut server = WebSocketStream::from_raw_socket(theirs, Role::Server, None).await;
+        let (ws, mut server) = ws_pair(1 << 16).await;
         let (echoes_tx, mut echoes) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             while let Some(Ok(frame)) = server.next().await {
                 if let Message::Text(text) = &frame {
                     let value: serde_json::Value = serde_json::from_str(text).unwrap();
                     echoes_tx.send(value["echo"].as_u64().unwrap()).unwrap();
-                    let reply = String::from_utf8(reply_to(&frame).to_vec()).unwrap();
-                    server.send(Message::text(reply)).await.unwrap();
+                    server.send(Message::text(reply_to(&frame))).await.unwrap();
                 }
             }
         });
@@ -1528,7 +1524,10 @@ mod tests {
         };
         let frame = next_queue.try_recv().unwrap();
         assert!(matches!(&frame, Message::Text(t) if t.contains("download_file_stream")));
-        assert!(matches!(core.on_frame(reply_to(&frame)), Routed::Done));
+        assert!(matches!(
+            core.on_frame(reply_to(&frame).into()),
+            Routed::Done
+        ));
         let reply = packets.next("download_file_stream").await.unwrap();
         assert!(std::str::from_utf8(&reply.body).unwrap().contains("online"));
     }
@@ -1552,7 +1551,10 @@ mod tests {
         assert!(next.as_mut().poll(&mut cx).is_pending());
         let frame = next_queue.try_recv().unwrap();
         assert!(matches!(&frame, Message::Text(t) if t.contains("download_file_stream")));
-        assert!(matches!(core.on_frame(reply_to(&frame)), Routed::Done));
+        assert!(matches!(
+            core.on_frame(reply_to(&frame).into()),
+            Routed::Done
+        ));
         let Poll::Ready(Ok(reply)) = next.as_mut().poll(&mut cx) else {
             panic!("the envelope did not reach the stream");
         };
