@@ -8,6 +8,7 @@
 //! api-spec check spec/mine.toml                      # validate without compiling
 //! api-spec dump --json --spec spec/mine.toml
 //! api-spec scaffold get_group_info set_group_ban     # first entries from NapCat's schema
+//! api-spec expand --category account > account.rs    # the generated code, formatted
 //! ```
 
 use std::io::Write;
@@ -16,6 +17,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use api_spec::codegen::{Options, Target};
 use api_spec::{Spec, SpecErrors};
 
 #[derive(Parser)]
@@ -75,6 +77,21 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         schema: Option<PathBuf>,
     },
+    /// Prints the code `generate_api!` generates, formatted as Rust (what `cargo expand` shows
+    /// for the macro call), to read and grep: the built-in spec as inside `api-core` by
+    /// default, or spec files as an extension crate's macro call generates them.
+    Expand {
+        /// Only this category's actions and types; the types of the others are named through
+        /// `api_core::types`, as an extension spec names the built-in ones.
+        #[arg(long, value_name = "NAME")]
+        category: Option<String>,
+        /// Spec files to expand, on top of the built-in spec (they may name its types).
+        #[arg(long = "spec", value_name = "FILE")]
+        specs: Vec<PathBuf>,
+        /// The extension trait the methods of `--spec` files go in.
+        #[arg(long, value_name = "NAME", default_value = "SpecActions")]
+        extension_trait: String,
+    },
 }
 
 fn builtin_docs_dir() -> PathBuf {
@@ -117,6 +134,30 @@ fn excerpts(errors: &SpecErrors, files: &[(String, String)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+/// The generated code for `spec` as formatted Rust; `category` keeps only that category's
+/// items.
+fn expand(mut spec: Spec, target: Target, category: Option<&str>) -> Result<String, String> {
+    if let Some(name) = category {
+        if !spec.own_categories().any(|c| c.name == name) {
+            let names: Vec<&str> = spec.own_categories().map(|c| c.name.as_str()).collect();
+            return Err(format!(
+                "no category `{name}`; the spec has: {}",
+                names.join(", ")
+            ));
+        }
+        for c in &mut spec.categories {
+            c.external |= c.name != name;
+        }
+    }
+    let options = Options {
+        target,
+        track_files: Vec::new(),
+    };
+    let file = syn::parse2::<syn::File>(api_spec::codegen::generate(&spec, &options))
+        .map_err(|e| format!("the generated code does not parse: {e}"))?;
+    Ok(prettyplease::unparse(&file))
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -190,6 +231,20 @@ fn run(cli: Cli) -> Result<(), String> {
                 None => api_spec::napcat::ACTIONS_JSON.to_owned(),
             };
             let text = api_spec::scaffold::scaffold(&schema_text, &actions).map_err(|e| e.0)?;
+            let _ = write!(std::io::stdout(), "{text}");
+            Ok(())
+        }
+        Command::Expand {
+            category,
+            specs,
+            extension_trait,
+        } => {
+            let target = if specs.is_empty() {
+                Target::Core
+            } else {
+                Target::ExtensionTrait(extension_trait)
+            };
+            let text = expand(load(&specs)?, target, category.as_deref())?;
             let _ = write!(std::io::stdout(), "{text}");
             Ok(())
         }
