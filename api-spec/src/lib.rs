@@ -7,7 +7,6 @@
 //! - [`dump`] writes a JSON description for other tools.
 
 pub mod codegen;
-mod codegen_union;
 pub mod docs;
 pub mod dump;
 pub mod error;

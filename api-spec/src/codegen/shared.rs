@@ -1,0 +1,149 @@
+//! Helpers every part of the generator uses: idents, doc attributes, the Rust type of a spec
+//! type, the argument a method takes for it.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::model::*;
+use crate::types::{Scalar, TypeRef};
+
+pub(crate) fn doc_attrs(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| format!(" {l}"));
+    quote! { #( #[doc = #lines] )* }
+}
+
+pub(crate) fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}
+
+/// The Rust type for a spec type.
+pub fn rust_type(ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::Unit => quote!(()),
+        TypeRef::Scalar(s) => match s {
+            Scalar::String => quote!(::std::string::String),
+            Scalar::Bool => quote!(bool),
+            Scalar::I32 => quote!(i32),
+            Scalar::I64 => quote!(i64),
+            Scalar::Qq => quote!(::api_core::UserId),
+            Scalar::Group => quote!(::api_core::GroupId),
+            Scalar::Duration => quote!(::std::time::Duration),
+            Scalar::U32 => quote!(u32),
+            Scalar::U64 => quote!(u64),
+            Scalar::F64 => quote!(f64),
+            Scalar::Json => quote!(::api_core::__private::serde_json::Value),
+            Scalar::File => quote!(::api_core::Uploadable),
+            Scalar::Message => quote!(::api_core::Message),
+            Scalar::Base64 => quote!(::api_core::Base64),
+        },
+        TypeRef::Option(t) => {
+            let t = rust_type(t);
+            quote!(::std::option::Option<#t>)
+        }
+        TypeRef::List(t) => {
+            let t = rust_type(t);
+            quote!(::std::vec::Vec<#t>)
+        }
+        TypeRef::Named(n) => {
+            let n = ident(n);
+            quote!(types::#n)
+        }
+    }
+}
+
+/// The argument type a method or setter takes for a value of `ty`, and how to turn it into `ty`.
+pub(crate) fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
+    match ty {
+        TypeRef::Scalar(Scalar::String) => (
+            quote!(impl ::std::convert::Into<::std::string::String>),
+            quote!(#name.into()),
+        ),
+        TypeRef::Scalar(Scalar::I64) => {
+            (quote!(impl ::std::convert::Into<i64>), quote!(#name.into()))
+        }
+        TypeRef::Scalar(Scalar::File) => (
+            quote!(impl ::std::convert::Into<::api_core::Uploadable>),
+            quote!(#name.into()),
+        ),
+        TypeRef::Scalar(Scalar::Message) => (
+            quote!(impl ::std::convert::Into<::api_core::Message>),
+            quote!(#name.into()),
+        ),
+        TypeRef::Scalar(Scalar::Base64) => (
+            quote!(impl ::std::convert::Into<::api_core::Base64>),
+            quote!(#name.into()),
+        ),
+        _ => (rust_type(ty), quote!(#name)),
+    }
+}
+
+/// `serialize_with` for a duration (sent as whole seconds), if `ty` is one.
+pub(crate) fn seconds_attr(ty: &TypeRef) -> Option<TokenStream> {
+    match ty {
+        TypeRef::Scalar(Scalar::Duration) => Some(quote!(
+            serialize_with = "::api_core::__private::seconds::serialize"
+        )),
+        TypeRef::Option(t) if **t == TypeRef::Scalar(Scalar::Duration) => Some(quote!(
+            serialize_with = "::api_core::__private::seconds::serialize_option"
+        )),
+        _ => None,
+    }
+}
+
+/// Scalars decoded leniently (numbers as text, numeric text as numbers).
+pub(crate) fn is_lenient(ty: &TypeRef) -> bool {
+    match ty {
+        TypeRef::Scalar(s) => !matches!(
+            s,
+            Scalar::Json | Scalar::File | Scalar::Message | Scalar::Base64
+        ),
+        TypeRef::Option(t) => is_lenient(t),
+        _ => false,
+    }
+}
+
+/// The positional arguments of an action's method and its request's `new`.
+pub(crate) fn positional_args(a: &Action) -> Vec<TokenStream> {
+    a.required_params()
+        .map(|p| {
+            let n = ident(&p.rust_name);
+            let (ty, _) = argument(&p.ty, &n);
+            quote!(#n: #ty)
+        })
+        .collect()
+}
+
+/// `CollectFiles` for a type whose listed parts (type, Rust name, wire name) may hold files;
+/// nothing when none can.
+pub(crate) fn collect_files_impl<'a>(
+    spec: &Spec,
+    name: &Ident,
+    parts: impl Iterator<Item = (&'a TypeRef, &'a String, &'a String)>,
+) -> Option<TokenStream> {
+    let visits: Vec<TokenStream> = parts
+        .filter(|(ty, _, _)| spec.contains_file(ty))
+        .map(|(_, rust, wire)| {
+            let f = ident(rust);
+            let seg = format!(".{wire}");
+            quote! {
+                ::api_core::__private::CollectFiles::collect_files(&mut self.#f, &::std::format!("{}{}", path, #seg), out);
+            }
+        })
+        .collect();
+    if visits.is_empty() {
+        return None;
+    }
+    Some(quote! {
+        impl ::api_core::__private::CollectFiles for #name {
+            fn collect_files<'a>(&'a mut self, path: &str, out: &mut ::std::vec::Vec<(::std::string::String, &'a mut ::api_core::Uploadable)>) {
+                #(#visits)*
+            }
+        }
+    })
+}
+
+/// Whether a parameter's type is an either-or union (`T` or `T?`), whose key goes straight
+/// into the request.
+pub(crate) fn is_keyed(spec: &Spec, ty: &TypeRef) -> bool {
+    spec.keyed_union(ty).is_some()
+}
