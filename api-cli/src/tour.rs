@@ -6,6 +6,11 @@
 use api_core::Client;
 use api_sim::Simulator;
 
+// Every action's spec example, runnable (`examples::EXAMPLES`).
+api_macros::generate_examples! {
+    spec_dir = "../../api-spec/spec",
+}
+
 struct Row {
     method: &'static str,
     wire: String,
@@ -24,7 +29,7 @@ fn short(text: String, max: usize) -> String {
 /// Runs the tour; returns how many actions failed.
 pub async fn run(api: &Client, sim: &Simulator) -> usize {
     let mut rows = Vec::new();
-    for (method, example) in api_core::examples::EXAMPLES {
+    for (method, example) in examples::EXAMPLES {
         sim.take_calls();
         let outcome = example(api.clone()).await;
         let calls = sim.take_calls();

@@ -1,6 +1,6 @@
 //! Lenient decoding for reply fields: NapCat sends ids as numbers where docs say text, and
 //! numbers as text in places. Used by the generated `Deserialize` impls through
-//! [`LenientSeed`], together with [`Key`] for their field names.
+//! [`LenientSeed`] (the runtime's `LenientField` slots read with it).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -12,11 +12,6 @@ use serde::de::{self, Visitor};
 pub trait Lenient: Sized {
     /// Decodes `Self` leniently.
     fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
-}
-
-/// `deserialize_with` form of [`Lenient`] (generated request structs use it).
-pub fn lenient<'de, D: Deserializer<'de>, T: Lenient>(d: D) -> Result<T, D::Error> {
-    T::lenient(d)
 }
 
 struct TextVisitor;
@@ -253,13 +248,13 @@ mod tests {
 
     #[derive(serde::Deserialize, Debug, PartialEq)]
     struct Probe {
-        #[serde(deserialize_with = "lenient")]
+        #[serde(deserialize_with = "Lenient::lenient")]
         text: String,
-        #[serde(deserialize_with = "lenient")]
+        #[serde(deserialize_with = "Lenient::lenient")]
         id: i64,
-        #[serde(default, deserialize_with = "lenient")]
+        #[serde(default, deserialize_with = "Lenient::lenient")]
         maybe: Option<u32>,
-        #[serde(deserialize_with = "lenient")]
+        #[serde(deserialize_with = "Lenient::lenient")]
         flag: bool,
     }
 
@@ -294,15 +289,6 @@ mod tests {
             assert!(serde_json::from_str::<Probe>(bad).is_err(), "{bad}");
         }
     }
-}
-
-/// A map key of a generated struct: the index of a listed field, or an unlisted name.
-#[derive(Debug)]
-pub enum Key {
-    /// The field at this index of the struct's wire names.
-    Known(usize),
-    /// A key the spec does not list; kept in `extra`.
-    Unknown(String),
 }
 
 /// Decodes a value with [`Lenient`], as a seed for `MapAccess::next_value_seed`.

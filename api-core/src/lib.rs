@@ -41,6 +41,8 @@ mod ids;
 mod message;
 pub mod reply;
 mod reverse;
+#[doc(hidden)]
+pub mod runtime;
 mod seconds;
 mod secret;
 mod sse;
@@ -83,27 +85,9 @@ mod generated {
     }
 }
 
-pub use generated::{ACTIONS, action_by_name, examples, requests, types};
+pub use generated::{ACTIONS, action_by_name, requests, types};
 
 /// The README's Rust examples, compiled so they cannot rot.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
-
-/// Support for generated code; not a public API.
-#[doc(hidden)]
-pub mod __private {
-    pub use crate::de::{
-        EnumFallback, Key, Lenient, LenientSeed, TagSeed, TagValue, UnionKey, UnionKeySeed,
-        deserialize_enum, lenient,
-    };
-    pub use crate::files::{Blank, CollectFiles, serialize_with_tag};
-    pub use crate::seconds::WholeSeconds;
-    pub use crate::tag_scan::{JsonText, TagScan, find_tag};
-    /// Durations sent as whole seconds.
-    pub mod seconds {
-        pub use crate::seconds::{serialize, serialize_option};
-    }
-    pub use serde;
-    pub use serde_json;
-}

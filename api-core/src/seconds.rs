@@ -50,7 +50,7 @@ mod tests {
 
     #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
     struct Probe {
-        #[serde(serialize_with = "serialize", deserialize_with = "crate::de::lenient")]
+        #[serde(serialize_with = "serialize", deserialize_with = "Lenient::lenient")]
         d: Duration,
     }
 

@@ -11,6 +11,9 @@
 //! api_macros::generate_api! { specs = ["spec/mine.toml"], extension_trait = MyActions }
 //! ```
 //!
+//! `generate_examples!` (same syntax) writes each action's spec example as a runnable function,
+//! for the tour and the tests.
+//!
 //! Spec paths are relative to the file that invokes the macro, as with `include_str!`.
 //! Every spec file is `include_str!`-ed in the expansion, so editing it rebuilds the crate.
 
@@ -96,7 +99,9 @@ fn base_dir() -> PathBuf {
     }
 }
 
-fn expand(input: Input) -> Result<proc_macro2::TokenStream, syn::Error> {
+/// The spec files of `input`, loaded and validated, and what the expansion needs: the
+/// options (target, files to track).
+fn load(input: Input) -> Result<(api_spec::Spec, Options), syn::Error> {
     let base = base_dir();
     let mut files = Vec::new();
     let mut tracked = Vec::new();
@@ -157,20 +162,31 @@ fn expand(input: Input) -> Result<proc_macro2::TokenStream, syn::Error> {
         Some(name) => Target::ExtensionTrait(name.to_string()),
         None => Target::Core,
     };
-    Ok(codegen::generate(
-        &spec,
-        &Options {
-            target,
-            track_files: tracked,
-        },
-    ))
+    let options = Options {
+        target,
+        track_files: tracked,
+    };
+    Ok((spec, options))
 }
 
 /// Generates the typed API from spec files. See the crate docs for the syntax.
 #[proc_macro]
 pub fn generate_api(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as Input);
-    expand(input)
+    load(input)
+        .map(|(spec, options)| codegen::generate(&spec, &options))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Generates a module `examples`: each action's spec example as a runnable function
+/// (`examples::EXAMPLES`, in spec order), for the tour and the tests. Same syntax as
+/// [`generate_api!`], without `extension_trait`.
+#[proc_macro]
+pub fn generate_examples(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as Input);
+    load(input)
+        .map(|(spec, options)| codegen::generate_examples(&spec, &options))
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

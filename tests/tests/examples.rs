@@ -6,14 +6,18 @@
 
 use api_tests::{Via, over_every_transport, setup};
 
+api_macros::generate_examples! {
+    spec_dir = "../../api-spec/spec",
+}
+
 async fn every_example_runs(via: Via) {
     let spec = api_spec::builtin();
     assert_eq!(
-        api_core::examples::EXAMPLES.len(),
+        examples::EXAMPLES.len(),
         spec.actions().count(),
         "one example per action"
     );
-    for (name, example) in api_core::examples::EXAMPLES {
+    for (name, example) in examples::EXAMPLES {
         let action = spec.find_action_any(name).expect("a spec action");
         let (sim, api, _keep) = setup(via).await;
         example(api.clone())

@@ -176,7 +176,7 @@ proptest! {
         ),
         pretty in any::<bool>(),
     ) {
-        use api_core::__private::{TagScan, find_tag};
+        use api_core::runtime::{TagScan, find_tag};
         let object: Map<String, Value> =
             entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let text = if pretty {
@@ -193,6 +193,6 @@ proptest! {
 
     #[test]
     fn tag_scan_takes_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..128)) {
-        let _ = api_core::__private::find_tag(&bytes, "post_type");
+        let _ = api_core::runtime::find_tag(&bytes, "post_type");
     }
 }

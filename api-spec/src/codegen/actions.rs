@@ -1,12 +1,14 @@
-//! Code for `[[action]]` entries: the `*Request` struct (the wire params), its `Action` impl,
-//! the `*Call` builder and the client method.
+//! Code for `[[action]]` entries in `requests`: the `*Request` struct (the wire params) with
+//! its constructor, setters, `Record` and `Action` impls, and the `*Call` name with the same
+//! setters forwarding to the request's.
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
-use super::Target;
+use super::record::{Slot, record_impl, slot};
 use super::shared::{
-    argument, doc_attrs, ident, is_keyed, is_lenient, positional_args, rust_type, seconds_attr,
+    argument, doc_attrs, ident, is_keyed, many_arguments, positional_args, rust_type, seconds_attr,
+    serialize_attr,
 };
 use crate::model::*;
 use crate::names::camel;
@@ -16,7 +18,7 @@ pub(super) fn request_ident(a: &Action) -> Ident {
     format_ident!("{}Request", camel(&a.rust_name))
 }
 
-fn call_ident(a: &Action) -> Ident {
+pub(super) fn call_ident(a: &Action) -> Ident {
     format_ident!("{}Call", camel(&a.rust_name))
 }
 
@@ -34,9 +36,11 @@ fn default_expr(p: &Param) -> TokenStream {
                 let secs = *i as u64;
                 quote!(::std::time::Duration::from_secs(#secs))
             }
-            (DefaultValue::Int(i), TypeRef::Scalar(Scalar::Qq)) => quote!(::api_core::UserId(#i)),
+            (DefaultValue::Int(i), TypeRef::Scalar(Scalar::Qq)) => {
+                quote!(::api_core::runtime::UserId(#i))
+            }
             (DefaultValue::Int(i), TypeRef::Scalar(Scalar::Group)) => {
-                quote!(::api_core::GroupId(#i))
+                quote!(::api_core::runtime::GroupId(#i))
             }
             (DefaultValue::Int(i), TypeRef::Scalar(s)) => {
                 let lit = match s {
@@ -57,12 +61,7 @@ fn default_expr(p: &Param) -> TokenStream {
     }
 }
 
-/// The request's associated function that gives a defaulted param's default, for serde.
-fn default_fn(p: &Param) -> String {
-    format!("__default_{}", p.rust_name)
-}
-
-fn param_doc(p: &Param) -> String {
+pub(super) fn param_doc(p: &Param) -> String {
     let mut text = format!("{}（`{}`", p.doc, p.ty);
     if p.wire_name != p.rust_name {
         text.push_str(&format!("，线上字段 `{}`", p.wire_name));
@@ -81,7 +80,8 @@ fn param_doc(p: &Param) -> String {
     text
 }
 
-fn setter(p: &Param, body: impl Fn(&Ident, TokenStream) -> TokenStream) -> TokenStream {
+/// The setter of an optional parameter on the request, and its one-line forward on the call.
+fn setters(p: &Param, req: &Ident) -> (TokenStream, TokenStream) {
     let name = ident(&p.rust_name);
     let inner = match &p.ty {
         TypeRef::Option(t) => t.as_ref(),
@@ -94,49 +94,68 @@ fn setter(p: &Param, body: impl Fn(&Ident, TokenStream) -> TokenStream) -> Token
         conv
     };
     let doc = doc_attrs(&format!("设置 `{}`：{}", p.rust_name, param_doc(p)));
-    let body = body(&name, value);
+    let forward_doc = format!(" 见 [`{req}::{name}`]。");
+    (
+        quote! {
+            #doc
+            pub fn #name(mut self, #name: #arg_ty) -> Self {
+                self.#name = #value;
+                self
+            }
+        },
+        quote! {
+            #[doc = #forward_doc]
+            pub fn #name(self, #name: #arg_ty) -> Self {
+                self.map_request(|r| r.#name(#name))
+            }
+        },
+    )
+}
+/// Everything generated for one action in `requests`: its request and its call.
+pub(super) fn action_items(spec: &Spec, a: &Action) -> TokenStream {
+    let req = request_ident(a);
+    let (request_setters, call_setters): (Vec<_>, Vec<_>) =
+        a.optional_params().map(|p| setters(p, &req)).unzip();
+    let request = request_struct(spec, a);
+    let constructor = request_new(a);
+    let record = request_record(spec, a);
+    let action = action_impl(spec, a);
+    let call = call_type(a);
+    let call_name = call_ident(a);
+    let call_setters = (!call_setters.is_empty()).then(|| {
+        quote! {
+            impl #call_name { #(#call_setters)* }
+        }
+    });
     quote! {
-        #doc
-        pub fn #name(mut self, #name: #arg_ty) -> Self { #body self }
+        #request
+        impl #req {
+            #constructor
+            #(#request_setters)*
+        }
+        #record
+        #action
+        #call
+        #call_setters
     }
 }
 
-pub(super) fn action_items(spec: &Spec, a: &Action) -> TokenStream {
+/// The `*Request` struct: one field per parameter, serialized as the wire params.
+fn request_struct(spec: &Spec, a: &Action) -> TokenStream {
     let req = request_ident(a);
-    let call = call_ident(a);
-    let wire = &a.wire_name;
-    let rust_name = &a.rust_name;
-    let output = rust_type(&a.returns);
-    let req_doc = doc_attrs(&format!(
-        "`{rust_name}` 的请求体（NapCat 动作名 `{wire}`）。\n\n{}",
-        a.doc
+    let doc = doc_attrs(&format!(
+        "`{}` 的请求体（NapCat 动作名 `{}`）。\n\n{}",
+        a.rust_name, a.wire_name, a.doc
     ));
     let fields = a.params.iter().map(|p| {
         let name = ident(&p.rust_name);
         let ty = rust_type(&p.ty);
-        let wire_name = &p.wire_name;
         let doc = doc_attrs(&param_doc(p));
+        // An either-or parameter's key goes straight into the params.
         let serde_attr = if is_keyed(spec, &p.ty) {
-            quote!(#[serde(flatten)])
+            Some(quote!(#[serde(flatten)]))
         } else {
-            let mut attrs = vec![quote!(rename = #wire_name)];
-            attrs.extend(p.aliases.iter().map(|a| quote!(alias = #a)));
-            match &p.presence {
-                Presence::Optional => attrs.push(quote!(
-                    default,
-                    skip_serializing_if = "::std::option::Option::is_none"
-                )),
-                Presence::Default(_) => {
-                    let path = format!("{req}::{}", default_fn(p));
-                    attrs.push(quote!(default = #path));
-                }
-                Presence::Required => {}
-            }
-            if is_lenient(&p.ty) {
-                attrs.push(quote!(deserialize_with = "::api_core::__private::lenient"));
-            }
-            attrs.extend(seconds_attr(&p.ty));
-            quote!(#[serde(#(#attrs),*)])
+            serialize_attr(&p.rust_name, &p.wire_name, &p.ty)
         };
         quote! {
             #doc
@@ -144,73 +163,229 @@ pub(super) fn action_items(spec: &Spec, a: &Action) -> TokenStream {
             pub #name: #ty,
         }
     });
-    let default_fns = a.params.iter().filter_map(|p| {
-        let Presence::Default(_) = &p.presence else {
-            return None;
-        };
-        let f = ident(&default_fn(p));
-        let ty = rust_type(&p.ty);
-        let value = default_expr(p);
-        Some(quote! {
-            #[doc(hidden)]
-            pub fn #f() -> #ty { #value }
-        })
-    });
-    let required: Vec<_> = a.required_params().collect();
-    let new_args = positional_args(a);
-    let inits = a.params.iter().map(|p| {
-        let n = ident(&p.rust_name);
-        let v = default_expr(p);
-        quote!(#n: #v)
-    });
-    let req_setters = a
-        .optional_params()
-        .map(|p| setter(p, |n, v| quote!(self.#n = #v;)));
-    let call_setters = a
-        .optional_params()
-        .map(|p| setter(p, |n, v| quote!(self.request.#n = #v;)));
-    let default_impl = required.is_empty().then(|| {
+    let default_impl = a.required_params().next().is_none().then(|| {
         quote! {
             impl ::std::default::Default for #req {
                 fn default() -> Self { Self::new() }
             }
         }
     });
-    let timeout = match a.timeout_secs {
-        Some(s) => quote!(::std::option::Option::Some(::std::time::Duration::from_secs(#s))),
-        None => quote!(::std::option::Option::None),
-    };
-    let failure_flag = match &a.failure_flag {
-        Some(f) => quote!(::std::option::Option::Some(#f)),
-        None => quote!(::std::option::Option::None),
-    };
-    let discards = a.returns == TypeRef::Unit;
-    let checks = a.params.iter().filter(|p| p.non_empty).map(|p| {
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, ::api_core::runtime::serde::Serialize)]
+        #[serde(crate = "::api_core::runtime::serde")]
+        pub struct #req {
+            #(#fields)*
+        }
+        #default_impl
+    }
+}
+
+/// `new`: the required parameters, positional; the others take their defaults.
+fn request_new(a: &Action) -> TokenStream {
+    let args = positional_args(a);
+    let inits = a.params.iter().map(|p| {
         let n = ident(&p.rust_name);
-        let pname = &p.rust_name;
-        let reject = quote! {
-            return ::std::result::Result::Err(::api_core::Error::invalid_argument(#rust_name, #pname, "must not be empty"));
+        match &p.presence {
+            Presence::Required => {
+                let (_, conv) = argument(&p.ty, &n);
+                if n == conv.to_string() {
+                    quote!(#n)
+                } else {
+                    quote!(#n: #conv)
+                }
+            }
+            _ => {
+                let v = default_expr(p);
+                quote!(#n: #v)
+            }
+        }
+    });
+    let allow = many_arguments(&args);
+    quote! {
+        /// Builds the request from its required parameters; optional ones take their defaults.
+        #allow
+        pub fn new(#(#args),*) -> Self {
+            Self { #(#inits),* }
+        }
+    }
+}
+
+/// How the request is read from wire params (`napcat call`, `action_by_name`): a slot per
+/// parameter, or per key of an either-or one; defaults for what did not come; other keys
+/// skipped.
+fn request_record(spec: &Spec, a: &Action) -> TokenStream {
+    let req = request_ident(a);
+    // Each parameter's slots: its own, or one per key of an either-or union.
+    let mut slots = Vec::new();
+    let mut firsts = Vec::new();
+    for p in &a.params {
+        firsts.push(slots.len());
+        match spec.keyed_union(&p.ty) {
+            Some(u) => slots.extend(u.variants.iter().map(|v| Slot {
+                wire: v.wire.as_deref().unwrap_or_default(),
+                aliases: &[],
+                ty: v.ty.as_ref().unwrap_or(&TypeRef::Unit),
+            })),
+            None => slots.push(Slot {
+                wire: &p.wire_name,
+                aliases: &p.aliases,
+                ty: &p.ty,
+            }),
+        }
+    }
+    let count = slots.len();
+    let inits = a.params.iter().zip(firsts).map(|(p, first)| {
+        let n = ident(&p.rust_name);
+        let value = match spec.keyed_union(&p.ty) {
+            Some(u) => {
+                let union = ident(&u.name);
+                let variants = u.variants.iter().enumerate().map(|(i, v)| {
+                    let var = ident(&v.name);
+                    let slot = slot(first + i, count);
+                    quote!(#slot.value().map(types::#union::#var))
+                });
+                let keys: Vec<&str> = u
+                    .variants
+                    .iter()
+                    .filter_map(|v| v.wire.as_deref())
+                    .collect();
+                let expected = format!("expected one of the keys {}", keys.join(", "));
+                let one = quote!(::api_core::runtime::one_of([#(#variants),*], #expected));
+                match p.presence {
+                    Presence::Optional => quote!(#one.ok()),
+                    _ => quote!(#one?),
+                }
+            }
+            None => {
+                let slot = slot(first, count);
+                let wire = &p.wire_name;
+                match &p.presence {
+                    Presence::Required => quote!(#slot.required(#wire)?),
+                    Presence::Optional => quote!(#slot.optional()),
+                    Presence::Default(DefaultValue::Str(_)) => {
+                        let v = default_expr(p);
+                        quote!(#slot.or_else(|| #v))
+                    }
+                    Presence::Default(_) => {
+                        let v = default_expr(p);
+                        quote!(#slot.or(#v))
+                    }
+                }
+            }
         };
+        quote!(#n: #value)
+    });
+    record_impl(&req, false, &slots, quote!(#req { #(#inits),* }))
+}
+
+/// `Action` (and `StreamAction`): the wire name, the result, the checks before sending and the
+/// files to read; what the trait defaults to is left out.
+fn action_impl(spec: &Spec, a: &Action) -> TokenStream {
+    let req = request_ident(a);
+    let wire = &a.wire_name;
+    let rust_name = &a.rust_name;
+    let output = rust_type(&a.returns);
+    let timeout = a.timeout_secs.map(|s| {
+        quote! {
+            const TIMEOUT: ::std::option::Option<::std::time::Duration> =
+                ::std::option::Option::Some(::std::time::Duration::from_secs(#s));
+        }
+    });
+    let failure_flag = a.failure_flag.as_ref().map(|f| {
+        quote!(const FAILURE_FLAG: ::std::option::Option<&'static str> = ::std::option::Option::Some(#f);)
+    });
+    let discards = (a.returns == TypeRef::Unit).then(|| {
+        quote!(
+            const DISCARDS_DATA: bool = true;
+        )
+    });
+    let validate = validate_fn(a);
+    let uploads = uploads_fn(spec, a);
+    let stream = a.packets.as_ref().map(|packet| {
+        // A union tagged beside its fields decodes fastest through its own `FromStr`.
+        let fast = packet
+            .named()
+            .and_then(|n| spec.find_union(n))
+            .filter(|u| matches!(u.kind, UnionKind::Tagged { content: None, .. }))
+            .map(|_| {
+                let t = rust_type(packet);
+                quote! {
+                    fn decode_packet(data: &str) -> ::std::result::Result<#t, ::api_core::runtime::serde_json::Error> {
+                        <#t as ::std::str::FromStr>::from_str(data)
+                    }
+                }
+            });
+        let packet = rust_type(packet);
+        quote! {
+            impl ::api_core::runtime::StreamAction for #req {
+                type Packet = #packet;
+                #fast
+            }
+        }
+    });
+    quote! {
+        impl ::api_core::runtime::Action for #req {
+            type Output = #output;
+            const WIRE_NAME: &'static str = #wire;
+            const RUST_NAME: &'static str = #rust_name;
+            #timeout
+            #failure_flag
+            #discards
+            #validate
+            #uploads
+        }
+        #stream
+    }
+}
+
+/// `Action::validate`: non-empty parameters and whole seconds; none when nothing is checked.
+fn validate_fn(a: &Action) -> Option<TokenStream> {
+    let reject = |param: &str, reason: &str| {
+        quote! {
+            return ::std::result::Result::Err(::api_core::runtime::Error::invalid_argument(Self::WIRE_NAME, #param, #reason));
+        }
+    };
+    let blanks = a.params.iter().filter(|p| p.non_empty).map(|p| {
+        let n = ident(&p.rust_name);
+        let reject = reject(&p.rust_name, "must not be empty");
         if matches!(p.presence, Presence::Optional) {
             quote! {
-                if self.#n.as_ref().is_some_and(::api_core::__private::Blank::is_blank) { #reject }
+                if self.#n.as_ref().is_some_and(::api_core::runtime::Blank::is_blank) { #reject }
             }
         } else {
             quote! {
-                if ::api_core::__private::Blank::is_blank(&self.#n) { #reject }
+                if ::api_core::runtime::Blank::is_blank(&self.#n) { #reject }
             }
         }
     });
-    let seconds_checks = a.params.iter().filter(|p| seconds_attr(&p.ty).is_some()).map(|p| {
-        let n = ident(&p.rust_name);
-        let pname = &p.rust_name;
+    let fractions = a
+        .params
+        .iter()
+        .filter(|p| seconds_attr(&p.ty).is_some())
+        .map(|p| {
+            let n = ident(&p.rust_name);
+            let reject = reject(
+                &p.rust_name,
+                "must be whole seconds (the server takes seconds)",
+            );
+            quote! {
+                if ::api_core::runtime::WholeSeconds::has_fraction(&self.#n) { #reject }
+            }
+        });
+    let checks: Vec<TokenStream> = blanks.chain(fractions).collect();
+    (!checks.is_empty()).then(|| {
         quote! {
-            if ::api_core::__private::WholeSeconds::has_fraction(&self.#n) {
-                return ::std::result::Result::Err(::api_core::Error::invalid_argument(#rust_name, #pname, "must be whole seconds (the server takes seconds)"));
+            fn validate(&self) -> ::std::result::Result<(), ::api_core::runtime::Error> {
+                #(#checks)*
+                ::std::result::Result::Ok(())
             }
         }
-    });
-    let checks = checks.chain(seconds_checks);
+    })
+}
+
+/// `Action::uploads`: the parameters that may hold files; none when none can.
+fn uploads_fn(spec: &Spec, a: &Action) -> Option<TokenStream> {
     let uploads: Vec<_> = a
         .params
         .iter()
@@ -218,202 +393,35 @@ pub(super) fn action_items(spec: &Spec, a: &Action) -> TokenStream {
         .map(|p| {
             let n = ident(&p.rust_name);
             let pname = &p.rust_name;
-            quote!(::api_core::__private::CollectFiles::collect_files(&mut self.#n, #pname, &mut out);)
+            quote!(::api_core::runtime::CollectFiles::collect_files(&mut self.#n, #pname, &mut out);)
         })
         .collect();
-    let uploads_fn = (!uploads.is_empty()).then(|| {
+    (!uploads.is_empty()).then(|| {
         quote! {
-            fn uploads(&mut self) -> ::std::vec::Vec<(::std::string::String, &mut ::api_core::Uploadable)> {
+            fn uploads(&mut self) -> ::std::vec::Vec<(::std::string::String, &mut ::api_core::runtime::Uploadable)> {
                 let mut out = ::std::vec::Vec::new();
                 #(#uploads)*
                 out
             }
         }
-    });
-    let call_doc = doc_attrs(&format!(
-        "一次待发送的 `{rust_name}` 调用：可用链式方法设置可选参数与超时，然后 `.await`。\n\n见 [`{req}`]。"
-    ));
-    // What awaiting the call gives, the `Client` method that starts it, and its future.
-    let (awaited, start, future, stream_impl, call_trait) = match &a.packets {
-        Some(packet) => {
-            // A union tagged beside its fields decodes fastest through its own `FromStr`.
-            let fast = packet
-                .named()
-                .and_then(|n| spec.find_union(n))
-                .filter(|u| matches!(u.kind, crate::model::UnionKind::Tagged { content: None, .. }))
-                .map(|_| {
-                    let t = rust_type(packet);
-                    quote! {
-                        fn decode_packet(data: &str) -> ::std::result::Result<#t, ::api_core::__private::serde_json::Error> {
-                            <#t as ::std::str::FromStr>::from_str(data)
-                        }
-                    }
-                });
-            let packet = rust_type(packet);
-            (
-                quote!(::api_core::ActionStream<#req>),
-                quote!(into_stream),
-                quote!(::api_core::ApiFuture<::api_core::ActionStream<#req>>),
-                quote! {
-                    impl ::api_core::StreamAction for #req {
-                        type Packet = #packet;
-                        #fast
-                    }
-                },
-                quote!(StreamCall),
-            )
-        }
-        None => (
-            output.clone(),
-            quote!(into_call),
-            quote!(::api_core::CallFuture<#req>),
-            quote!(),
-            quote!(ActionCall),
-        ),
-    };
-    quote! {
-        #req_doc
-        #[derive(Debug, Clone, PartialEq, ::api_core::__private::serde::Serialize, ::api_core::__private::serde::Deserialize)]
-        #[serde(crate = "::api_core::__private::serde")]
-        pub struct #req {
-            #(#fields)*
-        }
-
-        impl #req {
-            #(#default_fns)*
-
-            /// Builds the request from its required parameters; optional ones take their defaults.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(#(#new_args),*) -> Self {
-                Self { #(#inits),* }
-            }
-            #(#req_setters)*
-        }
-
-        #default_impl
-
-        impl ::api_core::Action for #req {
-            type Output = #output;
-            const WIRE_NAME: &'static str = #wire;
-            const RUST_NAME: &'static str = #rust_name;
-            const TIMEOUT: ::std::option::Option<::std::time::Duration> = #timeout;
-            const FAILURE_FLAG: ::std::option::Option<&'static str> = #failure_flag;
-            const DISCARDS_DATA: bool = #discards;
-
-            fn validate(&self) -> ::std::result::Result<(), ::api_core::Error> {
-                #(#checks)*
-                ::std::result::Result::Ok(())
-            }
-
-            #uploads_fn
-        }
-
-        #stream_impl
-
-        #call_doc
-        #[must_use = "a call is sent only when it is awaited"]
-        #[derive(Debug, Clone)]
-        pub struct #call {
-            client: ::api_core::Client,
-            request: #req,
-            timeout: ::std::option::Option<::std::time::Duration>,
-        }
-
-        impl #call {
-            /// A call of `client` that will send `request`.
-            pub fn new(client: ::api_core::Client, request: #req) -> Self {
-                Self { client, request, timeout: ::std::option::Option::None }
-            }
-
-            #(#call_setters)*
-
-            /// Overrides the timeout for this call only.
-            pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
-                self.timeout = ::std::option::Option::Some(timeout);
-                self
-            }
-
-            /// The request as it will be sent.
-            pub fn request(&self) -> &#req {
-                &self.request
-            }
-        }
-
-        impl ::api_core::#call_trait for #call {
-            type Request = #req;
-            fn request(&self) -> &#req {
-                &self.request
-            }
-        }
-
-        impl ::std::future::IntoFuture for #call {
-            type Output = ::std::result::Result<#awaited, ::api_core::Error>;
-            type IntoFuture = #future;
-            fn into_future(self) -> Self::IntoFuture {
-                self.client.#start(self.request, self.timeout)
-            }
-        }
-    }
+    })
 }
 
-fn method_doc(a: &Action, with_example: bool) -> TokenStream {
-    let mut text = format!("{}\n\nNapCat 动作名：`{}`。", a.doc, a.wire_name);
-    if !a.params.is_empty() {
-        text.push_str("\n\n# 参数\n");
-        for p in &a.params {
-            let how = match p.presence {
-                Presence::Required => "",
-                _ => "（可选，链式设置）",
-            };
-            text.push_str(&format!("\n- `{}`{}：{}", p.rust_name, how, param_doc(p)));
-        }
-    }
-    match &a.packets {
-        Some(p) => text.push_str(&format!(
-            "\n\n# 返回\n\n流式：[`ActionStream`](::api_core::ActionStream)，先是若干 `{p}` 数据包（`packet()`），最后是结果 `{}`（`finish()`）。超时作用于每个数据包。",
-            a.returns
-        )),
-        None => text.push_str(&format!("\n\n# 返回\n\n`{}`", a.returns)),
-    }
-    if let Some(t) = a.timeout_secs {
-        text.push_str(&format!(
-            "\n\n默认超时 {t} 秒（可用 `.timeout(..)` 覆盖）。"
-        ));
-    }
-    if with_example {
-        text.push_str(&format!(
-            "\n\n# 示例\n\n```no_run\n# use api_core::{{*, types::*}};\n# use std::time::Duration;\n# async fn example(api: Client) -> Result<(), Error> {{\n{}\n# Ok(())\n# }}\n```",
-            a.example
-        ));
-    }
-    doc_attrs(&text)
-}
-
-pub(super) fn method_signature(a: &Action) -> TokenStream {
-    let name = ident(&a.rust_name);
-    let call = call_ident(a);
-    let args = positional_args(a);
-    let doc = method_doc(a, false);
-    quote! {
-        #doc
-        #[allow(clippy::too_many_arguments)]
-        fn #name(&self, #(#args),*) -> requests::#call
-    }
-}
-
-pub(super) fn client_method(a: &Action, target: &Target) -> TokenStream {
-    let name = ident(&a.rust_name);
+/// `*Call`: the name of the action's `Call` (the `requests` module's `Call`, which is
+/// `api_core::runtime::Call` inside `api-core` and its wrapper in an extension crate).
+fn call_type(a: &Action) -> TokenStream {
     let req = request_ident(a);
     let call = call_ident(a);
-    let args = positional_args(a);
-    let arg_names = a.required_params().map(|p| ident(&p.rust_name));
-    let vis = matches!(target, Target::Core).then(|| quote!(pub));
-    let doc = method_doc(a, matches!(target, Target::Core));
+    let doc = doc_attrs(&format!(
+        "一次待发送的 `{}` 调用（见 [`{req}`]）：可用链式方法设置可选参数与超时，然后 `.await`。",
+        a.rust_name
+    ));
+    let kind = a
+        .packets
+        .as_ref()
+        .map(|_| quote!(, ::api_core::runtime::Streamed));
     quote! {
         #doc
-        #[allow(clippy::too_many_arguments)]
-        #vis fn #name(&self, #(#args),*) -> requests::#call {
-            requests::#call::new(::std::clone::Clone::clone(self), requests::#req::new(#(#arg_names),*))
-        }
+        pub type #call = Call<#req #kind>;
     }
 }

@@ -108,19 +108,19 @@ pub(super) fn enum_def(e: &EnumDef) -> TokenStream {
     let (from_int, fallback) = match (text, e.open) {
         (false, false) => (
             quote!(Self::from_wire),
-            quote!(::api_core::__private::EnumFallback::None),
+            quote!(::api_core::runtime::EnumFallback::None),
         ),
         (false, true) => (
             quote!(Self::from_wire),
-            quote!(::api_core::__private::EnumFallback::Int(#name::Other)),
+            quote!(::api_core::runtime::EnumFallback::Int(#name::Other)),
         ),
         (true, false) => (
             quote!(|v: i64| Self::from_text(&v.to_string())),
-            quote!(::api_core::__private::EnumFallback::None),
+            quote!(::api_core::runtime::EnumFallback::None),
         ),
         (true, true) => (
             quote!(|v: i64| Self::from_text(&v.to_string())),
-            quote!(::api_core::__private::EnumFallback::Text(#name::Other)),
+            quote!(::api_core::runtime::EnumFallback::Text(#name::Other)),
         ),
     };
     quote! {
@@ -184,15 +184,15 @@ pub(super) fn enum_def(e: &EnumDef) -> TokenStream {
             }
         }
 
-        impl ::api_core::__private::serde::Serialize for #name {
-            fn serialize<S: ::api_core::__private::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        impl ::api_core::runtime::serde::Serialize for #name {
+            fn serialize<S: ::api_core::runtime::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
                 #serialize
             }
         }
 
-        impl<'de> ::api_core::__private::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::api_core::__private::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                ::api_core::__private::deserialize_enum(d, #name_str, #from_int, Self::from_text, #fallback)
+        impl<'de> ::api_core::runtime::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::api_core::runtime::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+                ::api_core::runtime::deserialize_enum(d, #name_str, #from_int, Self::from_text, #fallback)
             }
         }
     }

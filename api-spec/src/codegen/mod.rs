@@ -6,6 +6,8 @@
 
 mod actions;
 mod enums;
+mod methods;
+mod record;
 mod shared;
 mod structs;
 mod tables;
@@ -16,6 +18,7 @@ use quote::quote;
 
 use crate::model::*;
 
+pub use record::MAX_TUPLE;
 pub use shared::rust_type;
 
 /// Where the generated methods go.
@@ -54,33 +57,40 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
     let actions = own_actions.iter().map(|a| actions::action_items(spec, a));
     let methods: Vec<_> = own_actions
         .iter()
-        .map(|a| actions::client_method(a, &options.target))
+        .map(|a| methods::client_method(a, &options.target))
         .collect();
     // Types of the spec this one builds on (the built-in one) are named through `types::`.
     let builtin_types = spec.categories.iter().any(|c| c.external).then(|| {
         quote!(
-            pub use ::api_core::types::*;
+            pub use ::api_core::runtime::types::*;
         )
     });
+    // Each action's call is a `requests::Call`: the runtime's inside `api-core`; in an extension
+    // crate a wrapper of it, so that the setters of that crate's actions can be added to it.
+    let call = match &options.target {
+        Target::Core => quote!(
+            pub use ::api_core::runtime::Call;
+        ),
+        Target::ExtensionTrait(_) => quote!(::api_core::runtime::extension_call!();),
+    };
     let client_impl = match &options.target {
         Target::Core => quote! {
-            impl ::api_core::Client { #(#methods)* }
+            impl ::api_core::runtime::Client { #(#methods)* }
         },
         Target::ExtensionTrait(name) => {
             let name = Ident::new(name, Span::call_site());
-            let sigs = own_actions.iter().map(|a| actions::method_signature(a));
+            let sigs = own_actions.iter().map(|a| methods::method_signature(a));
             quote! {
                 /// Actions added from a spec file; bring this trait into scope to call them on a client.
                 pub trait #name {
                     #( #sigs; )*
                 }
-                impl #name for ::api_core::Client { #(#methods)* }
+                impl #name for ::api_core::runtime::Client { #(#methods)* }
             }
         }
     };
     let table = tables::action_table(spec);
     let by_name = tables::action_by_name(spec);
-    let examples = matches!(options.target, Target::Core).then(|| tables::examples(spec));
     let tracked = &options.track_files;
     quote! {
         #( const _: &str = include_str!(#tracked); )*
@@ -95,16 +105,28 @@ pub fn generate(spec: &Spec, options: &Options) -> TokenStream {
             #(#unions)*
         }
 
-        /// One `*Request` (the exact wire params) and one `*Call` (the awaitable builder) per action.
+        /// One `*Request` (the exact wire params) per action, and its `*Call` (the awaitable builder).
         pub mod requests {
             #[allow(unused_imports)]
             use super::types;
+            #call
             #(#actions)*
         }
 
         #client_impl
         #table
         #by_name
+    }
+}
+
+/// Generates a module `examples` with each action's spec example as a function that runs it
+/// on a client (`EXAMPLES`, in spec order), for the tour and the tests; the same texts are the
+/// methods' doctests.
+pub fn generate_examples(spec: &Spec, options: &Options) -> TokenStream {
+    let tracked = &options.track_files;
+    let examples = tables::examples(spec);
+    quote! {
+        #( const _: &str = include_str!(#tracked); )*
         #examples
     }
 }

@@ -25,16 +25,16 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
             Scalar::Bool => quote!(bool),
             Scalar::I32 => quote!(i32),
             Scalar::I64 => quote!(i64),
-            Scalar::Qq => quote!(::api_core::UserId),
-            Scalar::Group => quote!(::api_core::GroupId),
+            Scalar::Qq => quote!(::api_core::runtime::UserId),
+            Scalar::Group => quote!(::api_core::runtime::GroupId),
             Scalar::Duration => quote!(::std::time::Duration),
             Scalar::U32 => quote!(u32),
             Scalar::U64 => quote!(u64),
             Scalar::F64 => quote!(f64),
-            Scalar::Json => quote!(::api_core::__private::serde_json::Value),
-            Scalar::File => quote!(::api_core::Uploadable),
-            Scalar::Message => quote!(::api_core::Message),
-            Scalar::Base64 => quote!(::api_core::Base64),
+            Scalar::Json => quote!(::api_core::runtime::serde_json::Value),
+            Scalar::File => quote!(::api_core::runtime::Uploadable),
+            Scalar::Message => quote!(::api_core::runtime::Message),
+            Scalar::Base64 => quote!(::api_core::runtime::Base64),
         },
         TypeRef::Option(t) => {
             let t = rust_type(t);
@@ -62,15 +62,15 @@ pub(crate) fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream)
             (quote!(impl ::std::convert::Into<i64>), quote!(#name.into()))
         }
         TypeRef::Scalar(Scalar::File) => (
-            quote!(impl ::std::convert::Into<::api_core::Uploadable>),
+            quote!(impl ::std::convert::Into<::api_core::runtime::Uploadable>),
             quote!(#name.into()),
         ),
         TypeRef::Scalar(Scalar::Message) => (
-            quote!(impl ::std::convert::Into<::api_core::Message>),
+            quote!(impl ::std::convert::Into<::api_core::runtime::Message>),
             quote!(#name.into()),
         ),
         TypeRef::Scalar(Scalar::Base64) => (
-            quote!(impl ::std::convert::Into<::api_core::Base64>),
+            quote!(impl ::std::convert::Into<::api_core::runtime::Base64>),
             quote!(#name.into()),
         ),
         _ => (rust_type(ty), quote!(#name)),
@@ -81,13 +81,29 @@ pub(crate) fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream)
 pub(crate) fn seconds_attr(ty: &TypeRef) -> Option<TokenStream> {
     match ty {
         TypeRef::Scalar(Scalar::Duration) => Some(quote!(
-            serialize_with = "::api_core::__private::seconds::serialize"
+            serialize_with = "::api_core::runtime::seconds::serialize"
         )),
         TypeRef::Option(t) if **t == TypeRef::Scalar(Scalar::Duration) => Some(quote!(
-            serialize_with = "::api_core::__private::seconds::serialize_option"
+            serialize_with = "::api_core::runtime::seconds::serialize_option"
         )),
         _ => None,
     }
+}
+
+/// The `#[serde(..)]` a field or parameter is serialized with: its wire name when it differs,
+/// `None` left out, a duration as whole seconds; nothing when none applies.
+pub(crate) fn serialize_attr(rust: &str, wire: &str, ty: &TypeRef) -> Option<TokenStream> {
+    let mut parts = Vec::new();
+    if rust != wire {
+        parts.push(quote!(rename = #wire));
+    }
+    if matches!(ty, TypeRef::Option(_)) {
+        parts.push(quote!(
+            skip_serializing_if = "::std::option::Option::is_none"
+        ));
+    }
+    parts.extend(seconds_attr(ty));
+    (!parts.is_empty()).then(|| quote!(#[serde(#(#parts),*)]))
 }
 
 /// Scalars decoded leniently (numbers as text, numeric text as numbers).
@@ -100,6 +116,12 @@ pub(crate) fn is_lenient(ty: &TypeRef) -> bool {
         TypeRef::Option(t) => is_lenient(t),
         _ => false,
     }
+}
+
+/// `#[allow(clippy::too_many_arguments)]` for a function with these arguments (and `self`),
+/// when clippy would ask for it.
+pub(crate) fn many_arguments(args: &[TokenStream]) -> Option<TokenStream> {
+    (args.len() >= 7).then(|| quote!(#[allow(clippy::too_many_arguments)]))
 }
 
 /// The positional arguments of an action's method and its request's `new`.
@@ -126,7 +148,7 @@ pub(crate) fn collect_files_impl<'a>(
             let f = ident(rust);
             let seg = format!(".{wire}");
             quote! {
-                ::api_core::__private::CollectFiles::collect_files(&mut self.#f, &::std::format!("{}{}", path, #seg), out);
+                ::api_core::runtime::CollectFiles::collect_files(&mut self.#f, &::std::format!("{}{}", path, #seg), out);
             }
         })
         .collect();
@@ -134,8 +156,8 @@ pub(crate) fn collect_files_impl<'a>(
         return None;
     }
     Some(quote! {
-        impl ::api_core::__private::CollectFiles for #name {
-            fn collect_files<'a>(&'a mut self, path: &str, out: &mut ::std::vec::Vec<(::std::string::String, &'a mut ::api_core::Uploadable)>) {
+        impl ::api_core::runtime::CollectFiles for #name {
+            fn collect_files<'a>(&'a mut self, path: &str, out: &mut ::std::vec::Vec<(::std::string::String, &'a mut ::api_core::runtime::Uploadable)>) {
                 #(#visits)*
             }
         }

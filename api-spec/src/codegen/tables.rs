@@ -1,5 +1,5 @@
-//! What is generated once per spec rather than per item: the `ACTIONS` table, `action_by_name`
-//! and the runnable `examples`.
+//! What is generated once per spec rather than per item: the `ACTIONS` table and
+//! `action_by_name`; and, for `generate_examples!`, the runnable `examples`.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -7,57 +7,62 @@ use quote::quote;
 use super::actions::request_ident;
 use crate::model::*;
 
+/// `ACTIONS`: an `ActionInfo` per action, written with the runtime's constructors, which
+/// leave out what is usual (a wire name equal to the Rust name, no aliases, no default).
 pub(super) fn action_table(spec: &Spec) -> TokenStream {
     let entries = spec.own_actions().map(|(c, a)| {
         let rust_name = &a.rust_name;
-        let wire = &a.wire_name;
         let category = &c.name;
         let section = &a.section;
         let summary = a.summary();
         let returns = a.returns.to_string();
-        let params = a.params.iter().map(|p| {
-            let rn = &p.rust_name;
-            let wn = &p.wire_name;
-            let ty = p.ty.to_string();
-            let required = p.presence == Presence::Required;
-            let default = match &p.presence {
-                Presence::Default(v) => {
-                    let json = v.to_json(spec).to_string();
-                    quote!(::std::option::Option::Some(#json))
-                }
-                _ => quote!(::std::option::Option::None),
-            };
-            let aliases = &p.aliases;
-            let keys = spec.param_keys(p);
-            quote! {
-                ::api_core::ParamInfo { rust_name: #rn, wire_name: #wn, ty: #ty, required: #required, default_json: #default, aliases: &[#(#aliases),*], keys: &[#(#keys),*] }
-            }
+        let params = a.params.iter().map(|p| param_info(spec, p));
+        let wire = (a.wire_name != a.rust_name).then(|| {
+            let w = &a.wire_name;
+            quote!(.wire(#w))
         });
-        let aliases = &a.aliases;
-        let packets = match &a.packets {
-            Some(p) => {
-                let p = p.to_string();
-                quote!(::std::option::Option::Some(#p))
-            }
-            None => quote!(::std::option::Option::None),
-        };
+        let aliases = (!a.aliases.is_empty()).then(|| {
+            let aliases = &a.aliases;
+            quote!(.aliases(&[#(#aliases),*]))
+        });
+        let packets = a.packets.as_ref().map(|p| {
+            let p = p.to_string();
+            quote!(.packets(#p))
+        });
         quote! {
-            ::api_core::ActionInfo {
-                packets: #packets,
-                rust_name: #rust_name,
-                wire_name: #wire,
-                aliases: &[#(#aliases),*],
-                category: #category,
-                section: #section,
-                summary: #summary,
-                returns: #returns,
-                params: &[#(#params),*],
-            }
+            ::api_core::runtime::ActionInfo::new(#rust_name, #category, #section, #summary, #returns, &[#(#params),*])
+                #wire #aliases #packets
         }
     });
     quote! {
         /// Every action generated from the spec, for introspection (Rust name, wire name, parameters).
-        pub static ACTIONS: &[::api_core::ActionInfo] = &[#(#entries),*];
+        pub static ACTIONS: &[::api_core::runtime::ActionInfo] = &[#(#entries),*];
+    }
+}
+
+/// A parameter's `ParamInfo`.
+fn param_info(spec: &Spec, p: &Param) -> TokenStream {
+    let keys = spec.param_keys(p);
+    let ty = p.ty.to_string();
+    let first = keys.first().map(String::as_str);
+    let named = (first != Some(&p.rust_name) || first != Some(&p.wire_name)).then(|| {
+        let (rust, wire) = (&p.rust_name, &p.wire_name);
+        quote!(.named(#rust, #wire))
+    });
+    let required = (p.presence == Presence::Required).then(|| quote!(.required()));
+    let default = match &p.presence {
+        Presence::Default(v) => {
+            let json = v.to_json(spec).to_string();
+            Some(quote!(.default_json(#json)))
+        }
+        _ => None,
+    };
+    let aliases = (!p.aliases.is_empty()).then(|| {
+        let aliases = &p.aliases;
+        quote!(.aliases(&[#(#aliases),*]))
+    });
+    quote! {
+        ::api_core::runtime::ParamInfo::new(&[#(#keys),*], #ty) #named #required #default #aliases
     }
 }
 
@@ -77,13 +82,13 @@ pub(super) fn action_by_name(spec: &Spec) -> TokenStream {
             }
         }
         quote! {
-            #(#names)|* => ::std::option::Option::Some(&::api_core::#erased::<requests::#req>::NEW),
+            #(#names)|* => ::std::option::Option::Some(&::api_core::runtime::#erased::<requests::#req>::NEW),
         }
     });
     quote! {
         /// An action of this spec by Rust name, wire name or wire alias, to call or decode without naming its
         /// types; `None` for a name this spec does not have.
-        pub fn action_by_name(name: &str) -> ::std::option::Option<&'static dyn ::api_core::DynAction> {
+        pub fn action_by_name(name: &str) -> ::std::option::Option<&'static dyn ::api_core::runtime::DynAction> {
             match name {
                 #(#arms)*
                 _ => ::std::option::Option::None,
@@ -93,14 +98,15 @@ pub(super) fn action_by_name(spec: &Spec) -> TokenStream {
 }
 
 /// Each action's spec example as a call that can be run (the tour and the end-to-end tests
-/// run them), in spec order. The same text is each method's doctest.
+/// run them), in spec order. The same text is each method's doctest, and like it, the
+/// examples name `api_core` as its users do, not through the runtime.
 pub(super) fn examples(spec: &Spec) -> TokenStream {
     let entries = spec.own_actions().map(|(_, a)| {
         let name = &a.rust_name;
         // The loader checked that the example parses as Rust statements.
         let body: TokenStream = a.example.parse().unwrap_or_default();
         quote! {
-            (#name, |api: ::api_core::Client| -> ::api_core::ApiFuture<()> {
+            (#name, |api: Client| -> ApiFuture<()> {
                 ::std::boxed::Box::pin(async move {
                     #body
                     ::std::result::Result::Ok(())
@@ -110,18 +116,17 @@ pub(super) fn examples(spec: &Spec) -> TokenStream {
     });
     quote! {
         /// The spec's example for each action, runnable: `(Rust name, example)`, in spec order.
-        #[doc(hidden)]
         pub mod examples {
             // As each method's doctest has them: `use api_core::{*, types::*}`.
             #[allow(unused_imports)]
             use ::api_core::*;
             #[allow(unused_imports)]
-            use ::std::time::Duration;
+            use ::api_core::types::*;
             #[allow(unused_imports)]
-            use super::types::*;
+            use ::std::time::Duration;
 
             /// A runnable example: it calls the action on the client it is given.
-            pub type Example = fn(Client) -> ::api_core::ApiFuture<()>;
+            pub type Example = fn(Client) -> ApiFuture<()>;
 
             /// Every action's example, in spec order.
             #[allow(unused_variables)]

@@ -9,7 +9,7 @@ use super::shared::{doc_attrs, ident, is_lenient, rust_type};
 use crate::model::*;
 use crate::types::TypeRef;
 
-const SERDE: &str = "::api_core::__private::serde";
+const SERDE: &str = "::api_core::runtime::serde";
 
 /// The union's enum, its serde impls and, when a variant can hold files, `CollectFiles`.
 pub(super) fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
@@ -37,11 +37,11 @@ pub(super) fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
         UnionKind::Tagged { .. } => Some(quote! {
             /// A tag the spec does not list: the whole object, kept as it arrived and sent
             /// back unchanged.
-            Unknown(::api_core::__private::serde_json::Value),
+            Unknown(::api_core::runtime::serde_json::Value),
         }),
         UnionKind::Untagged { open: true } => Some(quote! {
             /// A value that fits no listed variant, kept as it arrived and sent back unchanged.
-            Other(::api_core::__private::serde_json::Value),
+            Other(::api_core::runtime::serde_json::Value),
         }),
         _ => None,
     };
@@ -91,10 +91,10 @@ fn decode_value(ty: &TypeRef, value: TokenStream) -> TokenStream {
     let t = rust_type(ty);
     if is_lenient(ty) {
         quote! {
-            ::api_core::__private::serde::de::DeserializeSeed::deserialize(::api_core::__private::LenientSeed::<#t>(::std::marker::PhantomData), #value)
+            ::api_core::runtime::serde::de::DeserializeSeed::deserialize(::api_core::runtime::LenientSeed::<#t>(::std::marker::PhantomData), #value)
         }
     } else {
-        quote!(<#t as ::api_core::__private::serde::Deserialize>::deserialize(#value))
+        quote!(<#t as ::api_core::runtime::serde::Deserialize>::deserialize(#value))
     }
 }
 
@@ -122,12 +122,12 @@ fn tagged(
                 #name::#var => {
                     let mut m = s.serialize_map(::std::option::Option::Some(2))?;
                     m.serialize_entry(#tag, #w)?;
-                    m.serialize_entry(#key, &::api_core::__private::serde_json::Map::new())?;
+                    m.serialize_entry(#key, &::api_core::runtime::serde_json::Map::new())?;
                     m.end()
                 }
             },
             (None, Some(_)) => quote! {
-                #name::#var(v) => ::api_core::__private::serialize_with_tag(v, #tag, #w, s)
+                #name::#var(v) => ::api_core::runtime::serialize_with_tag(v, #tag, #w, s)
             },
             (None, None) => quote! {
                 #name::#var => {
@@ -139,10 +139,10 @@ fn tagged(
         }
     });
     let unknown_ser = (!closed).then(
-        || quote!(#name::Unknown(v) => ::api_core::__private::serde::Serialize::serialize(v, s),),
+        || quote!(#name::Unknown(v) => ::api_core::runtime::serde::Serialize::serialize(v, s),),
     );
     let serialize = quote! {
-        use ::api_core::__private::serde::ser::SerializeMap;
+        use ::api_core::runtime::serde::ser::SerializeMap;
         match self {
             #(#ser_arms,)*
             #unknown_ser
@@ -206,7 +206,7 @@ fn lists_tag(spec: &Spec, ty: &TypeRef, tag: &str) -> bool {
 fn next_value(ty: &TypeRef) -> TokenStream {
     let t = rust_type(ty);
     if is_lenient(ty) {
-        quote!(map.next_value_seed(::api_core::__private::LenientSeed::<#t>(::std::marker::PhantomData))?)
+        quote!(map.next_value_seed(::api_core::runtime::LenientSeed::<#t>(::std::marker::PhantomData))?)
     } else {
         quote!(map.next_value::<#t>()?)
     }
@@ -223,7 +223,7 @@ fn content_deserialize(
     expecting: &str,
 ) -> TokenStream {
     let name = ident(&u.name);
-    let fail = quote!(<A::Error as ::api_core::__private::serde::de::Error>::custom);
+    let fail = quote!(<A::Error as ::api_core::runtime::serde::de::Error>::custom);
     let wires: Vec<String> = u
         .variants
         .iter()
@@ -234,7 +234,7 @@ fn content_deserialize(
         match &v.ty {
             None => quote! {
                 #i => {
-                    map.next_value::<::api_core::__private::serde::de::IgnoredAny>()?;
+                    map.next_value::<::api_core::runtime::serde::de::IgnoredAny>()?;
                     decoded = ::std::option::Option::Some(#name::#var);
                 }
             },
@@ -252,7 +252,7 @@ fn content_deserialize(
                 let decode = decode_value(ty, quote!(content));
                 quote! {
                     ::std::result::Result::Ok(#i) => {
-                        let content = rest.shift_remove(#key).unwrap_or(::api_core::__private::serde_json::Value::Null);
+                        let content = rest.shift_remove(#key).unwrap_or(::api_core::runtime::serde_json::Value::Null);
                         #decode.map(#name::#var).map_err(#fail)
                     }
                 }
@@ -283,24 +283,24 @@ fn content_deserialize(
         /// The listed tags, in the order of the variants.
         const TAGS: &[&str] = &[#(#wires),*];
         struct __Visitor;
-        impl<'de> ::api_core::__private::serde::de::Visitor<'de> for __Visitor {
+        impl<'de> ::api_core::runtime::serde::de::Visitor<'de> for __Visitor {
             type Value = #name;
             fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(#expecting)
             }
-            fn visit_map<A: ::api_core::__private::serde::de::MapAccess<'de>>(self, mut map: A) -> ::std::result::Result<#name, A::Error> {
-                use ::api_core::__private::{TagValue, UnionKey, serde_json::Value};
+            fn visit_map<A: ::api_core::runtime::serde::de::MapAccess<'de>>(self, mut map: A) -> ::std::result::Result<#name, A::Error> {
+                use ::api_core::runtime::{TagValue, UnionKey, serde_json::Value};
                 // The listed tag's index, or the text of one the union does not list.
                 let mut tag: ::std::option::Option<::std::result::Result<usize, ::std::string::String>> = ::std::option::Option::None;
                 let mut tag_at = 0usize;
                 let mut decoded: ::std::option::Option<#name> = ::std::option::Option::None;
                 // Every entry not decoded straight away, in the order it came.
-                let mut rest = ::api_core::__private::serde_json::Map::new();
-                while let ::std::option::Option::Some(k) = map.next_key_seed(::api_core::__private::UnionKeySeed { tag: #tag, content: #key })? {
+                let mut rest = ::api_core::runtime::serde_json::Map::new();
+                while let ::std::option::Option::Some(k) = map.next_key_seed(::api_core::runtime::UnionKeySeed { tag: #tag, content: #key })? {
                     match k {
                         UnionKey::Tag => {
                             tag_at = rest.len();
-                            match map.next_value_seed(::api_core::__private::TagSeed { tags: TAGS })? {
+                            match map.next_value_seed(::api_core::runtime::TagSeed { tags: TAGS })? {
                                 TagValue::Listed(i) => tag = ::std::option::Option::Some(::std::result::Result::Ok(i)),
                                 TagValue::Other(text) => tag = ::std::option::Option::Some(::std::result::Result::Err(text)),
                                 TagValue::NotText(v) => {
@@ -361,7 +361,7 @@ fn beside_deserialize(
     expecting: &str,
 ) -> TokenStream {
     let name = ident(&u.name);
-    let fail = quote!(<D::Error as ::api_core::__private::serde::de::Error>::custom);
+    let fail = quote!(<D::Error as ::api_core::runtime::serde::de::Error>::custom);
     let de_arms = u.variants.iter().map(|v| {
         let var = ident(&v.name);
         let w = v.wire.clone().unwrap_or_default();
@@ -399,9 +399,9 @@ fn beside_deserialize(
         )
     };
     quote! {
-        let mut value = <::api_core::__private::serde_json::Value as ::api_core::__private::serde::Deserialize>::deserialize(d)?;
+        let mut value = <::api_core::runtime::serde_json::Value as ::api_core::runtime::serde::Deserialize>::deserialize(d)?;
         let tag = match value.get(#tag) {
-            ::std::option::Option::Some(::api_core::__private::serde_json::Value::String(t)) => t.clone(),
+            ::std::option::Option::Some(::api_core::runtime::serde_json::Value::String(t)) => t.clone(),
             ::std::option::Option::Some(_) | ::std::option::Option::None if value.is_object() => {
                 #no_tag
             }
@@ -464,7 +464,7 @@ fn beside_from_slice(spec: &Spec, u: &UnionDef, tag: &str) -> (TokenStream, Toke
         .collect();
     let scan = (!arms.is_empty()).then(|| {
         quote! {
-            if let ::api_core::__private::TagScan::Found(tag) = ::api_core::__private::find_tag(json.bytes(), #tag) {
+            if let ::api_core::runtime::TagScan::Found(tag) = ::api_core::runtime::find_tag(json.bytes(), #tag) {
                 match tag.as_ref() {
                     #(#arms)*
                     _ => {}
@@ -480,31 +480,31 @@ fn beside_from_slice(spec: &Spec, u: &UnionDef, tag: &str) -> (TokenStream, Toke
     );
     let impls = quote! {
         impl ::std::str::FromStr for #name {
-            type Err = ::api_core::__private::serde_json::Error;
+            type Err = ::api_core::runtime::serde_json::Error;
             /// Decodes from JSON text; see [`Self::from_slice`].
             fn from_str(json: &str) -> ::std::result::Result<Self, Self::Err> {
-                Self::__decode_stripping(::api_core::__private::JsonText::Str(json), &[])
+                Self::__decode_stripping(::api_core::runtime::JsonText::Str(json), &[])
             }
         }
     };
     let methods = quote! {
         #[doc = #doc]
-        pub fn from_slice(json: &[u8]) -> ::std::result::Result<Self, ::api_core::__private::serde_json::Error> {
-            Self::__decode_stripping(::api_core::__private::JsonText::from_bytes(json), &[])
+        pub fn from_slice(json: &[u8]) -> ::std::result::Result<Self, ::api_core::runtime::serde_json::Error> {
+            Self::__decode_stripping(::api_core::runtime::JsonText::from_bytes(json), &[])
         }
 
         /// [`Self::from_slice`] for a union nested in another: `strip` are the enclosing
         /// unions' tags.
         #[doc(hidden)]
-        pub fn __decode_stripping(json: ::api_core::__private::JsonText<'_>, strip: &[&'static str]) -> ::std::result::Result<Self, ::api_core::__private::serde_json::Error> {
+        pub fn __decode_stripping(json: ::api_core::runtime::JsonText<'_>, strip: &[&'static str]) -> ::std::result::Result<Self, ::api_core::runtime::serde_json::Error> {
             #scan
-            let mut value = json.decode::<::api_core::__private::serde_json::Value>()?;
+            let mut value = json.decode::<::api_core::runtime::serde_json::Value>()?;
             if let ::std::option::Option::Some(m) = value.as_object_mut() {
                 for key in strip {
                     m.shift_remove(*key);
                 }
             }
-            <Self as ::api_core::__private::serde::Deserialize>::deserialize(value)
+            <Self as ::api_core::runtime::serde::Deserialize>::deserialize(value)
         }
     };
     (methods, impls)
@@ -516,7 +516,7 @@ fn untagged(u: &UnionDef, open: bool) -> (TokenStream, TokenStream, TokenStream)
         let var = ident(&v.name);
         match (&v.ty, &v.wire) {
             (Some(_), _) => {
-                quote!(#name::#var(v) => ::api_core::__private::serde::Serialize::serialize(v, s),)
+                quote!(#name::#var(v) => ::api_core::runtime::serde::Serialize::serialize(v, s),)
             }
             (None, lit) => {
                 let lit = lit.clone().unwrap_or_default();
@@ -525,7 +525,7 @@ fn untagged(u: &UnionDef, open: bool) -> (TokenStream, TokenStream, TokenStream)
         }
     });
     let other_ser = open.then(
-        || quote!(#name::Other(v) => ::api_core::__private::serde::Serialize::serialize(v, s),),
+        || quote!(#name::Other(v) => ::api_core::runtime::serde::Serialize::serialize(v, s),),
     );
     let tries = u.variants.iter().map(|v| {
         let var = ident(&v.name);
@@ -554,7 +554,7 @@ fn untagged(u: &UnionDef, open: bool) -> (TokenStream, TokenStream, TokenStream)
     } else {
         let msg = format!("fits no variant of `{}` ({})", u.name, names.join(", "));
         quote!(::std::result::Result::Err(
-            <D::Error as ::api_core::__private::serde::de::Error>::custom(
+            <D::Error as ::api_core::runtime::serde::de::Error>::custom(
                 ::std::format!("{}: {}", #msg, value)
             )
         ))
@@ -566,7 +566,7 @@ fn untagged(u: &UnionDef, open: bool) -> (TokenStream, TokenStream, TokenStream)
         }
     };
     let deserialize = quote! {
-        let value = <::api_core::__private::serde_json::Value as ::api_core::__private::serde::Deserialize>::deserialize(d)?;
+        let value = <::api_core::runtime::serde_json::Value as ::api_core::runtime::serde::Deserialize>::deserialize(d)?;
         #(#tries)*
         #fail
     };
@@ -593,22 +593,22 @@ fn keyed(u: &UnionDef) -> (TokenStream, TokenStream, TokenStream) {
         let decode = decode_value(&ty, quote!(inner));
         quote! {
             if let ::std::option::Option::Some(inner) = map.remove(#key) {
-                return #decode.map(#name::#var).map_err(<D::Error as ::api_core::__private::serde::de::Error>::custom);
+                return #decode.map(#name::#var).map_err(<D::Error as ::api_core::runtime::serde::de::Error>::custom);
             }
         }
     });
     let keys: Vec<String> = u.variants.iter().filter_map(|v| v.wire.clone()).collect();
     let msg = format!("expected one of the keys {}", keys.join(", "));
     let serialize = quote! {
-        use ::api_core::__private::serde::ser::SerializeMap;
+        use ::api_core::runtime::serde::ser::SerializeMap;
         match self {
             #(#ser_arms,)*
         }
     };
     let deserialize = quote! {
-        let mut map = <::api_core::__private::serde_json::Map<::std::string::String, ::api_core::__private::serde_json::Value> as ::api_core::__private::serde::Deserialize>::deserialize(d)?;
+        let mut map = <::api_core::runtime::serde_json::Map<::std::string::String, ::api_core::runtime::serde_json::Value> as ::api_core::runtime::serde::Deserialize>::deserialize(d)?;
         #(#tries)*
-        ::std::result::Result::Err(<D::Error as ::api_core::__private::serde::de::Error>::custom(#msg))
+        ::std::result::Result::Err(<D::Error as ::api_core::runtime::serde::de::Error>::custom(#msg))
     };
     (serialize, deserialize, quote!())
 }
@@ -627,7 +627,7 @@ fn files_impl(spec: &Spec, u: &UnionDef) -> Option<TokenStream> {
                 _ => String::new(),
             };
             quote! {
-                #name::#var(v) => ::api_core::__private::CollectFiles::collect_files(v, &::std::format!("{}{}", path, #seg), out),
+                #name::#var(v) => ::api_core::runtime::CollectFiles::collect_files(v, &::std::format!("{}{}", path, #seg), out),
             }
         })
         .collect();
@@ -635,8 +635,8 @@ fn files_impl(spec: &Spec, u: &UnionDef) -> Option<TokenStream> {
         return None;
     }
     Some(quote! {
-        impl ::api_core::__private::CollectFiles for #name {
-            fn collect_files<'a>(&'a mut self, path: &str, out: &mut ::std::vec::Vec<(::std::string::String, &'a mut ::api_core::Uploadable)>) {
+        impl ::api_core::runtime::CollectFiles for #name {
+            fn collect_files<'a>(&'a mut self, path: &str, out: &mut ::std::vec::Vec<(::std::string::String, &'a mut ::api_core::runtime::Uploadable)>) {
                 #[allow(unreachable_patterns)]
                 match self {
                     #(#arms)*

@@ -1,0 +1,322 @@
+//! [`Record`]: how a spec struct or an action's request is read from a JSON object, with one
+//! generic visitor for all of them.
+//!
+//! The generator writes, per struct, only what differs: its keys, the type of each field's
+//! slot, and how the slots make the value. The loop over the object, matching keys, reading
+//! each value (leniently or not), duplicate and missing fields, and keeping unlisted keys are
+//! here, once.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use crate::de::{Lenient, LenientSeed};
+
+/// The keys of an object that a [`Record`] does not list, when it keeps them (a struct's
+/// `extra`).
+pub type Unlisted = Map<String, Value>;
+
+/// The keys a [`Record`] reads, each with the index of its slot.
+pub type Keys = &'static [(&'static str, usize)];
+
+/// A struct read field by field from a JSON object; [`deserialize_record!`](crate::runtime::deserialize_record)
+/// gives it the `Deserialize` that does so.
+///
+/// Implemented by the generated structs (which keep unlisted keys in `extra`) and requests
+/// (which skip them, as NapCat does).
+pub trait Record: Sized {
+    /// What a wrong shape is reported as expecting (`struct Friend`).
+    const EXPECTING: &'static str;
+    /// Each key read into a slot, with that slot's index in [`Record::Fields`]: first each
+    /// slot's wire name in slot order (so `KEYS[i].0` names slot `i` in errors), then aliases.
+    const KEYS: Keys;
+    /// Whether unlisted keys are kept and handed to [`Record::build`] (a struct's `extra`);
+    /// a request skips them.
+    const KEEPS_UNLISTED: bool = false;
+    /// The slots the values are read into: a tuple of [`Field`] and [`LenientField`].
+    type Fields: Slots;
+
+    /// The value from the slots read and the unlisted keys (empty unless they are kept).
+    fn build(fields: Self::Fields, unlisted: Unlisted) -> Result<Self, Missing>;
+}
+
+/// `Deserialize` for a [`Record`]: reads a JSON object, each listed key into its slot.
+pub fn decode_record<'de, D: Deserializer<'de>, T: Record>(d: D) -> Result<T, D::Error> {
+    d.deserialize_map(RecordVisitor(PhantomData))
+}
+
+/// Gives a [`Record`] its `Deserialize` ([`decode_record`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __deserialize_record {
+    ($name:ident) => {
+        impl<'de> $crate::runtime::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::runtime::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                $crate::runtime::decode_record(d)
+            }
+        }
+    };
+}
+
+/// A key of the object being read.
+enum Key {
+    /// A listed key: the index of its slot.
+    Listed(usize),
+    /// An unlisted key the record keeps.
+    Kept(String),
+    /// An unlisted key the record skips.
+    Skipped,
+}
+
+/// Matches a key against a record's listed keys without allocating for them (nor for an
+/// unlisted key the record skips).
+#[derive(Clone, Copy)]
+struct KeySeed {
+    keys: Keys,
+    keep: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(match self.keys.iter().find(|(key, _)| *key == v) {
+            Some(&(_, index)) => Key::Listed(index),
+            None if self.keep => Key::Kept(v.to_owned()),
+            None => Key::Skipped,
+        })
+    }
+}
+
+struct RecordVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut fields = T::Fields::EMPTY;
+        let mut unlisted = Unlisted::new();
+        let keys = KeySeed {
+            keys: T::KEYS,
+            keep: T::KEEPS_UNLISTED,
+        };
+        while let Some(key) = map.next_key_seed(keys)? {
+            match key {
+                Key::Listed(index) => {
+                    if !fields.read(index, &mut map)? {
+                        return Err(de::Error::duplicate_field(T::KEYS[index].0));
+                    }
+                }
+                Key::Kept(key) => {
+                    unlisted.insert(key, map.next_value()?);
+                }
+                Key::Skipped => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        T::build(fields, unlisted).map_err(Missing::into_error)
+    }
+}
+
+/// What [`Record::build`] reports when a required field did not come.
+#[derive(Debug)]
+pub struct Missing(MissingKind);
+
+#[derive(Debug)]
+enum MissingKind {
+    /// The field with this wire name.
+    Field(&'static str),
+    /// None of an either-or parameter's keys: what was expected.
+    OneOf(&'static str),
+}
+
+impl Missing {
+    fn into_error<E: de::Error>(self) -> E {
+        match self.0 {
+            MissingKind::Field(wire) => E::missing_field(wire),
+            MissingKind::OneOf(expected) => E::custom(expected),
+        }
+    }
+}
+
+/// The slot of a field read with its own `Deserialize`.
+pub struct Field<T>(Option<T>);
+
+/// The slot of a scalar NapCat sends either as a number or as text ([`Lenient`]).
+pub struct LenientField<T>(Option<T>);
+
+macro_rules! slot_methods {
+    ($slot:ident) => {
+        impl<T> $slot<T> {
+            /// Nothing read yet.
+            pub const EMPTY: Self = $slot(None);
+
+            /// The value read, if any.
+            pub fn value(self) -> Option<T> {
+                self.0
+            }
+
+            /// The value of a required field, or [`Missing`] naming its wire name.
+            pub fn required(self, wire: &'static str) -> Result<T, Missing> {
+                self.0.ok_or(Missing(MissingKind::Field(wire)))
+            }
+
+            /// The value, or `default` when the field did not come.
+            pub fn or(self, default: T) -> T {
+                self.0.unwrap_or(default)
+            }
+
+            /// The value, or `default()` when the field did not come.
+            pub fn or_else(self, default: impl FnOnce() -> T) -> T {
+                self.0.unwrap_or_else(default)
+            }
+        }
+
+        impl<T> $slot<Option<T>> {
+            /// The value of an optional field: `None` when it did not come or was `null`.
+            pub fn optional(self) -> Option<T> {
+                self.0.flatten()
+            }
+        }
+    };
+}
+
+slot_methods!(Field);
+slot_methods!(LenientField);
+
+/// The first either-or key that came, as its variant; [`Missing`] with `expected` when none
+/// did.
+pub fn one_of<T, const N: usize>(
+    variants: [Option<T>; N],
+    expected: &'static str,
+) -> Result<T, Missing> {
+    variants
+        .into_iter()
+        .flatten()
+        .next()
+        .ok_or(Missing(MissingKind::OneOf(expected)))
+}
+
+/// One slot of a [`Record`]: reads a value from the map it comes from.
+pub trait Slot {
+    /// Nothing read yet.
+    const EMPTY: Self;
+
+    /// Reads the value; `Ok(false)` when the slot already holds one (a duplicate key).
+    fn read<'de, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<bool, A::Error>;
+}
+
+impl<T: for<'de> Deserialize<'de>> Slot for Field<T> {
+    const EMPTY: Self = Field(None);
+
+    fn read<'de, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<bool, A::Error> {
+        if self.0.is_some() {
+            return Ok(false);
+        }
+        self.0 = Some(map.next_value()?);
+        Ok(true)
+    }
+}
+
+impl<T: Lenient> Slot for LenientField<T> {
+    const EMPTY: Self = LenientField(None);
+
+    fn read<'de, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<bool, A::Error> {
+        if self.0.is_some() {
+            return Ok(false);
+        }
+        self.0 = Some(map.next_value_seed(LenientSeed(PhantomData))?);
+        Ok(true)
+    }
+}
+
+/// A [`Record`]'s slots: a tuple of up to [`MAX_TUPLE`] [`Slot`]s, or a [`Split`] of more,
+/// read by index.
+pub trait Slots {
+    /// How many slots.
+    const LEN: usize;
+    /// Nothing read yet.
+    const EMPTY: Self;
+
+    /// Reads the value of slot `index`; `Ok(false)` for a duplicate key.
+    fn read<'de, A: MapAccess<'de>>(&mut self, index: usize, map: &mut A)
+    -> Result<bool, A::Error>;
+}
+
+/// The most slots a tuple holds; a record with more has them in a [`Split`].
+pub const MAX_TUPLE: usize = 32;
+
+/// The slots of a record with more than [`MAX_TUPLE`] fields: the first `MAX_TUPLE` in a
+/// tuple, the rest after them (a tuple, or another `Split`).
+pub struct Split<A, B>(pub A, pub B);
+
+impl<A: Slots, B: Slots> Slots for Split<A, B> {
+    const LEN: usize = A::LEN + B::LEN;
+    const EMPTY: Self = Split(A::EMPTY, B::EMPTY);
+
+    fn read<'de, M: MapAccess<'de>>(
+        &mut self,
+        index: usize,
+        map: &mut M,
+    ) -> Result<bool, M::Error> {
+        if index < A::LEN {
+            self.0.read(index, map)
+        } else {
+            self.1.read(index - A::LEN, map)
+        }
+    }
+}
+
+/// `Slots` for the tuple of the slots listed, and for each shorter one (every prefix).
+macro_rules! slots_for_tuples {
+    ([$($done:ident $di:tt)*]) => {
+        slots_for_tuples!(@tuple $($done $di)*);
+    };
+    ([$($done:ident $di:tt)*] $t:ident $i:tt $($rest:tt)*) => {
+        slots_for_tuples!(@tuple $($done $di)*);
+        slots_for_tuples!([$($done $di)* $t $i] $($rest)*);
+    };
+    (@tuple $($t:ident $i:tt)*) => {
+        impl<$($t: Slot),*> Slots for ($($t,)*) {
+            const LEN: usize = <[&str]>::len(&[$(stringify!($t)),*]);
+            const EMPTY: Self = ($($t::EMPTY,)*);
+
+            #[allow(unused_variables)]
+            fn read<'de, M: MapAccess<'de>>(
+                &mut self,
+                index: usize,
+                map: &mut M,
+            ) -> Result<bool, M::Error> {
+                match index {
+                    $($i => self.$i.read(map),)*
+                    _ => unreachable!("a record's keys name its slots"),
+                }
+            }
+        }
+    };
+}
+
+slots_for_tuples! {
+    [] S0 0 S1 1 S2 2 S3 3 S4 4 S5 5 S6 6 S7 7 S8 8 S9 9 S10 10 S11 11 S12 12 S13 13 S14 14 S15 15
+    S16 16 S17 17 S18 18 S19 19 S20 20 S21 21 S22 22 S23 23 S24 24 S25 25 S26 26 S27 27 S28 28
+    S29 29 S30 30 S31 31
+}
