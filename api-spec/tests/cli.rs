@@ -143,9 +143,62 @@ fn scaffolding_every_napcat_action_passes_check() {
 #[test]
 fn every_subcommand_has_help() {
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["docs", "check", "dump", "scaffold"] {
+    for sub in ["docs", "check", "dump", "scaffold", "expand"] {
         let out = api_spec(&[sub, "--help"], dir.path());
         assert!(out.status.success(), "{sub}");
         assert!(text(&out.stdout).contains("Usage: api-spec"), "{sub}");
     }
+}
+
+/// `expand` prints exactly the formatted `codegen::generate` output that `generate_api!` gives
+/// `api-core` (less the `include_str!` lines that make a spec edit rebuild the crate), as
+/// Rust that parses. That formatted code compiles and behaves as the macro's expansion is
+/// checked on every construct's fixture in `tests/tests/constructs.rs`, which compiles each
+/// snapshot (the same formatting) beside the macro's expansion.
+#[test]
+fn expand_prints_the_macros_expansion_formatted() {
+    use api_spec::codegen::{self, Options, Target};
+    let dir = tempfile::tempdir().unwrap();
+    let out = api_spec(&["expand"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    let tokens = codegen::generate(
+        &api_spec::load_builtin().unwrap(),
+        &Options {
+            target: Target::Core,
+            track_files: vec![],
+        },
+    );
+    let file = syn::parse2::<syn::File>(tokens).unwrap();
+    assert!(
+        printed == prettyplease::unparse(&file),
+        "expand differs from codegen::generate"
+    );
+    syn::parse_file(&printed).expect("the expansion parses as Rust");
+    assert!(printed.contains("pub fn send_like("));
+}
+
+#[test]
+fn expand_keeps_one_category_or_a_users_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let account = api_spec(&["expand", "--category", "account"], dir.path());
+    assert!(account.status.success(), "{}", text(&account.stderr));
+    let account = text(&account.stdout);
+    assert!(account.contains("pub struct SendLikeRequest"), "{account}");
+    assert!(!account.contains("pub struct SetGroupBanRequest"));
+
+    let unknown = api_spec(&["expand", "--category", "nope"], dir.path());
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no category `nope`"));
+
+    std::fs::write(dir.path().join("mine.toml"), USER_SPEC).unwrap();
+    let mine = api_spec(
+        &["expand", "--spec", "mine.toml", "--extension-trait", "Mine"],
+        dir.path(),
+    );
+    assert!(mine.status.success(), "{}", text(&mine.stderr));
+    let mine = text(&mine.stdout);
+    assert!(mine.contains("pub trait Mine"), "{mine}");
+    assert!(mine.contains("pub struct SetProfileSexRequest"));
+    assert!(!mine.contains("SendLikeRequest"));
 }

@@ -454,3 +454,90 @@ async fn a_stream_action_reads_envelopes_from_one_http_body() {
         assert_eq!(stream.finish().await.unwrap().total, 6);
     }
 }
+
+type ByName = fn(&str) -> Option<&'static dyn api_core::DynAction>;
+/// A fixture's action table and `action_by_name`.
+type Api = (&'static [api_core::ActionInfo], ByName);
+
+/// `expanded::<fixture>`: each fixture's formatted expansion, its snapshot (the text
+/// `api-spec expand` writes for it); and `FIXTURES`: each fixture's name with its macro
+/// expansion's and its text's API.
+macro_rules! expanded {
+    ($($name:ident),*) => {
+        /// Only the action tables and `action_by_name` are used; the rest is here to be compiled.
+        #[allow(dead_code)]
+        mod expanded {
+            $(pub mod $name {
+                include!(concat!("../../api-spec/tests/snapshots/", stringify!($name), ".rs.txt"));
+            })*
+        }
+        const FIXTURES: &[(&str, Api, Api)] = &[$((
+            stringify!($name),
+            ($name::ACTIONS, $name::action_by_name),
+            (expanded::$name::ACTIONS, expanded::$name::action_by_name),
+        )),*];
+    };
+}
+
+expanded!(
+    field_aliases,
+    ids_durations,
+    enum_int,
+    enum_text,
+    union_tagged,
+    union_inline,
+    union_untagged,
+    either_or,
+    stream_packets,
+    files
+);
+
+/// The formatted expansion of every fixture compiles beside the macro's and is the same code:
+/// the same action table, and each action's reply example decoded alike (its types'
+/// `Deserialize` and `Serialize`), as are the same replies with every field mangled.
+#[test]
+fn formatted_expansions_compile_and_match_the_macros() {
+    let decode = |by_name: ByName, action: &str, data: &Value| {
+        let envelope = json!({"status": "ok", "retcode": 0, "data": data});
+        let reply = api_core::reply::RawReply::new(Some(200), envelope.to_string());
+        by_name(action)
+            .expect("a generated action")
+            .decode(&reply)
+            .map_err(|e| e.to_string())
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api-spec/tests/fixtures");
+    assert_eq!(
+        FIXTURES.len(),
+        api_spec::load::spec_files_in(&dir).unwrap().len(),
+        "every fixture"
+    );
+    for &(name, (macro_actions, macro_by_name), (text_actions, text_by_name)) in FIXTURES {
+        assert_eq!(macro_actions, text_actions, "{name}");
+        let file = format!("{name}.toml");
+        let text = std::fs::read_to_string(dir.join(&file)).unwrap();
+        let spec = api_spec::load(&[(file, text)]).unwrap();
+        for (_, action) in spec.actions() {
+            let reply = action.reply.clone().unwrap_or(Value::Null);
+            for data in [reply.clone(), mangled(&reply)] {
+                assert_eq!(
+                    decode(macro_by_name, &action.rust_name, &data),
+                    decode(text_by_name, &action.rust_name, &data),
+                    "{name}: {} decoding {data}",
+                    action.rust_name
+                );
+            }
+        }
+    }
+}
+
+/// `value` with every number turned into text and every text into a number, so that decoding
+/// takes its lenient and its failing paths.
+fn mangled(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => Value::String(n.to_string()),
+        Value::String(_) => json!(7),
+        Value::Array(items) => items.iter().map(mangled).collect(),
+        Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), mangled(v))).collect(),
+        other => other.clone(),
+    }
+}

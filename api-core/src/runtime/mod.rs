@@ -29,6 +29,7 @@
 //! generated changes when such a layer is added.
 
 mod call;
+mod enums;
 mod record;
 mod table;
 
@@ -56,9 +57,10 @@ pub use crate::seconds::WholeSeconds;
 /// Gives a [`Record`] its `Deserialize` (one line per struct in generated code).
 pub use crate::__deserialize_record as deserialize_record;
 pub use crate::de::{
-    EnumFallback, LenientSeed, TagSeed, TagValue, UnionKey, UnionKeySeed, deserialize_enum,
+    EnumFallback, Lenient, LenientSeed, TagSeed, TagValue, UnionKey, UnionKeySeed, deserialize_enum,
 };
 pub use crate::tag_scan::{JsonText, TagScan, find_tag};
+pub use enums::{not_a_variant, position_ignoring_case};
 pub use record::{
     Field, Keys, LenientField, MAX_TUPLE, Missing, Record, Split, Unlisted, decode_record, one_of,
 };

@@ -7,8 +7,8 @@ use quote::{format_ident, quote};
 
 use super::record::{Slot, record_impl, slot};
 use super::shared::{
-    argument, doc_attrs, ident, is_keyed, many_arguments, positional_args, rust_type, seconds_attr,
-    serialize_attr,
+    argument, default_from_new, doc_attrs, ident, init_from_argument, is_keyed, many_arguments,
+    positional_args, rust_type, seconds_attr, serialize_attr,
 };
 use crate::model::*;
 use crate::names::camel;
@@ -163,13 +163,11 @@ fn request_struct(spec: &Spec, a: &Action) -> TokenStream {
             pub #name: #ty,
         }
     });
-    let default_impl = a.required_params().next().is_none().then(|| {
-        quote! {
-            impl ::std::default::Default for #req {
-                fn default() -> Self { Self::new() }
-            }
-        }
-    });
+    let default_impl = a
+        .required_params()
+        .next()
+        .is_none()
+        .then(|| default_from_new(&req));
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, ::api_core::runtime::serde::Serialize)]
@@ -187,14 +185,7 @@ fn request_new(a: &Action) -> TokenStream {
     let inits = a.params.iter().map(|p| {
         let n = ident(&p.rust_name);
         match &p.presence {
-            Presence::Required => {
-                let (_, conv) = argument(&p.ty, &n);
-                if n == conv.to_string() {
-                    quote!(#n)
-                } else {
-                    quote!(#n: #conv)
-                }
-            }
+            Presence::Required => init_from_argument(&p.ty, &n),
             _ => {
                 let v = default_expr(p);
                 quote!(#n: #v)

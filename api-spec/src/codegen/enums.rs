@@ -17,7 +17,10 @@ pub(super) fn enum_def(e: &EnumDef) -> TokenStream {
         .variants
         .iter()
         .map(|v| match &v.wire {
-            WireValue::Int(i) => quote!(#i),
+            WireValue::Int(i) => {
+                let i = proc_macro2::Literal::i64_unsuffixed(*i);
+                quote!(#i)
+            }
             WireValue::Str(s) => quote!(#s),
         })
         .collect();
@@ -81,9 +84,16 @@ pub(super) fn enum_def(e: &EnumDef) -> TokenStream {
             }
         }
     });
-    let display_other = e
-        .open
-        .then(|| quote!(#name::Other(v) => ::std::write!(f, "{}", v),));
+    let display = if e.open {
+        quote! {
+            match self {
+                #name::Other(v) => ::std::write!(f, "{}", v),
+                _ => f.write_str(self.label()),
+            }
+        }
+    } else {
+        quote!(f.write_str(self.label()))
+    };
     let all_list = quote!(&[#(#name::#vars),*]);
     let from_wire = if text {
         quote! {
@@ -154,33 +164,21 @@ pub(super) fn enum_def(e: &EnumDef) -> TokenStream {
             pub fn from_text(text: &str) -> ::std::option::Option<Self> {
                 match text {
                     #(#exact_arms)*
-                    _ => {
-                        const TEXTS: &[&[&str]] = &[#(#texts),*];
-                        let text = text.trim();
-                        TEXTS
-                            .iter()
-                            .position(|all| all.iter().any(|t| t.eq_ignore_ascii_case(text)))
-                            .map(|i| #pick)
-                    }
+                    _ => ::api_core::runtime::position_ignoring_case(&[#(#texts),*], text).map(|i| #pick),
                 }
             }
         }
 
         impl ::std::fmt::Display for #name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                match self {
-                    #display_other
-                    _ => f.write_str(self.label()),
-                }
+                #display
             }
         }
 
         impl ::std::str::FromStr for #name {
             type Err = ::std::string::String;
             fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
-                Self::from_text(text).ok_or_else(|| {
-                    ::std::format!("`{}` is not a {}; expected one of: {}", text, #name_str, [#(#names),*].join(", "))
-                })
+                Self::from_text(text).ok_or_else(|| ::api_core::runtime::not_a_variant(text, #name_str, &[#(#names),*]))
             }
         }
 

@@ -54,26 +54,24 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
 /// The argument type a method or setter takes for a value of `ty`, and how to turn it into `ty`.
 pub(crate) fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
     match ty {
-        TypeRef::Scalar(Scalar::String) => (
-            quote!(impl ::std::convert::Into<::std::string::String>),
-            quote!(#name.into()),
-        ),
-        TypeRef::Scalar(Scalar::I64) => {
-            (quote!(impl ::std::convert::Into<i64>), quote!(#name.into()))
+        TypeRef::Scalar(
+            Scalar::String | Scalar::I64 | Scalar::File | Scalar::Message | Scalar::Base64,
+        ) => {
+            let t = rust_type(ty);
+            (quote!(impl ::std::convert::Into<#t>), quote!(#name.into()))
         }
-        TypeRef::Scalar(Scalar::File) => (
-            quote!(impl ::std::convert::Into<::api_core::runtime::Uploadable>),
-            quote!(#name.into()),
-        ),
-        TypeRef::Scalar(Scalar::Message) => (
-            quote!(impl ::std::convert::Into<::api_core::runtime::Message>),
-            quote!(#name.into()),
-        ),
-        TypeRef::Scalar(Scalar::Base64) => (
-            quote!(impl ::std::convert::Into<::api_core::runtime::Base64>),
-            quote!(#name.into()),
-        ),
         _ => (rust_type(ty), quote!(#name)),
+    }
+}
+
+/// A field set from the argument of the same name (see [`argument`]): `name`, or
+/// `name: name.into()`.
+pub(crate) fn init_from_argument(ty: &TypeRef, name: &Ident) -> TokenStream {
+    let (_, conv) = argument(ty, name);
+    if *name == conv.to_string() {
+        quote!(#name)
+    } else {
+        quote!(#name: #conv)
     }
 }
 
@@ -122,6 +120,15 @@ pub(crate) fn is_lenient(ty: &TypeRef) -> bool {
 /// when clippy would ask for it.
 pub(crate) fn many_arguments(args: &[TokenStream]) -> Option<TokenStream> {
     (args.len() >= 7).then(|| quote!(#[allow(clippy::too_many_arguments)]))
+}
+
+/// `Default` as `new()`, for a type whose `new` takes no argument.
+pub(crate) fn default_from_new(name: &Ident) -> TokenStream {
+    quote! {
+        impl ::std::default::Default for #name {
+            fn default() -> Self { Self::new() }
+        }
+    }
 }
 
 /// The positional arguments of an action's method and its request's `new`.

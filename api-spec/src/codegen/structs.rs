@@ -6,7 +6,8 @@ use quote::quote;
 
 use super::record::{Slot, record_impl, slot};
 use super::shared::{
-    argument, collect_files_impl, doc_attrs, ident, rust_type, seconds_attr, serialize_attr,
+    argument, collect_files_impl, default_from_new, doc_attrs, ident, init_from_argument,
+    many_arguments, rust_type, seconds_attr, serialize_attr,
 };
 use crate::model::*;
 use crate::types::TypeRef;
@@ -103,18 +104,21 @@ fn input_builder(s: &StructDef) -> TokenStream {
         .iter()
         .filter(|f| !matches!(f.ty, TypeRef::Option(_)))
         .collect();
-    let args = required.iter().map(|f| {
-        let n = ident(&f.rust_name);
-        let (ty, _) = argument(&f.ty, &n);
-        quote!(#n: #ty)
-    });
+    let args: Vec<TokenStream> = required
+        .iter()
+        .map(|f| {
+            let n = ident(&f.rust_name);
+            let (ty, _) = argument(&f.ty, &n);
+            quote!(#n: #ty)
+        })
+        .collect();
+    let allow = many_arguments(&args);
     let inits = s.fields.iter().map(|f| {
         let n = ident(&f.rust_name);
         if matches!(f.ty, TypeRef::Option(_)) {
             quote!(#n: ::std::option::Option::None)
         } else {
-            let (_, conv) = argument(&f.ty, &n);
-            quote!(#n: #conv)
+            init_from_argument(&f.ty, &n)
         }
     });
     let extra = (!s.transparent).then(|| quote!(extra: ::api_core::runtime::Unlisted::new(),));
@@ -133,10 +137,12 @@ fn input_builder(s: &StructDef) -> TokenStream {
             }
         })
     });
+    let default_impl = required.is_empty().then(|| default_from_new(&name));
     quote! {
+        #default_impl
         impl #name {
             /// Builds the value from its required fields; optional ones are left unset.
-            #[allow(clippy::too_many_arguments)]
+            #allow
             pub fn new(#(#args),*) -> Self {
                 Self { #(#inits,)* #extra }
             }

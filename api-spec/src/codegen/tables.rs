@@ -67,7 +67,7 @@ fn param_info(spec: &Spec, p: &Param) -> TokenStream {
 }
 
 pub(super) fn action_by_name(spec: &Spec) -> TokenStream {
-    let arms = spec.own_actions().map(|(_, a)| {
+    let arms: Vec<TokenStream> = spec.own_actions().map(|(_, a)| {
         let req = request_ident(a);
         let erased = match a.packets {
             Some(_) => quote!(ErasedStream),
@@ -84,15 +84,22 @@ pub(super) fn action_by_name(spec: &Spec) -> TokenStream {
         quote! {
             #(#names)|* => ::std::option::Option::Some(&::api_core::runtime::#erased::<requests::#req>::NEW),
         }
-    });
-    quote! {
-        /// An action of this spec by Rust name, wire name or wire alias, to call or decode without naming its
-        /// types; `None` for a name this spec does not have.
-        pub fn action_by_name(name: &str) -> ::std::option::Option<&'static dyn ::api_core::runtime::DynAction> {
+    }).collect();
+    let body = if arms.is_empty() {
+        quote!(let _ = name; ::std::option::Option::None)
+    } else {
+        quote! {
             match name {
                 #(#arms)*
                 _ => ::std::option::Option::None,
             }
+        }
+    };
+    quote! {
+        /// An action of this spec by Rust name, wire name or wire alias, to call or decode without naming its
+        /// types; `None` for a name this spec does not have.
+        pub fn action_by_name(name: &str) -> ::std::option::Option<&'static dyn ::api_core::runtime::DynAction> {
+            #body
         }
     }
 }

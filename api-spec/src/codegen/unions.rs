@@ -2,7 +2,7 @@
 //! (`"all"` or a number) and keyed (either-or parameters), each with its own `Serialize` and
 //! `Deserialize`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::shared::{doc_attrs, ident, is_lenient, rust_type};
@@ -90,9 +90,7 @@ pub(super) fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
 fn decode_value(ty: &TypeRef, value: TokenStream) -> TokenStream {
     let t = rust_type(ty);
     if is_lenient(ty) {
-        quote! {
-            ::api_core::runtime::serde::de::DeserializeSeed::deserialize(::api_core::runtime::LenientSeed::<#t>(::std::marker::PhantomData), #value)
-        }
+        quote!(<#t as ::api_core::runtime::Lenient>::lenient(#value))
     } else {
         quote!(<#t as ::api_core::runtime::serde::Deserialize>::deserialize(#value))
     }
@@ -141,8 +139,15 @@ fn tagged(
     let unknown_ser = (!closed).then(
         || quote!(#name::Unknown(v) => ::api_core::runtime::serde::Serialize::serialize(v, s),),
     );
+    // A variant written as a map of its own (not through its struct's fields) needs the trait.
+    let writes_map = content.is_some() || u.variants.iter().any(|v| v.ty.is_none());
+    let use_map = writes_map.then(|| {
+        quote!(
+            use ::api_core::runtime::serde::ser::SerializeMap;
+        )
+    });
     let serialize = quote! {
-        use ::api_core::runtime::serde::ser::SerializeMap;
+        #use_map
         match self {
             #(#ser_arms,)*
             #unknown_ser
@@ -231,21 +236,25 @@ fn content_deserialize(
         .collect();
     let direct_arms = u.variants.iter().enumerate().map(|(i, v)| {
         let var = ident(&v.name);
+        let i = Literal::usize_unsuffixed(i);
+        let listed =
+            quote!(::std::option::Option::Some(::std::result::Result::Ok(#i)) if decoded.is_none());
         match &v.ty {
             None => quote! {
-                #i => {
+                #listed => {
                     map.next_value::<::api_core::runtime::serde::de::IgnoredAny>()?;
                     decoded = ::std::option::Option::Some(#name::#var);
                 }
             },
             Some(ty) => {
                 let next = next_value(ty);
-                quote!(#i => decoded = ::std::option::Option::Some(#name::#var(#next)),)
+                quote!(#listed => decoded = ::std::option::Option::Some(#name::#var(#next)),)
             }
         }
     });
     let late_arms = u.variants.iter().enumerate().map(|(i, v)| {
         let var = ident(&v.name);
+        let i = Literal::usize_unsuffixed(i);
         match &v.ty {
             None => quote!(::std::result::Result::Ok(#i) => ::std::result::Result::Ok(#name::#var),),
             Some(ty) => {
@@ -279,6 +288,18 @@ fn content_deserialize(
             }},
         )
     };
+    // An open union keeps an unlisted tag where it came, as a `Value`.
+    let (value, tag_at, mark_tag_at) = if closed {
+        (None, None, None)
+    } else {
+        (
+            Some(quote!(
+                use ::api_core::runtime::serde_json::Value;
+            )),
+            Some(quote!(let mut tag_at = 0usize;)),
+            Some(quote!(tag_at = rest.len();)),
+        )
+    };
     quote! {
         /// The listed tags, in the order of the variants.
         const TAGS: &[&str] = &[#(#wires),*];
@@ -289,17 +310,18 @@ fn content_deserialize(
                 f.write_str(#expecting)
             }
             fn visit_map<A: ::api_core::runtime::serde::de::MapAccess<'de>>(self, mut map: A) -> ::std::result::Result<#name, A::Error> {
-                use ::api_core::runtime::{TagValue, UnionKey, serde_json::Value};
+                use ::api_core::runtime::{TagValue, UnionKey};
+                #value
                 // The listed tag's index, or the text of one the union does not list.
                 let mut tag: ::std::option::Option<::std::result::Result<usize, ::std::string::String>> = ::std::option::Option::None;
-                let mut tag_at = 0usize;
+                #tag_at
                 let mut decoded: ::std::option::Option<#name> = ::std::option::Option::None;
                 // Every entry not decoded straight away, in the order it came.
                 let mut rest = ::api_core::runtime::serde_json::Map::new();
                 while let ::std::option::Option::Some(k) = map.next_key_seed(::api_core::runtime::UnionKeySeed { tag: #tag, content: #key })? {
                     match k {
                         UnionKey::Tag => {
-                            tag_at = rest.len();
+                            #mark_tag_at
                             match map.next_value_seed(::api_core::runtime::TagSeed { tags: TAGS })? {
                                 TagValue::Listed(i) => tag = ::std::option::Option::Some(::std::result::Result::Ok(i)),
                                 TagValue::Other(text) => tag = ::std::option::Option::Some(::std::result::Result::Err(text)),
@@ -309,12 +331,7 @@ fn content_deserialize(
                             }
                         }
                         UnionKey::Content => match tag {
-                            ::std::option::Option::Some(::std::result::Result::Ok(i)) if decoded.is_none() => match i {
-                                #(#direct_arms)*
-                                _ => {
-                                    rest.insert(::std::string::String::from(#key), map.next_value()?);
-                                }
-                            },
+                            #(#direct_arms)*
                             _ => {
                                 rest.insert(::std::string::String::from(#key), map.next_value()?);
                             }
@@ -420,7 +437,8 @@ fn beside_deserialize(
 /// on the way and are taken out again, as the `Value` path never puts them there.
 fn beside_from_slice(spec: &Spec, u: &UnionDef, tag: &str) -> (TokenStream, TokenStream) {
     let name = ident(&u.name);
-    let arms: Vec<TokenStream> = u
+    // Each variant decoded straight from the text: its tag and how.
+    let arms: Vec<(String, TokenStream)> = u
         .variants
         .iter()
         .filter_map(|v| {
@@ -436,17 +454,19 @@ fn beside_from_slice(spec: &Spec, u: &UnionDef, tag: &str) -> (TokenStream, Toke
                 .and_then(|n| spec.find_struct(n))
                 .is_some_and(|s| !s.transparent);
             if nested {
-                Some(quote! {
-                    #w => {
+                Some((
+                    w,
+                    quote! {{
                         let mut strip = strip.to_vec();
                         strip.push(#tag);
                         return #t::__decode_stripping(json, &strip).map(#name::#var);
-                    }
-                })
+                    }},
+                ))
             } else if plain_struct {
                 let own = (!lists_tag(spec, ty, tag)).then(|| quote!(v.extra.shift_remove(#tag);));
-                Some(quote! {
-                    #w => {
+                Some((
+                    w,
+                    quote! {{
                         let mut v = json.decode::<#t>()?;
                         if !v.extra.is_empty() {
                             for key in strip {
@@ -455,23 +475,31 @@ fn beside_from_slice(spec: &Spec, u: &UnionDef, tag: &str) -> (TokenStream, Toke
                             #own
                         }
                         return ::std::result::Result::Ok(#name::#var(v));
-                    }
-                })
+                    }},
+                ))
             } else {
                 None
             }
         })
         .collect();
-    let scan = (!arms.is_empty()).then(|| {
-        quote! {
-            if let ::api_core::runtime::TagScan::Found(tag) = ::api_core::runtime::find_tag(json.bytes(), #tag) {
-                match tag.as_ref() {
-                    #(#arms)*
-                    _ => {}
+    let find = quote!(::api_core::runtime::find_tag(json.bytes(), #tag));
+    let scan = match arms.as_slice() {
+        [] => None,
+        [(w, body)] => Some(quote! {
+            if ::std::matches!(#find, ::api_core::runtime::TagScan::Found(tag) if tag.as_ref() == #w) #body
+        }),
+        _ => {
+            let (tags, bodies): (Vec<_>, Vec<_>) = arms.into_iter().unzip();
+            Some(quote! {
+                if let ::api_core::runtime::TagScan::Found(tag) = #find {
+                    match tag.as_ref() {
+                        #(#tags => #bodies)*
+                        _ => {}
+                    }
                 }
-            }
+            })
         }
-    });
+    };
     let doc = format!(
         " Decodes from JSON bytes, as `serde_json::from_slice` does, but faster: `{tag}` is \
          found in the text and the variant decoded straight from it, without building the \
@@ -615,33 +643,58 @@ fn keyed(u: &UnionDef) -> (TokenStream, TokenStream, TokenStream) {
 
 fn files_impl(spec: &Spec, u: &UnionDef) -> Option<TokenStream> {
     let name = ident(&u.name);
-    let arms: Vec<TokenStream> = u
+    // Each variant that may hold files: its pattern and how its files are visited.
+    let arms: Vec<(TokenStream, TokenStream)> = u
         .variants
         .iter()
         .filter(|v| v.ty.as_ref().is_some_and(|t| spec.contains_file(t)))
         .map(|v| {
             let var = ident(&v.name);
             let seg = match (&u.kind, &v.wire) {
-                (UnionKind::Tagged { content: Some(c), .. }, _) => format!(".{c}"),
+                (
+                    UnionKind::Tagged {
+                        content: Some(c), ..
+                    },
+                    _,
+                ) => format!(".{c}"),
                 (UnionKind::Keyed, Some(k)) => format!(".{k}"),
                 _ => String::new(),
             };
-            quote! {
-                #name::#var(v) => ::api_core::runtime::CollectFiles::collect_files(v, &::std::format!("{}{}", path, #seg), out),
-            }
+            (
+                quote!(#name::#var(v)),
+                quote!(::api_core::runtime::CollectFiles::collect_files(
+                    v,
+                    &::std::format!("{}{}", path, #seg),
+                    out
+                )),
+            )
         })
         .collect();
-    if arms.is_empty() {
-        return None;
-    }
+    // The variants that hold no file, if any (a catch-all holds raw JSON).
+    let has_catch_all = match &u.kind {
+        UnionKind::Tagged { closed, .. } => !closed,
+        UnionKind::Untagged { open } => *open,
+        UnionKind::Keyed => false,
+    };
+    let others = has_catch_all || arms.len() < u.variants.len();
+    let body = match arms.as_slice() {
+        [] => return None,
+        [(pattern, visit)] if others => quote!(if let #pattern = self { #visit }),
+        _ => {
+            let (patterns, visits): (Vec<_>, Vec<_>) = arms.into_iter().unzip();
+            let rest = others.then(|| quote!(_ => {}));
+            quote! {
+                match self {
+                    #(#patterns => #visits,)*
+                    #rest
+                }
+            }
+        }
+    };
     Some(quote! {
         impl ::api_core::runtime::CollectFiles for #name {
             fn collect_files<'a>(&'a mut self, path: &str, out: &mut ::std::vec::Vec<(::std::string::String, &'a mut ::api_core::runtime::Uploadable)>) {
-                #[allow(unreachable_patterns)]
-                match self {
-                    #(#arms)*
-                    _ => {}
-                }
+                #body
             }
         }
     })
