@@ -71,6 +71,7 @@ pub use http_post::{HttpPostOptions, HttpPostServer, QuickHandler};
 pub use ids::{GroupId, UserId};
 pub use message::Message;
 pub use reverse::{Connected, ReverseOptions, ReverseServer};
+pub use runtime::HasPayload;
 pub use secret::AccessToken;
 pub use stream::{ActionStream, StreamAction};
 pub use upload::{

@@ -122,3 +122,32 @@ fn sex_decodes_from_numbers_and_napcat_text_and_sends_numbers() {
     assert_eq!(serde_json::to_value(Sex::Female).unwrap(), json!(2));
     assert_eq!(Sex::Male.to_string(), "男");
 }
+
+/// A call and its request carry the same request, for code that handles any action's calls
+/// (`HasPayload`, where call middleware reads or changes what is sent); an extension's calls
+/// too.
+#[tokio::test]
+async fn calls_carry_their_request_for_generic_code() {
+    use api_core::HasPayload;
+    fn params<P: HasPayload>(p: &P) -> serde_json::Value {
+        serde_json::to_value(p.payload()).unwrap()
+    }
+    let (sim, api) = sim_and_client().await;
+    let call = api.send_like(UserId(5)).times(3);
+    let request = api_core::requests::SendLikeRequest::new(UserId(5)).times(3);
+    assert_eq!(params(&call), params(&request));
+    assert_eq!(params(&call), json!({"user_id": 5, "times": 3}));
+
+    let mut call = api.mark_read_by_id("9").reason("done");
+    call.payload_mut().message_id = "10".into();
+    assert_eq!(params(&call), json!({"message_id": "10", "reason": "done"}));
+    sim.script(
+        "mark_read_by_id",
+        Fault::Envelope(json!({"status": "ok", "retcode": 0, "data": null})),
+    );
+    call.await.unwrap();
+    assert_eq!(
+        only_call(&sim).1,
+        json!({"message_id": "10", "reason": "done"})
+    );
+}

@@ -38,6 +38,8 @@ pub trait Record: Sized {
     const KEEPS_UNLISTED: bool = false;
     /// The slots the values are read into: a tuple of [`Field`] and [`LenientField`].
     type Fields: Slots;
+    /// [`Record::KEYS`] by a hash of their text, made when compiling.
+    const INDEX: KeyIndex = KeyIndex::new(Self::KEYS);
 
     /// The value from the slots read and the unlisted keys (empty unless they are kept).
     fn build(fields: Self::Fields, unlisted: Unlisted) -> Result<Self, Missing>;
@@ -63,6 +65,66 @@ macro_rules! __deserialize_record {
     };
 }
 
+/// How many buckets a [`KeyIndex`] has, and how many keys one holds.
+const BUCKETS: usize = 64;
+const PER_BUCKET: usize = 4;
+
+/// A record's keys by a cheap hash of their text (length, first and last byte), so that a key
+/// is found with one or two comparisons rather than by trying every key. Made in a `const`;
+/// a record whose keys crowd a bucket (or that has over 255) is searched key by key instead.
+pub struct KeyIndex {
+    /// Per bucket, the positions in `KEYS` plus one of the keys that hash to it (0: none).
+    buckets: [[u8; PER_BUCKET]; BUCKETS],
+    /// Whether some key did not fit: then every key is tried.
+    crowded: bool,
+}
+
+impl KeyIndex {
+    /// The index of `keys`.
+    pub const fn new(keys: Keys) -> Self {
+        let mut buckets = [[0u8; PER_BUCKET]; BUCKETS];
+        let mut crowded = keys.len() > u8::MAX as usize;
+        let mut k = 0;
+        while k < keys.len() && !crowded {
+            let bucket = &mut buckets[hash(keys[k].0.as_bytes())];
+            let mut i = 0;
+            while i < PER_BUCKET && bucket[i] != 0 {
+                i += 1;
+            }
+            if i == PER_BUCKET {
+                crowded = true;
+            } else {
+                bucket[i] = k as u8 + 1;
+            }
+            k += 1;
+        }
+        KeyIndex { buckets, crowded }
+    }
+
+    /// The slot of `key` among `keys` (the keys this index was made of).
+    fn find(&self, keys: Keys, key: &str) -> Option<usize> {
+        if self.crowded {
+            return keys.iter().find(|(k, _)| *k == key).map(|&(_, slot)| slot);
+        }
+        self.buckets[hash(key.as_bytes())]
+            .iter()
+            .take_while(|&&at| at != 0)
+            .map(|&at| keys[at as usize - 1])
+            .find(|(k, _)| *k == key)
+            .map(|(_, slot)| slot)
+    }
+}
+
+/// A key's bucket: from its length and its first and last bytes.
+const fn hash(key: &[u8]) -> usize {
+    let (first, last) = match key {
+        [] => (0, 0),
+        [first, .., last] => (*first as usize, *last as usize),
+        [only] => (*only as usize, *only as usize),
+    };
+    (key.len().wrapping_mul(31) ^ first.wrapping_mul(7) ^ last) % BUCKETS
+}
+
 /// A key of the object being read.
 enum Key {
     /// A listed key: the index of its slot.
@@ -74,11 +136,14 @@ enum Key {
 }
 
 /// Matches a key against a record's listed keys without allocating for them (nor for an
-/// unlisted key the record skips).
+/// unlisted key the record skips). The slot after the last one read is tried first: NapCat
+/// sends a struct's fields in the order the spec lists them, so most keys match at once.
 #[derive(Clone, Copy)]
 struct KeySeed {
     keys: Keys,
+    index: &'static KeyIndex,
     keep: bool,
+    next: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
@@ -94,11 +159,25 @@ impl Visitor<'_> for KeySeed {
         f.write_str("a field name")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match self.keys.iter().find(|(key, _)| *key == v) {
-            Some(&(_, index)) => Key::Listed(index),
+        if let Some(&(key, index)) = self.keys.get(self.next)
+            && key == v
+        {
+            return Ok(Key::Listed(index));
+        }
+        Ok(self.look_up(v))
+    }
+}
+
+impl KeySeed {
+    /// A key that is not the next slot's: found through the index. Kept out of line, so that
+    /// the common case above stays small enough to be inlined into the reading loop.
+    #[inline(never)]
+    fn look_up(self, v: &str) -> Key {
+        match self.index.find(self.keys, v) {
+            Some(index) => Key::Listed(index),
             None if self.keep => Key::Kept(v.to_owned()),
             None => Key::Skipped,
-        })
+        }
     }
 }
 
@@ -114,9 +193,11 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut fields = T::Fields::EMPTY;
         let mut unlisted = Unlisted::new();
-        let keys = KeySeed {
+        let mut keys = KeySeed {
             keys: T::KEYS,
+            index: &T::INDEX,
             keep: T::KEEPS_UNLISTED,
+            next: 0,
         };
         while let Some(key) = map.next_key_seed(keys)? {
             match key {
@@ -124,6 +205,7 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
                     if !fields.read(index, &mut map)? {
                         return Err(de::Error::duplicate_field(T::KEYS[index].0));
                     }
+                    keys.next = index + 1;
                 }
                 Key::Kept(key) => {
                     unlisted.insert(key, map.next_value()?);
@@ -319,4 +401,75 @@ slots_for_tuples! {
     [] S0 0 S1 1 S2 2 S3 3 S4 4 S5 5 S6 6 S7 7 S8 8 S9 9 S10 10 S11 11 S12 12 S13 13 S14 14 S15 15
     S16 16 S17 17 S18 18 S19 19 S20 20 S21 21 S22 22 S23 23 S24 24 S25 25 S26 26 S27 27 S28 28
     S29 29 S30 30 S31 31
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEYS: Keys = &[("user_id", 0), ("nickname", 1), ("remark", 2), ("nick", 1)];
+
+    #[test]
+    fn every_key_is_found_by_its_bucket() {
+        let index = KeyIndex::new(KEYS);
+        assert!(!index.crowded);
+        for &(key, slot) in KEYS {
+            assert_eq!(index.find(KEYS, key), Some(slot), "{key}");
+        }
+        for unknown in ["", "user", "user_ID", "remarks", "n"] {
+            assert_eq!(index.find(KEYS, unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn keys_that_crowd_a_bucket_are_searched_one_by_one() {
+        // Same length, first and last byte: one bucket.
+        const SAME: Keys = &[("a0z", 0), ("a1z", 1), ("a2z", 2), ("a3z", 3), ("a4z", 4)];
+        let index = KeyIndex::new(SAME);
+        assert!(index.crowded);
+        for &(key, slot) in SAME {
+            assert_eq!(index.find(SAME, key), Some(slot));
+        }
+        assert_eq!(index.find(SAME, "a5z"), None);
+    }
+
+    /// A record with an alias, an optional field and unlisted keys kept, read from JSON.
+    #[derive(Debug, PartialEq)]
+    struct Probe {
+        id: i64,
+        name: Option<String>,
+        extra: Unlisted,
+    }
+
+    impl Record for Probe {
+        const EXPECTING: &'static str = "struct Probe";
+        const KEYS: Keys = &[("id", 0), ("name", 1), ("nick", 1)];
+        const KEEPS_UNLISTED: bool = true;
+        type Fields = (LenientField<i64>, Field<Option<String>>);
+        fn build(fields: Self::Fields, unlisted: Unlisted) -> Result<Self, Missing> {
+            Ok(Probe {
+                id: fields.0.required("id")?,
+                name: fields.1.optional(),
+                extra: unlisted,
+            })
+        }
+    }
+
+    fn probe(json: &str) -> Result<Probe, String> {
+        decode_record(&mut serde_json::Deserializer::from_str(json)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_record_reads_its_fields_keeps_the_rest_and_names_what_is_wrong() {
+        let p = probe(r#"{"x": 1, "nick": "a", "id": "7"}"#).unwrap();
+        assert_eq!((p.id, p.name.as_deref()), (7, Some("a")));
+        assert_eq!(p.extra["x"], 1);
+        assert_eq!(probe(r#"{"id": 1, "name": null}"#).unwrap().name, None);
+        let missing = probe(r#"{"name": "a"}"#).unwrap_err();
+        assert!(missing.contains("missing field `id`"), "{missing}");
+        let twice = probe(r#"{"id": 1, "name": "a", "nick": "b"}"#).unwrap_err();
+        assert!(twice.contains("duplicate field `name`"), "{twice}");
+        let shape = probe("[1]").unwrap_err();
+        assert!(shape.contains("expected struct Probe"), "{shape}");
+    }
 }
