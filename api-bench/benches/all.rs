@@ -761,9 +761,10 @@ fn build_cost() {
     let actions = builtin.actions().count();
     let (expansion, size) = build_cost::builtin_expansion(20);
     println!(
-        "\nThe built-in spec ({actions} actions): expansion inside `api-core`, median of 20: {:.2} ms; generated code: {:.0} KiB of token text",
+        "\nThe built-in spec ({actions} actions): expansion inside `api-core`, median of 20: {:.2} ms; generated code: {:.0} KiB of token text, {} lines formatted",
         expansion.as_secs_f64() * 1e3,
-        size as f64 / 1024.0
+        size as f64 / 1024.0,
+        build_cost::builtin_lines()
     );
     let r = build_cost::core_rebuild_time(&workspace, 3);
     println!(

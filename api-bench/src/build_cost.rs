@@ -78,6 +78,21 @@ pub fn builtin_expansion(rounds: usize) -> (Duration, usize) {
     (time, size)
 }
 
+/// Lines of the built-in spec's expansion inside `api-core`, formatted as `cargo expand` (and
+/// `api-spec expand`) shows it.
+pub fn builtin_lines() -> usize {
+    let spec = api_spec::load(&api_spec::load::builtin_files()).expect("valid spec");
+    let tokens = codegen::generate(
+        &spec,
+        &Options {
+            target: Target::Core,
+            track_files: vec![],
+        },
+    );
+    let file = syn::parse2::<syn::File>(tokens).expect("generated code parses");
+    prettyplease::unparse(&file).lines().count()
+}
+
 /// `cargo <command> -q --offline <args>` in `dir` into `target`; panics on failure.
 fn cargo(command: &str, dir: &Path, target: &Path, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

@@ -68,6 +68,12 @@ mod files {
         extension_trait = FilesActions,
     }
 }
+mod wide_struct {
+    api_macros::generate_api! {
+        specs = ["../../api-spec/tests/fixtures/wide_struct.toml"],
+        extension_trait = WideStructActions,
+    }
+}
 
 fn round_trip<T>(wire: Value) -> T
 where
@@ -455,6 +461,48 @@ async fn a_stream_action_reads_envelopes_from_one_http_body() {
     }
 }
 
+/// A struct with more fields than a tuple of slots holds reads every field from its key and its
+/// aliases, keeps what it does not list, and names a missing or repeated field.
+#[test]
+fn a_struct_wider_than_a_tuple_of_slots_reads_every_field() {
+    use wide_struct::types::Wide;
+    const { assert!(api_spec::codegen::MAX_TUPLE < 34) };
+    assert_eq!(api_spec::codegen::MAX_TUPLE, api_core::runtime::MAX_TUPLE);
+    let spec = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../api-spec/tests/fixtures/wide_struct.toml"),
+    )
+    .unwrap();
+    let spec = api_spec::load(&[("wide_struct.toml".into(), spec)]).unwrap();
+    let reply = spec.actions().next().unwrap().1.reply.clone().unwrap();
+    let wide: Wide = round_trip(reply.clone());
+    assert_eq!(wide.f00, UserId(10000));
+    assert_eq!(wide.f31, "s31");
+    assert_eq!((wide.f32, wide.f33), (32, false));
+    assert_eq!(wide.extra["unlisted"], 1);
+
+    let mut aliased = reply.clone();
+    let f33 = aliased
+        .as_object_mut()
+        .unwrap()
+        .shift_remove("f33")
+        .unwrap();
+    aliased["alias_33"] = f33;
+    assert_eq!(serde_json::from_value::<Wide>(aliased).unwrap(), wide);
+
+    let mut missing = reply.clone();
+    missing.as_object_mut().unwrap().shift_remove("f32");
+    let e = serde_json::from_value::<Wide>(missing)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("missing field `f32`"), "{e}");
+    let twice = reply.to_string().replacen('{', r#"{"alias_33": true, "#, 1);
+    let e = serde_json::from_str::<Wide>(&twice)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("duplicate field `f33`"), "{e}");
+}
+
 type ByName = fn(&str) -> Option<&'static dyn api_core::DynAction>;
 /// A fixture's action table and `action_by_name`.
 type Api = (&'static [api_core::ActionInfo], ByName);
@@ -489,7 +537,8 @@ expanded!(
     union_untagged,
     either_or,
     stream_packets,
-    files
+    files,
+    wide_struct
 );
 
 /// The formatted expansion of every fixture compiles beside the macro's and is the same code:

@@ -35,7 +35,7 @@ mod table;
 
 // What generated signatures and fields show: ids, files, messages, the client, its errors.
 pub use crate::base64_bytes::Base64;
-pub use crate::client::{ApiFuture, Client};
+pub use crate::client::Client;
 pub use crate::error::Error;
 pub use crate::ids::{GroupId, UserId};
 pub use crate::message::Message;
