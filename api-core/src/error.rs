@@ -56,7 +56,7 @@ pub enum Error {
     /// An argument was rejected before anything was sent.
     #[error("{action}: invalid argument `{param}`: {reason}")]
     InvalidArgument {
-        /// The action (Rust name).
+        /// The action (its wire name, like every other variant).
         action: String,
         /// The parameter at fault.
         param: String,
@@ -171,7 +171,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// An [`Error::InvalidArgument`]; used by generated code.
+    /// An [`Error::InvalidArgument`] of the action with wire name `action`.
     pub fn invalid_argument(action: &str, param: &str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument {
             action: action.to_owned(),

@@ -9,6 +9,10 @@ use tokio::sync::broadcast;
 
 use crate::types::Event;
 
+/// How many events wait for a slow subscriber before it is told it lagged, by default; see
+/// [`ClientBuilder::event_buffer`](crate::client::builder::ClientBuilder::event_buffer).
+pub const EVENT_BUFFER: usize = 1024;
+
 /// Where a connection puts the events it receives: each as the bytes it came as, decoded
 /// by each subscriber (typed or raw), so the connection itself does no more than tell
 /// events from replies.
@@ -35,7 +39,7 @@ pub enum EventsError {
     Closed,
 }
 
-/// A subscription to the events a client receives (from [`Client::events`](crate::Client::events)).
+/// A subscription to the events a client receives (from [`Client::events`](crate::client::Client::events)).
 ///
 /// Over HTTP no events arrive. Over WebSocket, events arrive on connections to any path
 /// except `/api`.
@@ -92,7 +96,7 @@ pub(crate) fn decode(frame: &[u8]) -> Event {
     match Event::from_slice(frame) {
         Ok(event) => event,
         Err(e) => {
-            tracing::warn!(error = %e, event = %crate::reply::log_text(frame), "an event did not decode; passing it on as Event::Unknown");
+            tracing::warn!(error = %e, event = %crate::wire::reply::log_text(frame), "an event did not decode; passing it on as Event::Unknown");
             Event::Unknown(raw(frame))
         }
     }

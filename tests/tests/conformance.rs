@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use api_core::reply::RawReply;
+use api_core::RawReply;
 use api_spec::{Presence, Spec};
 use serde_json::{Value, json};
 

@@ -14,10 +14,13 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::AccessToken;
-use crate::client::{Client, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT, EVENT_BUFFER};
-use crate::forward::WsTransport;
-use crate::ws::{KeepAlive, WsCore};
+use crate::client::Client;
+use crate::client::builder::{DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT};
+use crate::events::EVENT_BUFFER;
+use crate::files::uploadable::UploadStrategy;
+use crate::secret::AccessToken;
+use crate::transport::forward::WsTransport;
+use crate::transport::ws::core::{KeepAlive, WsCore};
 
 /// Settings for a [`ReverseServer`].
 #[derive(Clone, Debug)]
@@ -32,13 +35,13 @@ pub struct ReverseOptions {
     /// `None` sends none.
     pub keepalive: Option<KeepAlive>,
     /// How many events may wait for a busy subscriber of each account (see
-    /// [`ClientBuilder::event_buffer`](crate::ClientBuilder::event_buffer)).
+    /// [`ClientBuilder::event_buffer`](crate::client::builder::ClientBuilder::event_buffer)).
     pub event_buffer: usize,
     /// How the clients handed out send file parameters holding local data (see
-    /// [`ClientBuilder::upload_strategy`](crate::ClientBuilder::upload_strategy)).
-    pub upload_strategy: crate::UploadStrategy,
+    /// [`ClientBuilder::upload_strategy`](crate::client::builder::ClientBuilder::upload_strategy)).
+    pub upload_strategy: UploadStrategy,
     /// Whether each connection sends each write at once (`TCP_NODELAY`, default `true`; see
-    /// [`ClientBuilder::tcp_nodelay`](crate::ClientBuilder::tcp_nodelay)).
+    /// [`ClientBuilder::tcp_nodelay`](crate::client::builder::ClientBuilder::tcp_nodelay)).
     pub tcp_nodelay: bool,
 }
 
@@ -50,7 +53,7 @@ impl Default for ReverseOptions {
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             keepalive: Some(KeepAlive::default()),
             event_buffer: EVENT_BUFFER,
-            upload_strategy: crate::UploadStrategy::default(),
+            upload_strategy: UploadStrategy::default(),
             tcp_nodelay: true,
         }
     }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::{Deserializer, Serializer};
 
-use crate::de::Lenient;
+use crate::wire::lenient::Lenient;
 
 /// Serializes a duration as its whole seconds (requests check for a fraction before sending).
 pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -50,7 +50,10 @@ mod tests {
 
     #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
     struct Probe {
-        #[serde(serialize_with = "serialize", deserialize_with = "crate::de::lenient")]
+        #[serde(
+            serialize_with = "serialize",
+            deserialize_with = "crate::wire::lenient::lenient"
+        )]
         d: Duration,
     }
 

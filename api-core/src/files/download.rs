@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 
+use crate::client::Client;
+use crate::error::Error;
+use crate::files::stream::{ActionStream, StreamAction};
 use crate::types::{DownloadDone, DownloadPacket, FileInfo};
-use crate::{ActionStream, Client, Error, StreamAction};
 
 /// How far a transfer got: bytes so far, and the total when it is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,9 +22,10 @@ use sha1::Sha1;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+use crate::events::EVENT_BUFFER;
 use crate::events::{Events, decode};
+use crate::secret::AccessToken;
 use crate::types::{Event, QuickOperation};
-use crate::{AccessToken, EVENT_BUFFER};
 
 /// Decides the quick operation for an event as it arrives (answered in the POST's response).
 pub type QuickHandler = Arc<dyn Fn(&Event) -> Option<QuickOperation> + Send + Sync>;
@@ -38,7 +39,7 @@ pub struct HttpPostOptions {
     /// The quick operation for each event, if any.
     pub quick: Option<QuickHandler>,
     /// How many events may wait for a busy subscriber (`None`: [`EVENT_BUFFER`]; see
-    /// [`ClientBuilder::event_buffer`](crate::ClientBuilder::event_buffer)).
+    /// [`ClientBuilder::event_buffer`](crate::client::builder::ClientBuilder::event_buffer)).
     pub event_buffer: Option<usize>,
 }
 

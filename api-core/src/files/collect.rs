@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::Uploadable;
+use crate::files::uploadable::Uploadable;
 
 /// A value that may hold [`Uploadable`] files; generated for every spec type that can.
 pub trait CollectFiles {
@@ -48,16 +48,6 @@ impl Blank for String {
 impl<T> Blank for Vec<T> {
     fn is_blank(&self) -> bool {
         self.is_empty()
-    }
-}
-
-impl Blank for crate::Message {
-    /// No segment, or only text segments with no text at all: NapCat would refuse it.
-    fn is_blank(&self) -> bool {
-        self.iter().all(|s| match s {
-            crate::types::Segment::Text(t) => t.text.is_empty(),
-            _ => false,
-        })
     }
 }
 

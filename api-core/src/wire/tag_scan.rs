@@ -314,6 +314,11 @@ fn value_end(json: &[u8], start: usize) -> Option<usize> {
     }
 }
 
+/// Whether `data` is a packet's (`type` is `"stream"`).
+pub(crate) fn is_stream_tag(data: &[u8]) -> bool {
+    matches!(find_tag(data, "type"), TagScan::Found(t) if t == "stream")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

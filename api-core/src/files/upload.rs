@@ -14,9 +14,12 @@ use futures_util::stream::FuturesUnordered;
 use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use crate::action::Action;
+use crate::client::{ApiFuture, Client};
+use crate::error::Error;
+use crate::files::download::Progress;
 use crate::requests::UploadFileStreamRequest;
 use crate::types::{UploadState, UploadStatus};
-use crate::{ApiFuture, Client, Error, Progress};
 
 /// The default chunk size of [`Client::upload`]: 256 KiB.
 pub const DEFAULT_UPLOAD_CHUNK: usize = 256 * 1024;
@@ -24,7 +27,8 @@ pub const DEFAULT_UPLOAD_CHUNK: usize = 256 * 1024;
 /// How many chunks [`Client::upload`] keeps in flight by default.
 pub const DEFAULT_UPLOAD_IN_FLIGHT: usize = 4;
 
-const ACTION: &str = "upload_file_stream";
+/// The stream-upload action, by its wire name as the spec gives it.
+const ACTION: &str = <UploadFileStreamRequest as Action>::WIRE_NAME;
 
 /// What [`Client::upload`] sends: bytes in memory or a local file (read chunk by chunk, never
 /// whole).

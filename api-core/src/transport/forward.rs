@@ -16,8 +16,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::ws::{ConnEnd, ConnState, WsCore, closed_with, token_refusal};
-use crate::{AccessToken, Error};
+use crate::error::Error;
+use crate::secret::AccessToken;
+use crate::transport::ws::connection::{closed_with, token_refusal};
+use crate::transport::ws::core::WsCore;
+use crate::transport::ws::slots::{ConnEnd, ConnState};
 
 /// Reconnect delays: doubling from `initial` up to `max`.
 #[derive(Debug, Clone, Copy)]
@@ -136,7 +139,7 @@ impl WsTransport {
         action: &'a str,
         params: String,
         timeout: Duration,
-    ) -> crate::ws::Sending<'a> {
+    ) -> crate::transport::ws::core::Sending<'a> {
         self.core.send(action, params, timeout)
     }
 
@@ -145,7 +148,7 @@ impl WsTransport {
         action: &str,
         params: String,
         stall: Duration,
-    ) -> Result<crate::ws::WsPackets, Error> {
+    ) -> Result<crate::transport::ws::stream::WsPackets, Error> {
         self.core.send_stream(action, params, stall).await
     }
 }

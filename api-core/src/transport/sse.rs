@@ -11,8 +11,8 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use tokio::task::JoinHandle;
 
-use crate::forward::Backoff;
-use crate::reply::log_text;
+use crate::transport::forward::Backoff;
+use crate::wire::reply::log_text;
 
 /// Where and how to read the stream.
 pub(crate) struct SseSource {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::value::RawValue;
 
-use crate::Error;
+use crate::error::Error;
 
 /// A reply as a transport received it.
 #[derive(Debug, Clone)]
@@ -186,9 +186,9 @@ pub fn decode_data<T: DeserializeOwned>(action: &str, reply: &RawReply) -> Resul
 pub struct DecodeRules {
     /// The wire action, for error messages.
     pub action: &'static str,
-    /// See [`Action::FAILURE_FLAG`](crate::Action::FAILURE_FLAG).
+    /// See [`Action::FAILURE_FLAG`](crate::action::Action::FAILURE_FLAG).
     pub failure_flag: Option<&'static str>,
-    /// See [`Action::DISCARDS_DATA`](crate::Action::DISCARDS_DATA).
+    /// See [`Action::DISCARDS_DATA`](crate::action::Action::DISCARDS_DATA).
     pub discards_data: bool,
 }
 

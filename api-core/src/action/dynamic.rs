@@ -6,9 +6,10 @@ use std::marker::PhantomData;
 use serde_json::Value;
 
 use crate::action::Action;
-use crate::reply::RawReply;
-use crate::stream::StreamAction;
-use crate::{ApiFuture, Client, Error};
+use crate::client::{ApiFuture, Client};
+use crate::error::Error;
+use crate::files::stream::StreamAction;
+use crate::wire::reply::RawReply;
 
 /// One generated action behind a trait object (see the generated `action_by_name`).
 pub trait DynAction: Sync {
@@ -92,7 +93,7 @@ fn request_from<A: Action>(params: Value) -> Result<A, Error> {
         } else {
             path
         };
-        Error::invalid_argument(A::RUST_NAME, &param, e.inner().to_string())
+        Error::invalid_argument(A::WIRE_NAME, &param, e.inner().to_string())
     })
 }
 

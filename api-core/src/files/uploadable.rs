@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::Error;
+use crate::error::Error;
 
 /// A file parameter.
 ///
@@ -191,6 +191,28 @@ impl<'de> Deserialize<'de> for Uploadable {
             String::deserialize(d)?,
             Uploadable::Server,
         ))
+    }
+}
+
+/// Local files larger than this go by stream upload by default; see [`UploadStrategy`].
+pub const DEFAULT_STREAM_UPLOAD_ABOVE: u64 = 16 * 1024 * 1024;
+
+/// How a file parameter holding local data (a path, bytes) reaches NapCat, which may run on
+/// another machine; see [`ClientBuilder::upload_strategy`](crate::client::builder::ClientBuilder::upload_strategy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadStrategy {
+    /// Always inside the call, as `base64://` (a third larger than the file; NapCat's
+    /// WebSocket server takes frames up to 50 MiB).
+    Inline,
+    /// A file larger than this many bytes is sent first with [`Client::upload`](crate::client::Client::upload) (in chunks,
+    /// its hash checked), and the call names the uploaded file's path; smaller ones inline.
+    StreamAbove(u64),
+}
+
+impl Default for UploadStrategy {
+    /// Stream upload above [`DEFAULT_STREAM_UPLOAD_ABOVE`].
+    fn default() -> Self {
+        UploadStrategy::StreamAbove(DEFAULT_STREAM_UPLOAD_ABOVE)
     }
 }
 

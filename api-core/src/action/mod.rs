@@ -1,14 +1,18 @@
 //! What every generated request implements, and the action table's entry types.
 
+pub(crate) mod dynamic;
+pub(crate) mod info;
+
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::reply::{self, DecodeRules, RawReply};
-use crate::{Error, Uploadable};
+use crate::error::Error;
+use crate::files::uploadable::Uploadable;
+use crate::wire::reply::{self, DecodeRules, RawReply};
 
-/// A request that can be sent with [`Client::call`](crate::Client::call).
+/// A request that can be sent with [`Client::call`](crate::client::Client::call).
 ///
 /// Implemented by every generated `*Request` struct; its `Serialize` output is the exact
 /// wire `params` object, and it reads back from that object (`Deserialize`), which is how a
@@ -62,58 +66,4 @@ pub trait ActionCall:
 
     /// The request as it will be sent.
     fn request(&self) -> &Self::Request;
-}
-
-/// A generated `*Call` builder of a stream action: awaiting it sends the request and gives
-/// the [`ActionStream`](crate::ActionStream) its packets and result are read from.
-pub trait StreamCall:
-    std::future::IntoFuture<Output = Result<crate::ActionStream<<Self as StreamCall>::Request>, Error>>
-{
-    /// The request type this call sends.
-    type Request: crate::StreamAction;
-
-    /// The request as it will be sent.
-    fn request(&self) -> &Self::Request;
-}
-
-/// One action of the generated API, for introspection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ActionInfo {
-    /// Rust method name.
-    pub rust_name: &'static str,
-    /// Wire action name.
-    pub wire_name: &'static str,
-    /// Other wire names NapCat answers for this action (deprecated names).
-    pub aliases: &'static [&'static str],
-    /// Spec category (file).
-    pub category: &'static str,
-    /// Section within the category.
-    pub section: &'static str,
-    /// First line of the doc text.
-    pub summary: &'static str,
-    /// Return type as written in the spec (a stream action's final result).
-    pub returns: &'static str,
-    /// A stream action's packet type as written in the spec; `None` for one-reply actions.
-    pub packets: Option<&'static str>,
-    /// Parameters in positional order.
-    pub params: &'static [ParamInfo],
-}
-
-/// One parameter of an [`ActionInfo`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ParamInfo {
-    /// Rust name.
-    pub rust_name: &'static str,
-    /// Wire name.
-    pub wire_name: &'static str,
-    /// Type as written in the spec (`qq`, `string?`, `Sex` ...).
-    pub ty: &'static str,
-    /// Whether it is positional.
-    pub required: bool,
-    /// The default sent when it is not set, as JSON text.
-    pub default_json: Option<&'static str>,
-    /// Other keys NapCat accepts for this parameter.
-    pub aliases: &'static [&'static str],
-    /// The keys it may send: its wire name, or one of an either-or union's keys.
-    pub keys: &'static [&'static str],
 }

@@ -1,19 +1,21 @@
 //! [`Message`]: a list of segments, built with chained calls, sent as an array, decoded from
 //! an array, one segment or a CQ-code string.
 
+pub mod cq;
+
 use std::fmt;
 
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::files::CollectFiles;
+use crate::files::collect::{Blank, CollectFiles};
+use crate::files::uploadable::Uploadable;
 use crate::types::{
     AtSegment, ContactKind, ContactSegment, DiceSegment, FaceSegment, ForwardNode, ImageSegment,
     JsonSegment, LocationSegment, MarkdownSegment, MediaSegment, MusicSegment, NodeSegment,
     PokeSegment, ReplySegment, Segment, TextSegment, XmlSegment,
 };
-use crate::{Uploadable, cq};
 
 /// A message: segments in order.
 ///
@@ -33,7 +35,7 @@ use crate::{Uploadable, cq};
 /// Sent as an array of `{type, data}` objects. Received messages decode from an array, a
 /// single segment, or a CQ string (NapCat's `messagePostFormat: "string"`) to the same value.
 /// Files in segments (an image's `file`) take every form [`Uploadable`] does and are read
-/// before the message is sent; a missing one is [`Error::InvalidArgument`](crate::Error)
+/// before the message is sent; a missing one is [`Error::InvalidArgument`](crate::error::Error)
 /// naming the segment, e.g. `message[2].data.file`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Message {
@@ -75,7 +77,7 @@ impl Message {
     }
 
     /// Appends an @ of a QQ number.
-    pub fn at(self, user_id: impl Into<crate::UserId>) -> Self {
+    pub fn at(self, user_id: impl Into<crate::wire::ids::UserId>) -> Self {
         self.push(Segment::At(AtSegment::new(user_id.into().to_string())))
     }
 
@@ -331,7 +333,7 @@ impl NodeSegment {
 
     /// A node with its own sender and content.
     pub fn custom(
-        user_id: impl Into<crate::UserId>,
+        user_id: impl Into<crate::wire::ids::UserId>,
         nickname: impl Into<String>,
         content: impl Into<Message>,
     ) -> Self {
@@ -356,10 +358,19 @@ impl ForwardNode {
 
     /// A node with its own sender and content.
     pub fn custom(
-        user_id: impl Into<crate::UserId>,
+        user_id: impl Into<crate::wire::ids::UserId>,
         nickname: impl Into<String>,
         content: impl Into<Message>,
     ) -> Self {
         ForwardNode::Node(NodeSegment::custom(user_id, nickname, content))
+    }
+}
+impl Blank for Message {
+    /// No segment, or only text segments with no text at all: NapCat would refuse it.
+    fn is_blank(&self) -> bool {
+        self.iter().all(|s| match s {
+            Segment::Text(t) => t.text.is_empty(),
+            _ => false,
+        })
     }
 }

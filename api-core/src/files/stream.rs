@@ -9,11 +9,12 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::Error;
 use crate::action::Action;
-use crate::http::HttpPackets;
-use crate::reply::{self, RawReply};
-use crate::ws::{WsPackets, is_packet};
+use crate::error::Error;
+use crate::transport::http::HttpPackets;
+use crate::transport::ws::stream::{WsPackets, is_packet};
+use crate::wire::reply::{self, RawReply};
+use crate::wire::tag_scan::is_stream_tag;
 
 /// An action NapCat answers with packets before its result (`download_file_stream`, ...).
 ///
@@ -28,6 +29,18 @@ pub trait StreamAction: Action {
     fn decode_packet(data: &str) -> Result<Self::Packet, serde_json::Error> {
         serde_json::from_str(data)
     }
+}
+
+/// A generated `*Call` builder of a stream action: awaiting it sends the request and gives
+/// the [`ActionStream`](ActionStream) its packets and result are read from.
+pub trait StreamCall:
+    std::future::IntoFuture<Output = Result<ActionStream<<Self as StreamCall>::Request>, Error>>
+{
+    /// The request type this call sends.
+    type Request: StreamAction;
+
+    /// The request as it will be sent.
+    fn request(&self) -> &Self::Request;
 }
 
 /// Where a stream's envelopes come from.
@@ -65,7 +78,7 @@ enum State<T> {
 }
 
 /// The packets and then the result of one stream action's call (from awaiting the generated
-/// method, or [`Client::call_stream`](crate::Client::call_stream)).
+/// method, or [`Client::call_stream`](crate::client::Client::call_stream)).
 ///
 /// Read packets with [`packet`](Self::packet) until it returns `Ok(None)`, then take the
 /// result with [`finish`](Self::finish) (which also skips any packets left unread). Each
@@ -232,11 +245,6 @@ fn read_envelope<A: StreamAction>(
         env.outcome() == reply::Outcome::Ok && data.is_some_and(|d| is_stream_tag(d.as_bytes()));
     let decoded = packet.then(|| data.map(A::decode_packet));
     Ok((reply::Parsed::new(env, &reply.body), decoded))
-}
-
-/// Whether `data` is a packet's (`type` is `"stream"`).
-pub(crate) fn is_stream_tag(data: &[u8]) -> bool {
-    matches!(crate::tag_scan::find_tag(data, "type"), crate::tag_scan::TagScan::Found(t) if t == "stream")
 }
 
 /// NapCat writes a successful packet's envelope the same way every time:

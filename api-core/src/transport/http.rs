@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 
-use crate::Error;
-use crate::reply::RawReply;
+use crate::error::Error;
+use crate::wire::reply::RawReply;
 
 /// Sends calls to NapCat's HTTP server.
 #[derive(Clone)]
