@@ -94,6 +94,14 @@ pub enum Error {
         reason: String,
     },
 
+    /// The client was closed with [`Client::close`](crate::client::Client::close): the call
+    /// was refused, or ended while it waited. Build a new client to make calls.
+    #[error("{action}: the client is closed; build a new one to make calls")]
+    Closed {
+        /// The wire action.
+        action: String,
+    },
+
     /// No reply within the timeout.
     #[error("{action}: no reply within {after:?}")]
     Timeout {
@@ -197,6 +205,7 @@ impl Error {
             Error::InvalidArgument { action, .. }
             | Error::Transport { action, .. }
             | Error::Disconnected { action, .. }
+            | Error::Closed { action }
             | Error::Timeout { action, .. }
             | Error::StreamStalled { action, .. }
             | Error::Auth { action, .. }

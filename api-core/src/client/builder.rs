@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use crate::client::{Client, Inner, Transport};
 use crate::error::Error;
@@ -245,6 +246,14 @@ impl ClientBuilder {
             max_reply_bytes,
         )?;
         let (events, _) = broadcast::channel(self.event_buffer.unwrap_or(EVENT_BUFFER));
+        let no_events = (!self.sse_events).then(|| {
+            format!(
+                "this client receives no events: NapCat's HTTP server at {} sends none; call \
+                 .sse_events(true) when it is an `httpSseServers` entry, or connect with \
+                 .ws_url(\"ws://host:port/\") to a `websocketServers` entry",
+                transport.base()
+            )
+        });
         let event_reader = if self.sse_events {
             tokio::runtime::Handle::try_current().map_err(|_| {
                 Error::Config("an SSE event reader must be built inside a Tokio runtime".into())
@@ -271,7 +280,9 @@ impl ClientBuilder {
                 default_timeout: timeout,
                 upload_strategy: self.upload_strategy,
                 events,
+                no_events,
                 event_reader,
+                closing: CancellationToken::new(),
             }),
         })
     }

@@ -97,6 +97,11 @@ impl Client {
         Box::pin(async move {
             let (params, timeout) = client.prepare(request, timeout)?.finish().await?;
             let action = A::WIRE_NAME;
+            if client.is_closed() {
+                return Err(Error::Closed {
+                    action: action.to_owned(),
+                });
+            }
             tracing::debug!(action, params = %reply::log_text(params.as_bytes()), "sending a stream call");
             let packets = tokio::time::timeout(
                 timeout,

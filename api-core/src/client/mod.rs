@@ -18,6 +18,7 @@ use crate::transport::forward::WsTransport;
 use crate::transport::http::HttpTransport;
 use crate::transport::ws::core::Sending;
 use crate::wire::reply::{self, RawReply};
+use tokio_util::sync::CancellationToken;
 
 /// A boxed call future, `Send` and `'static`, so it can be spawned: what stream calls, uploads
 /// and calls by name return. A typed call returns its own [`CallFuture`](crate::client::call::CallFuture).
@@ -45,8 +46,13 @@ struct Inner {
     default_timeout: Duration,
     upload_strategy: UploadStrategy,
     events: EventBus,
+    /// Why this client receives no events, when it cannot (an HTTP client without SSE, a
+    /// WebSocket at `/api`): what [`Client::events`] reports.
+    no_events: Option<String>,
     /// The SSE reader of an HTTP client that reads events; stopped with the last handle.
     event_reader: Option<tokio::task::JoinHandle<()>>,
+    /// Cancelled by [`Client::close`]; for WebSocket, the core's own.
+    closing: CancellationToken,
 }
 
 impl Drop for Inner {
@@ -66,16 +72,28 @@ enum Transport {
 impl Transport {
     /// Sends one call and waits for its reply, up to `timeout`. What it returns borrows only
     /// `action`.
-    fn send<'a>(&self, action: &'a str, params: String, timeout: Duration) -> Sending<'a> {
+    fn send<'a>(
+        &self,
+        action: &'a str,
+        params: String,
+        timeout: Duration,
+        closing: &CancellationToken,
+    ) -> Sending<'a> {
         match self {
             // Boxed: reqwest's request future is several times the WebSocket one, and a call
             // future is as large as its largest branch. An HTTP call allocates plenty anyway.
             Transport::Http(t) => {
-                let t = t.clone();
+                let (t, closing) = (t.clone(), closing.clone());
                 Sending::Boxed(Box::pin(async move {
-                    tokio::time::timeout(timeout, t.send(action, params))
-                        .await
-                        .unwrap_or_else(|_| Err(HttpTransport::timed_out(action, timeout)))
+                    let call = tokio::time::timeout(timeout, t.send(action, params));
+                    match closing.run_until_cancelled(call).await {
+                        Some(reply) => {
+                            reply.unwrap_or_else(|_| Err(HttpTransport::timed_out(action, timeout)))
+                        }
+                        None => Err(Error::Closed {
+                            action: action.to_owned(),
+                        }),
+                    }
                 }))
             }
             Transport::Ws(t) => t.send(action, params, timeout),
@@ -124,23 +142,55 @@ impl Client {
         upload_strategy: UploadStrategy,
     ) -> Client {
         let events = transport.core.events().clone();
+        let closing = transport.core.closing().clone();
+        let no_events = transport.no_events();
         Client {
             inner: Arc::new(Inner {
                 transport: Transport::Ws(transport),
                 default_timeout,
                 upload_strategy,
                 events,
+                no_events,
                 event_reader: None,
+                closing,
             }),
         }
     }
 
     /// Subscribes to the events the server pushes: over WebSocket (paths other than `/api`),
     /// or over HTTP when the client reads NapCat's SSE stream
-    /// ([`ClientBuilder::sse_events`](crate::client::builder::ClientBuilder::sse_events)). Every subscriber gets every event; one that falls
-    /// behind is told how many it missed.
+    /// ([`ClientBuilder::sse_events`](crate::client::builder::ClientBuilder::sse_events)).
+    /// Every subscriber gets every event; one that falls behind is told how many it missed.
+    ///
+    /// A client that can receive no events (plain HTTP, a WebSocket at `/api`) says so: the
+    /// subscription's `recv` returns [`EventsError::Unavailable`](crate::events::EventsError::Unavailable)
+    /// naming the reason and the fix, and a warning is logged. After [`close`](Self::close)
+    /// every subscription ends with [`EventsError::Closed`](crate::events::EventsError::Closed).
     pub fn events(&self) -> Events {
-        Events::new(self.inner.events.subscribe())
+        if let Some(reason) = &self.inner.no_events {
+            tracing::warn!(url = %self.url(), "{reason}");
+            return Events::unavailable(reason.clone());
+        }
+        Events::new(self.inner.events.subscribe(), self.inner.closing.clone())
+    }
+
+    /// Closes the client, and every clone of it: calls waiting for their reply end with
+    /// [`Error::Closed`], later calls fail with it at once, the WebSocket connection is closed
+    /// (with a close frame) and not made again, an SSE reader stops, and event subscriptions
+    /// end. Returns once the connection has ended. Closing twice is harmless.
+    pub async fn close(&self) {
+        self.inner.closing.cancel();
+        if let Some(reader) = &self.inner.event_reader {
+            reader.abort();
+        }
+        if let Transport::Ws(t) = &self.inner.transport {
+            t.core.close().await;
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called on this client or a clone of it.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closing.is_cancelled()
     }
 
     /// How many calls wait for their reply (WebSocket; always 0 over HTTP).
@@ -215,7 +265,9 @@ impl Client {
         timeout: Duration,
     ) -> Sending<'a> {
         tracing::debug!(action, params = %reply::log_text(params.as_bytes()), "sending");
-        self.inner.transport.send(action, params, timeout)
+        self.inner
+            .transport
+            .send(action, params, timeout, &self.inner.closing)
     }
 
     /// The client-wide default timeout.

@@ -365,11 +365,13 @@ impl ForwardNode {
         ForwardNode::Node(NodeSegment::custom(user_id, nickname, content))
     }
 }
+
 impl Blank for Message {
-    /// No segment, or only text segments with no text at all: NapCat would refuse it.
+    /// No segment, or only text segments with nothing but whitespace in them: NapCat would
+    /// refuse an empty one, and QQ shows a blank one as nothing.
     fn is_blank(&self) -> bool {
         self.iter().all(|s| match s {
-            Segment::Text(t) => t.text.is_empty(),
+            Segment::Text(t) => t.text.trim().is_empty(),
             _ => false,
         })
     }

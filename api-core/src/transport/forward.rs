@@ -13,8 +13,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_tungstenite::WebSocketStream;
+use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
 use crate::secret::AccessToken;
@@ -69,6 +71,22 @@ impl Dial {
             req.headers_mut().insert("authorization", v);
         }
         Ok(req)
+    }
+
+    /// Why an attempt failed, naming the URL, and what to change when the port answered
+    /// plain HTTP (NapCat's HTTP server given as a WebSocket URL).
+    fn failed(&self, e: &tokio_tungstenite::tungstenite::Error) -> String {
+        let why = self.redact(e.to_string());
+        match e {
+            tokio_tungstenite::tungstenite::Error::Http(reply) => format!(
+                "{}: {why}: the server answered HTTP {} instead of switching to WebSocket; if \
+                 this is NapCat's HTTP server, use Client::builder().base_url(\"http://host:port\"), \
+                 and for WebSocket the port of a `websocketServers` entry",
+                self.url,
+                reply.status().as_u16()
+            ),
+            _ => format!("{}: {why}", self.url),
+        }
     }
 
     fn redact(&self, text: String) -> String {
@@ -134,6 +152,19 @@ impl WsTransport {
         &self.url
     }
 
+    /// Why this transport receives no events, when it cannot: NapCat's forward WebSocket
+    /// server sends only replies on `/api` (`websocket-server.ts`).
+    pub(crate) fn no_events(&self) -> Option<String> {
+        let path = reqwest::Url::parse(&self.url).ok()?.path().to_owned();
+        (self.dialer.is_some() && path.trim_end_matches('/') == "/api").then(|| {
+            format!(
+                "this client receives no events: NapCat's WebSocket server sends only replies \
+                 on `/api` ({}); connect to the server's root path `/` for replies and events",
+                self.url
+            )
+        })
+    }
+
     pub(crate) fn send<'a>(
         &self,
         action: &'a str,
@@ -158,30 +189,12 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
     let config = WebSocketConfig::default()
         .max_message_size(Some(dial.max_reply_bytes))
         .max_frame_size(Some(dial.max_reply_bytes));
+    // Once the client is closed no connection is made: an attempt or a wait in between is
+    // dropped, and a connection that is up ends itself (`WsCore::run`).
+    let closing = core.closing().clone();
     loop {
-        // Bounded: a server (or proxy) that takes the TCP connection and never answers the
-        // upgrade must not wedge the client; the attempt fails and the backoff goes on.
-        let attempt = match dial.request() {
-            Ok(req) => match tokio::time::timeout(
-                dial.handshake_timeout,
-                tokio_tungstenite::connect_async_with_config(req, Some(config), dial.nodelay),
-            )
-            .await
-            {
-                Ok(done) => done.map_err(|e| dial.redact(e.to_string())),
-                Err(_) => Err(format!(
-                    "the WebSocket handshake did not complete within {:?}",
-                    dial.handshake_timeout
-                )),
-            },
-            Err(e) => Err(e),
-        };
-        let admitted = match attempt {
-            Ok((mut ws, _)) => match admission(&mut ws, dial.handshake_timeout).await {
-                Ok(first) => Ok((ws, first)),
-                Err(end) => Err(end),
-            },
-            Err(reason) => Err(ConnEnd::Lost(reason)),
+        let Some(admitted) = closing.run_until_cancelled(connect(&dial, config)).await else {
+            return;
         };
         let end = match admitted {
             Ok((ws, first)) => {
@@ -192,8 +205,9 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
             Err(ConnEnd::Lost(reason)) => {
                 tracing::warn!(url = %dial.url, %reason, retry_in = ?delay, "WebSocket connect failed");
                 core.set_state(ConnState::Connecting(Some(reason)));
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(dial.backoff.max);
+                if !wait_to_retry(&closing, &mut delay, dial.backoff.max).await {
+                    return;
+                }
                 continue;
             }
             Err(refused) => {
@@ -206,13 +220,54 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
                 tracing::error!(url = %dial.url, %message, "the server refused the access token; not reconnecting");
                 return;
             }
+            ConnEnd::Closed => {
+                tracing::info!(url = %dial.url, "WebSocket client closed");
+                return;
+            }
             ConnEnd::Lost(reason) => {
                 tracing::warn!(url = %dial.url, %reason, "WebSocket connection lost; reconnecting");
             }
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(dial.backoff.max);
+        if !wait_to_retry(&closing, &mut delay, dial.backoff.max).await {
+            return;
+        }
     }
+}
+
+/// Waits `delay` before the next attempt and doubles it up to `max`; `false` when the client
+/// was closed meanwhile.
+async fn wait_to_retry(closing: &CancellationToken, delay: &mut Duration, max: Duration) -> bool {
+    let waited = closing
+        .run_until_cancelled(tokio::time::sleep(*delay))
+        .await;
+    *delay = (*delay * 2).min(max);
+    waited.is_some()
+}
+
+/// One connection attempt: TCP, the upgrade, and the server's first word (see [`admission`]).
+async fn connect(
+    dial: &Dial,
+    config: WebSocketConfig,
+) -> Result<(WebSocketStream<MaybeTlsStream<TcpStream>>, Option<Bytes>), ConnEnd> {
+    // Bounded: a server (or proxy) that takes the TCP connection and never answers the
+    // upgrade must not wedge the client; the attempt fails and the backoff goes on.
+    let req = dial.request().map_err(ConnEnd::Lost)?;
+    let (mut ws, _) = match tokio::time::timeout(
+        dial.handshake_timeout,
+        tokio_tungstenite::connect_async_with_config(req, Some(config), dial.nodelay),
+    )
+    .await
+    {
+        Ok(done) => done.map_err(|e| ConnEnd::Lost(dial.failed(&e)))?,
+        Err(_) => {
+            return Err(ConnEnd::Lost(format!(
+                "the WebSocket handshake did not complete within {:?}",
+                dial.handshake_timeout
+            )));
+        }
+    };
+    let first = admission(&mut ws, dial.handshake_timeout).await?;
+    Ok((ws, first))
 }
 
 /// Waits for the server's first word on a fresh connection, so that a refused token fails

@@ -17,6 +17,8 @@ pub(crate) struct HttpTransport {
     base_url: reqwest::Url,
     auth: Option<HeaderValue>,
     max_reply_bytes: usize,
+    /// `base` as errors show it: without a user name, password or query.
+    shown: String,
 }
 
 impl fmt::Debug for HttpTransport {
@@ -55,12 +57,17 @@ impl HttpTransport {
                 Ok::<_, Error>(v)
             })
             .transpose()?;
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        shown.set_query(None);
         Ok(HttpTransport {
             http,
             base: base_url.trim_end_matches('/').to_owned(),
             base_url: url,
             auth,
             max_reply_bytes,
+            shown: shown.as_str().trim_end_matches('/').to_owned(),
         })
     }
 
@@ -95,7 +102,7 @@ impl HttpTransport {
         if let Some(auth) = &self.auth {
             req = req.header(AUTHORIZATION, auth.clone());
         }
-        req.send().await.map_err(|e| transport_error(action, e))
+        req.send().await.map_err(|e| self.failed(action, e))
     }
 
     /// Sends one stream action's call; its envelopes are read from the body as they arrive.
@@ -123,9 +130,22 @@ impl HttpTransport {
     }
 
     pub(crate) async fn send(&self, action: &str, params: String) -> Result<RawReply, Error> {
-        let transport = |e: reqwest::Error| transport_error(action, e);
+        let transport = |e: reqwest::Error| self.failed(action, e);
         let mut resp = self.post(action, params).await?;
         let status = resp.status().as_u16();
+        if status == 426 {
+            // What a WebSocket server (Node's `ws`, NapCat's) answers a plain HTTP request.
+            return Err(Error::BadReply {
+                action: action.to_owned(),
+                http_status: Some(status),
+                reason: format!(
+                    "{} wants a WebSocket upgrade (426 Upgrade Required): it is a WebSocket \
+                     port; {WS_PORT_FIX}",
+                    self.shown
+                ),
+                body: resp.bytes().await.unwrap_or_default().into(),
+            });
+        }
         let too_large = |body: Vec<u8>| Error::BadReply {
             action: action.to_owned(),
             http_status: Some(status),
@@ -174,12 +194,57 @@ impl HttpTransport {
     }
 }
 
-fn transport_error(action: &str, e: reqwest::Error) -> Error {
+impl HttpTransport {
+    /// A request to `action` that failed on its way: the error names where it went, and
+    /// what to change when the port looks like a WebSocket one.
+    fn failed(&self, action: &str, e: reqwest::Error) -> Error {
+        let cause = crate::error::chain(&e.without_url());
+        // hyper's words for a peer that closed without answering, as a WebSocket server
+        // that is not Node's does with a plain HTTP request.
+        let hint = cause
+            .contains("connection closed before message completed")
+            .then_some(WS_PORT_FIX);
+        Error::Transport {
+            action: action.to_owned(),
+            source: Box::new(RequestFailed {
+                what: format!("POST {}/{action}: {cause}", self.shown),
+                hint,
+            }),
+        }
+    }
+}
+
+/// A reply body that broke off while it was read.
+fn body_read_failed(action: &str, e: reqwest::Error) -> Error {
     Error::Transport {
         action: action.to_owned(),
         source: Box::new(e.without_url()),
     }
 }
+
+/// What to change when an HTTP client was given a WebSocket port.
+const WS_PORT_FIX: &str = "if this is NapCat's WebSocket server, connect with \
+    Client::builder().ws_url(\"ws://host:port/\"); for HTTP calls use the port of an \
+    `httpServers` entry";
+
+/// An HTTP request that failed before a reply: where it went, why, and a likely fix.
+#[derive(Debug)]
+struct RequestFailed {
+    what: String,
+    hint: Option<&'static str>,
+}
+
+impl fmt::Display for RequestFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.what)?;
+        match self.hint {
+            Some(hint) => write!(f, " ({hint})"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for RequestFailed {}
 
 /// What separates the envelopes of a stream action's reply body: NapCat writes each one
 /// followed by this (`network/http-server.ts`); JSON text never holds it unescaped.
@@ -232,7 +297,7 @@ impl HttpPackets {
                 .resp
                 .chunk()
                 .await
-                .map_err(|e| transport_error(action, e))?
+                .map_err(|e| body_read_failed(action, e))?
             {
                 Some(chunk) => self.buf.extend_from_slice(&chunk),
                 None if self.buf.iter().all(u8::is_ascii_whitespace) => return Ok(None),

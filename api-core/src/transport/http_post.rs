@@ -21,6 +21,7 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::events::EVENT_BUFFER;
 use crate::events::{Events, decode};
@@ -76,7 +77,11 @@ impl fmt::Debug for HttpPostOptions {
 pub struct HttpPostServer {
     local_addr: SocketAddr,
     events: crate::events::EventBus,
-    task: JoinHandle<()>,
+    /// The server; taken by [`shutdown`](HttpPostServer::shutdown).
+    task: Option<JoinHandle<()>>,
+    /// Cancelled by [`shutdown`](HttpPostServer::shutdown): the server stops taking posts and
+    /// event subscriptions end.
+    stopping: CancellationToken,
 }
 
 impl fmt::Debug for HttpPostServer {
@@ -89,7 +94,10 @@ impl fmt::Debug for HttpPostServer {
 
 impl Drop for HttpPostServer {
     fn drop(&mut self) {
-        self.task.abort();
+        self.stopping.cancel();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -97,6 +105,9 @@ struct Shared {
     events: crate::events::EventBus,
     options: HttpPostOptions,
 }
+
+/// How long [`HttpPostServer::shutdown`] lets posts being answered finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl HttpPostServer {
     /// Listens on `addr` (port 0 picks a free one; see [`local_addr`](Self::local_addr)).
@@ -110,16 +121,39 @@ impl HttpPostServer {
             options,
         });
         let app = Router::new().fallback(receive).with_state(shared);
+        let stopping = CancellationToken::new();
+        let stop = stopping.clone().cancelled_owned();
         let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
+            let serving = axum::serve(listener, app).with_graceful_shutdown(stop);
+            if let Err(e) = serving.await {
                 tracing::error!(error = %e, "the event receiver stopped");
             }
         });
         Ok(HttpPostServer {
             local_addr,
             events,
-            task,
+            task: Some(task),
+            stopping,
         })
+    }
+
+    /// Stops the server: no more connections or posts are taken, posts being answered are
+    /// finished (for up to [`SHUTDOWN_GRACE`]; then their connections are dropped), the port
+    /// is released, and every event subscription ends with
+    /// [`EventsError::Closed`](crate::events::EventsError::Closed) (a stream, with `None`).
+    /// Stopping twice is harmless.
+    pub async fn shutdown(&mut self) {
+        self.stopping.cancel();
+        let Some(mut task) = self.task.take() else {
+            return;
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+            let _ = task.await;
+        }
     }
 
     /// The bound address.
@@ -129,7 +163,7 @@ impl HttpPostServer {
 
     /// Subscribes to the events posted from now on.
     pub fn events(&self) -> Events {
-        Events::new(self.events.subscribe())
+        Events::new(self.events.subscribe(), self.stopping.clone())
     }
 }
 

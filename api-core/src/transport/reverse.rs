@@ -3,16 +3,20 @@
 //! account, the same `Client` carries on.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 use crate::client::builder::{DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT};
@@ -71,16 +75,30 @@ pub struct Connected {
 }
 
 /// Listens for NapCat's reverse WebSocket connections.
-#[derive(Debug)]
 pub struct ReverseServer {
     local_addr: SocketAddr,
     incoming: mpsc::Receiver<Connected>,
-    task: JoinHandle<()>,
+    /// The accept loop; taken by [`shutdown`](ReverseServer::shutdown).
+    task: Option<JoinHandle<()>>,
+    accounts: Arc<Accounts>,
+}
+
+impl fmt::Debug for ReverseServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReverseServer")
+            .field("local_addr", &self.local_addr)
+            .field("accounts", &lock(&self.accounts.cores).len())
+            .field("refused_connections", &self.refused_connections())
+            .finish()
+    }
 }
 
 impl Drop for ReverseServer {
     fn drop(&mut self) {
-        self.task.abort();
+        self.accounts.stopping.cancel();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -88,6 +106,10 @@ struct Accounts {
     options: ReverseOptions,
     cores: Mutex<HashMap<String, Arc<WsCore>>>,
     new_accounts: mpsc::Sender<Connected>,
+    /// Connections refused at the handshake (wrong token, no `X-Self-ID`).
+    refused: AtomicU64,
+    /// Cancelled by [`ReverseServer::shutdown`]: no connection is taken any more.
+    stopping: CancellationToken,
 }
 
 impl ReverseServer {
@@ -100,12 +122,15 @@ impl ReverseServer {
             options,
             cores: Mutex::new(HashMap::new()),
             new_accounts: tx,
+            refused: AtomicU64::new(0),
+            stopping: CancellationToken::new(),
         });
+        let serving = accounts.clone();
         let task = tokio::spawn(async move {
             loop {
                 match listener.accept().await {
                     Ok((stream, peer)) => {
-                        tokio::spawn(serve(accounts.clone(), stream, peer));
+                        tokio::spawn(serve(serving.clone(), stream, peer));
                     }
                     Err(e) => tracing::warn!(error = %e, "reverse WebSocket accept failed"),
                 }
@@ -114,7 +139,8 @@ impl ReverseServer {
         Ok(ReverseServer {
             local_addr,
             incoming,
-            task,
+            task: Some(task),
+            accounts,
         })
     }
 
@@ -123,10 +149,42 @@ impl ReverseServer {
         self.local_addr
     }
 
-    /// Waits for the next account to connect for the first time.
+    /// Waits for the next account to connect for the first time; `None` once the server is
+    /// shut down.
     pub async fn accept(&mut self) -> Option<Connected> {
-        self.incoming.recv().await
+        tokio::select! {
+            connected = self.incoming.recv() => connected,
+            () = self.accounts.stopping.cancelled() => None,
+        }
     }
+
+    /// How many connections were refused at the handshake so far: a wrong or missing access
+    /// token (HTTP 401), or no `X-Self-ID` header (HTTP 400). Each is also logged as a
+    /// warning naming the peer and the reason; a bot that sees this grow while waiting in
+    /// [`accept`](Self::accept) can tell its NapCat's settings are off.
+    pub fn refused_connections(&self) -> u64 {
+        self.accounts.refused.load(Ordering::Relaxed)
+    }
+
+    /// Stops the server: the port is released, no connection is taken any more, and every
+    /// account's client is closed ([`Client::close`]: its connection ends with a close frame,
+    /// its calls with [`Error::Closed`](crate::error::Error::Closed)). Returns once every
+    /// connection has ended. Stopping twice is harmless.
+    pub async fn shutdown(&mut self) {
+        self.accounts.stopping.cancel();
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        let cores: Vec<Arc<WsCore>> = lock(&self.accounts.cores).values().cloned().collect();
+        for core in cores {
+            core.close().await;
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 struct Handshake {
@@ -138,54 +196,21 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
     if let Err(e) = stream.set_nodelay(accounts.options.tcp_nodelay) {
         tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY on a reverse WebSocket connection");
     }
-    let expected = accounts.options.access_token.clone();
-    let seen: Arc<Mutex<Option<Handshake>>> = Arc::default();
-    let seen_in_callback = seen.clone();
-    // The signature is tungstenite's `Callback`; its error type is not ours to shrink.
-    #[allow(clippy::result_large_err)]
-    let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        if let Some(token) = expected.as_ref().filter(|t| !t.is_empty()) {
-            let given = header("authorization");
-            let given = given.as_deref().and_then(|h| h.split("Bearer ").last());
-            if !given.is_some_and(|g| token.matches(g)) {
-                tracing::warn!(%peer, "refused a reverse WebSocket connection: wrong or missing access token");
-                let mut denied = ErrorResponse::new(Some("token verify failed".into()));
-                *denied.status_mut() = StatusCode::UNAUTHORIZED;
-                return Err(denied);
-            }
-        }
-        *seen_in_callback.lock().unwrap_or_else(|e| e.into_inner()) = Some(Handshake {
-            self_id: header("x-self-id").unwrap_or_else(|| "unknown".into()),
-            role: header("x-client-role").unwrap_or_else(|| "Universal".into()),
-        });
-        Ok(resp)
-    };
-    let max = accounts.options.max_reply_bytes;
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(max))
-        .max_frame_size(Some(max));
-    let ws =
-        match tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)).await {
-            Ok(ws) => ws,
-            Err(e) => {
-                tracing::debug!(%peer, error = %e, "reverse WebSocket handshake did not complete");
-                return;
-            }
-        };
-    let Some(hs) = seen.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+    let handshake = accounts
+        .stopping
+        .run_until_cancelled(handshake(&accounts, stream, peer));
+    let Some(Some((ws, hs))) = handshake.await else {
         return;
     };
     let (core, is_new) = {
-        let mut cores = accounts.cores.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cores = lock(&accounts.cores);
+        if accounts.stopping.is_cancelled() {
+            return;
+        }
         match cores.get(&hs.self_id) {
-            Some(core) => (core.clone(), false),
-            None => {
+            // A closed account's client is done: the account comes back as a new one.
+            Some(core) if !core.is_closed() => (core.clone(), false),
+            _ => {
                 let (events, _) = broadcast::channel(accounts.options.event_buffer.max(1));
                 let core = WsCore::new(events, accounts.options.keepalive);
                 cores.insert(hs.self_id.clone(), core.clone());
@@ -212,4 +237,68 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
     }
     let end = core.run(ws, None, accounts.options.tcp_nodelay).await;
     tracing::info!(%peer, self_id = %hs.self_id, ?end, "reverse WebSocket connection ended");
+}
+
+/// The upgrade, with the checks NapCat's side must pass: the access token, when one is set,
+/// and an `X-Self-ID` naming the account. `None` when the connection was refused (counted
+/// and logged) or did not complete.
+async fn handshake(
+    accounts: &Accounts,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<(WebSocketStream<TcpStream>, Handshake)> {
+    let expected = accounts.options.access_token.clone();
+    let seen: Arc<Mutex<Option<Handshake>>> = Arc::default();
+    let seen_in_callback = seen.clone();
+    let refused = |status: StatusCode, why: &str| {
+        accounts.refused.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(%peer, "refused a reverse WebSocket connection: {why}");
+        let mut denied = ErrorResponse::new(Some(why.to_owned()));
+        *denied.status_mut() = status;
+        denied
+    };
+    // The signature is tungstenite's `Callback`; its error type is not ours to shrink.
+    #[allow(clippy::result_large_err)]
+    let check = move |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        if let Some(token) = expected.as_ref().filter(|t| !t.is_empty()) {
+            let given = header("authorization");
+            let given = given.as_deref().and_then(|h| h.split("Bearer ").last());
+            if !given.is_some_and(|g| token.matches(g)) {
+                return Err(refused(
+                    StatusCode::UNAUTHORIZED,
+                    "wrong or missing access token (set the same token in NapCat's \
+                     websocketClients entry and in ReverseOptions::access_token)",
+                ));
+            }
+        }
+        let Some(self_id) = header("x-self-id").filter(|id| !id.trim().is_empty()) else {
+            return Err(refused(
+                StatusCode::BAD_REQUEST,
+                "no X-Self-ID header naming the account (NapCat sends its QQ number there; \
+                 another OneBot implementation must too)",
+            ));
+        };
+        *lock(&seen_in_callback) = Some(Handshake {
+            self_id,
+            role: header("x-client-role").unwrap_or_else(|| "Universal".into()),
+        });
+        Ok(resp)
+    };
+    let max = accounts.options.max_reply_bytes;
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(max))
+        .max_frame_size(Some(max));
+    match tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)).await {
+        Ok(ws) => lock(&seen).take().map(|hs| (ws, hs)),
+        Err(e) => {
+            tracing::debug!(%peer, error = %e, "reverse WebSocket handshake did not complete");
+            None
+        }
+    }
 }

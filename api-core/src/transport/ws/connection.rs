@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::SplitSink;
@@ -19,13 +20,17 @@ use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::events::is_event;
-use crate::transport::ws::core::{Unwritten, WsCore};
+use crate::transport::ws::core::{CLOSED, Unwritten, WsCore};
 use crate::transport::ws::slots::{ConnEnd, ConnState, Deadline, Ended, Pending, Routed, lock};
 use crate::transport::ws::stream::{deliver, is_packet};
 use crate::wire::reply::{Envelope, Parsed, RawReply, log_text};
 use crate::wire::tag_scan::{TagScan, find_tag_at_end, find_uint_at_end};
+
+/// How long a closing client waits for its close frame to be written.
+const CLOSE_FRAME_WAIT: Duration = Duration::from_secs(1);
 
 /// How many frames may wait to be written before callers wait.
 pub(super) const OUTGOING_QUEUE: usize = 1024;
@@ -265,7 +270,21 @@ impl WsCore {
             end = &mut writer => end.unwrap_or_else(|e| ConnEnd::Lost(format!("writer task ended: {e}"))),
             end = keepalive => end,
             end = self.expire_calls() => end,
+            () = self.closing.cancelled() => ConnEnd::Closed,
         };
+        if let ConnEnd::Closed = end {
+            // A clean close: the writer sends a close frame, then stops once no sender is
+            // left (the state drops the calls' senders).
+            self.set_state(ConnState::Closed(CLOSED.into()));
+            let close = Message::Close(Some(CloseFrame {
+                code: CloseCode::Normal,
+                reason: "the client was closed".into(),
+            }));
+            if pinger.try_send(close).is_ok() {
+                drop(pinger);
+                let _ = tokio::time::timeout(CLOSE_FRAME_WAIT, &mut writer).await;
+            }
+        }
         // Stopped, the writer hands its queue back (`Outgoing`).
         writer.0.abort();
         if !writer.0.is_finished() {
@@ -323,6 +342,11 @@ impl WsCore {
             ConnEnd::AuthRefused(message) => {
                 self.set_state(ConnState::AuthFailed(message.clone()));
                 Ended::Auth(message.clone())
+            }
+            ConnEnd::Closed => {
+                self.set_state(ConnState::Closed(CLOSED.into()));
+                self.fail_all(Ended::Closed, Unwritten::default());
+                return;
             }
         };
         // The connection is no longer the current one, so no frame enters its queue any

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
 use crate::events::EventBus;
@@ -34,7 +35,13 @@ pub(crate) struct WsCore {
     /// The reader is holding a frame for a stream whose buffer is full: the peer is alive
     /// even though nothing more is read meanwhile.
     pub(super) holding: AtomicBool,
+    /// Cancelled when the client is closed: the connection ends, no other is made, and every
+    /// call ends with [`Error::Closed`].
+    pub(super) closing: CancellationToken,
 }
+
+/// Why a closed client's connection state says it is closed.
+pub(super) const CLOSED: &str = "the client was closed";
 
 /// Keep-alive pings: a ping every `interval`; when nothing at all (a pong, a reply, an event)
 /// arrives within `deadline` of one, the connection counts as lost and the normal reconnect
@@ -162,10 +169,18 @@ impl WsCore {
             keepalive,
             received: AtomicU64::new(0),
             holding: AtomicBool::new(false),
+            closing: CancellationToken::new(),
         })
     }
 
+    /// Records the connection's state. Once the client is closed it stays closed, whatever a
+    /// connection that was ending meanwhile reports.
     pub(crate) fn set_state(&self, state: ConnState) {
+        let state = match state {
+            ConnState::Closed(_) => state,
+            _ if self.closing.is_cancelled() => ConnState::Closed(CLOSED.into()),
+            other => other,
+        };
         for mut calls in self.each_share() {
             calls.conn = match &state {
                 ConnState::Up(conn) => Some(conn.clone()),
@@ -173,6 +188,29 @@ impl WsCore {
             };
         }
         self.state.send_replace(state);
+    }
+
+    /// Closes the client: the current connection ends (its calls with [`Error::Closed`]), no
+    /// other is made or taken, and calls waiting for one end with the same error. Returns once
+    /// the connection has ended.
+    pub(crate) async fn close(&self) {
+        self.closing.cancel();
+        let mut state = self.state.subscribe();
+        // While a connection runs, it ends itself and records it; with none, this does.
+        if !matches!(*state.borrow(), ConnState::Up(_)) {
+            self.set_state(ConnState::Closed(CLOSED.into()));
+        }
+        let _ = state.wait_for(|s| matches!(s, ConnState::Closed(_))).await;
+    }
+
+    /// Whether the client was closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closing.is_cancelled()
+    }
+
+    /// Cancelled when the client is closed.
+    pub(crate) fn closing(&self) -> &CancellationToken {
+        &self.closing
     }
 
     pub(crate) fn subscribe_state(&self) -> watch::Receiver<ConnState> {

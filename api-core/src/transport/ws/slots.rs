@@ -34,9 +34,8 @@ impl ConnState {
                 message: message.clone(),
                 http_status: None,
             }),
-            ConnState::Closed(reason) => Some(Error::Disconnected {
+            ConnState::Closed(_) => Some(Error::Closed {
                 action: action.to_owned(),
-                reason: reason.clone(),
             }),
             ConnState::Up(_) | ConnState::Connecting(_) => None,
         }
@@ -50,6 +49,8 @@ pub(crate) enum ConnEnd {
     Lost(String),
     /// Retcode 1403: the token was refused.
     AuthRefused(String),
+    /// The client was closed ([`Client::close`](crate::client::Client::close)).
+    Closed,
 }
 
 /// Why a call in flight was ended by the connection rather than by a reply.
@@ -59,6 +60,8 @@ pub(crate) enum Ended {
     Lost(String),
     /// The token was refused.
     Auth(String),
+    /// The client was closed.
+    Closed,
     /// A stream's packets were not taken for this long, so the connection stopped holding
     /// them for it.
     Stalled(Duration),
@@ -84,6 +87,9 @@ impl Ended {
                 action: action.to_owned(),
                 message,
                 http_status: None,
+            },
+            Ended::Closed => Error::Closed {
+                action: action.to_owned(),
             },
             Ended::Stalled(after) => Error::StreamStalled {
                 action: action.to_owned(),
