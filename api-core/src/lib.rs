@@ -79,7 +79,7 @@ pub use uploadable::Uploadable;
 /// The API generated from the spec files.
 mod generated {
     api_macros::generate_api! {
-        spec_dir = "../../api-spec/spec",
+        builtin = true,
     }
 }
 

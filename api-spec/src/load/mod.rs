@@ -36,35 +36,34 @@ pub fn read_file(path: &Path, display_name: &str) -> Result<(String, String), Sp
         })
 }
 
-/// The spec files in `dir`: every `*.toml`, sorted by name. The generated code, the docs and
-/// the dump all read the built-in spec through this one list.
-pub fn spec_files_in(dir: &Path) -> Result<Vec<String>, SpecErrors> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| {
-            SpecErrors(vec![SpecError {
-                file: dir.display().to_string(),
-                line: 1,
-                column: 1,
-                message: format!("cannot list spec directory: {e}"),
-            }])
-        })?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".toml"))
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
-/// The spec files that ship with this crate (`spec/*.toml`, the list [`spec_files_in`]
-/// gives), as they were when this crate was built: `(name, text)` pairs for [`load`].
+/// The spec files that ship with this crate (every `spec/*.toml`, sorted by name, as the build
+/// script lists and embeds them; nothing else lists them), as they were when this crate was
+/// built: `(name, text)` pairs for [`load`], named `api-spec/spec/<file>`. The generated code,
+/// the docs, the dump, the simulator and the CLI all read the built-in spec from here.
 pub fn builtin_files() -> Vec<(String, String)> {
     BUILTIN
         .iter()
         .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
         .collect()
+}
+
+/// Whether `path` is the built-in file `name` (a name [`builtin_files`] gives): the same file
+/// on disk as the one this crate embedded, where it was built. A tool given such a file reads
+/// it in place of the embedded copy, so an edited built-in file is checked as it is now and
+/// does not clash with itself.
+pub fn is_builtin_file(path: &Path, name: &str) -> bool {
+    let Some(file) = Path::new(name).file_name() else {
+        return false;
+    };
+    match (
+        path.canonicalize(),
+        Path::new(BUILTIN_DIR).join(file).canonicalize(),
+    ) {
+        (Ok(given), Ok(builtin)) => given == builtin,
+        _ => false,
+    }
 }
 
 /// Loads the spec files that ship with this crate (see [`builtin_files`]).
