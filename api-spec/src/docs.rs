@@ -218,46 +218,35 @@ fn struct_md(out: &mut String, spec: &Spec, c: &Category, s: &StructDef) {
 
 fn union_md(out: &mut String, spec: &Spec, c: &Category, u: &UnionDef) {
     let _ = writeln!(out, "\n### {}\n\n{}\n", u.name, u.doc);
-    let unknown = |tag: &str, closed: bool| {
-        if closed {
-            "只能是下列变体之一（没有 `Unknown`）。".to_owned()
-        } else {
+    let unknown = |tag: &str, open: bool| {
+        if open {
             format!("未列出的 `{tag}` 解码为 `Unknown(..)`，整个对象原样保留。")
+        } else {
+            "只能是下列变体之一（没有 `Unknown`）。".to_owned()
         }
     };
     let (how, column) = match &u.kind {
         UnionKind::Tagged {
             tag,
             content: Some(content),
-            closed,
+            open,
         } => (
             format!(
                 "按 `{tag}` 区分，值在 `{content}` 中；{}",
-                unknown(tag, *closed)
+                unknown(tag, *open)
             ),
             format!("`{tag}`"),
         ),
         UnionKind::Tagged {
             tag,
             content: None,
-            closed,
+            open,
         } => (
             format!(
                 "按 `{tag}` 区分，字段与 `{tag}` 并列；{}",
-                unknown(tag, *closed)
+                unknown(tag, *open)
             ),
             format!("`{tag}`"),
-        ),
-        UnionKind::Untagged { open } => (
-            format!(
-                "无标签：按顺序取第一个形状相符的变体{}。",
-                if *open {
-                    "；都不相符时解码为 `Other(..)` 原样保留"
-                } else {
-                    ""
-                }
-            ),
-            "线上形状".to_owned(),
         ),
         UnionKind::Keyed => (
             "二选一（多选一）参数：线上只发送所选变体的键。".to_owned(),

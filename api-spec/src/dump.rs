@@ -7,7 +7,7 @@
 //! non_empty, differs }] }] }], "types": [{ kind: "enum", name, doc, repr, open, variants:
 //! [{ name, wire, label, aliases }] } | { kind: "struct", name, doc, transparent, input,
 //! extends, fields: [{ rust_name, wire_name, type, doc }] } | { kind: "union", name, doc,
-//! union: "tagged"|"untagged"|"keyed", tag, content, open, variants: [{ name, doc, wire, type
+//! union: "tagged"|"keyed", tag, content, open, variants: [{ name, doc, wire, type
 //! }] }] }`
 
 use serde_json::{Value, json};
@@ -65,12 +65,9 @@ pub fn to_json(spec: &Spec) -> Value {
     });
     let unions = spec.own_categories().flat_map(|c| &c.unions).map(|u| {
         let (kind, tag, content, open) = match &u.kind {
-            UnionKind::Tagged {
-                tag,
-                content,
-                closed,
-            } => ("tagged", Some(tag), content.as_ref(), !closed),
-            UnionKind::Untagged { open } => ("untagged", None, None, *open),
+            UnionKind::Tagged { tag, content, open } => {
+                ("tagged", Some(tag), content.as_ref(), *open)
+            }
             UnionKind::Keyed => ("keyed", None, None, false),
         };
         json!({

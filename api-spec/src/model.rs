@@ -277,8 +277,7 @@ pub struct Variant {
     pub aliases: Vec<String>,
 }
 
-/// A sum type declared in a spec: message segments, events, `"all"`-or-a-number values,
-/// either-or parameters.
+/// A sum type declared in a spec: message segments, events, either-or parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnionDef {
     /// CamelCase name.
@@ -296,20 +295,17 @@ pub struct UnionDef {
 pub enum UnionKind {
     /// An object with a tag key naming the variant. With `content`, the variant's value sits
     /// under that key (`{type, data}`); without, its fields sit beside the tag. An unknown
-    /// tag decodes to an `Unknown` variant that keeps the whole object, unless `closed`.
+    /// tag decodes to an `Unknown` variant that keeps the whole object when `open`, and is
+    /// an error otherwise.
     Tagged {
         /// The key holding the tag, e.g. `type`.
         tag: String,
         /// The key holding the variant's value, e.g. `data`; `None` for fields beside the tag.
         content: Option<String>,
-        /// No `Unknown` variant: only the listed kinds can be built or decoded (an input that
-        /// must be one of them, e.g. forward nodes that cannot mix with other segments).
-        closed: bool,
-    },
-    /// No tag: the first variant whose shape fits (in spec order). With `open`, a value no
-    /// variant fits decodes to `Other` and is kept.
-    Untagged {
-        /// Whether values that fit no variant are kept instead of failing.
+        /// Whether there is an `Unknown` variant for tags the spec does not list (what the
+        /// server sends: segments, events). Without it only the listed kinds can be built or
+        /// decoded (an input that must be one of them, e.g. forward nodes that cannot mix
+        /// with other segments).
         open: bool,
     },
     /// Exactly one of several keys (an either-or parameter): `{group_id: 1}` or
@@ -324,8 +320,7 @@ pub struct UnionVariant {
     pub name: String,
     /// Doc text.
     pub doc: String,
-    /// The tag value (tagged unions), the key (keyed unions) or the literal text (an untagged
-    /// variant that is one fixed string, e.g. `"all"`).
+    /// The tag value (tagged unions) or the key (keyed unions).
     pub wire: Option<String>,
     /// The variant's value; `None` for a variant without one.
     pub ty: Option<TypeRef>,

@@ -302,11 +302,7 @@ impl Checker<'_> {
 
     fn union_value(&mut self, u: &UnionDef, v: &mut Value, path: &str) -> Result<(), Mismatch> {
         match &u.kind {
-            UnionKind::Tagged {
-                tag,
-                content,
-                closed,
-            } => {
+            UnionKind::Tagged { tag, content, open } => {
                 let Value::Object(map) = v else {
                     return Self::fail(path, format!("an object (`{}`)", u.name), v);
                 };
@@ -321,7 +317,7 @@ impl Checker<'_> {
                     .iter()
                     .find(|x| x.wire.as_deref() == Some(t.as_str()))
                 else {
-                    if *closed {
+                    if !*open {
                         return Err(Mismatch {
                             path: format!("{path}.{tag}"),
                             message: format!("`{t}` is not a kind of `{}`", u.name),
@@ -339,37 +335,6 @@ impl Checker<'_> {
                         }),
                     },
                     None => self.value(ty, v, path),
-                }
-            }
-            UnionKind::Untagged { open } => {
-                let mut reasons = Vec::new();
-                for variant in &u.variants {
-                    let mut attempt = v.clone();
-                    let fits = match (&variant.ty, &variant.wire) {
-                        (Some(ty), _) => self
-                            .value(ty, &mut attempt, path)
-                            .map(|()| *v = attempt)
-                            .map_err(|e| e.to_string()),
-                        (None, Some(lit)) if v.as_str() == Some(lit) => Ok(()),
-                        (None, Some(lit)) => Err(format!("not the text `{lit}`")),
-                        (None, None) => Err("no shape".into()),
-                    };
-                    match fits {
-                        Ok(()) => return Ok(()),
-                        Err(e) => reasons.push(format!("{}: {e}", variant.name)),
-                    }
-                }
-                if *open {
-                    Ok(())
-                } else {
-                    Err(Mismatch {
-                        path: path.to_owned(),
-                        message: format!(
-                            "fits no variant of `{}` ({})",
-                            u.name,
-                            reasons.join("; ")
-                        ),
-                    })
                 }
             }
             UnionKind::Keyed => {

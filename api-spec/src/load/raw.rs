@@ -85,11 +85,10 @@ pub(super) struct RawUnion {
     pub(super) doc: String,
     pub(super) tag: Option<Spanned<String>>,
     pub(super) content: Option<Spanned<String>>,
-    pub(super) untagged: Option<Spanned<bool>>,
     pub(super) keyed: Option<Spanned<bool>>,
-    #[serde(default)]
-    pub(super) open: bool,
-    pub(super) closed: Option<Spanned<bool>>,
+    pub(super) open: Option<Spanned<bool>>,
+    /// Not a key (a union is closed unless `open = true`): read only to say so.
+    pub(super) closed: Option<Spanned<toml::Value>>,
     pub(super) variants: Spanned<Vec<RawUnionVariant>>,
 }
 
@@ -102,7 +101,6 @@ pub(super) struct RawUnionVariant {
     pub(super) doc: String,
     pub(super) tag: Option<Spanned<String>>,
     pub(super) key: Option<Spanned<String>>,
-    pub(super) literal: Option<Spanned<String>>,
     #[serde(rename = "type")]
     pub(super) ty: Option<Spanned<String>>,
     pub(super) default: Option<Spanned<toml::Value>>,
