@@ -19,7 +19,7 @@ pub fn run(state: &mut State, action: &str, params: &Value) -> (bool, Result<Rep
             let outcome = run_found(state, found, params);
             let started = std::mem::take(&mut state.started);
             run_started(state, started);
-            (found.stream_action, outcome)
+            (found.napcat.stream_action, outcome)
         }
         None => (false, Err(Failure::Unknown(action.to_owned()))),
     }
@@ -42,7 +42,7 @@ fn run_found(
     }
     match handlers::find(&found.wire_name) {
         Some(handler) => handler(state, &Params(map)).map(Reply::Data),
-        None => Ok(Reply::Data(found.reply.clone())),
+        None => Ok(Reply::Data(found.napcat.reply.clone())),
     }
 }
 

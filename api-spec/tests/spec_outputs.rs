@@ -147,6 +147,18 @@ fn dump_lists_every_action_as_parsed() {
         assert_eq!(d["section"], a.section.as_str());
         assert_eq!(d["doc"], a.doc.as_str());
         assert_eq!(d["returns"], a.returns.to_string());
+        let napcat = &d["napcat"];
+        assert_eq!(napcat["reply"], a.napcat.reply.clone().unwrap_or_default());
+        assert_eq!(napcat["schema_checked"], a.napcat.schema_checked);
+        assert_eq!(napcat["stream_action"], a.napcat.stream_action);
+        assert_eq!(
+            napcat["json_reason"].as_str(),
+            a.napcat.json_reason.as_deref()
+        );
+        assert_eq!(
+            napcat["example_differs"].as_str(),
+            a.napcat.example_differs.as_deref()
+        );
         let params = d["params"].as_array().unwrap();
         assert_eq!(params.len(), a.params.len());
         for (p, dp) in a.params.iter().zip(params) {
@@ -154,6 +166,10 @@ fn dump_lists_every_action_as_parsed() {
             assert_eq!(dp["wire_name"], p.wire_name.as_str());
             assert_eq!(dp["type"], p.ty.to_string());
             assert_eq!(dp["required"], p.presence == Presence::Required);
+            assert_eq!(
+                dp["napcat"]["differs"].as_str(),
+                p.napcat.differs.as_deref()
+            );
             match &p.presence {
                 Presence::Default(v) => assert_eq!(dp["default"], v.to_json(&spec)),
                 _ => assert!(dp["default"].is_null()),
@@ -251,8 +267,9 @@ section = "频道"
 doc = "获取频道信息。"
 example = "let g = api.get_guild_info(1).await?;"
 returns = "GuildInfo"
-reply = '{"guild_id": 1, "role": "owner"}'
 params = [{ name = "guild_id", type = "i64", doc = "频道号" }]
+[action.napcat]
+reply = '{"guild_id": 1, "role": "owner"}'
 "#;
     let mut files = api_spec::load::builtin_files();
     files.push(("api-spec/spec/guild.toml".into(), GUILD.into()));

@@ -1,6 +1,6 @@
 //! `[[action]]` tables, checked in named steps: the names (Rust, wire, aliases), the section,
-//! the doc and example, the return type and call options, the stream packets, the reply
-//! example and the parameters.
+//! the doc and example, the return type and call options, the stream packets, the parameters,
+//! and what NapCat does with the action (its `napcat` table, see `napcat`).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -27,11 +27,9 @@ impl Checker {
         self.check_doc_and_example(src, raw);
         let returns = self.type_ref(src, &raw.returns, false);
         self.check_call_options(src, raw, &returns);
-        self.check_json_reason(src, raw, &returns);
-        self.check_example_differs(src, raw);
         let packets = self.packets(src, raw);
-        let reply = self.reply(src, raw, &returns);
         let params = self.params(src, &raw.params);
+        let napcat = self.napcat_facts(src, raw, &returns);
         Action {
             rust_name,
             wire_name,
@@ -43,19 +41,8 @@ impl Checker {
             timeout_secs: raw.timeout_secs.as_ref().map(|t| *t.get_ref()),
             failure_flag: raw.failure_flag.as_ref().map(|f| f.get_ref().clone()),
             aliases: raw.aliases.iter().map(|a| a.get_ref().clone()).collect(),
-            schema_checked: raw.schema_checked.unwrap_or(true),
-            reply,
-            stream_action: packets.is_some()
-                || raw.stream_action.as_ref().is_some_and(|f| *f.get_ref()),
             packets,
-            json_reason: raw
-                .json_reason
-                .as_ref()
-                .map(|r| r.get_ref().trim().to_owned()),
-            napcat_example_differs: raw
-                .napcat_example_differs
-                .as_ref()
-                .map(|r| r.get_ref().trim().to_owned()),
+            napcat,
         }
     }
 
@@ -168,55 +155,9 @@ impl Checker {
         }
     }
 
-    /// `json_reason` is given exactly when the action returns `json` (or a list or option of
-    /// it), and says something.
-    fn check_json_reason(&mut self, src: &SourceFile, raw: &RawAction, returns: &TypeRef) {
-        let returns_json = matches!(returns, TypeRef::Scalar(Scalar::Json))
-            || matches!(returns, TypeRef::List(t) | TypeRef::Option(t) if **t == TypeRef::Scalar(Scalar::Json));
-        match (&raw.json_reason, returns_json) {
-            (None, true) => self.err(
-                src,
-                raw.returns.span(),
-                "the action returns `json`; add `json_reason` saying why it has no typed shape (e.g. NapCat declares `any` and gives no example), or name a type",
-            ),
-            (Some(r), false) => self.err(
-                src,
-                r.span(),
-                "`json_reason` explains a `json` return; this action returns a typed shape, so remove it",
-            ),
-            (Some(r), true) if r.get_ref().trim().is_empty() => {
-                self.err(src, r.span(), "`json_reason` is empty; say why the return is `json`")
-            }
-            _ => {}
-        }
-    }
-
-    /// `napcat_example_differs`, when given, says something.
-    fn check_example_differs(&mut self, src: &SourceFile, raw: &RawAction) {
-        if let Some(d) = &raw.napcat_example_differs
-            && d.get_ref().trim().is_empty()
-        {
-            self.err(
-                src,
-                d.span(),
-                "`napcat_example_differs` is empty; say what NapCat's code sends instead, and which file shows it",
-            );
-        }
-    }
-
-    /// The type of a stream action's packets: something a packet carries, and no
-    /// `stream_action = false` beside it.
+    /// The type of a stream action's packets: something a packet carries.
     fn packets(&mut self, src: &SourceFile, raw: &RawAction) -> Option<TypeRef> {
         let packets = raw.packets.as_ref().map(|p| self.type_ref(src, p, false));
-        if let (Some(p), Some(flag)) = (&raw.packets, &raw.stream_action)
-            && !*flag.get_ref()
-        {
-            self.err(
-                src,
-                p.span(),
-                "an action with `packets` is a stream action; remove `stream_action = false`",
-            );
-        }
         if packets == Some(TypeRef::Unit) {
             self.err(
                 src,
@@ -225,40 +166,6 @@ impl Checker {
             );
         }
         packets
-    }
-
-    /// The reply example as JSON; required unless the action returns `()`. Whether it
-    /// decodes as `returns` is checked once every type is known ([`Checker::check_whole`]).
-    fn reply(
-        &mut self,
-        src: &SourceFile,
-        raw: &RawAction,
-        returns: &TypeRef,
-    ) -> Option<serde_json::Value> {
-        match &raw.reply {
-            Some(text) => {
-                match serde_json::from_str::<serde_json::Value>(text.get_ref()) {
-                    Ok(v) => Some(v),
-                    Err(e) => {
-                        self.err(
-                        src,
-                        text.span(),
-                        format!("`reply` is not JSON ({e}); write the reply's `data` as NapCat sends it"),
-                    );
-                        None
-                    }
-                }
-            }
-            None if *returns != TypeRef::Unit => {
-                self.err(
-                    src,
-                    raw.returns.span(),
-                    format!("add `reply`: a JSON example of the reply's `data` (type `{returns}`), as NapCat sends it; the simulator answers with it and the tests decode it"),
-                );
-                None
-            }
-            None => None,
-        }
     }
 
     /// Each parameter, then what they share: no name twice, no wire key twice (an either-or

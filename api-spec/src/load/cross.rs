@@ -85,7 +85,7 @@ impl Checker {
     pub(super) fn check_whole(&mut self, spec: &Spec, parsed: &[(SourceFile, RawFile)]) {
         for (c, (src, raw)) in spec.categories.iter().zip(parsed) {
             for (a, raw_a) in c.actions.iter().zip(&raw.actions) {
-                if let (Some(reply), Some(text)) = (&a.reply, &raw_a.reply)
+                if let (Some(reply), Some(text)) = (&a.napcat.reply, &raw_a.napcat.reply)
                     && let Err(e) = crate::value::check(spec, &a.returns, reply)
                 {
                     self.err(

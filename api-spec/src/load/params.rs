@@ -3,7 +3,7 @@
 use crate::error::SourceFile;
 use crate::load::checker::{Checker, Kind};
 use crate::load::raw::RawParam;
-use crate::model::{DefaultValue, Param, Presence, WireValue};
+use crate::model::{DefaultValue, NapcatParamFacts, Param, Presence, WireValue};
 use crate::names;
 use crate::types::{Scalar, TypeRef};
 
@@ -85,6 +85,13 @@ impl Checker {
                 "`non_empty` applies to `string`, `message` and list parameters only",
             );
         }
+        if let Some(d) = &raw.moved_differs {
+            self.err(
+                src,
+                d.span(),
+                "`differs` moved into the parameter's `napcat` table (what NapCat's schema says, for the conformance tests): write `napcat = { differs = \"…\" }`",
+            );
+        }
         Param {
             wire_name: raw
                 .wire
@@ -97,7 +104,9 @@ impl Checker {
             doc: raw.doc.clone(),
             non_empty: raw.non_empty,
             aliases: raw.aliases.iter().map(|a| a.get_ref().clone()).collect(),
-            differs: raw.differs.clone(),
+            napcat: NapcatParamFacts {
+                differs: raw.napcat.differs.clone(),
+            },
         }
     }
 

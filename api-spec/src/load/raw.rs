@@ -106,7 +106,8 @@ pub(super) struct RawUnionVariant {
     pub(super) default: Option<Spanned<toml::Value>>,
 }
 
-/// An `[[action]]` table.
+/// An `[[action]]` table: what the client and the docs need. What NapCat does with the action
+/// (for the simulator and the conformance tests) is in its `napcat` table.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAction {
@@ -118,16 +119,35 @@ pub(super) struct RawAction {
     pub(super) doc: Spanned<String>,
     pub(super) example: Spanned<String>,
     pub(super) returns: Spanned<String>,
-    pub(super) reply: Option<Spanned<String>>,
-    pub(super) schema_checked: Option<bool>,
     pub(super) timeout_secs: Option<Spanned<u64>>,
     pub(super) failure_flag: Option<Spanned<String>>,
-    pub(super) stream_action: Option<Spanned<bool>>,
     pub(super) packets: Option<Spanned<String>>,
-    pub(super) json_reason: Option<Spanned<String>>,
-    pub(super) napcat_example_differs: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) params: Vec<RawParam>,
+    #[serde(default)]
+    pub(super) napcat: RawNapcat,
+    // Keys that moved into `napcat`, read only to say so.
+    #[serde(rename = "reply")]
+    pub(super) moved_reply: Option<Spanned<toml::Value>>,
+    #[serde(rename = "schema_checked")]
+    pub(super) moved_schema_checked: Option<Spanned<toml::Value>>,
+    #[serde(rename = "stream_action")]
+    pub(super) moved_stream_action: Option<Spanned<toml::Value>>,
+    #[serde(rename = "json_reason")]
+    pub(super) moved_json_reason: Option<Spanned<toml::Value>>,
+    #[serde(rename = "napcat_example_differs")]
+    pub(super) moved_example_differs: Option<Spanned<toml::Value>>,
+}
+
+/// An action's `napcat` table (`[action.napcat]`, or `napcat = { … }` on the action).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNapcat {
+    pub(super) reply: Option<Spanned<String>>,
+    pub(super) schema_checked: Option<bool>,
+    pub(super) stream_action: Option<Spanned<bool>>,
+    pub(super) json_reason: Option<Spanned<String>>,
+    pub(super) example_differs: Option<Spanned<String>>,
 }
 
 /// One parameter of an `[[action]]`.
@@ -144,5 +164,16 @@ pub(super) struct RawParam {
     pub(super) doc: String,
     #[serde(default)]
     pub(super) non_empty: bool,
+    #[serde(default)]
+    pub(super) napcat: RawParamNapcat,
+    /// Moved into `napcat`: read only to say so.
+    #[serde(rename = "differs")]
+    pub(super) moved_differs: Option<Spanned<toml::Value>>,
+}
+
+/// A parameter's `napcat` table (`napcat = { differs = "…" }`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawParamNapcat {
     pub(super) differs: Option<String>,
 }
