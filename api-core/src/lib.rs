@@ -94,12 +94,12 @@ pub struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::de::{
-        EnumFallback, Key, Lenient, LenientSeed, TagSeed, TagValue, UnionKey, UnionKeySeed,
-        deserialize_enum, lenient,
+        EnumFallback, Key, TagSeed, TagValue, UnionKey, UnionKeySeed, deserialize_enum,
     };
     pub use crate::files::{Blank, CollectFiles, serialize_with_tag};
     pub use crate::seconds::WholeSeconds;
     pub use crate::tag_scan::{JsonText, TagScan, find_tag};
+    pub use api_lenient::{Lenient, LenientSeed, lenient};
     /// Durations sent as whole seconds.
     pub mod seconds {
         pub use crate::seconds::{serialize, serialize_option};

@@ -43,6 +43,48 @@ fn the_napcat_table_is_a_sub_table_or_inline() {
     assert_eq!(a.params[0].napcat.differs.as_deref(), Some("y"));
 }
 
+/// A reply example is read by the same lenient rules as the generated decoders
+/// (`api_lenient`): what they take loads, what they refuse fails at its place.
+#[test]
+fn reply_examples_follow_the_decoders_rules() {
+    let with_reply = |returns: &str, reply: &str| {
+        errors(
+            &action(&format!("[action.napcat]\nreply = '{reply}'"))
+                .replace("returns = \"()\"", &format!("returns = \"{returns}\"")),
+        )
+    };
+    for (returns, reply) in [
+        ("i64", "5.0"),
+        ("i64", "\"12\""),
+        ("string", "12"),
+        ("bool", "1"),
+        ("duration", "\"60\""),
+        ("qq?", "null"),
+    ] {
+        assert_eq!(
+            with_reply(returns, reply),
+            Vec::<String>::new(),
+            "{returns} {reply}"
+        );
+    }
+    for (returns, reply) in [
+        ("duration", "-1"),
+        ("u32", "4294967296"),
+        ("i64", "5.5"),
+        ("bool", "2"),
+        ("file", "12"),
+    ] {
+        let got = with_reply(returns, reply);
+        assert!(
+            got.len() == 1
+                && got[0].starts_with(&format!(
+                    "t.toml:13:9: `reply` does not decode as `{returns}`"
+                )),
+            "{returns} {reply}: {got:?}"
+        );
+    }
+}
+
 #[test]
 fn each_mistake_is_named_with_its_place() {
     let cases = [
