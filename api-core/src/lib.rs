@@ -34,7 +34,7 @@ mod wire;
 // The generated API: `types`, `requests`, the methods on `Client`, `ACTIONS`,
 // `action_by_name` and `examples` are defined here, at the crate root.
 api_macros::generate_api! {
-    spec_dir = "../../api-spec/spec",
+    builtin = true,
 }
 
 pub use action::dynamic::{DynAction, Erased, ErasedStream};
@@ -74,11 +74,11 @@ pub struct ReadmeDoctests;
 pub mod __private {
     pub use crate::files::collect::{Blank, CollectFiles, serialize_with_tag};
     pub use crate::wire::lenient::{
-        EnumFallback, Key, Lenient, LenientSeed, TagSeed, TagValue, UnionKey, UnionKeySeed,
-        deserialize_enum, lenient,
+        EnumFallback, Key, TagSeed, TagValue, UnionKey, UnionKeySeed, deserialize_enum,
     };
     pub use crate::wire::seconds::WholeSeconds;
     pub use crate::wire::tag_scan::{JsonText, TagScan, find_tag};
+    pub use api_lenient::{Lenient, LenientSeed, lenient};
     /// Durations sent as whole seconds.
     pub mod seconds {
         pub use crate::wire::seconds::{serialize, serialize_option};

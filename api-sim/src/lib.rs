@@ -22,6 +22,7 @@ mod handlers;
 mod http;
 mod params;
 mod post;
+mod quick_operation;
 mod state;
 mod store;
 mod subscriber;

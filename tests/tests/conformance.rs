@@ -74,9 +74,9 @@ fn every_parameter_key_is_napcats_and_required_ness_agrees() {
             } else {
                 theirs.get(&p.wire_name) == Some(&ours)
             };
-            if !agrees && p.differs.is_none() {
+            if !agrees && p.napcat.differs.is_none() {
                 problems.push(format!(
-                    "{}: `{}` is {} here and {} in NapCat; match it or say why with `differs`",
+                    "{}: `{}` is {} here and {} in NapCat; match it or say why with `napcat = {{ differs = \"…\" }}`",
                     a.rust_name,
                     p.rust_name,
                     if ours { "required" } else { "optional" },
@@ -108,7 +108,7 @@ fn decode(rust_name: &str, data: &Value) -> Result<Value, api_core::Error> {
 #[test]
 fn every_reply_example_decodes_into_the_return_type() {
     for (_, a) in spec().actions() {
-        if let Some(reply) = &a.reply {
+        if let Some(reply) = &a.napcat.reply {
             decode(&a.rust_name, reply)
                 .unwrap_or_else(|e| panic!("{}: the spec's reply example: {e}", a.rust_name));
         }
@@ -122,17 +122,17 @@ fn napcats_return_examples_decode_into_the_return_type() {
         let example = &napcat[&a.wire_name]["return_example"];
         if example.is_null() {
             assert!(
-                a.napcat_example_differs.is_none(),
-                "{}: `napcat_example_differs` is set, but NapCat gives no return example",
+                a.napcat.example_differs.is_none(),
+                "{}: `example_differs` is set, but NapCat gives no return example",
                 a.rust_name
             );
             continue;
         }
-        // The spec says where NapCat's example contradicts its code (`napcat_example_differs`).
-        if let Some(why) = &a.napcat_example_differs {
+        // The spec says where NapCat's example contradicts its code (`example_differs`).
+        if let Some(why) = &a.napcat.example_differs {
             assert!(
                 decode(&a.rust_name, example).is_err(),
-                "{}: NapCat's example now decodes; drop `napcat_example_differs` ({why})",
+                "{}: NapCat's example now decodes; drop `example_differs` ({why})",
                 a.rust_name
             );
             continue;

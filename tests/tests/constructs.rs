@@ -44,12 +44,6 @@ mod union_inline {
         extension_trait = UnionInlineActions,
     }
 }
-mod union_untagged {
-    api_macros::generate_api! {
-        specs = ["../../api-spec/tests/fixtures/union_untagged.toml"],
-        extension_trait = UnionUntaggedActions,
-    }
-}
 mod either_or {
     api_macros::generate_api! {
         specs = ["../../api-spec/tests/fixtures/either_or.toml"],
@@ -187,30 +181,6 @@ fn inline_tagged_unions_nest_and_extend() {
         unknown_notice,
         Occurrence::Bulletin(Bulletin::Unknown(_))
     ));
-}
-
-#[test]
-fn untagged_unions_pick_the_first_fitting_shape() {
-    use union_untagged::types::{AtTarget, Count, JsonData};
-    assert_eq!(round_trip::<AtTarget>(json!("all")), AtTarget::All);
-    assert_eq!(
-        round_trip::<AtTarget>(json!(123)),
-        AtTarget::Qq(UserId(123))
-    );
-    assert_eq!(
-        serde_json::from_value::<AtTarget>(json!("123")).unwrap(),
-        AtTarget::Qq(UserId(123))
-    );
-    assert!(serde_json::from_value::<AtTarget>(json!("nobody")).is_err());
-    assert_eq!(
-        round_trip::<JsonData>(json!("text")),
-        JsonData::Text("text".into())
-    );
-    assert_eq!(
-        round_trip::<JsonData>(json!({"a": 1})),
-        JsonData::Object(json!({"a": 1}))
-    );
-    assert_eq!(round_trip::<Count>(json!([1])), Count::Other(json!([1])));
 }
 
 #[tokio::test]

@@ -39,7 +39,7 @@ async fn every_example_runs(via: Via) {
             let handled = api_sim::handled_actions().any(|h| h == called.wire_name);
             if !handled {
                 assert_eq!(
-                    data, called.reply,
+                    data, called.napcat.reply,
                     "{} answers its reply example",
                     call.action
                 );

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::wire::lenient::Lenient;
+use api_lenient::Lenient;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {

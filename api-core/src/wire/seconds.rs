@@ -1,10 +1,9 @@
-//! Durations (`std::time::Duration`) where the wire takes whole seconds.
+//! Durations (`std::time::Duration`) where the wire takes whole seconds (they are read from
+//! whole seconds by `api_lenient`).
 
 use std::time::Duration;
 
-use serde::{Deserializer, Serializer};
-
-use crate::wire::lenient::Lenient;
+use serde::Serializer;
 
 /// Serializes a duration as its whole seconds (requests check for a fraction before sending).
 pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -16,13 +15,6 @@ pub fn serialize_option<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::
     match d {
         Some(d) => serialize(d, s),
         None => s.serialize_none(),
-    }
-}
-
-/// Decoded from whole seconds, as a number or numeric text.
-impl Lenient for Duration {
-    fn lenient<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        u64::lenient(d).map(Duration::from_secs)
     }
 }
 
@@ -52,7 +44,7 @@ mod tests {
     struct Probe {
         #[serde(
             serialize_with = "serialize",
-            deserialize_with = "crate::wire::lenient::lenient"
+            deserialize_with = "api_lenient::lenient"
         )]
         d: Duration,
     }
