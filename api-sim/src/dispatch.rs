@@ -41,7 +41,12 @@ fn run_found(
         return handler(state, &Params(map)).map(Reply::Packets);
     }
     match handlers::find(&found.wire_name) {
-        Some(handler) => handler(state, &Params(map)).map(Reply::Data),
+        // A handler with nothing to say answers as NapCat's does: `"data": null` where its
+        // handler ends in `return null` (the spec's reply is `null`), no `data` at all where
+        // it returns nothing.
+        Some(handler) => handler(state, &Params(map)).map(|data| {
+            Reply::Data(data.or_else(|| found.napcat.reply.clone().filter(Value::is_null)))
+        }),
         None => Ok(Reply::Data(found.napcat.reply.clone())),
     }
 }

@@ -49,6 +49,36 @@ fn every_wire_name_and_alias_is_napcats() {
     assert!(missing.is_empty(), "not NapCat actions: {missing:?}");
 }
 
+/// NapCat's `OneBotAction` puts what the handler returns into `data`: a handler that ends in
+/// `return null` answers `"data": null`, one that returns nothing leaves `data` out. The
+/// spec's reply says which, so the simulator answers the same way.
+#[test]
+fn a_null_reply_is_exactly_where_napcats_handler_returns_null() {
+    let napcat = napcat();
+    let mut problems = Vec::new();
+    for (_, a) in spec().actions() {
+        let handler_returns = napcat[&a.wire_name]["ts_handle_return"].as_str();
+        let reply_is_null = a.napcat.reply.as_ref().is_some_and(Value::is_null);
+        match handler_returns {
+            Some("null") if !reply_is_null => problems.push(format!(
+                "{}: NapCat's handler returns null, so the reply must be `null`",
+                a.wire_name
+            )),
+            Some("void") if a.napcat.reply.is_some() => problems.push(format!(
+                "{}: NapCat's handler returns nothing, so the reply has no `data`",
+                a.wire_name
+            )),
+            Some("null" | "void") => {}
+            _ if reply_is_null => problems.push(format!(
+                "{}: a `null` reply, but NapCat's handler returns {handler_returns:?}",
+                a.wire_name
+            )),
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
 #[test]
 fn every_parameter_key_is_napcats_and_required_ness_agrees() {
     let napcat = napcat();

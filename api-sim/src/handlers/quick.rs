@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::Handler;
+use crate::handlers::handler::Handler;
 use crate::params::Params;
 use crate::quick_operation;
 use crate::state::{Outcome, State};
