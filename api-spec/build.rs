@@ -1,5 +1,7 @@
 //! Embeds the built-in spec files (`spec/*.toml`, sorted by name) so that every reader of the
-//! spec (the docs, the dump, the simulator, the CLI) uses the files this crate was built with.
+//! spec (the generated code, the docs, the dump, the simulator, the CLI) uses the files this
+//! crate was built with. This is the one place that lists them; `load::builtin_files` reads
+//! what it embeds.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -27,6 +29,11 @@ fn main() {
         );
     }
     out.push_str("];\n");
+    let _ = writeln!(
+        out,
+        "/// The directory the built-in files were read from.\npub(crate) const BUILTIN_DIR: &str = {:?};",
+        dir.display().to_string()
+    );
     let target = Path::new(&std::env::var("OUT_DIR").expect("set by cargo")).join("builtin.rs");
     std::fs::write(target, out).expect("OUT_DIR is writable");
 }

@@ -61,6 +61,11 @@ async fn serve(api: Client, limit: Option<usize>) -> Result<(), Error> {
                 continue;
             }
             Err(api_core::EventsError::Closed) => break,
+            // This client can receive no events: the error says why and what to change.
+            Err(e) => {
+                eprintln!("{e}");
+                break;
+            }
         };
         if let Event::Message(m) = event {
             println!(

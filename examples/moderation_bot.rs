@@ -122,6 +122,11 @@ async fn serve(api: Client, rules: Rules, limit: Option<usize>) -> Result<Vec<De
                 continue;
             }
             Err(api_core::EventsError::Closed) => break,
+            // This client can receive no events: the error says why and what to change.
+            Err(e) => {
+                eprintln!("{e}");
+                break;
+            }
         };
         match handle(&api, &rules, &event).await {
             Ok(Some(d)) => {

@@ -1,4 +1,9 @@
 //! `napcat`: call NapCat from the command line, driven by the spec.
+//!
+//! What actions there are and what they take comes from one place, the spec model
+//! (`api_spec::builtin()`): `actions` lists it, `describe` shows one action, and `call` reads
+//! each `key=value` by the parameter's type in it. The generated table (`api_core`'s
+//! `action_by_name`) is used only to run an action through its generated call.
 
 mod args;
 mod tour;
@@ -132,15 +137,18 @@ async fn run(cli: Cli) -> Result<(), String> {
     match &cli.command {
         Command::Actions => {
             // Category, Rust name, wire name (and the other names NapCat answers), one line.
-            for a in api_core::ACTIONS {
-                let mut wire = a.wire_name.to_owned();
-                for alias in a.aliases {
+            for (c, a) in api_spec::builtin().actions() {
+                let mut wire = a.wire_name.clone();
+                for alias in &a.aliases {
                     wire.push_str(", ");
                     wire.push_str(alias);
                 }
                 println!(
                     "{:<14} {:<32} {:<34} {}",
-                    a.category, a.rust_name, wire, a.summary
+                    c.name,
+                    a.rust_name,
+                    wire,
+                    a.summary()
                 );
             }
             Ok(())

@@ -8,7 +8,7 @@ use api_sim::Simulator;
 
 // Every action's spec example, runnable (`examples::EXAMPLES`).
 api_macros::generate_examples! {
-    spec_dir = "../../api-spec/spec",
+    builtin = true,
 }
 
 struct Row {

@@ -2,13 +2,15 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::client::{ApiFuture, Client};
+use crate::message::Message;
 use crate::requests::{
     SendMsgCall, SetFriendAddRequestCall, SetGroupAddRequestCall, SetGroupBanCall,
 };
 use crate::types::{
     GroupMember, GroupRole, MessageEvent, MessageTarget, MessageType, Request, Sender,
 };
-use crate::{ApiFuture, Client, GroupId, Message, UserId};
+use crate::wire::ids::{GroupId, UserId};
 
 impl MessageEvent {
     /// Where an answer to this message goes: its group, or the private chat with the other
@@ -126,7 +128,7 @@ impl Client {
                     .unwrap_or("")
                     .to_owned();
                 Box::pin(async move {
-                    Err(crate::Error::invalid_argument(
+                    Err(crate::error::Error::invalid_argument(
                         "approve",
                         "request",
                         format!("a `{kind}` request is not one this client can answer"),

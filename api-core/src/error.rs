@@ -56,7 +56,7 @@ pub enum Error {
     /// An argument was rejected before anything was sent.
     #[error("{action}: invalid argument `{param}`: {reason}")]
     InvalidArgument {
-        /// The action (Rust name).
+        /// The action (its wire name, like every other variant).
         action: String,
         /// The parameter at fault.
         param: String,
@@ -92,6 +92,14 @@ pub enum Error {
         action: String,
         /// What closed it, as far as the client knows.
         reason: String,
+    },
+
+    /// The client was closed with [`Client::close`](crate::client::Client::close): the call
+    /// was refused, or ended while it waited. Build a new client to make calls.
+    #[error("{action}: the client is closed; build a new one to make calls")]
+    Closed {
+        /// The wire action.
+        action: String,
     },
 
     /// No reply within the timeout.
@@ -171,7 +179,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// An [`Error::InvalidArgument`]; used by generated code.
+    /// An [`Error::InvalidArgument`] of the action with wire name `action`.
     pub fn invalid_argument(action: &str, param: &str, reason: impl Into<String>) -> Self {
         Error::InvalidArgument {
             action: action.to_owned(),
@@ -197,6 +205,7 @@ impl Error {
             Error::InvalidArgument { action, .. }
             | Error::Transport { action, .. }
             | Error::Disconnected { action, .. }
+            | Error::Closed { action }
             | Error::Timeout { action, .. }
             | Error::StreamStalled { action, .. }
             | Error::Auth { action, .. }

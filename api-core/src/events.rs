@@ -1,13 +1,24 @@
 //! Events pushed by the server (frames with `post_type`), for any number of subscribers,
 //! typed ([`Event`]) or raw.
 
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
 use bytes::Bytes;
+use futures_util::Stream;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::{CancellationToken, ReusableBoxFuture};
 
 use crate::types::Event;
+
+/// How many events wait for a slow subscriber before it is told it lagged, by default; see
+/// [`ClientBuilder::event_buffer`](crate::client::builder::ClientBuilder::event_buffer).
+pub const EVENT_BUFFER: usize = 1024;
 
 /// Where a connection puts the events it receives: each as the bytes it came as, decoded
 /// by each subscriber (typed or raw), so the connection itself does no more than tell
@@ -25,58 +36,143 @@ pub(crate) fn is_event(frame: &[u8]) -> Result<bool, serde_json::Error> {
 
 /// Why [`Events::recv`] returned no event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EventsError {
     /// This subscriber fell behind and this many events were dropped for it; it can go on
     /// receiving newer ones. Replies are never held up by a slow subscriber.
     #[error("fell behind: {0} events were dropped")]
     Lagged(u64),
-    /// The client is gone; no more events will come.
-    #[error("the client was dropped")]
+    /// The client was closed or dropped (or the server stopped); no more events will come.
+    #[error("the client was closed; no more events will come")]
     Closed,
+    /// This client can receive no events, as the text says, with the fix: an HTTP client
+    /// that does not read NapCat's SSE stream, or a WebSocket at `/api`.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
-/// A subscription to the events a client receives (from [`Client::events`](crate::Client::events)).
+/// A subscription to the events a client receives (from [`Client::events`](crate::client::Client::events)).
 ///
-/// Over HTTP no events arrive. Over WebSocket, events arrive on connections to any path
-/// except `/api`.
-#[derive(Debug)]
+/// Read it with [`recv`](Self::recv) in a loop, or as a [`Stream`] of
+/// `Result<Event, EventsError>` that ends when the client is closed (a lag arrives as
+/// `Err(EventsError::Lagged(n))` and the stream goes on).
+///
+/// Over plain HTTP and on a WebSocket's `/api` path no events arrive: then `recv` returns
+/// [`EventsError::Unavailable`] at once, naming the fix.
 pub struct Events {
-    rx: broadcast::Receiver<Bytes>,
+    source: Source,
+}
+
+/// Where a subscription's events come from.
+enum Source {
+    /// A connection's frames. The receiver lives inside the wait for the next frame between
+    /// polls, so that the wait can be polled as a stream's.
+    Frames(ReusableBoxFuture<'static, Next>),
+    /// This client receives no events, for this reason; `reported` once a stream said so.
+    Unavailable { reason: String, reported: bool },
+}
+
+/// One wait's outcome, with what the next wait needs.
+type Next = (
+    Result<Bytes, RecvError>,
+    broadcast::Receiver<Bytes>,
+    CancellationToken,
+);
+
+/// The next frame, or `Closed` once `closing` is cancelled.
+async fn next_frame(mut rx: broadcast::Receiver<Bytes>, closing: CancellationToken) -> Next {
+    let frame = tokio::select! {
+        biased;
+        () = closing.cancelled() => Err(RecvError::Closed),
+        frame = rx.recv() => frame,
+    };
+    (frame, rx, closing)
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Source::Frames(_) => f.write_str("Events"),
+            Source::Unavailable { reason, .. } => {
+                f.debug_tuple("Events::Unavailable").field(reason).finish()
+            }
+        }
+    }
 }
 
 impl Events {
-    pub(crate) fn new(rx: broadcast::Receiver<Bytes>) -> Self {
-        Events { rx }
+    /// Events from `rx`, ending when `closing` is cancelled.
+    pub(crate) fn new(rx: broadcast::Receiver<Bytes>, closing: CancellationToken) -> Self {
+        Events {
+            source: Source::Frames(ReusableBoxFuture::new(next_frame(rx, closing))),
+        }
+    }
+
+    /// A subscription of a client that receives no events, for `reason`.
+    pub(crate) fn unavailable(reason: String) -> Self {
+        Events {
+            source: Source::Unavailable {
+                reason,
+                reported: false,
+            },
+        }
     }
 
     /// The next event, typed. An event that does not decode (a known kind with fields the
     /// spec does not expect) is logged as a warning and arrives as [`Event::Unknown`] with its
     /// JSON as it came (or its text, when it is not JSON): one odd event never ends the stream.
     pub async fn recv(&mut self) -> Result<Event, EventsError> {
-        let frame = self.next_frame().await?;
+        let frame = std::future::poll_fn(|cx| self.poll_frame(cx)).await?;
         Ok(decode(&frame))
     }
 
     /// An event already waiting, as raw JSON, without waiting for one (`Ok(None)` when none is).
     pub fn try_recv_raw(&mut self) -> Result<Option<Value>, EventsError> {
-        match self.rx.try_recv() {
-            Ok(frame) => Ok(Some(raw(&frame))),
-            Err(broadcast::error::TryRecvError::Empty) => Ok(None),
-            Err(broadcast::error::TryRecvError::Lagged(n)) => Err(EventsError::Lagged(n)),
-            Err(broadcast::error::TryRecvError::Closed) => Err(EventsError::Closed),
+        match self.poll_frame(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(frame) => frame.map(|f| Some(raw(&f))),
+            Poll::Pending => Ok(None),
         }
     }
 
     /// The next event, as raw JSON.
     pub async fn recv_raw(&mut self) -> Result<Value, EventsError> {
-        Ok(raw(&self.next_frame().await?))
+        Ok(raw(&std::future::poll_fn(|cx| self.poll_frame(cx)).await?))
     }
 
-    async fn next_frame(&mut self) -> Result<Bytes, EventsError> {
-        self.rx.recv().await.map_err(|e| match e {
-            broadcast::error::RecvError::Lagged(n) => EventsError::Lagged(n),
-            broadcast::error::RecvError::Closed => EventsError::Closed,
-        })
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, EventsError>> {
+        match &mut self.source {
+            Source::Frames(wait) => {
+                let (frame, rx, closing) = std::task::ready!(wait.poll(cx));
+                wait.set(next_frame(rx, closing));
+                Poll::Ready(frame.map_err(|e| match e {
+                    RecvError::Lagged(n) => EventsError::Lagged(n),
+                    RecvError::Closed => EventsError::Closed,
+                }))
+            }
+            Source::Unavailable { reason, .. } => {
+                Poll::Ready(Err(EventsError::Unavailable(reason.clone())))
+            }
+        }
+    }
+}
+
+impl Stream for Events {
+    type Item = Result<Event, EventsError>;
+
+    /// The next event; `None` once the client is closed. A client that receives no events
+    /// yields its [`EventsError::Unavailable`] once, then ends.
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Source::Unavailable { reported, .. } = &mut self.source {
+            if *reported {
+                return Poll::Ready(None);
+            }
+            *reported = true;
+        }
+        match std::task::ready!(self.poll_frame(cx)) {
+            Ok(frame) => Poll::Ready(Some(Ok(decode(&frame)))),
+            Err(EventsError::Closed) => Poll::Ready(None),
+            Err(e) => Poll::Ready(Some(Err(e))),
+        }
     }
 }
 
@@ -92,7 +188,7 @@ pub(crate) fn decode(frame: &[u8]) -> Event {
     match Event::from_slice(frame) {
         Ok(event) => event,
         Err(e) => {
-            tracing::warn!(error = %e, event = %crate::reply::log_text(frame), "an event did not decode; passing it on as Event::Unknown");
+            tracing::warn!(error = %e, event = %crate::wire::reply::log_text(frame), "an event did not decode; passing it on as Event::Unknown");
             Event::Unknown(raw(frame))
         }
     }

@@ -21,72 +21,52 @@
 extern crate self as api_core;
 
 mod action;
-mod base64_bytes;
 mod bot;
-mod call;
 mod client;
-pub mod cq;
-mod de;
-mod deadline;
-mod download;
-mod dynamic;
 mod error;
 mod events;
 mod files;
-mod forward;
-mod http;
-#[cfg(feature = "http-post")]
-mod http_post;
-mod ids;
 mod message;
-pub mod reply;
-mod reverse;
 #[doc(hidden)]
 pub mod runtime;
-mod seconds;
 mod secret;
-mod sse;
-mod stream;
-mod tag_scan;
-mod upload;
-mod uploadable;
-mod ws;
+mod transport;
+mod wire;
 
-pub use base64_bytes::Base64;
-pub use ws::KeepAlive;
-
-pub use action::{Action, ActionCall, ActionInfo, ParamInfo, StreamCall};
-pub use call::CallFuture;
-pub use client::{
-    ApiFuture, Client, ClientBuilder, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_REPLY_BYTES,
-    DEFAULT_POOL_IDLE_TIMEOUT, DEFAULT_STREAM_UPLOAD_ABOVE, DEFAULT_TIMEOUT, EVENT_BUFFER,
-    UploadStrategy,
-};
-pub use download::{FileDownload, Progress, Saved};
-pub use dynamic::{DynAction, Erased, ErasedStream};
-pub use error::{Body, Error};
-pub use events::{Events, EventsError};
-#[cfg(feature = "http-post")]
-pub use http_post::{HttpPostOptions, HttpPostServer, QuickHandler};
-pub use ids::{GroupId, UserId};
-pub use message::Message;
-pub use reverse::{Connected, ReverseOptions, ReverseServer};
-pub use runtime::HasPayload;
-pub use secret::AccessToken;
-pub use stream::{ActionStream, StreamAction};
-pub use upload::{
-    DEFAULT_UPLOAD_CHUNK, DEFAULT_UPLOAD_IN_FLIGHT, FileUpload, UploadSource, Uploaded,
-};
-pub use uploadable::Uploadable;
-
-/// The API generated from the spec files.
-mod generated {
-    api_macros::generate_api! {
-        spec_dir = "../../api-spec/spec",
-    }
+// The generated API: `types`, `requests`, the methods on `Client`, `ACTIONS` and
+// `action_by_name` are defined here, at the crate root. It names this crate only through
+// `runtime`.
+api_macros::generate_api! {
+    builtin = true,
 }
 
-pub use generated::{ACTIONS, action_by_name, requests, types};
+pub use action::dynamic::{DynAction, Erased, ErasedStream};
+pub use action::info::{ActionInfo, ParamInfo};
+pub use action::{Action, ActionCall};
+pub use client::builder::{
+    ClientBuilder, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_REPLY_BYTES, DEFAULT_POOL_IDLE_TIMEOUT,
+    DEFAULT_TIMEOUT,
+};
+pub use client::call::CallFuture;
+pub use client::{ApiFuture, Client};
+pub use error::{Body, Error};
+pub use events::{EVENT_BUFFER, Events, EventsError};
+pub use files::download::{FileDownload, Progress, Saved};
+pub use files::stream::{ActionStream, StreamAction, StreamCall};
+pub use files::upload::{
+    DEFAULT_UPLOAD_CHUNK, DEFAULT_UPLOAD_IN_FLIGHT, FileUpload, UploadSource, Uploaded,
+};
+pub use files::uploadable::{DEFAULT_STREAM_UPLOAD_ABOVE, UploadStrategy, Uploadable};
+pub use message::{Message, cq};
+pub use runtime::HasPayload;
+pub use secret::AccessToken;
+#[cfg(feature = "http-post")]
+pub use transport::http_post::{HttpPostOptions, HttpPostServer, QuickHandler};
+pub use transport::reverse::{Connected, ReverseOptions, ReverseServer};
+pub use transport::ws::core::KeepAlive;
+pub use wire::base64::Base64;
+pub use wire::ids::{GroupId, UserId};
+pub use wire::reply::RawReply;
 
 /// The README's Rust examples, compiled so they cannot rot.
 #[cfg(doctest)]

@@ -4,8 +4,8 @@
 //! `api-spec`.
 //!
 //! ```ignore
-//! // inside api-core: inherent methods on `Client`, from every spec file in a directory
-//! api_macros::generate_api! { spec_dir = "../../api-spec/spec" }
+//! // inside api-core: inherent methods on `Client`, from the spec files built into api-spec
+//! api_macros::generate_api! { builtin = true }
 //!
 //! // in a user crate: an extension trait implemented for `api_core::Client`
 //! api_macros::generate_api! { specs = ["spec/mine.toml"], extension_trait = MyActions }
@@ -15,27 +15,30 @@
 //! for the tour and the tests.
 //!
 //! Spec paths are relative to the file that invokes the macro, as with `include_str!`.
-//! Every spec file is `include_str!`-ed in the expansion, so editing it rebuilds the crate.
+//! Every such file is `include_str!`-ed in the expansion, so editing it rebuilds the crate.
+//! The built-in files are the ones `api-spec` embedded when it was built (its build script
+//! is the one place that lists them); editing one rebuilds `api-spec`, this crate and the
+//! crate that invokes the macro.
 
 use std::path::PathBuf;
 
 use proc_macro::TokenStream;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Ident, LitStr, Token, bracketed};
+use syn::{Ident, LitBool, LitStr, Token, bracketed};
 
 use api_spec::codegen::{self, Options, Target};
 
 struct Input {
     specs: Vec<LitStr>,
-    spec_dir: Option<LitStr>,
+    builtin: bool,
     extension_trait: Option<Ident>,
 }
 
 impl Parse for Input {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let mut specs = None;
-        let mut spec_dir = None;
+        let mut builtin = None;
         let mut extension_trait = None;
         while !input.is_empty() {
             let key: Ident = input.parse()?;
@@ -47,13 +50,13 @@ impl Parse for Input {
                     let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
                     specs = Some(list.into_iter().collect::<Vec<_>>());
                 }
-                "spec_dir" => spec_dir = Some(input.parse()?),
+                "builtin" => builtin = Some(input.parse::<LitBool>()?),
                 "extension_trait" => extension_trait = Some(input.parse()?),
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
-                            "unknown key `{other}`; expected `specs`, `spec_dir` or `extension_trait`"
+                            "unknown key `{other}`; expected `specs`, `builtin` or `extension_trait`"
                         ),
                     ));
                 }
@@ -62,14 +65,29 @@ impl Parse for Input {
                 input.parse::<Token![,]>()?;
             }
         }
-        if specs.is_none() && spec_dir.is_none() {
+        if let Some(b) = &builtin {
+            if !b.value {
+                return Err(syn::Error::new(
+                    b.span(),
+                    "`builtin = false` is the default; leave it out and name spec files with `specs`",
+                ));
+            }
+            if specs.is_some() || extension_trait.is_some() {
+                return Err(syn::Error::new(
+                    b.span(),
+                    "`builtin = true` generates the built-in spec on `Client` itself; an extension names its own files with `specs` and `extension_trait` (it builds on the built-in spec already)",
+                ));
+            }
+        }
+        let builtin = builtin.is_some();
+        if specs.is_none() && !builtin {
             return Err(syn::Error::new(
                 input.span(),
-                "missing `specs = [\"path/to/spec.toml\", ...]` or `spec_dir = \"path/to/dir\"`",
+                "missing `specs = [\"path/to/spec.toml\", ...]` (or `builtin = true` for the built-in spec)",
             ));
         }
         let specs = specs.unwrap_or_default();
-        if specs.is_empty() && spec_dir.is_none() {
+        if specs.is_empty() && !builtin {
             return Err(syn::Error::new(
                 input.span(),
                 "`specs` lists no file; name at least one spec file",
@@ -77,7 +95,7 @@ impl Parse for Input {
         }
         Ok(Input {
             specs,
-            spec_dir,
+            builtin,
             extension_trait,
         })
     }
@@ -110,18 +128,8 @@ fn load(input: Input) -> Result<(api_spec::Spec, Options), syn::Error> {
         Some(all) => all.combine(e),
         None => errors = Some(e),
     };
-    let mut specs = input.specs.clone();
-    if let Some(dir) = &input.spec_dir {
-        match api_spec::load::spec_files_in(&base.join(dir.value())) {
-            Ok(names) => specs.extend(
-                names
-                    .iter()
-                    .map(|n| LitStr::new(&format!("{}/{n}", dir.value()), dir.span())),
-            ),
-            Err(e) => push(syn::Error::new(dir.span(), e.to_string())),
-        }
-    }
-    for lit in &specs {
+    let specs = &input.specs;
+    for lit in specs {
         let path = base.join(lit.value());
         match api_spec::load::read_file(&path, &lit.value()) {
             Ok(file) => {
@@ -134,13 +142,18 @@ fn load(input: Input) -> Result<(api_spec::Spec, Options), syn::Error> {
     if let Some(e) = errors {
         return Err(e);
     }
-    // An extension spec builds on the built-in one: it may name its types (`Sex` ...), and its
-    // names must not clash with it. Only the extension's own items are generated.
-    let builtin = match input.extension_trait {
-        Some(_) => api_spec::load::builtin_files(),
-        None => Vec::new(),
+    // The built-in spec is generated for `Client` itself. An extension spec builds on it: it
+    // may name its types (`Sex` ...), and its names must not clash with it; only the
+    // extension's own items are generated.
+    let (builtin, builtin_count) = match (input.builtin, &input.extension_trait) {
+        (true, _) => (api_spec::load::builtin_files(), 0),
+        (false, Some(_)) => {
+            let files = api_spec::load::builtin_files();
+            let count = files.len();
+            (files, count)
+        }
+        (false, None) => (Vec::new(), 0),
     };
-    let builtin_count = builtin.len();
     let all: Vec<(String, String)> = builtin.into_iter().chain(files).collect();
     let mut spec = api_spec::load(&all).map_err(|errs| {
         let mut all: Option<syn::Error> = None;

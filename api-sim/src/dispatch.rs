@@ -15,7 +15,12 @@ use crate::typebox::{self, Check};
 /// Also says whether NapCat marks the action's envelopes as a stream action's (`useStream`).
 pub fn run(state: &mut State, action: &str, params: &Value) -> (bool, Result<Reply, Failure>) {
     match api_spec::builtin().find_wire(action) {
-        Some(found) => (found.stream_action, run_found(state, found, params)),
+        Some(found) => {
+            let outcome = run_found(state, found, params);
+            let started = std::mem::take(&mut state.started);
+            run_started(state, started);
+            (found.napcat.stream_action, outcome)
+        }
         None => (false, Err(Failure::Unknown(action.to_owned()))),
     }
 }
@@ -36,7 +41,25 @@ fn run_found(
         return handler(state, &Params(map)).map(Reply::Packets);
     }
     match handlers::find(&found.wire_name) {
-        Some(handler) => handler(state, &Params(map)).map(Reply::Data),
-        None => Ok(Reply::Data(found.reply.clone())),
+        // A handler with nothing to say answers as NapCat's does: `"data": null` where its
+        // handler ends in `return null` (the spec's reply is `null`), no `data` at all where
+        // it returns nothing.
+        Some(handler) => handler(state, &Params(map)).map(|data| {
+            Reply::Data(data.or_else(|| found.napcat.reply.clone().filter(Value::is_null)))
+        }),
+        None => Ok(Reply::Data(found.napcat.reply.clone())),
+    }
+}
+
+/// Runs actions another one started (a quick operation), in order. As in NapCat, a failing
+/// one is only logged.
+pub(crate) fn run_started(
+    state: &mut State,
+    started: impl IntoIterator<Item = (&'static str, Value)>,
+) {
+    for (action, params) in started {
+        if let (_, Err(e)) = run(state, action, &params) {
+            tracing::warn!(action, error = ?e, "a quick operation failed");
+        }
     }
 }

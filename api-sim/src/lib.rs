@@ -22,6 +22,7 @@ mod handlers;
 mod http;
 mod params;
 mod post;
+mod quick_operation;
 mod state;
 mod store;
 mod subscriber;
@@ -40,7 +41,8 @@ use serde_json::Value;
 
 pub use files::{FileKind, SimFile, TEMP_DIR};
 pub use groups::{Role, SimGroup, SimGroupRequest, SimMember};
-pub use handlers::{Handler, names as handled_actions};
+pub use handlers::handler::Handler;
+pub use handlers::names as handled_actions;
 pub use params::Params;
 pub use state::{Failure, Outcome, Packets, Reply, Seed, SimFriend, SimRequest, State};
 

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha1::Sha1;
 
 use crate::Shared;
-use crate::state::State;
+use crate::dispatch;
+use crate::quick_operation;
 
 /// Posts every event but meta events to `url`, each in its own request and not awaited by
 /// the next, with `x-self-id` and, with a token, `x-signature`. A 2xx answer with a body is
@@ -73,7 +74,8 @@ async fn post_one(
     match crate::parse_json5(&answer) {
         Some(Value::Object(op)) => {
             let op = Value::Object(op);
-            shared.with_state(|state| apply(state, &event, &op));
+            let started = quick_operation::action(&event, &op);
+            shared.with_state(|state| dispatch::run_started(state, started));
         }
         _ => tracing::warn!("an event post's answer is not a quick operation"),
     }
@@ -88,72 +90,4 @@ pub(crate) fn signature(token: &str, body: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// Applies a quick operation as NapCat does: only message and request events are handled;
-/// a group reply always quotes the message, `at_sender` (default false) adds an @ after the
-/// quote; a request is answered by its flag. `delete`, `kick`, `ban` are ignored, as there.
-/// As in NapCat, a failing operation is only logged.
-pub(crate) fn apply(state: &mut State, event: &Value, op: &Value) {
-    let mut run = |action: &str, params: &Value| {
-        if let (_, Err(e)) = crate::dispatch::run(state, action, params) {
-            tracing::warn!(action, error = ?e, "a quick operation failed");
-        }
-    };
-    match event["post_type"].as_str() {
-        Some("message") => {
-            let Some(reply) = op.get("reply").filter(|r| !r.is_null() && **r != "") else {
-                return;
-            };
-            let mut segments = match reply {
-                Value::String(text) if op["auto_escape"] == true => {
-                    vec![json!({"type": "text", "data": {"text": text}})]
-                }
-                other => crate::store::segments_of(other.clone()),
-            };
-            let group = event["message_type"] == "group";
-            let mut params = json!({});
-            if group {
-                let mut lead =
-                    vec![json!({"type": "reply", "data": {"id": to_text(&event["message_id"])}})];
-                if op["at_sender"] == true {
-                    lead.push(json!({"type": "at", "data": {"qq": to_text(&event["user_id"])}}));
-                }
-                lead.append(&mut segments);
-                segments = lead;
-                params["group_id"] = event["group_id"].clone();
-            } else {
-                params["user_id"] = event["user_id"].clone();
-            }
-            params["message"] = Value::Array(segments);
-            run("send_msg", &params);
-        }
-        Some("request") => {
-            let Some(approve) = op.get("approve").and_then(Value::as_bool) else {
-                return;
-            };
-            let flag = event["flag"].clone();
-            match event["request_type"].as_str() {
-                Some("friend") => run(
-                    "set_friend_add_request",
-                    &json!({"flag": flag, "approve": approve}),
-                ),
-                Some("group") => run(
-                    "set_group_add_request",
-                    &json!({"flag": flag, "approve": approve, "reason": op.get("reason").cloned().unwrap_or(json!(" "))}),
-                ),
-                _ => {}
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A value as JavaScript's `toString()` gives it: text as it is, anything else as JSON (the
-/// event of `.handle_quick_operation` carries NapCat's schema types, its ids as text).
-fn to_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }

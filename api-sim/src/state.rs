@@ -183,6 +183,9 @@ pub struct State {
     pub(crate) files: crate::files::Files,
     /// Events the last action caused, pushed after it answers.
     pub(crate) outbox: Vec<Value>,
+    /// Actions the last action started (`.handle_quick_operation`'s quick operation), with
+    /// their params; the dispatcher runs them once it has answered.
+    pub(crate) started: Vec<(&'static str, Value)>,
 }
 
 impl State {
@@ -227,6 +230,7 @@ impl State {
             group_requests: seed.group_requests.clone(),
             pending_group_names: BTreeMap::new(),
             outbox: Vec::new(),
+            started: Vec::new(),
             seed,
         }
     }

@@ -277,15 +277,18 @@ fn convert(ty: &Ty, v: Value) -> Value {
             };
             Value::Array(items.into_iter().map(|x| convert(item, x)).collect())
         }
+        // A nested object keeps only its listed keys: TypeBox's `Clean` drops the rest, and
+        // `Object.assign(payload, parsed)` replaces the nested object with the cleaned one (so
+        // `.handle_quick_operation`'s context loses `request_type` and `flag`).
         Ty::Object(props) => match v {
-            Value::Object(mut map) => {
-                for p in props {
-                    if let Some(x) = map.remove(&p.name) {
-                        map.insert(p.name.clone(), convert(&p.ty, x));
-                    }
-                }
-                Value::Object(map)
-            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .filter_map(|(key, x)| {
+                        let p = props.iter().find(|p| p.name == key)?;
+                        Some((key, convert(&p.ty, x)))
+                    })
+                    .collect(),
+            ),
             other => other,
         },
     }
@@ -344,6 +347,20 @@ mod tests {
                 ty: parse_type(t),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_nested_object_keeps_only_its_listed_keys_in_their_order() {
+        let p = props(&[("context", "{post_type: string, user_id: string}", true)]);
+        let out = parse(
+            &p,
+            &json!({"context": {"user_id": 7, "request_type": "friend", "post_type": "request", "flag": "f"}, "extra": 1}),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&out).unwrap(),
+            r#"{"context":{"user_id":"7","post_type":"request"},"extra":1}"#
+        );
     }
 
     #[test]

@@ -81,6 +81,9 @@ impl Drop for BeatSubscription {
 enum Out {
     Frame(String),
     Close,
+    /// The client closed: send the close reply the library queued (its own code back, as
+    /// NapCat's `ws` answers a close) and stop.
+    CloseReply,
 }
 
 pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
@@ -183,6 +186,10 @@ async fn serve<S>(
                         .await;
                     break;
                 }
+                Out::CloseReply => {
+                    let _ = sink.close().await;
+                    break;
+                }
             };
             if sent.is_err() {
                 break;
@@ -238,7 +245,10 @@ async fn serve<S>(
         let Some(Ok(msg)) = msg else { break };
         let text = match msg {
             Message::Text(t) => t.as_str().to_owned(),
-            Message::Close(_) => break,
+            Message::Close(_) => {
+                let _ = tx.send(Out::CloseReply).await;
+                break;
+            }
             _ => continue,
         };
         let shared = shared.clone();

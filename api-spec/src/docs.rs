@@ -218,46 +218,35 @@ fn struct_md(out: &mut String, spec: &Spec, c: &Category, s: &StructDef) {
 
 fn union_md(out: &mut String, spec: &Spec, c: &Category, u: &UnionDef) {
     let _ = writeln!(out, "\n### {}\n\n{}\n", u.name, u.doc);
-    let unknown = |tag: &str, closed: bool| {
-        if closed {
-            "只能是下列变体之一（没有 `Unknown`）。".to_owned()
-        } else {
+    let unknown = |tag: &str, open: bool| {
+        if open {
             format!("未列出的 `{tag}` 解码为 `Unknown(..)`，整个对象原样保留。")
+        } else {
+            "只能是下列变体之一（没有 `Unknown`）。".to_owned()
         }
     };
     let (how, column) = match &u.kind {
         UnionKind::Tagged {
             tag,
             content: Some(content),
-            closed,
+            open,
         } => (
             format!(
                 "按 `{tag}` 区分，值在 `{content}` 中；{}",
-                unknown(tag, *closed)
+                unknown(tag, *open)
             ),
             format!("`{tag}`"),
         ),
         UnionKind::Tagged {
             tag,
             content: None,
-            closed,
+            open,
         } => (
             format!(
                 "按 `{tag}` 区分，字段与 `{tag}` 并列；{}",
-                unknown(tag, *closed)
+                unknown(tag, *open)
             ),
             format!("`{tag}`"),
-        ),
-        UnionKind::Untagged { open } => (
-            format!(
-                "无标签：按顺序取第一个形状相符的变体{}。",
-                if *open {
-                    "；都不相符时解码为 `Other(..)` 原样保留"
-                } else {
-                    ""
-                }
-            ),
-            "线上形状".to_owned(),
         ),
         UnionKind::Keyed => (
             "二选一（多选一）参数：线上只发送所选变体的键。".to_owned(),
@@ -298,7 +287,7 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
             aliases.join("、")
         );
     }
-    if !a.schema_checked {
+    if !a.napcat.schema_checked {
         let _ = writeln!(out, "- **参数校验**: NapCat 不按参数表校验本动作，原样接收");
     }
     if a.params.is_empty() {
@@ -325,7 +314,7 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
                 let aliases: Vec<_> = p.aliases.iter().map(|x| format!("`{x}`")).collect();
                 doc.push_str(&format!("；NapCat 也接受键 {}", aliases.join("、")));
             }
-            if let Some(why) = &p.differs {
+            if let Some(why) = &p.napcat.differs {
                 doc.push_str(&format!("；**与 NapCat 不同**：{}", cell(why)));
             }
             let _ = writeln!(
@@ -343,23 +332,23 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
             "- **流式**: 一次调用收到多个回复：先是若干数据包（{}，`data.type` 为 `\"stream\"`），最后是结果；调用返回 `ActionStream`，用 `packet()` 逐个读取，`finish()` 取结果",
             type_md(spec, p, c)
         );
-    } else if a.stream_action {
+    } else if a.napcat.stream_action {
         let _ = writeln!(
             out,
             "- **流式标记**: NapCat 把本动作的回复标为 `stream: \"stream-action\"`，但每次调用只有一个回复"
         );
     }
     let _ = writeln!(out, "- **返回**: {}", type_md(spec, &a.returns, c));
-    if let Some(why) = &a.json_reason {
+    if let Some(why) = &a.napcat.json_reason {
         let _ = writeln!(out, "- **为何返回 JSON**: {why}");
     }
-    if let Some(why) = &a.napcat_example_differs {
+    if let Some(why) = &a.napcat.example_differs {
         let _ = writeln!(
             out,
             "- **NapCat 文档中的返回示例与其代码不符**: {why}；本页按代码"
         );
     }
-    match &a.reply {
+    match &a.napcat.reply {
         Some(reply) => {
             let text = serde_json::to_string_pretty(reply).unwrap_or_default();
             let _ = writeln!(out, "- **返回示例**（`data`）：\n\n```json\n{text}\n```\n");
@@ -405,7 +394,7 @@ fn index_page(spec: &Spec) -> String {
     }
     let untyped: Vec<_> = spec
         .own_actions()
-        .filter_map(|(c, a)| a.json_reason.as_ref().map(|why| (c, a, why)))
+        .filter_map(|(c, a)| a.napcat.json_reason.as_ref().map(|why| (c, a, why)))
         .collect();
     if !untyped.is_empty() {
         let _ = writeln!(

@@ -1,13 +1,14 @@
 //! A JSON description of the whole spec, for tools that should not parse the spec files.
 //!
 //! Shape (also documented in the README):
-//! `{ "version": 2, "categories": [{ name, title, source, testing, sections, actions: [{ rust_name,
-//! wire_name, aliases, category, section, doc, example, returns, reply, schema_checked, timeout_secs,
-//! failure_flag, json_reason, napcat_example_differs, stream_action, packets, params: [{ rust_name, wire_name, keys, aliases, type, required, default, doc,
-//! non_empty, differs }] }] }], "types": [{ kind: "enum", name, doc, repr, open, variants:
+//! `{ "version": 3, "categories": [{ name, title, source, testing, sections, actions: [{ rust_name,
+//! wire_name, aliases, category, section, doc, example, returns, timeout_secs, failure_flag,
+//! packets, params: [{ rust_name, wire_name, keys, aliases, type, required, default, doc,
+//! non_empty, napcat: { differs } }], napcat: { reply, schema_checked, stream_action,
+//! json_reason, example_differs } }] }], "types": [{ kind: "enum", name, doc, repr, open, variants:
 //! [{ name, wire, label, aliases }] } | { kind: "struct", name, doc, transparent, input,
 //! extends, fields: [{ rust_name, wire_name, type, doc }] } | { kind: "union", name, doc,
-//! union: "tagged"|"untagged"|"keyed", tag, content, open, variants: [{ name, doc, wire, type
+//! union: "tagged"|"keyed", tag, content, open, variants: [{ name, doc, wire, type
 //! }] }] }`
 
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ use serde_json::{Value, json};
 use crate::model::*;
 
 /// The dump's shape version; bump it when a key changes meaning or goes away.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// The whole spec as JSON.
 pub fn to_json(spec: &Spec) -> Value {
@@ -65,12 +66,9 @@ pub fn to_json(spec: &Spec) -> Value {
     });
     let unions = spec.own_categories().flat_map(|c| &c.unions).map(|u| {
         let (kind, tag, content, open) = match &u.kind {
-            UnionKind::Tagged {
-                tag,
-                content,
-                closed,
-            } => ("tagged", Some(tag), content.as_ref(), !closed),
-            UnionKind::Untagged { open } => ("untagged", None, None, *open),
+            UnionKind::Tagged { tag, content, open } => {
+                ("tagged", Some(tag), content.as_ref(), *open)
+            }
             UnionKind::Keyed => ("keyed", None, None, false),
         };
         json!({
@@ -106,13 +104,8 @@ fn action(spec: &Spec, c: &Category, a: &Action) -> Value {
         "doc": a.doc,
         "example": a.example,
         "returns": a.returns.to_string(),
-        "reply": a.reply,
-        "schema_checked": a.schema_checked,
         "timeout_secs": a.timeout_secs,
         "failure_flag": a.failure_flag,
-        "json_reason": a.json_reason,
-        "napcat_example_differs": a.napcat_example_differs,
-        "stream_action": a.stream_action,
         "packets": a.packets.as_ref().map(ToString::to_string),
         "params": a.params.iter().map(|p| json!({
             "rust_name": p.rust_name,
@@ -127,7 +120,14 @@ fn action(spec: &Spec, c: &Category, a: &Action) -> Value {
             },
             "doc": p.doc,
             "non_empty": p.non_empty,
-            "differs": p.differs,
+            "napcat": { "differs": p.napcat.differs },
         })).collect::<Vec<_>>(),
+        "napcat": {
+            "reply": a.napcat.reply,
+            "schema_checked": a.napcat.schema_checked,
+            "stream_action": a.napcat.stream_action,
+            "json_reason": a.napcat.json_reason,
+            "example_differs": a.napcat.example_differs,
+        },
     })
 }

@@ -110,12 +110,21 @@ fn read(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Loads the built-in spec, plus `paths` on top of it (marking the built-in part external).
+/// A path that is one of the built-in files replaces it rather than being added beside it.
 fn load(paths: &[PathBuf]) -> Result<Spec, String> {
     let builtin = api_spec::load::builtin_files();
     if paths.is_empty() {
         return api_spec::load(&builtin).map_err(|e| e.to_string());
     }
     let own = read(paths)?;
+    let builtin: Vec<(String, String)> = builtin
+        .into_iter()
+        .filter(|(name, _)| {
+            !paths
+                .iter()
+                .any(|p| api_spec::load::is_builtin_file(p, name))
+        })
+        .collect();
     let count = builtin.len();
     let all: Vec<(String, String)> = builtin.into_iter().chain(own.iter().cloned()).collect();
     let mut spec = api_spec::load(&all).map_err(|e| excerpts(&e, &all))?;

@@ -64,23 +64,36 @@ pub struct Action {
     pub failure_flag: Option<String>,
     /// Other wire names NapCat answers for this action (deprecated names).
     pub aliases: Vec<String>,
-    /// Whether NapCat checks (and converts) this action's params against its schema; `false`
-    /// for the actions NapCat passes through as sent (the `send_*` message actions).
-    pub schema_checked: bool,
-    /// An example of the reply's `data`, as NapCat sends it; `None` only for actions that
-    /// return `()` and whose `data` is absent. For a stream action, the final result's.
-    pub reply: Option<serde_json::Value>,
-    /// NapCat marks this action's envelopes `stream: "stream-action"` (its `useStream`), and
-    /// a failure's `data` is `{type: "error", data_type: "error"}` instead of `null`.
-    pub stream_action: bool,
     /// A stream action that answers one call with several envelopes: packets (`data.type`
     /// is `"stream"`) of this type, then the final result ([`returns`](Self::returns)).
     pub packets: Option<TypeRef>,
+    /// What NapCat does with this action beyond its signature: what the simulator answers
+    /// and what the conformance tests hold NapCat's own description to (the spec's `napcat`
+    /// table on the action).
+    pub napcat: NapcatFacts,
+}
+
+/// What NapCat does with an action, for the simulator and the conformance tests: the spec's
+/// `napcat` table on an action (`[action.napcat]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NapcatFacts {
+    /// An example of the reply's `data`, as NapCat sends it; `None` only for actions that
+    /// return `()` and whose `data` is absent. For a stream action, the final result's. The
+    /// simulator answers with it where it has no handler; it is checked against the return
+    /// type when the spec loads, and the docs show it.
+    pub reply: Option<serde_json::Value>,
+    /// Whether NapCat checks (and converts) this action's params against its schema; `false`
+    /// for the actions NapCat passes through as sent (the `send_*` message actions).
+    pub schema_checked: bool,
+    /// NapCat marks this action's envelopes `stream: "stream-action"` (its `useStream`), and
+    /// a failure's `data` is `{type: "error", data_type: "error"}` instead of `null`. Always
+    /// set for an action with [`packets`](Action::packets).
+    pub stream_action: bool,
     /// Why the action returns `json` rather than a typed shape (required when it does).
     pub json_reason: Option<String>,
     /// Why NapCat's own `return_example` for this action does not decode: what its code sends
     /// instead, and the file that shows it. The conformance test expects that example to fail.
-    pub napcat_example_differs: Option<String>,
+    pub example_differs: Option<String>,
 }
 
 impl Action {
@@ -121,7 +134,17 @@ pub struct Param {
     pub non_empty: bool,
     /// Other keys NapCat accepts for this parameter.
     pub aliases: Vec<String>,
-    /// Why this parameter deliberately differs from NapCat's schema (required-ness), if it does.
+    /// How NapCat's schema sees this parameter, for the conformance tests (the spec's
+    /// `napcat` table on a parameter).
+    pub napcat: NapcatParamFacts,
+}
+
+/// What NapCat's schema says of a parameter, for the conformance tests: the spec's
+/// `napcat = { … }` on a parameter.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NapcatParamFacts {
+    /// Why this parameter deliberately differs from NapCat's schema (required-ness), if it
+    /// does; the conformance test holds every other parameter to NapCat's.
     pub differs: Option<String>,
 }
 
@@ -277,8 +300,7 @@ pub struct Variant {
     pub aliases: Vec<String>,
 }
 
-/// A sum type declared in a spec: message segments, events, `"all"`-or-a-number values,
-/// either-or parameters.
+/// A sum type declared in a spec: message segments, events, either-or parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnionDef {
     /// CamelCase name.
@@ -296,20 +318,17 @@ pub struct UnionDef {
 pub enum UnionKind {
     /// An object with a tag key naming the variant. With `content`, the variant's value sits
     /// under that key (`{type, data}`); without, its fields sit beside the tag. An unknown
-    /// tag decodes to an `Unknown` variant that keeps the whole object, unless `closed`.
+    /// tag decodes to an `Unknown` variant that keeps the whole object when `open`, and is
+    /// an error otherwise.
     Tagged {
         /// The key holding the tag, e.g. `type`.
         tag: String,
         /// The key holding the variant's value, e.g. `data`; `None` for fields beside the tag.
         content: Option<String>,
-        /// No `Unknown` variant: only the listed kinds can be built or decoded (an input that
-        /// must be one of them, e.g. forward nodes that cannot mix with other segments).
-        closed: bool,
-    },
-    /// No tag: the first variant whose shape fits (in spec order). With `open`, a value no
-    /// variant fits decodes to `Other` and is kept.
-    Untagged {
-        /// Whether values that fit no variant are kept instead of failing.
+        /// Whether there is an `Unknown` variant for tags the spec does not list (what the
+        /// server sends: segments, events). Without it only the listed kinds can be built or
+        /// decoded (an input that must be one of them, e.g. forward nodes that cannot mix
+        /// with other segments).
         open: bool,
     },
     /// Exactly one of several keys (an either-or parameter): `{group_id: 1}` or
@@ -324,8 +343,7 @@ pub struct UnionVariant {
     pub name: String,
     /// Doc text.
     pub doc: String,
-    /// The tag value (tagged unions), the key (keyed unions) or the literal text (an untagged
-    /// variant that is one fixed string, e.g. `"all"`).
+    /// The tag value (tagged unions) or the key (keyed unions).
     pub wire: Option<String>,
     /// The variant's value; `None` for a variant without one.
     pub ty: Option<TypeRef>,

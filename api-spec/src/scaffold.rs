@@ -1,7 +1,7 @@
 //! First spec entries for NapCat actions, from NapCat's own description of them
 //! ([`crate::napcat::ACTIONS_JSON`] or a file of the same shape): the wire name, parameters with
 //! their types, required-ness and defaults, NapCat's summary as the doc line, NapCat's return
-//! example as the reply, and first guesses a person then refines: a Rust name from the wire
+//! example as the reply (in the action's `napcat` table), and first guesses a person then refines: a Rust name from the wire
 //! name, a struct where NapCat declares a return shape, `json` where it declares `any` (or where
 //! its example does not fit the guessed shape).
 //!
@@ -161,29 +161,33 @@ impl Scaffold {
             toml_str(&format!("api.{rust}({}).await?;", args.join(", ")))
         );
         let _ = writeln!(block, "returns = {}", toml_str(&returns));
-        if let Some(why) = json_reason {
-            let _ = writeln!(block, "json_reason = {}", toml_str(why));
+        if !params.is_empty() {
+            let _ = writeln!(block, "params = [");
+            for p in &params {
+                let _ = writeln!(block, "  {},", p.line);
+            }
+            let _ = writeln!(block, "]");
         }
+        // What NapCat does, for the simulator and the conformance tests.
+        let mut napcat = String::new();
         if returns != "()" {
             let reply = if example.is_null() && returns == "json" {
                 "null".to_owned()
             } else {
                 example.to_string()
             };
-            let _ = writeln!(block, "reply = {}", toml_str(&reply));
+            let _ = writeln!(napcat, "reply = {}", toml_str(&reply));
+        }
+        if let Some(why) = json_reason {
+            let _ = writeln!(napcat, "json_reason = {}", toml_str(why));
         }
         if a["schema_validated"] == Value::Bool(false) {
-            let _ = writeln!(block, "schema_checked = false");
+            let _ = writeln!(napcat, "schema_checked = false");
         }
-        if params.is_empty() {
-            let _ = writeln!(block);
-        } else {
-            let _ = writeln!(block, "params = [");
-            for p in &params {
-                let _ = writeln!(block, "  {},", p.line);
-            }
-            let _ = writeln!(block, "]\n");
+        if !napcat.is_empty() {
+            let _ = write!(block, "[action.napcat]\n{napcat}");
         }
+        let _ = writeln!(block);
         self.blocks.push(block);
     }
 
@@ -384,7 +388,7 @@ fn reply_fits(structs: &str, returns: &str, example: &Value) -> bool {
         return returns == "json";
     }
     let probe = format!(
-        "category = \"probe\"\ntitle = \"probe\"\nsections = [\"s\"]\n\n{structs}[[action]]\nname = \"probe\"\nsection = \"s\"\ndoc = \"d\"\nexample = \"api.probe().await?;\"\nreturns = {}\nreply = {}\n",
+        "category = \"probe\"\ntitle = \"probe\"\nsections = [\"s\"]\n\n{structs}[[action]]\nname = \"probe\"\nsection = \"s\"\ndoc = \"d\"\nexample = \"api.probe().await?;\"\nreturns = {}\n[action.napcat]\nreply = {}\n",
         toml_str(returns),
         toml_str(&example.to_string())
     );

@@ -104,6 +104,41 @@ fn check_shows_each_error_with_its_line_and_a_caret() {
     assert_eq!(caret_line.find('^'), Some("11 | ".len() + 33), "{err}");
 }
 
+/// Checking one of the built-in files (say, after editing it) reads it in place of the copy
+/// built into the tool: its types and actions do not clash with themselves.
+#[test]
+fn checking_a_builtin_file_replaces_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let absolute = root.join("api-spec/spec/account.toml");
+    let actions = std::fs::read_to_string(&absolute)
+        .unwrap()
+        .lines()
+        .filter(|l| *l == "[[action]]")
+        .count();
+    let ok = api_spec(&["check", "api-spec/spec/account.toml"], root);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).starts_with(&format!("ok: {actions} actions")),
+        "{}",
+        text(&ok.stdout)
+    );
+    // The same file named another way (absolute, from elsewhere) is the same file.
+    let dir = tempfile::tempdir().unwrap();
+    let ok = api_spec(&["check", absolute.to_str().unwrap()], dir.path());
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+
+    // A copy elsewhere is a file of its own, and clashes with the built-in one.
+    std::fs::copy(&absolute, dir.path().join("account.toml")).unwrap();
+    let clash = api_spec(&["check", "account.toml"], dir.path());
+    assert_eq!(clash.status.code(), Some(1));
+    assert!(
+        text(&clash.stderr)
+            .contains("type `Sex` is already declared (in api-spec/spec/account.toml)"),
+        "{}",
+        text(&clash.stderr)
+    );
+}
+
 #[test]
 fn dump_of_a_user_spec_holds_its_own_actions() {
     let dir = tempfile::tempdir().unwrap();

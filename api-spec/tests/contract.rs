@@ -68,8 +68,10 @@ fn the_builtin_expansion_names_api_core_only_through_its_runtime() {
 #[test]
 fn extension_expansions_name_api_core_only_through_its_runtime() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    for name in api_spec::load::spec_files_in(&dir).unwrap() {
-        let text = std::fs::read_to_string(dir.join(&name)).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
         let mut files = api_spec::load::builtin_files();
         let builtin = files.len();
         files.push((name.clone(), text));

@@ -39,7 +39,7 @@ fn assert_matches_file(path: &Path, actual: &str, regenerate: &str) {
 #[test]
 fn generated_code_matches_snapshots() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
-    let names = api_spec::load::spec_files_in(&dir.join("fixtures")).unwrap();
+    let names = toml_files_in(&dir.join("fixtures"));
     assert!(!names.is_empty());
     for name in names {
         let text = std::fs::read_to_string(dir.join("fixtures").join(&name)).unwrap();
@@ -147,6 +147,18 @@ fn dump_lists_every_action_as_parsed() {
         assert_eq!(d["section"], a.section.as_str());
         assert_eq!(d["doc"], a.doc.as_str());
         assert_eq!(d["returns"], a.returns.to_string());
+        let napcat = &d["napcat"];
+        assert_eq!(napcat["reply"], a.napcat.reply.clone().unwrap_or_default());
+        assert_eq!(napcat["schema_checked"], a.napcat.schema_checked);
+        assert_eq!(napcat["stream_action"], a.napcat.stream_action);
+        assert_eq!(
+            napcat["json_reason"].as_str(),
+            a.napcat.json_reason.as_deref()
+        );
+        assert_eq!(
+            napcat["example_differs"].as_str(),
+            a.napcat.example_differs.as_deref()
+        );
         let params = d["params"].as_array().unwrap();
         assert_eq!(params.len(), a.params.len());
         for (p, dp) in a.params.iter().zip(params) {
@@ -154,6 +166,10 @@ fn dump_lists_every_action_as_parsed() {
             assert_eq!(dp["wire_name"], p.wire_name.as_str());
             assert_eq!(dp["type"], p.ty.to_string());
             assert_eq!(dp["required"], p.presence == Presence::Required);
+            assert_eq!(
+                dp["napcat"]["differs"].as_str(),
+                p.napcat.differs.as_deref()
+            );
             match &p.presence {
                 Presence::Default(v) => assert_eq!(dp["default"], v.to_json(&spec)),
                 _ => assert!(dp["default"].is_null()),
@@ -194,13 +210,24 @@ fn dump_lists_every_action_as_parsed() {
     assert_eq!(target["union"], "keyed");
 }
 
-/// The built-in spec is every file of `spec/`: the generated code (`spec_dir` in api-core),
-/// the docs, the dump and the simulator all read that one list.
+/// The `*.toml` files in `dir`, sorted by name.
+fn toml_files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".toml"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The built-in spec the build script embeds is every file of `spec/`, in name order: the
+/// generated code (`builtin = true` in api-core), the docs, the dump and the simulator all
+/// read that one list.
 #[test]
 fn the_builtin_spec_is_every_file_in_the_spec_directory() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec");
-    let on_disk: Vec<String> = api_spec::load::spec_files_in(&dir)
-        .unwrap()
+    let on_disk: Vec<String> = toml_files_in(&dir)
         .into_iter()
         .map(|n| format!("api-spec/spec/{n}"))
         .collect();
@@ -240,8 +267,9 @@ section = "频道"
 doc = "获取频道信息。"
 example = "let g = api.get_guild_info(1).await?;"
 returns = "GuildInfo"
-reply = '{"guild_id": 1, "role": "owner"}'
 params = [{ name = "guild_id", type = "i64", doc = "频道号" }]
+[action.napcat]
+reply = '{"guild_id": 1, "role": "owner"}'
 "#;
     let mut files = api_spec::load::builtin_files();
     files.push(("api-spec/spec/guild.toml".into(), GUILD.into()));

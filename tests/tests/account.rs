@@ -91,7 +91,10 @@ async fn set_avatar_with_missing_file_fails_before_sending(via: Via) {
             param,
             reason,
         } => {
-            assert_eq!(action, "set_avatar");
+            assert_eq!(
+                action, "set_qq_avatar",
+                "the wire name, as in every other variant"
+            );
             assert_eq!(param, "file");
             assert!(reason.contains("/no/such/avatar.png"), "{reason}");
         }

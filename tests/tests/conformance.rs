@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use api_core::reply::RawReply;
+use api_core::RawReply;
 use api_spec::{Presence, Spec};
 use serde_json::{Value, json};
 
@@ -49,6 +49,36 @@ fn every_wire_name_and_alias_is_napcats() {
     assert!(missing.is_empty(), "not NapCat actions: {missing:?}");
 }
 
+/// NapCat's `OneBotAction` puts what the handler returns into `data`: a handler that ends in
+/// `return null` answers `"data": null`, one that returns nothing leaves `data` out. The
+/// spec's reply says which, so the simulator answers the same way.
+#[test]
+fn a_null_reply_is_exactly_where_napcats_handler_returns_null() {
+    let napcat = napcat();
+    let mut problems = Vec::new();
+    for (_, a) in spec().actions() {
+        let handler_returns = napcat[&a.wire_name]["ts_handle_return"].as_str();
+        let reply_is_null = a.napcat.reply.as_ref().is_some_and(Value::is_null);
+        match handler_returns {
+            Some("null") if !reply_is_null => problems.push(format!(
+                "{}: NapCat's handler returns null, so the reply must be `null`",
+                a.wire_name
+            )),
+            Some("void") if a.napcat.reply.is_some() => problems.push(format!(
+                "{}: NapCat's handler returns nothing, so the reply has no `data`",
+                a.wire_name
+            )),
+            Some("null" | "void") => {}
+            _ if reply_is_null => problems.push(format!(
+                "{}: a `null` reply, but NapCat's handler returns {handler_returns:?}",
+                a.wire_name
+            )),
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
 #[test]
 fn every_parameter_key_is_napcats_and_required_ness_agrees() {
     let napcat = napcat();
@@ -74,9 +104,9 @@ fn every_parameter_key_is_napcats_and_required_ness_agrees() {
             } else {
                 theirs.get(&p.wire_name) == Some(&ours)
             };
-            if !agrees && p.differs.is_none() {
+            if !agrees && p.napcat.differs.is_none() {
                 problems.push(format!(
-                    "{}: `{}` is {} here and {} in NapCat; match it or say why with `differs`",
+                    "{}: `{}` is {} here and {} in NapCat; match it or say why with `napcat = {{ differs = \"…\" }}`",
                     a.rust_name,
                     p.rust_name,
                     if ours { "required" } else { "optional" },
@@ -108,7 +138,7 @@ fn decode(rust_name: &str, data: &Value) -> Result<Value, api_core::Error> {
 #[test]
 fn every_reply_example_decodes_into_the_return_type() {
     for (_, a) in spec().actions() {
-        if let Some(reply) = &a.reply {
+        if let Some(reply) = &a.napcat.reply {
             decode(&a.rust_name, reply)
                 .unwrap_or_else(|e| panic!("{}: the spec's reply example: {e}", a.rust_name));
         }
@@ -122,17 +152,17 @@ fn napcats_return_examples_decode_into_the_return_type() {
         let example = &napcat[&a.wire_name]["return_example"];
         if example.is_null() {
             assert!(
-                a.napcat_example_differs.is_none(),
-                "{}: `napcat_example_differs` is set, but NapCat gives no return example",
+                a.napcat.example_differs.is_none(),
+                "{}: `example_differs` is set, but NapCat gives no return example",
                 a.rust_name
             );
             continue;
         }
-        // The spec says where NapCat's example contradicts its code (`napcat_example_differs`).
-        if let Some(why) = &a.napcat_example_differs {
+        // The spec says where NapCat's example contradicts its code (`example_differs`).
+        if let Some(why) = &a.napcat.example_differs {
             assert!(
                 decode(&a.rust_name, example).is_err(),
-                "{}: NapCat's example now decodes; drop `napcat_example_differs` ({why})",
+                "{}: NapCat's example now decodes; drop `example_differs` ({why})",
                 a.rust_name
             );
             continue;

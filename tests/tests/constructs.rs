@@ -44,12 +44,6 @@ mod union_inline {
         extension_trait = UnionInlineActions,
     }
 }
-mod union_untagged {
-    api_macros::generate_api! {
-        specs = ["../../api-spec/tests/fixtures/union_untagged.toml"],
-        extension_trait = UnionUntaggedActions,
-    }
-}
 mod either_or {
     api_macros::generate_api! {
         specs = ["../../api-spec/tests/fixtures/either_or.toml"],
@@ -193,30 +187,6 @@ fn inline_tagged_unions_nest_and_extend() {
         unknown_notice,
         Occurrence::Bulletin(Bulletin::Unknown(_))
     ));
-}
-
-#[test]
-fn untagged_unions_pick_the_first_fitting_shape() {
-    use union_untagged::types::{AtTarget, Count, JsonData};
-    assert_eq!(round_trip::<AtTarget>(json!("all")), AtTarget::All);
-    assert_eq!(
-        round_trip::<AtTarget>(json!(123)),
-        AtTarget::Qq(UserId(123))
-    );
-    assert_eq!(
-        serde_json::from_value::<AtTarget>(json!("123")).unwrap(),
-        AtTarget::Qq(UserId(123))
-    );
-    assert!(serde_json::from_value::<AtTarget>(json!("nobody")).is_err());
-    assert_eq!(
-        round_trip::<JsonData>(json!("text")),
-        JsonData::Text("text".into())
-    );
-    assert_eq!(
-        round_trip::<JsonData>(json!({"a": 1})),
-        JsonData::Object(json!({"a": 1}))
-    );
-    assert_eq!(round_trip::<Count>(json!([1])), Count::Other(json!([1])));
 }
 
 #[tokio::test]
@@ -474,7 +444,15 @@ fn a_struct_wider_than_a_tuple_of_slots_reads_every_field() {
     )
     .unwrap();
     let spec = api_spec::load(&[("wide_struct.toml".into(), spec)]).unwrap();
-    let reply = spec.actions().next().unwrap().1.reply.clone().unwrap();
+    let reply = spec
+        .actions()
+        .next()
+        .unwrap()
+        .1
+        .napcat
+        .reply
+        .clone()
+        .unwrap();
     let wide: Wide = round_trip(reply.clone());
     assert_eq!(wide.f00, UserId(10000));
     assert_eq!(wide.f31, "s31");
@@ -534,7 +512,6 @@ expanded!(
     enum_text,
     union_tagged,
     union_inline,
-    union_untagged,
     either_or,
     stream_packets,
     files,
@@ -548,7 +525,7 @@ expanded!(
 fn formatted_expansions_compile_and_match_the_macros() {
     let decode = |by_name: ByName, action: &str, data: &Value| {
         let envelope = json!({"status": "ok", "retcode": 0, "data": data});
-        let reply = api_core::reply::RawReply::new(Some(200), envelope.to_string());
+        let reply = api_core::RawReply::new(Some(200), envelope.to_string());
         by_name(action)
             .expect("a generated action")
             .decode(&reply)
@@ -557,7 +534,10 @@ fn formatted_expansions_compile_and_match_the_macros() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api-spec/tests/fixtures");
     assert_eq!(
         FIXTURES.len(),
-        api_spec::load::spec_files_in(&dir).unwrap().len(),
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("toml".as_ref()))
+            .count(),
         "every fixture"
     );
     for &(name, (macro_actions, macro_by_name), (text_actions, text_by_name)) in FIXTURES {
@@ -566,7 +546,7 @@ fn formatted_expansions_compile_and_match_the_macros() {
         let text = std::fs::read_to_string(dir.join(&file)).unwrap();
         let spec = api_spec::load(&[(file, text)]).unwrap();
         for (_, action) in spec.actions() {
-            let reply = action.reply.clone().unwrap_or(Value::Null);
+            let reply = action.napcat.reply.clone().unwrap_or(Value::Null);
             for data in [reply.clone(), mangled(&reply)] {
                 assert_eq!(
                     decode(macro_by_name, &action.rust_name, &data),

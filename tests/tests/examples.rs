@@ -7,7 +7,7 @@
 use api_tests::{Via, over_every_transport, setup};
 
 api_macros::generate_examples! {
-    spec_dir = "../../api-spec/spec",
+    builtin = true,
 }
 
 async fn every_example_runs(via: Via) {
@@ -43,7 +43,7 @@ async fn every_example_runs(via: Via) {
             let handled = api_sim::handled_actions().any(|h| h == called.wire_name);
             if !handled {
                 assert_eq!(
-                    data, called.reply,
+                    data, called.napcat.reply,
                     "{} answers its reply example",
                     call.action
                 );

@@ -8,7 +8,7 @@
 //! A failure is saved under `tests/proptest-regressions/` and replayed first on every later
 //! run: commit that file with the fix.
 
-use api_core::reply::RawReply;
+use api_core::RawReply;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

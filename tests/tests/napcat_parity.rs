@@ -306,3 +306,119 @@ async fn keys_keep_napcats_order() {
         "{lifecycle}"
     );
 }
+
+// 9. A handler that ends in `return null` answers `"data": null` (NapCat's `OneBotAction`
+// passes the handler's value into the reply); one that returns nothing leaves `data` out.
+#[tokio::test]
+async fn a_null_handler_answers_data_null_and_a_void_one_no_data() {
+    let sim = sim().await;
+    let null_handlers = [
+        (
+            "set_group_card",
+            r#"{"group_id":100200,"user_id":123456,"card":"x"}"#,
+        ),
+        (
+            "set_group_ban",
+            r#"{"group_id":100200,"user_id":123456,"duration":60}"#,
+        ),
+        ("set_group_name", r#"{"group_id":100200,"group_name":"n"}"#),
+        (
+            "set_group_add_option",
+            r#"{"group_id":100200,"add_type":1}"#,
+        ),
+    ];
+    let mut ws = Ws::open(&sim.ws_url("/api")).await;
+    for (action, params) in null_handlers {
+        let (status, body) = http(&sim, action, params).await;
+        assert_eq!(status, 200, "{action}: {body}");
+        assert!(
+            body.contains(r#""data":null"#),
+            "{action} over HTTP: {body}"
+        );
+        let frame = format!(r#"{{"action":"{action}","params":{params},"echo":1}}"#);
+        let reply = ws.send(&frame).await;
+        assert!(
+            reply.contains(r#""data":null"#),
+            "{action} over WebSocket: {reply}"
+        );
+    }
+    // A message to recall, then its recall.
+    let (_, sent) = http(
+        &sim,
+        "send_group_msg",
+        r#"{"group_id":100200,"message":"hi"}"#,
+    )
+    .await;
+    let id = parse(&sent)["data"]["message_id"].clone();
+    let (_, body) = http(&sim, "delete_msg", &format!(r#"{{"message_id":{id}}}"#)).await;
+    assert!(body.contains(r#""data":null"#), "delete_msg: {body}");
+    // The pokes' handlers return nothing: no `data` key at all.
+    let (status, body) = http(
+        &sim,
+        "group_poke",
+        r#"{"group_id":100200,"user_id":123456}"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(parse(&body).get("data").is_none(), "group_poke: {body}");
+}
+
+// 10. `.handle_quick_operation` checks its context against NapCat's event schema, which lists
+// neither `request_type` nor `flag`: TypeBox drops them, so a request's quick operation does
+// nothing there (quick-action.ts decides on `request_type`), for friend and group requests
+// alike. An HTTP post's answer gets the whole event, so there the request is answered.
+#[tokio::test]
+async fn a_quick_operation_on_a_request_does_nothing_through_the_action() {
+    let sim = sim().await;
+    let friends_before = sim.with_state(|s| s.friends_len());
+    let context = r#"{"time":1,"self_id":10001,"post_type":"request","request_type":"friend","user_id":"456789","comment":"","flag":"flag_12345"}"#;
+    for action in [".handle_quick_operation", ".handle_quick_operation_async"] {
+        let body = format!(r#"{{"context":{context},"operation":{{"approve":true}}}}"#);
+        let (status, reply) = http(&sim, action, &body).await;
+        assert_eq!(status, 200, "{reply}");
+        assert_eq!(parse(&reply)["status"], "ok", "{reply}");
+    }
+    // The recorded call keeps what was sent; the state is untouched.
+    assert_eq!(
+        sim.calls()[0].params["context"]["request_type"],
+        json!("friend")
+    );
+    assert_eq!(sim.with_state(|s| s.friends_len()), friends_before);
+    // Still pending: answering it by its flag works, and adds the friend.
+    let (_, answered) = http(
+        &sim,
+        "set_friend_add_request",
+        r#"{"flag":"flag_12345","approve":true}"#,
+    )
+    .await;
+    assert_eq!(parse(&answered)["status"], "ok", "{answered}");
+    assert_eq!(sim.with_state(|s| s.friends_len()), friends_before + 1);
+}
+
+// 11. A client's close is answered with its own code, as NapCat's `ws` library does (a client
+// that got no answer would see 1006).
+#[tokio::test]
+async fn a_clients_close_is_answered_with_its_code() {
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    let sim = sim().await;
+    for code in [CloseCode::Normal, CloseCode::Library(4000)] {
+        let mut ws = Ws::open(&sim.ws_url("/")).await;
+        ws.next_event().await; // the lifecycle event: the connection is served
+        ws.stream
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: "bye".into(),
+            })))
+            .await
+            .unwrap();
+        let answer = loop {
+            match ws.stream.next().await {
+                Some(Ok(Message::Close(frame))) => break frame,
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        };
+        assert_eq!(answer.map(|f| f.code), Some(code));
+    }
+}

@@ -195,7 +195,7 @@ async fn actions_without_a_handler_answer_their_reply_example(via: Via) {
     );
     for a in answered {
         let data = api.call_json(a.wire_name.as_str(), json!({})).await;
-        match (&a.reply, data) {
+        match (&a.napcat.reply, data) {
             (Some(reply), Ok(data)) => assert_eq!(&data, reply, "{}", a.wire_name),
             (None, Ok(data)) => assert!(data.is_null(), "{}: {data}", a.wire_name),
             (_, Err(e))
@@ -286,7 +286,7 @@ fn every_action_has_a_handler_or_a_reply_and_every_handler_an_action() {
     let spec = api_spec::builtin();
     for (_, a) in spec.actions() {
         let handled = api_sim::handled_actions().any(|h| h == a.wire_name);
-        let answered = a.reply.is_some() || a.returns == api_spec::TypeRef::Unit;
+        let answered = a.napcat.reply.is_some() || a.returns == api_spec::TypeRef::Unit;
         assert!(
             handled || answered,
             "{}: no stateful handler and no reply example",

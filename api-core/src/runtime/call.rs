@@ -5,11 +5,11 @@ use std::future::IntoFuture;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::action::{Action, ActionCall, StreamCall};
-use crate::call::CallFuture;
+use crate::action::{Action, ActionCall};
+use crate::client::call::CallFuture;
 use crate::client::{ApiFuture, Client};
 use crate::error::Error;
-use crate::stream::{ActionStream, StreamAction};
+use crate::files::stream::{ActionStream, StreamAction, StreamCall};
 
 /// Awaiting a [`Call`] of this kind gives the action's typed result (the one reply).
 #[derive(Debug, Clone, Copy)]

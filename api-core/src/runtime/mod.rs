@@ -34,45 +34,47 @@ mod record;
 mod table;
 
 // What generated signatures and fields show: ids, files, messages, the client, its errors.
-pub use crate::base64_bytes::Base64;
 pub use crate::client::Client;
 pub use crate::error::Error;
-pub use crate::ids::{GroupId, UserId};
+pub use crate::files::uploadable::Uploadable;
 pub use crate::message::Message;
-pub use crate::uploadable::Uploadable;
+pub use crate::wire::base64::Base64;
+pub use crate::wire::ids::{GroupId, UserId};
 // The built-in spec's types, which an extension spec names without declaring them again.
 pub use crate::types;
 
 // Per action: the request's traits, its call, and the action table's entries.
-pub use crate::action::{Action, ActionInfo, ParamInfo};
-pub use crate::dynamic::{DynAction, Erased, ErasedStream};
-pub use crate::stream::StreamAction;
+pub use crate::action::Action;
+pub use crate::action::dynamic::{DynAction, Erased, ErasedStream};
+pub use crate::action::info::{ActionInfo, ParamInfo};
+pub use crate::files::stream::StreamAction;
 pub use call::{Call, HasPayload, OneReply, Streamed};
 
 // Checks before sending: blank text, fractions of a second, the files to read.
-pub use crate::files::{Blank, CollectFiles};
-pub use crate::seconds::WholeSeconds;
+pub use crate::files::collect::{Blank, CollectFiles};
+pub use crate::wire::seconds::WholeSeconds;
 
 // Reading replies: structs and requests, lenient scalars, enums, unions.
 /// Gives a [`Record`] its `Deserialize` (one line per struct in generated code).
 pub use crate::__deserialize_record as deserialize_record;
-pub use crate::de::{
-    EnumFallback, Lenient, LenientSeed, TagSeed, TagValue, UnionKey, UnionKeySeed, deserialize_enum,
+pub use crate::wire::lenient::{
+    EnumFallback, TagSeed, TagValue, UnionKey, UnionKeySeed, deserialize_enum,
 };
-pub use crate::tag_scan::{JsonText, TagScan, find_tag};
+pub use crate::wire::tag_scan::{JsonText, TagScan, find_tag};
+pub use api_lenient::{Lenient, LenientSeed};
 pub use enums::{not_a_variant, position_ignoring_case};
 pub use record::{
     Field, Keys, LenientField, MAX_TUPLE, Missing, Record, Split, Unlisted, decode_record, one_of,
 };
 
 // Writing requests: a union's tag beside its fields, durations as whole seconds, serde itself.
-pub use crate::files::serialize_with_tag;
+pub use crate::files::collect::serialize_with_tag;
 pub use serde;
 pub use serde_json;
 
 /// Durations sent as whole seconds (`serialize_with` paths).
 pub mod seconds {
-    pub use crate::seconds::{serialize, serialize_option};
+    pub use crate::wire::seconds::{serialize, serialize_option};
 }
 
 /// Declares `Call<R, K>` in an extension crate's generated `requests` module: [`Call`],

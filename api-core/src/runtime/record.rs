@@ -13,7 +13,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use crate::de::{Lenient, LenientSeed};
+use api_lenient::{Lenient, LenientSeed};
 
 /// The keys of an object that a [`Record`] does not list, when it keeps them (a struct's
 /// `extra`).

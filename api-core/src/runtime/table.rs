@@ -1,7 +1,7 @@
 //! Constructors of the action table's entries ([`ActionInfo`], [`ParamInfo`]), so that the
 //! generated table writes only what differs from the usual: one line per parameter.
 
-use crate::action::{ActionInfo, ParamInfo};
+use crate::action::info::{ActionInfo, ParamInfo};
 
 impl ActionInfo {
     /// An action whose wire name is its Rust name, with no aliases, answered with one reply.

@@ -8,9 +8,9 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::Handler;
 use crate::files::{FileKind, GroupFileEntry, GroupFs, QQ_FILES_DIR, from_base64};
 use crate::groups::unix_now;
+use crate::handlers::handler::Handler;
 use crate::params::Params;
 use crate::state::{Failure, Outcome, State};
 
@@ -335,7 +335,7 @@ fn get_file(state: &mut State, p: &Params) -> Outcome {
 fn get_record(state: &mut State, p: &Params) -> Outcome {
     let mut res = get_file(state, p)?.unwrap_or_default();
     let format = p.str("out_format")?;
-    if !super::streams::OUT_FORMATS.contains(&format.as_str()) {
+    if !crate::handlers::streams::OUT_FORMATS.contains(&format.as_str()) {
         return Err(fail("转换失败 out_format 字段可能格式不正确"));
     }
     let name = res["file_name"].as_str().unwrap_or_default().to_owned();

@@ -4,6 +4,7 @@
 mod files;
 mod friends;
 mod groups;
+pub(crate) mod handler;
 mod messages;
 mod profile;
 mod quick;
@@ -11,15 +12,7 @@ mod requests;
 mod sending;
 mod streams;
 
-use crate::params::Params;
-use crate::state::{Failure, Outcome, Packets, State};
-
-/// A stateful handler: reads and changes the account, returns `data` (or `None` for absent).
-pub type Handler = fn(&mut State, &Params) -> Outcome;
-
-/// A stream action's handler: checks the call against the account and returns the packets
-/// to send (made lazily, after the state's lock is released).
-pub type StreamHandler = fn(&mut State, &Params) -> Result<Packets, Failure>;
+use crate::handlers::handler::{Handler, StreamHandler};
 
 const DOMAINS: &[&[(&str, Handler)]] = &[
     profile::HANDLERS,

@@ -3,7 +3,7 @@
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::Handler;
+use crate::handlers::handler::Handler;
 use crate::params::Params;
 use crate::state::{Failure, Outcome, State};
 

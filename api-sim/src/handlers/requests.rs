@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::Handler;
 use crate::groups::{Group, Role, SimGroup, SimMember, unix_now};
+use crate::handlers::handler::Handler;
 use crate::params::Params;
 use crate::state::{Failure, Outcome, State};
 

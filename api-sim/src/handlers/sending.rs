@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::Handler;
+use crate::handlers::handler::Handler;
 use crate::params::Params;
 use crate::state::{Failure, Outcome, State};
 use crate::store::{Chat, StoredMessage, segments_of};

@@ -4,8 +4,8 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::{Handler, StreamHandler};
 use crate::files::{FileKind, Upload, base64, from_base64, sha256_hex};
+use crate::handlers::handler::{Handler, StreamHandler};
 use crate::params::Params;
 use crate::state::{Failure, Outcome, Packets, State};
 

@@ -1,6 +1,5 @@
-//! Code for `[[union]]` types: tagged (`{type, data}` or fields beside the tag), untagged
-//! (`"all"` or a number) and keyed (either-or parameters), each with its own `Serialize` and
-//! `Deserialize`.
+//! Code for `[[union]]` types: tagged (`{type, data}` or fields beside the tag) and keyed
+//! (either-or parameters), each with its own `Serialize` and `Deserialize`.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -20,7 +19,6 @@ pub(super) fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
         let text = match (&u.kind, &v.wire) {
             (UnionKind::Tagged { tag, .. }, Some(w)) => format!("{}（`{tag}` 为 `{w}`）", v.doc),
             (UnionKind::Keyed, Some(w)) => format!("{}（发送 `{w}`）", v.doc),
-            (UnionKind::Untagged { .. }, Some(w)) => format!("{}（线上为文本 `{w}`）", v.doc),
             _ => v.doc.clone(),
         };
         let vdoc = doc_attrs(text.trim_start_matches('（').trim());
@@ -33,25 +31,18 @@ pub(super) fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
         }
     });
     let catch_all = match &u.kind {
-        UnionKind::Tagged { closed: true, .. } => None,
+        UnionKind::Tagged { open: false, .. } => None,
         UnionKind::Tagged { .. } => Some(quote! {
             /// A tag the spec does not list: the whole object, kept as it arrived and sent
             /// back unchanged.
             Unknown(::api_core::runtime::serde_json::Value),
         }),
-        UnionKind::Untagged { open: true } => Some(quote! {
-            /// A value that fits no listed variant, kept as it arrived and sent back unchanged.
-            Other(::api_core::runtime::serde_json::Value),
-        }),
-        _ => None,
+        UnionKind::Keyed => None,
     };
     let (serialize, deserialize, extra) = match &u.kind {
-        UnionKind::Tagged {
-            tag,
-            content,
-            closed,
-        } => tagged(spec, u, tag, content.as_deref(), *closed),
-        UnionKind::Untagged { open } => untagged(u, *open),
+        UnionKind::Tagged { tag, content, open } => {
+            tagged(spec, u, tag, content.as_deref(), !*open)
+        }
         UnionKind::Keyed => keyed(u),
     };
     let serde: syn::Path = syn::parse_str(SERDE).expect("a path");
@@ -538,69 +529,6 @@ fn beside_from_slice(spec: &Spec, u: &UnionDef, tag: &str) -> (TokenStream, Toke
     (methods, impls)
 }
 
-fn untagged(u: &UnionDef, open: bool) -> (TokenStream, TokenStream, TokenStream) {
-    let name = ident(&u.name);
-    let ser_arms = u.variants.iter().map(|v| {
-        let var = ident(&v.name);
-        match (&v.ty, &v.wire) {
-            (Some(_), _) => {
-                quote!(#name::#var(v) => ::api_core::runtime::serde::Serialize::serialize(v, s),)
-            }
-            (None, lit) => {
-                let lit = lit.clone().unwrap_or_default();
-                quote!(#name::#var => s.serialize_str(#lit),)
-            }
-        }
-    });
-    let other_ser = open.then(
-        || quote!(#name::Other(v) => ::api_core::runtime::serde::Serialize::serialize(v, s),),
-    );
-    let tries = u.variants.iter().map(|v| {
-        let var = ident(&v.name);
-        match (&v.ty, &v.wire) {
-            (Some(ty), _) => {
-                let decode = decode_value(ty, quote!(&value));
-                quote! {
-                    if let ::std::result::Result::Ok(v) = #decode {
-                        return ::std::result::Result::Ok(#name::#var(v));
-                    }
-                }
-            }
-            (None, lit) => {
-                let lit = lit.clone().unwrap_or_default();
-                quote! {
-                    if value.as_str() == ::std::option::Option::Some(#lit) {
-                        return ::std::result::Result::Ok(#name::#var);
-                    }
-                }
-            }
-        }
-    });
-    let names: Vec<&str> = u.variants.iter().map(|v| v.name.as_str()).collect();
-    let fail = if open {
-        quote!(::std::result::Result::Ok(#name::Other(value)))
-    } else {
-        let msg = format!("fits no variant of `{}` ({})", u.name, names.join(", "));
-        quote!(::std::result::Result::Err(
-            <D::Error as ::api_core::runtime::serde::de::Error>::custom(
-                ::std::format!("{}: {}", #msg, value)
-            )
-        ))
-    };
-    let serialize = quote! {
-        match self {
-            #(#ser_arms)*
-            #other_ser
-        }
-    };
-    let deserialize = quote! {
-        let value = <::api_core::runtime::serde_json::Value as ::api_core::runtime::serde::Deserialize>::deserialize(d)?;
-        #(#tries)*
-        #fail
-    };
-    (serialize, deserialize, quote!())
-}
-
 fn keyed(u: &UnionDef) -> (TokenStream, TokenStream, TokenStream) {
     let name = ident(&u.name);
     let ser_arms = u.variants.iter().map(|v| {
@@ -672,8 +600,7 @@ fn files_impl(spec: &Spec, u: &UnionDef) -> Option<TokenStream> {
         .collect();
     // The variants that hold no file, if any (a catch-all holds raw JSON).
     let has_catch_all = match &u.kind {
-        UnionKind::Tagged { closed, .. } => !closed,
-        UnionKind::Untagged { open } => *open,
+        UnionKind::Tagged { open, .. } => *open,
         UnionKind::Keyed => false,
     };
     let others = has_catch_all || arms.len() < u.variants.len();

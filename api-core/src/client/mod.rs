@@ -1,0 +1,290 @@
+//! The client: a cheap-to-clone handle that sends calls over its transport (HTTP or a
+//! WebSocket) and hands out its events. [`builder`] makes one; [`call`] adds the typed calls.
+
+pub(crate) mod builder;
+pub(crate) mod call;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::events::{EventBus, Events};
+use crate::files::stream::Packets;
+use crate::files::uploadable::UploadStrategy;
+use crate::transport::forward::WsTransport;
+use crate::transport::http::HttpTransport;
+use crate::transport::ws::core::Sending;
+use crate::wire::reply::{self, RawReply};
+use tokio_util::sync::CancellationToken;
+
+/// A boxed call future, `Send` and `'static`, so it can be spawned: what stream calls, uploads
+/// and calls by name return. A typed call returns its own [`CallFuture`](crate::client::call::CallFuture).
+pub type ApiFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'static>>;
+
+/// A NapCat client. Cloning is cheap (one `Arc`); clones share the transport.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), api_core::Error> {
+/// let api = api_core::Client::builder()
+///     .base_url("http://127.0.0.1:3000")
+///     .access_token("secret")
+///     .build()?;
+/// let me = api.get_login_info().await?;
+/// api.send_like(api_core::UserId(123456)).times(5).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    default_timeout: Duration,
+    upload_strategy: UploadStrategy,
+    events: EventBus,
+    /// Why this client receives no events, when it cannot (an HTTP client without SSE, a
+    /// WebSocket at `/api`): what [`Client::events`] reports.
+    no_events: Option<String>,
+    /// The SSE reader of an HTTP client that reads events; stopped with the last handle.
+    event_reader: Option<tokio::task::JoinHandle<()>>,
+    /// Cancelled by [`Client::close`]; for WebSocket, the core's own.
+    closing: CancellationToken,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(reader) = &self.event_reader {
+            reader.abort();
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Transport {
+    Http(Arc<HttpTransport>),
+    Ws(WsTransport),
+}
+
+impl Transport {
+    /// Sends one call and waits for its reply, up to `timeout`. What it returns borrows only
+    /// `action`.
+    fn send<'a>(
+        &self,
+        action: &'a str,
+        params: String,
+        timeout: Duration,
+        closing: &CancellationToken,
+    ) -> Sending<'a> {
+        match self {
+            // Boxed: reqwest's request future is several times the WebSocket one, and a call
+            // future is as large as its largest branch. An HTTP call allocates plenty anyway.
+            Transport::Http(t) => {
+                let (t, closing) = (t.clone(), closing.clone());
+                Sending::Boxed(Box::pin(async move {
+                    let call = tokio::time::timeout(timeout, t.send(action, params));
+                    match closing.run_until_cancelled(call).await {
+                        Some(reply) => {
+                            reply.unwrap_or_else(|_| Err(HttpTransport::timed_out(action, timeout)))
+                        }
+                        None => Err(Error::Closed {
+                            action: action.to_owned(),
+                        }),
+                    }
+                }))
+            }
+            Transport::Ws(t) => t.send(action, params, timeout),
+        }
+    }
+
+    /// The error for a call whose time ran out: over WebSocket, when there was no connection
+    /// to send it on and the last attempt to make one failed, that failure (the call was never
+    /// sent); otherwise [`Error::Timeout`].
+    fn timed_out(&self, action: &str, after: Duration) -> Error {
+        match self {
+            Transport::Ws(t) => t.core.timed_out(action, after),
+            Transport::Http(_) => HttpTransport::timed_out(action, after),
+        }
+    }
+
+    async fn send_stream(
+        &self,
+        action: &str,
+        params: String,
+        per_packet: Duration,
+    ) -> Result<Packets, Error> {
+        match self {
+            Transport::Http(t) => t.send_stream(action, params).await.map(Packets::Http),
+            Transport::Ws(t) => t
+                .send_stream(action, params, per_packet)
+                .await
+                .map(Packets::Ws),
+        }
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("transport", &self.inner.transport)
+            .field("default_timeout", &self.inner.default_timeout)
+            .finish()
+    }
+}
+
+impl Client {
+    pub(crate) fn over_ws(
+        transport: WsTransport,
+        default_timeout: Duration,
+        upload_strategy: UploadStrategy,
+    ) -> Client {
+        let events = transport.core.events().clone();
+        let closing = transport.core.closing().clone();
+        let no_events = transport.no_events();
+        Client {
+            inner: Arc::new(Inner {
+                transport: Transport::Ws(transport),
+                default_timeout,
+                upload_strategy,
+                events,
+                no_events,
+                event_reader: None,
+                closing,
+            }),
+        }
+    }
+
+    /// Subscribes to the events the server pushes: over WebSocket (paths other than `/api`),
+    /// or over HTTP when the client reads NapCat's SSE stream
+    /// ([`ClientBuilder::sse_events`](crate::client::builder::ClientBuilder::sse_events)).
+    /// Every subscriber gets every event; one that falls behind is told how many it missed.
+    ///
+    /// A client that can receive no events (plain HTTP, a WebSocket at `/api`) says so: the
+    /// subscription's `recv` returns [`EventsError::Unavailable`](crate::events::EventsError::Unavailable)
+    /// naming the reason and the fix, and a warning is logged. After [`close`](Self::close)
+    /// every subscription ends with [`EventsError::Closed`](crate::events::EventsError::Closed).
+    pub fn events(&self) -> Events {
+        if let Some(reason) = &self.inner.no_events {
+            tracing::warn!(url = %self.url(), "{reason}");
+            return Events::unavailable(reason.clone());
+        }
+        Events::new(self.inner.events.subscribe(), self.inner.closing.clone())
+    }
+
+    /// Closes the client, and every clone of it: calls waiting for their reply end with
+    /// [`Error::Closed`], later calls fail with it at once, the WebSocket connection is closed
+    /// (with a close frame) and not made again, an SSE reader stops, and event subscriptions
+    /// end. Returns once the connection has ended. Closing twice is harmless.
+    pub async fn close(&self) {
+        self.inner.closing.cancel();
+        if let Some(reader) = &self.inner.event_reader {
+            reader.abort();
+        }
+        if let Transport::Ws(t) = &self.inner.transport {
+            t.core.close().await;
+        }
+    }
+
+    /// Whether [`close`](Self::close) was called on this client or a clone of it.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closing.is_cancelled()
+    }
+
+    /// How many calls wait for their reply (WebSocket; always 0 over HTTP).
+    pub fn pending_calls(&self) -> usize {
+        match &self.inner.transport {
+            Transport::Http(_) => 0,
+            Transport::Ws(t) => t.core.pending_count(),
+        }
+    }
+
+    /// Calls any action by wire name with JSON params, and returns `data` as JSON (`null`
+    /// when absent). For actions the spec does not have yet, and to read everything the
+    /// server sent for actions whose typed result is `()`.
+    pub fn call_json(
+        &self,
+        action: impl Into<String>,
+        params: serde_json::Value,
+    ) -> ApiFuture<serde_json::Value> {
+        let client = self.clone();
+        let action: String = action.into();
+        Box::pin(async move {
+            let reply = client.call_raw(&action, &params, None).await?;
+            let parsed = reply::parse(&action, &reply)?;
+            reply::check_failed(&action, &parsed, &reply)?;
+            Ok(parsed
+                .data_text(&reply.body)
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| Error::Decode {
+                    action: action.clone(),
+                    path: "data".into(),
+                    message: e.to_string(),
+                    body: reply.body.clone().into(),
+                })?
+                .unwrap_or(serde_json::Value::Null))
+        })
+    }
+
+    /// Sends any action and returns the reply as received, without checking it.
+    pub async fn call_raw(
+        &self,
+        action: &str,
+        params: &serde_json::Value,
+        timeout: Option<Duration>,
+    ) -> Result<RawReply, Error> {
+        let params = serde_json::to_string(params)
+            .map_err(|e| Error::invalid_argument(action, "(params)", e.to_string()))?;
+        self.send(
+            action,
+            params,
+            timeout.unwrap_or(self.inner.default_timeout),
+        )
+        .await
+    }
+
+    async fn send(
+        &self,
+        action: &str,
+        params: String,
+        timeout: Duration,
+    ) -> Result<RawReply, Error> {
+        let reply = self.start(action, params, timeout).await?;
+        log_reply(action, &reply);
+        Ok(reply)
+    }
+
+    /// Sends one call; the returned future waits, up to `timeout`, for its reply.
+    pub(crate) fn start<'a>(
+        &self,
+        action: &'a str,
+        params: String,
+        timeout: Duration,
+    ) -> Sending<'a> {
+        tracing::debug!(action, params = %reply::log_text(params.as_bytes()), "sending");
+        self.inner
+            .transport
+            .send(action, params, timeout, &self.inner.closing)
+    }
+
+    /// The client-wide default timeout.
+    pub fn default_timeout(&self) -> Duration {
+        self.inner.default_timeout
+    }
+
+    /// The HTTP base URL or WebSocket URL (without any token).
+    pub fn url(&self) -> &str {
+        match &self.inner.transport {
+            Transport::Http(t) => t.base(),
+            Transport::Ws(t) => t.url(),
+        }
+    }
+}
+
+/// Logs a call's reply as received (at `trace`).
+pub(crate) fn log_reply(action: &str, reply: &RawReply) {
+    tracing::trace!(action, status = ?reply.http_status, body = %reply::log_text(&reply.body), "reply");
+}

@@ -1,0 +1,281 @@
+//! Whole files from NapCat's stream downloads (`download_file_stream` and its image and
+//! voice kin): chunks in order and checked, progress, and saving that never leaves a partial
+//! file behind claiming success.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use tokio::io::AsyncWriteExt;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::files::stream::{ActionStream, StreamAction};
+use crate::types::{DownloadDone, DownloadPacket, FileInfo};
+
+/// How far a transfer got: bytes so far, and the total when it is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes transferred so far.
+    pub bytes: u64,
+    /// The file's size, when the server gave one.
+    pub total: Option<u64>,
+}
+
+/// A file [`FileDownload::save`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    /// Where it is.
+    pub path: PathBuf,
+    /// How many bytes it holds.
+    pub bytes: u64,
+}
+
+/// One file arriving from a stream download, read chunk by chunk in order.
+///
+/// Every chunk is checked (its index follows the last one, its length is the size it states),
+/// and so is the end (the chunk and byte counts NapCat reports match what arrived), so a
+/// download that breaks or goes wrong mid-way is an `Err`, never a short file.
+///
+/// ```no_run
+/// # async fn run(api: api_core::Client) -> Result<(), api_core::Error> {
+/// let download = api.download("Rust 学习资料.txt").await?;
+/// println!("{} ({:?} bytes)", download.info().file_name, download.progress().total);
+/// let saved = download
+///     .save_with("资料.txt", |p| println!("{} / {:?}", p.bytes, p.total))
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub struct FileDownload<A>
+where
+    A: StreamAction<Packet = DownloadPacket, Output = DownloadDone>,
+{
+    stream: ActionStream<A>,
+    info: FileInfo,
+    bytes: u64,
+    next_index: u64,
+    done: Option<DownloadDone>,
+}
+
+impl<A> std::fmt::Debug for FileDownload<A>
+where
+    A: StreamAction<Packet = DownloadPacket, Output = DownloadDone>,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileDownload")
+            .field("action", &A::WIRE_NAME)
+            .field("file_name", &self.info.file_name)
+            .field("progress", &self.progress())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts downloading a file QQ knows (a received file's `file_id`, or a name QQ's file
+    /// assistant finds) with `download_file_stream` and NapCat's default chunk size. For the
+    /// chunk size, images or voice, wrap the generated call's stream in
+    /// [`FileDownload::new`].
+    pub async fn download(
+        &self,
+        file: impl Into<String>,
+    ) -> Result<FileDownload<crate::requests::DownloadFileStreamRequest>, Error> {
+        FileDownload::new(self.download_file_stream(file).await?).await
+    }
+}
+
+impl<A> FileDownload<A>
+where
+    A: StreamAction<Packet = DownloadPacket, Output = DownloadDone>,
+{
+    /// Reads the stream up to its file information, which comes first.
+    pub async fn new(mut stream: ActionStream<A>) -> Result<Self, Error> {
+        loop {
+            match stream.packet().await? {
+                Some(DownloadPacket::Info(info)) => {
+                    return Ok(FileDownload {
+                        stream,
+                        info,
+                        bytes: 0,
+                        next_index: 0,
+                        done: None,
+                    });
+                }
+                Some(DownloadPacket::Chunk(c)) => {
+                    return Err(bad::<A>(format!(
+                        "chunk {} arrived before the file information",
+                        c.index
+                    )));
+                }
+                Some(other) => skip::<A>(&other),
+                None => {
+                    return Err(bad::<A>(
+                        "the download ended before the file information".into(),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The file's name and size as NapCat gave them (and an image's size, or a voice's
+    /// format).
+    pub fn info(&self) -> &FileInfo {
+        &self.info
+    }
+
+    /// Bytes received so far, and the size NapCat gave (`None` when it gave 0).
+    pub fn progress(&self) -> Progress {
+        Progress {
+            bytes: self.bytes,
+            total: (self.info.file_size > 0).then_some(self.info.file_size),
+        }
+    }
+
+    /// The next chunk's bytes, in order; `Ok(None)` once the whole file arrived and its
+    /// counts were checked.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>, Error> {
+        if self.done.is_some() {
+            return Ok(None);
+        }
+        loop {
+            match self.stream.packet().await? {
+                Some(DownloadPacket::Chunk(c)) => {
+                    if c.index != self.next_index {
+                        return Err(bad::<A>(format!(
+                            "chunk {} arrived where chunk {} was due",
+                            c.index, self.next_index
+                        )));
+                    }
+                    if c.data.len() as u64 != c.size {
+                        return Err(bad::<A>(format!(
+                            "chunk {} holds {} bytes but states {}",
+                            c.index,
+                            c.data.len(),
+                            c.size
+                        )));
+                    }
+                    self.next_index += 1;
+                    self.bytes += c.size;
+                    return Ok(Some(c.data.into_bytes()));
+                }
+                Some(DownloadPacket::Info(_)) => {
+                    return Err(bad::<A>("a second file information packet".into()));
+                }
+                Some(other) => skip::<A>(&other),
+                None => {
+                    let done = self
+                        .stream
+                        .take_result()
+                        .ok_or_else(|| bad::<A>("the download ended without its result".into()))?;
+                    if (done.total_chunks, done.total_bytes) != (self.next_index, self.bytes) {
+                        return Err(bad::<A>(format!(
+                            "NapCat reports {} chunks and {} bytes, but {} chunks and {} bytes arrived",
+                            done.total_chunks, done.total_bytes, self.next_index, self.bytes
+                        )));
+                    }
+                    self.done = Some(done);
+                    return Ok(None);
+                }
+            }
+        }
+    }
+
+    /// The chunks as a [`Stream`](futures_util::Stream) of bytes, in order; it ends after the
+    /// last chunk once the counts were checked, or with the error that broke it.
+    pub fn into_chunks(self) -> impl futures_util::Stream<Item = Result<Bytes, Error>> {
+        futures_util::stream::unfold(Some(self), |download| async move {
+            let mut download = download?;
+            match download.chunk().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(download))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+
+    /// The whole file in memory.
+    pub async fn to_vec(mut self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::with_capacity(self.info.file_size.min(64 << 20) as usize);
+        while let Some(chunk) = self.chunk().await? {
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+
+    /// Writes the file to `path`. It is written beside it under a `.part` name of its own
+    /// first and renamed when complete, so `path` only ever holds a whole file; on any error the
+    /// partial file is removed.
+    pub async fn save(self, path: impl AsRef<Path>) -> Result<Saved, Error> {
+        self.save_with(path, |_| {}).await
+    }
+
+    /// Like [`save`](Self::save), calling `on_progress` after each chunk.
+    pub async fn save_with(
+        mut self,
+        path: impl AsRef<Path>,
+        mut on_progress: impl FnMut(Progress),
+    ) -> Result<Saved, Error> {
+        let path = path.as_ref().to_owned();
+        let part = part_path(&path);
+        let written = async {
+            let mut file = tokio::fs::File::create(&part)
+                .await
+                .map_err(|e| io_error::<A>(&part, e))?;
+            while let Some(chunk) = self.chunk().await? {
+                file.write_all(&chunk)
+                    .await
+                    .map_err(|e| io_error::<A>(&part, e))?;
+                on_progress(self.progress());
+            }
+            file.sync_all().await.map_err(|e| io_error::<A>(&part, e))?;
+            drop(file);
+            tokio::fs::rename(&part, &path)
+                .await
+                .map_err(|e| io_error::<A>(&path, e))
+        }
+        .await;
+        match written {
+            Ok(()) => Ok(Saved {
+                path,
+                bytes: self.bytes,
+            }),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&part).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// `name.<n>.part` beside `path`, `n` unique to this save in this process, so saves to the
+/// same path at once each write their own file (and the last to finish is the one kept).
+fn part_path(path: &Path) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".{}-{n}.part", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// A packet a download does not know (a later NapCat's), skipped.
+fn skip<A: StreamAction>(packet: &DownloadPacket) {
+    tracing::warn!(
+        action = A::WIRE_NAME,
+        ?packet,
+        "skipping a download packet of an unknown kind"
+    );
+}
+
+fn bad<A: StreamAction>(reason: String) -> Error {
+    Error::BadReply {
+        action: A::WIRE_NAME.to_owned(),
+        http_status: None,
+        reason,
+        body: Default::default(),
+    }
+}
+
+fn io_error<A: StreamAction>(path: &Path, e: std::io::Error) -> Error {
+    Error::Transport {
+        action: A::WIRE_NAME.to_owned(),
+        source: format!("cannot write {}: {e}", path.display()).into(),
+    }
+}

@@ -1,0 +1,188 @@
+//! Events over HTTP: NapCat's SSE stream (`GET /_events`, an `httpSseServers` entry in its
+//! network config), read by a background task that reconnects with backoff.
+//!
+//! NapCat writes each event as `data: <json>` and a blank line, with no `event:` or `id:`
+//! lines, no keep-alive comments and no heartbeat (packages/napcat-onebot/network/
+//! http-server-sse.ts). Stream-action chunks of calls made on that server also appear there;
+//! they have no `post_type` and are skipped.
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
+use tokio::task::JoinHandle;
+
+use crate::transport::forward::Backoff;
+use crate::wire::reply::log_text;
+
+/// Where and how to read the stream.
+pub(crate) struct SseSource {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub auth: Option<HeaderValue>,
+    pub max_event_bytes: usize,
+    pub backoff: Backoff,
+}
+
+/// Starts reading; events go to `events` until the task is aborted.
+pub(crate) fn spawn(source: SseSource, events: crate::events::EventBus) -> JoinHandle<()> {
+    tokio::spawn(read_loop(source, events))
+}
+
+async fn read_loop(source: SseSource, events: crate::events::EventBus) {
+    let mut delay = source.backoff.initial;
+    loop {
+        match read_once(&source, &events).await {
+            End::Refused => {
+                tracing::error!(url = %source.url, "the server refused the access token for the event stream; not retrying");
+                return;
+            }
+            End::Lost { reason, received } => {
+                if received {
+                    delay = source.backoff.initial;
+                }
+                tracing::warn!(url = %source.url, %reason, retry_in = ?delay, "event stream ended; reconnecting");
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(source.backoff.max);
+    }
+}
+
+enum End {
+    Refused,
+    Lost { reason: String, received: bool },
+}
+
+async fn read_once(source: &SseSource, events: &crate::events::EventBus) -> End {
+    let lost = |reason: String, received| End::Lost { reason, received };
+    let mut req = source
+        .http
+        .get(&source.url)
+        .header(ACCEPT, "text/event-stream");
+    if let Some(auth) = &source.auth {
+        req = req.header(AUTHORIZATION, auth.clone());
+    }
+    let mut resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => return lost(crate::error::chain(&e.without_url()), false),
+    };
+    match resp.status().as_u16() {
+        200..=299 => {}
+        401 | 403 => return End::Refused,
+        other => return lost(format!("HTTP {other}"), false),
+    }
+    let mut frames = Frames::default();
+    let mut received = false;
+    loop {
+        let chunk = match resp.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return lost("the server closed the stream".into(), received),
+            Err(e) => return lost(crate::error::chain(&e.without_url()), received),
+        };
+        frames.push(&chunk);
+        while let Some(data) = frames.next_data() {
+            received = true;
+            deliver(data, events);
+        }
+        if frames.pending() > source.max_event_bytes {
+            return lost(
+                format!(
+                    "an event larger than {} bytes (ClientBuilder::max_reply_size)",
+                    source.max_event_bytes
+                ),
+                received,
+            );
+        }
+    }
+}
+
+fn deliver(data: String, events: &crate::events::EventBus) {
+    match crate::events::is_event(data.as_bytes()) {
+        Ok(true) => {
+            let _ = events.send(bytes::Bytes::from(data));
+        }
+        Ok(false) => tracing::debug!("skipping a stream frame that is not an event"),
+        Err(e) => {
+            tracing::warn!(error = %e, frame = %log_text(data.as_bytes()), "skipping an event that is not JSON")
+        }
+    }
+}
+
+/// Splits the byte stream into events: blocks ended by a blank line, whose `data:` lines are
+/// joined with newlines (the SSE rules NapCat's framing is a case of).
+#[derive(Default)]
+struct Frames {
+    buf: Vec<u8>,
+}
+
+impl Frames {
+    fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The next complete event's data, if a whole one is buffered.
+    fn next_data(&mut self) -> Option<String> {
+        loop {
+            let (end, sep) = find_blank_line(&self.buf)?;
+            let block: Vec<u8> = self.buf.drain(..end + sep).take(end).collect();
+            let text = String::from_utf8_lossy(&block);
+            let mut data = String::new();
+            let mut any = false;
+            for line in text.lines() {
+                if let Some(rest) = line.strip_prefix("data:") {
+                    if any {
+                        data.push('\n');
+                    }
+                    data.push_str(rest.strip_prefix(' ').unwrap_or(rest));
+                    any = true;
+                }
+            }
+            if any {
+                return Some(data);
+            }
+        }
+    }
+}
+
+/// Where the first blank line starts and how long the separator is (`\n\n`, `\r\n\r\n`).
+fn find_blank_line(buf: &[u8]) -> Option<(usize, usize)> {
+    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
+    let crlf = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4));
+    match (lf, crlf) {
+        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// How long to wait before the first reconnect by default.
+pub(crate) const DEFAULT_RETRY: Duration = Duration::from_millis(500);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_split_on_blank_lines_whatever_the_chunks() {
+        let stream = b"data: {\"a\":1}\n\ndata: {\"b\":\r\ndata: 2}\r\n\r\n: comment\n\n";
+        for cut in 0..stream.len() {
+            let mut f = Frames::default();
+            let mut got = Vec::new();
+            f.push(&stream[..cut]);
+            while let Some(d) = f.next_data() {
+                got.push(d);
+            }
+            f.push(&stream[cut..]);
+            while let Some(d) = f.next_data() {
+                got.push(d);
+            }
+            assert_eq!(got, ["{\"a\":1}", "{\"b\":\n2}"], "cut at {cut}");
+        }
+    }
+}
