@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 use super::record::{Slot, record_impl, slot};
 use super::shared::{
     argument, default_from_new, doc_attrs, ident, init_from_argument, is_keyed, many_arguments,
-    positional_args, rust_type, seconds_attr, serialize_attr,
+    positional_args, pub_field, rust_type, seconds_attr, serialize_attr,
 };
 use crate::model::*;
 use crate::names::camel;
@@ -148,20 +148,13 @@ fn request_struct(spec: &Spec, a: &Action) -> TokenStream {
         a.rust_name, a.wire_name, a.doc
     ));
     let fields = a.params.iter().map(|p| {
-        let name = ident(&p.rust_name);
-        let ty = rust_type(&p.ty);
-        let doc = doc_attrs(&param_doc(p));
         // An either-or parameter's key goes straight into the params.
         let serde_attr = if is_keyed(spec, &p.ty) {
             Some(quote!(#[serde(flatten)]))
         } else {
             serialize_attr(&p.rust_name, &p.wire_name, &p.ty)
         };
-        quote! {
-            #doc
-            #serde_attr
-            pub #name: #ty,
-        }
+        pub_field(&param_doc(p), serde_attr, &p.rust_name, &p.ty)
     });
     let default_impl = a
         .required_params()

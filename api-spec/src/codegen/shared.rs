@@ -88,6 +88,23 @@ pub(crate) fn seconds_attr(ty: &TypeRef) -> Option<TokenStream> {
     }
 }
 
+/// A public field of a generated struct: its doc, its `#[serde(..)]` and its type.
+pub(crate) fn pub_field(
+    doc: &str,
+    serde_attr: Option<TokenStream>,
+    name: &str,
+    ty: &TypeRef,
+) -> TokenStream {
+    let doc = doc_attrs(doc);
+    let name = ident(name);
+    let ty = rust_type(ty);
+    quote! {
+        #doc
+        #serde_attr
+        pub #name: #ty,
+    }
+}
+
 /// The `#[serde(..)]` a field or parameter is serialized with: its wire name when it differs,
 /// `None` left out, a duration as whole seconds; nothing when none applies.
 pub(crate) fn serialize_attr(rust: &str, wire: &str, ty: &TypeRef) -> Option<TokenStream> {

@@ -7,7 +7,7 @@ use quote::quote;
 use super::record::{Slot, record_impl, slot};
 use super::shared::{
     argument, collect_files_impl, default_from_new, doc_attrs, ident, init_from_argument,
-    many_arguments, rust_type, seconds_attr, serialize_attr,
+    many_arguments, pub_field, seconds_attr, serialize_attr,
 };
 use crate::model::*;
 use crate::types::TypeRef;
@@ -22,19 +22,12 @@ pub(super) fn struct_def(spec: &Spec, s: &StructDef) -> TokenStream {
     let builder = s.input.then(|| input_builder(s));
     let doc = doc_attrs(&s.doc);
     let fields = s.fields.iter().map(|f| {
-        let fname = ident(&f.rust_name);
-        let ty = rust_type(&f.ty);
-        let doc = doc_attrs(&f.doc);
         let serde_attr = if s.transparent {
             seconds_attr(&f.ty).map(|w| quote!(#[serde(#w)]))
         } else {
             serialize_attr(&f.rust_name, &f.wire_name, &f.ty)
         };
-        quote! {
-            #doc
-            #serde_attr
-            pub #fname: #ty,
-        }
+        pub_field(&f.doc, serde_attr, &f.rust_name, &f.ty)
     });
     if s.transparent {
         return quote! {
