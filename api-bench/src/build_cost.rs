@@ -30,7 +30,7 @@ section = "S"
 doc = "动作 {i}。"
 example = "api.action_{i}(1).await?;"
 returns = "Result{i}"
-reply = '{{"id": 1, "name": "n"}}'
+napcat = {{ reply = '{{"id": 1, "name": "n"}}' }}
 params = [
   {{ name = "user_id", type = "qq", doc = "QQ" }},
   {{ name = "note", type = "string?", doc = "备注" }},
