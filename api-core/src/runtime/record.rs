@@ -104,14 +104,40 @@ impl KeyIndex {
     /// The slot of `key` among `keys` (the keys this index was made of).
     fn find(&self, keys: Keys, key: &str) -> Option<usize> {
         if self.crowded {
-            return keys.iter().find(|(k, _)| *k == key).map(|&(_, slot)| slot);
+            return keys
+                .iter()
+                .find(|(k, _)| same(k, key))
+                .map(|&(_, slot)| slot);
         }
         self.buckets[hash(key.as_bytes())]
             .iter()
             .take_while(|&&at| at != 0)
             .map(|&at| keys[at as usize - 1])
-            .find(|(k, _)| *k == key)
+            .find(|(k, _)| same(k, key))
             .map(|(_, slot)| slot)
+    }
+}
+
+/// Whether two keys are the same text, compared in place a word at a time (the first and
+/// last eight bytes, overlapping, then any middle): keys are short, and a call to `memcmp` for
+/// each would cost more than the comparison.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+    let half = |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+    match n {
+        0..4 => a == b,
+        4..8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => {
+            word(a, 0) == word(b, 0)
+                && word(a, n - 8) == word(b, n - 8)
+                && (n <= 16 || a[8..n - 8] == b[8..n - 8])
+        }
     }
 }
 
@@ -125,59 +151,55 @@ const fn hash(key: &[u8]) -> usize {
     (key.len().wrapping_mul(31) ^ first.wrapping_mul(7) ^ last) % BUCKETS
 }
 
-/// A key of the object being read.
-enum Key {
-    /// A listed key: the index of its slot.
-    Listed(usize),
-    /// An unlisted key the record keeps.
-    Kept(String),
-    /// An unlisted key the record skips.
-    Skipped,
-}
+/// What [`KeySeed`] gives for a key no slot reads: the record keeps it (in its `unlisted`
+/// text) or skips it.
+const UNLISTED: usize = usize::MAX;
 
-/// Matches a key against a record's listed keys without allocating for them (nor for an
-/// unlisted key the record skips). The slot after the last one read is tried first: NapCat
-/// sends a struct's fields in the order the spec lists them, so most keys match at once.
-#[derive(Clone, Copy)]
-struct KeySeed {
+/// Matches a key against a record's listed keys, giving its slot's index, without allocating
+/// for it (an unlisted key the record keeps is written to `kept`). The slot after the last one
+/// read is tried first: NapCat sends a struct's fields in the order the spec lists them, so
+/// most keys match at once.
+struct KeySeed<'a> {
     keys: Keys,
     index: &'static KeyIndex,
-    keep: bool,
     next: usize,
+    kept: Option<&'a mut String>,
 }
 
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Key;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl Visitor<'_> for KeySeed {
-    type Value = Key;
+impl Visitor<'_> for KeySeed<'_> {
+    type Value = usize;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a field name")
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
         if let Some(&(key, index)) = self.keys.get(self.next)
-            && key == v
+            && same(key, v)
         {
-            return Ok(Key::Listed(index));
+            return Ok(index);
         }
         Ok(self.look_up(v))
     }
 }
 
-impl KeySeed {
+impl KeySeed<'_> {
     /// A key that is not the next slot's: found through the index. Kept out of line, so that
     /// the common case above stays small enough to be inlined into the reading loop.
     #[inline(never)]
-    fn look_up(self, v: &str) -> Key {
-        match self.index.find(self.keys, v) {
-            Some(index) => Key::Listed(index),
-            None if self.keep => Key::Kept(v.to_owned()),
-            None => Key::Skipped,
+    fn look_up(self, v: &str) -> usize {
+        if let Some(index) = self.index.find(self.keys, v) {
+            return index;
         }
+        if let Some(kept) = self.kept {
+            v.clone_into(kept);
+        }
+        UNLISTED
     }
 }
 
@@ -193,25 +215,28 @@ impl<'de, T: Record> Visitor<'de> for RecordVisitor<T> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
         let mut fields = T::Fields::EMPTY;
         let mut unlisted = Unlisted::new();
-        let mut keys = KeySeed {
-            keys: T::KEYS,
-            index: &T::INDEX,
-            keep: T::KEEPS_UNLISTED,
-            next: 0,
-        };
-        while let Some(key) = map.next_key_seed(keys)? {
-            match key {
-                Key::Listed(index) => {
+        let mut kept = String::new();
+        let mut next = 0;
+        loop {
+            let keys = KeySeed {
+                keys: T::KEYS,
+                index: &T::INDEX,
+                next,
+                kept: T::KEEPS_UNLISTED.then_some(&mut kept),
+            };
+            match map.next_key_seed(keys)? {
+                None => break,
+                Some(UNLISTED) if T::KEEPS_UNLISTED => {
+                    unlisted.insert(std::mem::take(&mut kept), map.next_value()?);
+                }
+                Some(UNLISTED) => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Some(index) => {
                     if !fields.read(index, &mut map)? {
                         return Err(de::Error::duplicate_field(T::KEYS[index].0));
                     }
-                    keys.next = index + 1;
-                }
-                Key::Kept(key) => {
-                    unlisted.insert(key, map.next_value()?);
-                }
-                Key::Skipped => {
-                    map.next_value::<IgnoredAny>()?;
+                    next = index + 1;
                 }
             }
         }
@@ -249,9 +274,6 @@ pub struct LenientField<T>(Option<T>);
 macro_rules! slot_methods {
     ($slot:ident) => {
         impl<T> $slot<T> {
-            /// Nothing read yet.
-            pub const EMPTY: Self = $slot(None);
-
             /// The value read, if any.
             pub fn value(self) -> Option<T> {
                 self.0
@@ -418,6 +440,35 @@ mod tests {
         }
         for unknown in ["", "user", "user_ID", "remarks", "n"] {
             assert_eq!(index.find(KEYS, unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn keys_compare_as_text_at_every_length() {
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+        ];
+        let longer = [
+            "abcdefghijklmnop",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopqrstuvwxyz",
+        ];
+        for t in texts.iter().chain(&longer) {
+            assert!(same(t, t), "{t}");
+            for (i, _) in t.char_indices() {
+                let mut other = t.to_string().into_bytes();
+                other[i] ^= 1;
+                assert!(!same(t, std::str::from_utf8(&other).unwrap()), "{t} at {i}");
+            }
+            assert!(!same(t, &format!("{t}x")));
         }
     }
 
