@@ -284,7 +284,7 @@ enum Answered {
     Frame(Out),
     /// A stream action's envelopes, sent one frame each as they are made.
     Packets {
-        packets: crate::Packets,
+        packets: crate::state::Packets,
         echo: Value,
         cut: Option<Cut>,
     },
@@ -295,7 +295,7 @@ enum Answered {
 /// that stops reading holds the stream up.
 async fn send_packets(
     tx: &mpsc::Sender<Out>,
-    packets: crate::Packets,
+    packets: crate::state::Packets,
     echo: Value,
     cut: Option<Cut>,
 ) {
