@@ -6,18 +6,8 @@ use std::time::Duration;
 
 use crate::counting::{ALLOCATED, COUNTING};
 use api_bench::servers;
+use api_bench::transfer::rss_kib;
 use api_core::Client;
-
-pub(crate) fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
-}
 
 pub(crate) async fn memory() {
     println!("\n### 5. Memory with calls in flight over one forward WebSocket\n");
