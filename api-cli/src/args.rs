@@ -51,6 +51,9 @@ fn expects(spec: &Spec, ty: &TypeRef) -> String {
         TypeRef::Scalar(Scalar::Bool) => "true or false".into(),
         TypeRef::Scalar(Scalar::File) => "a URL, base64://… or a local path".into(),
         TypeRef::Scalar(Scalar::Base64) => "base64 text".into(),
+        TypeRef::Scalar(Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward) => {
+            "a message id (text)".into()
+        }
         TypeRef::Scalar(Scalar::Message) => {
             "a message: text with CQ codes, or segments as JSON".into()
         }
@@ -89,7 +92,9 @@ fn local_file(text: &str) -> Result<String, String> {
 fn parse_value(spec: &Spec, ty: &TypeRef, key: &str, text: &str) -> Result<Value, String> {
     let mut value = match ty {
         TypeRef::Scalar(Scalar::File) => Value::from(local_file(text)?),
-        TypeRef::Scalar(Scalar::String | Scalar::Base64) => Value::from(text),
+        TypeRef::Scalar(
+            Scalar::String | Scalar::Base64 | Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward,
+        ) => Value::from(text),
         TypeRef::Scalar(Scalar::Message) => match serde_json::from_str(text) {
             Ok(v @ (Value::Array(_) | Value::Object(_))) => v,
             _ => Value::from(text),

@@ -136,8 +136,8 @@ fn call_over_websocket_against_embedded_simulator() {
     let out = napcat(&["--transport", "ws", "call", "get_login_info"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let data: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // LoginInfo's user_id is text, as the typed decoder makes it.
-    assert_eq!(data["user_id"], "10001");
+    // LoginInfo's user_id is a QQ number, as every other one.
+    assert_eq!(data["user_id"], 10001);
     assert!(text(&out.stderr).contains("ws://127.0.0.1:"));
 }
 

@@ -450,6 +450,16 @@ fn scalar_doc(s: crate::types::Scalar) -> (&'static str, &'static str) {
         Scalar::F64 => ("f64", "数字；数字文本也读"),
         Scalar::Qq => ("UserId", "QQ 号，数字；与群号类型不同，不会传反"),
         Scalar::Group => ("GroupId", "群号，数字；与 QQ 号类型不同，不会传反"),
+        Scalar::Msg => (
+            "MessageId",
+            "NapCat 的短消息 ID（事件与发送结果里的），数字",
+        ),
+        Scalar::LongMsg => ("LongMessageId", "QQ 的长消息 ID（`msgId`），文本"),
+        Scalar::AnyMsg => (
+            "AnyMessageId",
+            "短或长消息 ID，NapCat 两种都收处；以文本发送",
+        ),
+        Scalar::Forward => ("ForwardId", "合并转发的 `res_id`，文本"),
         Scalar::Duration => ("std::time::Duration", "整秒数；不足一秒的部分在发送前报错"),
         Scalar::Json => ("serde_json::Value", "任意 JSON，原样保留"),
         Scalar::File => (

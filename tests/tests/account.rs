@@ -119,7 +119,7 @@ async fn get_login_info_turns_numeric_id_into_text(via: Via) {
     let (sim, api, _keep) = setup(via).await;
     let info = api.get_login_info().await.unwrap();
     assert_eq!(only_call(&sim), ("get_login_info".into(), json!({})));
-    assert_eq!(info.user_id, "10001");
+    assert_eq!(info.user_id, 10001);
     assert_eq!(info.nickname, "模拟机器人");
 }
 

@@ -3,11 +3,11 @@
 //! over forward and reverse WebSocket.
 
 use api_core::Client;
-use api_core::GroupId;
 use api_core::types::{
     DecreaseKind, Event, GroupRequestKind, MessageType, MetaEvent, Notice, Notify, QuickOperation,
     Request,
 };
+use api_core::{GroupId, MessageId};
 use api_sim::Simulator;
 use api_tests::{Via, over_every_transport, setup};
 use serde_json::{Value, json};
@@ -74,8 +74,10 @@ fn typed_fields_carry_what_a_bot_needs() {
     };
     assert_eq!(m.message_type, MessageType::Group);
     assert_eq!(m.group_id, Some(api_core::GroupId(123456789)));
-    assert_eq!(m.message.reply_to(), Some("1592331207"));
+    assert_eq!(m.message.reply_to(), Some(api_core::MessageId(1592331207)));
     assert_eq!(m.message.mentions().collect::<Vec<_>>(), [2233445566]);
+    assert!(!m.message.mentions_everyone());
+    assert!(api_core::Message::new().at_all().mentions_everyone());
     let Event::Request(Request::Group(r)) = find("request.group") else {
         panic!()
     };
@@ -288,7 +290,7 @@ async fn http_clients_get_events_over_sse() {
     };
     assert_eq!(
         (m.message_id, m.message.plain_text().as_str()),
-        (id, "over sse")
+        (MessageId(id), "over sse")
     );
 
     let sim = sim.restart().unwrap();

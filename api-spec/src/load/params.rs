@@ -76,13 +76,14 @@ impl Checker {
         };
         let can_be_empty = matches!(
             base,
-            TypeRef::Scalar(Scalar::String | Scalar::Message) | TypeRef::List(_)
+            TypeRef::Scalar(Scalar::String | Scalar::Message | Scalar::LongMsg | Scalar::Forward)
+                | TypeRef::List(_)
         );
         if raw.non_empty && !can_be_empty {
             self.err(
                 src,
                 raw.ty.span(),
-                "`non_empty` applies to `string`, `message` and list parameters only",
+                "`non_empty` applies to `string`, `message`, `long_msg`, `forward` and list parameters only",
             );
         }
         if let Some(d) = &raw.moved_differs {
