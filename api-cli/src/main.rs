@@ -148,7 +148,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     c.name,
                     a.rust_name,
                     wire,
-                    a.summary()
+                    a.doc_line()
                 );
             }
             Ok(())
@@ -156,7 +156,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Describe { action } => {
             let spec = api_spec::builtin();
             let a = args::find_action(spec, action)?;
-            println!("{} (wire: {}) — {}", a.rust_name, a.wire_name, a.summary());
+            println!("{} (wire: {}) — {}", a.rust_name, a.wire_name, a.doc_line());
             if !a.aliases.is_empty() {
                 println!("also answered as: {}", a.aliases.join(", "));
             }

@@ -119,7 +119,7 @@ fn category_page(spec: &Spec, c: &Category) -> String {
             a.rust_name,
             a.rust_name,
             a.wire_name,
-            cell(a.summary())
+            cell(a.doc_line())
         );
     }
     for section in &c.sections {
@@ -385,7 +385,7 @@ fn index_page(spec: &Spec) -> String {
             a.wire_name,
             c.title,
             a.section,
-            cell(a.summary())
+            cell(a.doc_line())
         );
     };
     let _ = writeln!(out, "{TABLE_HEAD}");

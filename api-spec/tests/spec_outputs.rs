@@ -263,6 +263,7 @@ fields = [{ name = "guild_id", type = "i64", doc = "频道号" }, { name = "role
 
 [[action]]
 name = "get_guild_info"
+summary = "Gets a guild's information."
 section = "频道"
 doc = "获取频道信息。"
 example = "let g = api.get_guild_info(1).await?;"

@@ -14,7 +14,7 @@ pub(super) fn action_table(spec: &Spec) -> TokenStream {
         let rust_name = &a.rust_name;
         let category = &c.name;
         let section = &a.section;
-        let summary = a.summary();
+        let summary = a.doc_line();
         let returns = a.returns.to_string();
         let params = a.params.iter().map(|p| param_info(spec, p));
         let wire = (a.wire_name != a.rust_name).then(|| {
