@@ -1,5 +1,6 @@
 //! Each action's English summary leads what is generated for it: the method's rustdoc and
-//! its request struct's (then a blank line, then the Chinese doc).
+//! its request struct's (then a blank line, then the Chinese doc), and its docs section and
+//! index row.
 
 use std::collections::HashMap;
 
@@ -78,4 +79,31 @@ fn each_method_and_request_doc_starts_with_the_english_summary() {
     assert_eq!(send[0], " Sends a private message.");
     assert!(send[1].trim().is_empty(), "{send:?}");
     assert!(send[2].starts_with(" 发送私聊消息。"), "{send:?}");
+}
+
+#[test]
+fn each_docs_section_and_index_row_shows_the_summary_and_the_doc_line() {
+    let spec = api_spec::load_builtin().unwrap();
+    let pages = api_spec::docs::render(&spec);
+    let page = |path: &str| &pages.iter().find(|p| p.path == path).unwrap().text;
+    let index = page("api/index.md");
+    assert!(index.contains("| 方法 | NapCat 动作名 | 分类 | 分组 | Summary | 功能 |"));
+    for (c, a) in spec.actions() {
+        let text = page(&format!("api/{}.md", c.name));
+        assert!(
+            text.contains(&format!(
+                "### {}\n\n{}\n\n- **功能**: {}",
+                a.rust_name,
+                a.summary,
+                a.doc_line()
+            )),
+            "{}",
+            a.rust_name
+        );
+        let row = format!(
+            "| [`{}`]({}.md#{}) | `{}` | {} | {} | {} | ",
+            a.rust_name, c.name, a.rust_name, a.wire_name, c.title, a.section, a.summary
+        );
+        assert!(index.contains(&row), "{row}");
+    }
 }
