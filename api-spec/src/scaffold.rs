@@ -1,8 +1,8 @@
 //! First spec entries for NapCat actions, from NapCat's own description of them
 //! ([`crate::napcat::ACTIONS_JSON`] or a file of the same shape): the wire name, parameters with
 //! their types, required-ness and defaults, NapCat's (Chinese) summary as the doc line, a
-//! placeholder for the English `summary`, NapCat's return
-//! example as the reply (in the action's `napcat` table), and first guesses a person then refines: a Rust name from the wire
+//! placeholder for the English `summary`, NapCat's return example as the reply (in the
+//! action's `napcat` table), and first guesses a person then refines: a Rust name from the wire
 //! name, a struct where NapCat declares a return shape, `json` where it declares `any` (or where
 //! its example does not fit the guessed shape).
 //!
