@@ -137,7 +137,7 @@ fn the_summary_is_one_sentence_of_english() {
 fn each_mistake_is_named_with_its_place() {
     let cases = [
         (action("params = [{ name = \"x\", type = \"strng\", doc = \"\" }]"), "t.toml:13:32: unknown type `strng`"),
-        (action("params = [{ name = \"x\", type = \"i64?\", default = 1, doc = \"\" }]"), "t.toml:13:50: a parameter with a default is not optional"),
+        (action("params = [{ name = \"x\", type = \"i64?\", default = 1, doc = \"\" }]"), "t.toml:13:50: a default is NapCat's value for a parameter left out unless set"),
         (action("params = [{ name = \"x\", type = \"bool\", default = 1, doc = \"\" }]"), "t.toml:13:50: default `1` does not fit"),
         (action("params = [{ name = \"x\", type = \"i32\", default = 9999999999, doc = \"\" }]"), "out of range for `i32`"),
         (action("params = [{ name = \"timeout\", type = \"i64\", doc = \"\" }]"), "is a method of every call builder"),
