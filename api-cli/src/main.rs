@@ -136,7 +136,8 @@ async fn connect(cli: &Cli) -> Result<(Client, Option<Simulator>), String> {
 async fn run(cli: Cli) -> Result<(), String> {
     match &cli.command {
         Command::Actions => {
-            // Category, Rust name, wire name (and the other names NapCat answers), one line.
+            // Category, Rust name, wire name (and the other names NapCat answers), the English
+            // summary and the Chinese doc line.
             for (c, a) in api_spec::builtin().actions() {
                 let mut wire = a.wire_name.clone();
                 for alias in &a.aliases {
@@ -144,11 +145,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                     wire.push_str(alias);
                 }
                 println!(
-                    "{:<14} {:<32} {:<34} {}",
+                    "{:<14} {:<32} {:<34} {} {}",
                     c.name,
                     a.rust_name,
                     wire,
-                    a.summary()
+                    a.summary,
+                    a.doc_line()
                 );
             }
             Ok(())
@@ -156,7 +158,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Describe { action } => {
             let spec = api_spec::builtin();
             let a = args::find_action(spec, action)?;
-            println!("{} (wire: {}) — {}", a.rust_name, a.wire_name, a.summary());
+            println!("{} (wire: {}) — {}", a.rust_name, a.wire_name, a.summary);
+            println!("{}", a.doc_line());
             if !a.aliases.is_empty() {
                 println!("also answered as: {}", a.aliases.join(", "));
             }

@@ -54,6 +54,13 @@ fn actions_lists_every_napcat_wire_name_with_its_category() {
             .any(|l| l.starts_with("system ") && l.contains(" handle_quick_operation ")),
         "{listing}"
     );
+    // Each line ends with the English summary, then the Chinese doc line.
+    assert!(
+        listing.lines().any(|l| l.starts_with("message ")
+            && l.contains(" send_private_msg ")
+            && l.contains(" Sends a private message. 发送私聊消息。")),
+        "{listing}"
+    );
 }
 
 #[test]

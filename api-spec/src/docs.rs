@@ -110,16 +110,20 @@ fn category_page(spec: &Spec, c: &Category) -> String {
         let _ = writeln!(out, "## 概览\n\n{}\n", c.overview);
     }
     if !c.actions.is_empty() {
-        let _ = writeln!(out, "| 方法 | NapCat 动作名 | 功能 |\n| --- | --- | --- |");
+        let _ = writeln!(
+            out,
+            "| 方法 | NapCat 动作名 | Summary | 功能 |\n| --- | --- | --- | --- |"
+        );
     }
     for a in &c.actions {
         let _ = writeln!(
             out,
-            "| [`{}`](#{}) | `{}` | {} |",
+            "| [`{}`](#{}) | `{}` | {} | {} |",
             a.rust_name,
             a.rust_name,
             a.wire_name,
-            cell(a.summary())
+            cell(&a.summary),
+            cell(a.doc_line())
         );
     }
     for section in &c.sections {
@@ -271,7 +275,7 @@ fn union_md(out: &mut String, spec: &Spec, c: &Category, u: &UnionDef) {
 }
 
 fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
-    let _ = writeln!(out, "\n### {}\n", a.rust_name);
+    let _ = writeln!(out, "\n### {}\n\n{}\n", a.rust_name, a.summary);
     let mut doc = a.doc.lines();
     let _ = writeln!(out, "- **功能**: {}", doc.next().unwrap_or(""));
     let rest: Vec<_> = doc.collect();
@@ -372,20 +376,20 @@ fn index_page(spec: &Spec) -> String {
         "<!-- 本页由 {} 生成，请勿手改。重新生成：{REGENERATE} -->\n",
         sources.join("、")
     );
-    const TABLE_HEAD: &str =
-        "| 方法 | NapCat 动作名 | 分类 | 分组 | 功能 |\n| --- | --- | --- | --- | --- |";
+    const TABLE_HEAD: &str = "| 方法 | NapCat 动作名 | 分类 | 分组 | Summary | 功能 |\n| --- | --- | --- | --- | --- | --- |";
     // The action's method, linked to its section of its category's page.
     let link =
         |c: &Category, a: &Action| format!("[`{}`]({}.md#{})", a.rust_name, c.name, a.rust_name);
     let row = |out: &mut String, c: &Category, a: &Action| {
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} | {} | {} |",
+            "| {} | `{}` | {} | {} | {} | {} |",
             link(c, a),
             a.wire_name,
             c.title,
             a.section,
-            cell(a.summary())
+            cell(&a.summary),
+            cell(a.doc_line())
         );
     };
     let _ = writeln!(out, "{TABLE_HEAD}");

@@ -50,6 +50,9 @@ pub struct Action {
     pub wire_name: String,
     /// The section of its category it belongs to.
     pub section: String,
+    /// One line of English saying what the action does; the first line of the method's
+    /// rustdoc and of its docs section, and a column of the API index.
+    pub summary: String,
     /// Doc text (Chinese), first line is the 功能 line.
     pub doc: String,
     /// A Rust example using `api: Client`.
@@ -111,8 +114,8 @@ impl Action {
             .filter(|p| p.presence != Presence::Required)
     }
 
-    /// The first line of the doc text.
-    pub fn summary(&self) -> &str {
+    /// The first line of the (Chinese) doc text, the 功能 line.
+    pub fn doc_line(&self) -> &str {
         self.doc.lines().next().unwrap_or("")
     }
 }

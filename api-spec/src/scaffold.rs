@@ -1,18 +1,22 @@
 //! First spec entries for NapCat actions, from NapCat's own description of them
 //! ([`crate::napcat::ACTIONS_JSON`] or a file of the same shape): the wire name, parameters with
-//! their types, required-ness and defaults, NapCat's summary as the doc line, NapCat's return
-//! example as the reply (in the action's `napcat` table), and first guesses a person then refines: a Rust name from the wire
+//! their types, required-ness and defaults, NapCat's (Chinese) summary as the doc line, a
+//! placeholder for the English `summary`, NapCat's return example as the reply (in the
+//! action's `napcat` table), and first guesses a person then refines: a Rust name from the wire
 //! name, a struct where NapCat declares a return shape, `json` where it declares `any` (or where
 //! its example does not fit the guessed shape).
 //!
-//! The output is a complete spec file that [`crate::load`] accepts; the tests scaffold every
-//! NapCat action and load the result.
+//! The output is a complete spec file that [`crate::load`] accepts once each action's
+//! `summary` placeholder is replaced by one line of English (NapCat describes its actions only
+//! in Chinese, so that is left to a person); the tests scaffold every NapCat action and load
+//! the result.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
+use crate::load::summary::PLACEHOLDER;
 use crate::names::{RESERVED_ACTION_NAMES, RESERVED_PARAM_NAMES, camel};
 
 /// Why scaffolding could not start.
@@ -139,6 +143,15 @@ impl Scaffold {
         let mut block = structs;
         let _ = writeln!(block, "[[action]]");
         let _ = writeln!(block, "name = {}", toml_str(&rust));
+        // NapCat describes its actions only in Chinese: the English summary is left for a
+        // person to write, and the loader refuses the placeholder until then.
+        let _ = writeln!(
+            block,
+            "summary = {}",
+            toml_str(&format!(
+                "{PLACEHOLDER}: one line of English saying what `{wire}` does."
+            ))
+        );
         if rust != wire {
             let _ = writeln!(block, "wire = {}", toml_str(&wire));
         }
@@ -388,7 +401,7 @@ fn reply_fits(structs: &str, returns: &str, example: &Value) -> bool {
         return returns == "json";
     }
     let probe = format!(
-        "category = \"probe\"\ntitle = \"probe\"\nsections = [\"s\"]\n\n{structs}[[action]]\nname = \"probe\"\nsection = \"s\"\ndoc = \"d\"\nexample = \"api.probe().await?;\"\nreturns = {}\n[action.napcat]\nreply = {}\n",
+        "category = \"probe\"\ntitle = \"probe\"\nsections = [\"s\"]\n\n{structs}[[action]]\nname = \"probe\"\nsummary = \"Probes.\"\nsection = \"s\"\ndoc = \"d\"\nexample = \"api.probe().await?;\"\nreturns = {}\n[action.napcat]\nreply = {}\n",
         toml_str(returns),
         toml_str(&example.to_string())
     );
@@ -399,9 +412,38 @@ fn reply_fits(structs: &str, returns: &str, example: &Value) -> bool {
 mod tests {
     use super::*;
 
+    /// Each scaffolded summary is a placeholder the loader refuses: one error per action, at
+    /// its `summary` line.
+    #[test]
+    fn every_summary_is_left_to_write() {
+        let text = scaffold(crate::napcat::ACTIONS_JSON, &[]).unwrap();
+        let errors = crate::load(&[("scaffold.toml".into(), text.clone())]).unwrap_err();
+        let list: Vec<Value> = serde_json::from_str(crate::napcat::ACTIONS_JSON).unwrap();
+        assert_eq!(errors.0.len(), list.len(), "{errors}");
+        let lines: Vec<&str> = text.lines().collect();
+        for e in &errors.0 {
+            assert!(
+                e.message.starts_with("`summary` is still a placeholder"),
+                "{e}"
+            );
+            assert!(lines[e.line - 1].starts_with("summary = \"TODO: "), "{e}");
+        }
+    }
+
+    /// The scaffold with each summary written.
+    fn with_summaries_written(text: &str) -> String {
+        text.lines()
+            .map(|l| match l.starts_with("summary = ") {
+                true => "summary = \"Does what NapCat does.\"",
+                false => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     #[test]
     fn every_napcat_action_scaffolds_into_a_spec_that_loads() {
-        let text = scaffold(crate::napcat::ACTIONS_JSON, &[]).unwrap();
+        let text = with_summaries_written(&scaffold(crate::napcat::ACTIONS_JSON, &[]).unwrap());
         let spec = crate::load(&[("scaffold.toml".into(), text.clone())])
             .unwrap_or_else(|e| panic!("{e}\n\n{text}"));
         let list: Vec<Value> = serde_json::from_str(crate::napcat::ACTIONS_JSON).unwrap();

@@ -101,12 +101,13 @@ pub(super) fn action_items(spec: &Spec, a: &Action) -> TokenStream {
     }
 }
 
-/// The `*Request` struct: one field per parameter, serialized as the wire params.
+/// The `*Request` struct: one field per parameter, serialized as the wire params. Its doc
+/// starts, as the method's does, with the action's English summary.
 fn request_struct(spec: &Spec, a: &Action) -> TokenStream {
     let req = request_ident(a);
     let doc = doc_attrs(&format!(
-        "`{}` 的请求体（NapCat 动作名 `{}`）。\n\n{}",
-        a.rust_name, a.wire_name, a.doc
+        "{}\n\n`{}` 的请求体（NapCat 动作名 `{}`）。\n\n{}",
+        a.summary, a.rust_name, a.wire_name, a.doc
     ));
     let fields = a.params.iter().map(|p| {
         // An either-or parameter's key goes straight into the params.

@@ -116,6 +116,8 @@ pub(super) struct RawAction {
     #[serde(default)]
     pub(super) aliases: Vec<Spanned<String>>,
     pub(super) section: Spanned<String>,
+    /// Required; read as optional so that a missing one is reported at the action's name.
+    pub(super) summary: Option<Spanned<String>>,
     pub(super) doc: Spanned<String>,
     pub(super) example: Spanned<String>,
     pub(super) returns: Spanned<String>,
