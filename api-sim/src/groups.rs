@@ -139,15 +139,7 @@ impl Group {
             members: seed
                 .members
                 .iter()
-                .map(|m| {
-                    let member = Member {
-                        info: m.clone(),
-                        shut_up_until: 0,
-                        last_sent_time: 0,
-                        card_seen: m.card.clone(),
-                    };
-                    (m.user_id, member)
-                })
+                .map(|m| (m.user_id, Member::joined(m.clone())))
                 .collect(),
             settings: Map::new(),
             rejected: BTreeSet::new(),
@@ -173,6 +165,16 @@ impl Group {
 }
 
 impl Member {
+    /// Someone who has just joined: not banned, not heard from yet.
+    pub fn joined(info: SimMember) -> Self {
+        Member {
+            card_seen: info.card.clone(),
+            info,
+            shut_up_until: 0,
+            last_sent_time: 0,
+        }
+    }
+
     /// NapCat's `OB11GroupMember` (helper/data.ts `groupMember`).
     pub fn to_json(&self, group_id: i64) -> Value {
         let m = &self.info;
