@@ -522,6 +522,25 @@ impl Simulator {
         ))
     }
 
+    /// Keeps a bot's reverse WebSocket endpoint connected as NapCat's `websocketClients` do:
+    /// dials it (as [`connect_reverse`](Self::connect_reverse) does), and after the
+    /// connection ends or an attempt fails waits `reconnect_interval` (NapCat's default:
+    /// 5 s) and dials again, until the simulator stops. Events pushed while it is not
+    /// connected are lost, as with NapCat.
+    pub fn connect_reverse_with_reconnect(
+        &self,
+        url: &str,
+        token: Option<&str>,
+        reconnect_interval: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(ws::keep_dialing(
+            self.shared.clone(),
+            url.to_owned(),
+            token.map(str::to_owned),
+            reconnect_interval,
+        ))
+    }
+
     /// The bound HTTP address.
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr

@@ -531,3 +531,69 @@ async fn sending_where_the_bot_cannot_fails_as_napcat_does() {
     .await;
     assert_eq!(parse(&reply)["status"], "ok", "{reply}");
 }
+
+// 14. As NapCat's `websocketClients`, the simulator keeps dialing a bot's reverse WebSocket:
+// after a failed attempt and after a closed connection it waits its reconnect interval and
+// dials again, with NapCat's headers, each connection starting with the lifecycle event; it
+// stops when the simulator does.
+#[tokio::test]
+async fn a_reverse_connection_is_dialed_again_after_a_failure_and_a_close() {
+    use tokio::io::AsyncWriteExt;
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    let sim = Simulator::start(SimConfig {
+        token: Some("t".into()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let bot = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/onebot", bot.local_addr().unwrap());
+    let dialing = sim.connect_reverse_with_reconnect(&url, Some("t"), Duration::from_millis(10));
+
+    // The bot is not ready yet: the first attempt is refused.
+    let (mut refused, _) = bot.accept().await.unwrap();
+    refused
+        .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    drop(refused);
+
+    for round in 0..2 {
+        let (tcp, _) = bot.accept().await.unwrap();
+        let mut headers = Vec::new();
+        let mut ws = tokio_tungstenite::accept_hdr_async(tcp, |req: &Request, resp: Response| {
+            for name in ["x-self-id", "authorization", "x-client-role", "user-agent"] {
+                let value = req.headers().get(name).and_then(|v| v.to_str().ok());
+                headers.push(value.unwrap_or_default().to_owned());
+            }
+            Ok(resp)
+        })
+        .await
+        .unwrap();
+        assert_eq!(headers, ["10001", "Bearer t", "Universal", "OneBot/11"]);
+        let first = loop {
+            if let Some(Ok(Message::Text(t))) = ws.next().await {
+                break parse(t.as_str());
+            }
+        };
+        assert_eq!(first["meta_event_type"], "lifecycle", "round {round}");
+        ws.send(Message::Text(
+            r#"{"action":"get_login_info","echo":"e"}"#.into(),
+        ))
+        .await
+        .unwrap();
+        let reply = loop {
+            if let Some(Ok(Message::Text(t))) = ws.next().await {
+                let v = parse(t.as_str());
+                if v.get("echo").is_some() {
+                    break v;
+                }
+            }
+        };
+        assert_eq!(reply["data"]["user_id"], 10001);
+        // The bot goes away; the simulator dials again.
+        ws.close(None).await.unwrap();
+    }
+    drop(sim);
+    dialing.await.unwrap();
+}
