@@ -15,6 +15,7 @@
 //! For tests it records every call ([`Simulator::calls`]) and can be told to answer an
 //! action with a fault instead ([`Simulator::script`]).
 
+mod control;
 mod dispatch;
 mod files;
 mod groups;
@@ -24,6 +25,7 @@ pub mod inject;
 mod params;
 mod post;
 mod quick_operation;
+mod scenario;
 mod state;
 mod store;
 mod subscriber;
@@ -40,7 +42,7 @@ use tokio::sync::broadcast;
 
 use serde_json::Value;
 
-pub use files::{FileKind, SimFile, TEMP_DIR};
+pub use files::{FileKind, SeedFile, SeedFileKind, SimFile, TEMP_DIR};
 pub use groups::{Role, SimGroup, SimGroupRequest, SimMember};
 pub use handlers::handler::Handler;
 pub use handlers::names as handled_actions;
@@ -396,6 +398,17 @@ impl Simulator {
     pub async fn wait_for_event_clients(&self, n: usize) {
         let mut rx = self.shared.event_clients.subscribe();
         let _ = rx.wait_for(|c| *c >= n).await;
+    }
+
+    /// Serves the control API (see the README's "Testing a bot in any language against the
+    /// simulator") on `addr` (port 0 picks one) until the simulator stops, for other
+    /// processes to inject events and read the recorded calls; returns the bound address.
+    /// A restarted simulator serves its own.
+    pub async fn serve_control(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        control::spawn(self.shared.clone(), listener);
+        Ok(bound)
     }
 
     /// Posts every event from now on to a bot's HTTP endpoint, as NapCat's `httpClients` do:

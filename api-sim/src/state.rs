@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::files::SeedFile;
 use crate::groups::{Group, SimGroup, SimGroupRequest, default_groups};
 use crate::store::{Chat, Store, StoredMessage};
 use serde_json::{Value, json};
@@ -56,27 +57,35 @@ impl std::fmt::Debug for Reply {
     }
 }
 
-/// A friend of the simulated account.
+/// A friend of the simulated account. In a scenario file only `user_id` and `nickname` must
+/// be given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SimFriend {
     /// QQ number.
     pub user_id: i64,
     /// Nickname.
     pub nickname: String,
     /// Remark; empty for none.
+    #[serde(default)]
     pub remark: String,
     /// `male`, `female` or `unknown`.
+    #[serde(default = "crate::groups::unknown_sex")]
     pub sex: String,
     /// Age.
+    #[serde(default)]
     pub age: i64,
     /// QQ level.
+    #[serde(default = "crate::groups::level_one")]
     pub level: i64,
     /// Category it is in.
+    #[serde(default)]
     pub category_id: i64,
 }
 
 /// A pending friend request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SimRequest {
     /// Who asked.
     pub user_id: i64,
@@ -84,8 +93,10 @@ pub struct SimRequest {
     pub nickname: String,
 }
 
-/// The data the simulator starts from; change it to seed your own tests.
+/// The data the simulator starts from; change it to seed your own tests. Read from a
+/// scenario file (`Seed::from_scenario`), every key left out keeps the default seed's value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Seed {
     /// The bot's QQ number.
     pub self_id: i64,
@@ -103,6 +114,8 @@ pub struct Seed {
     pub group_requests: BTreeMap<String, SimGroupRequest>,
     /// Custom face URLs.
     pub custom_faces: Vec<String>,
+    /// Files the account has besides the built-in ones (see `Files::with_defaults`).
+    pub files: Vec<SeedFile>,
 }
 
 impl Default for Seed {
@@ -148,6 +161,7 @@ impl Default for Seed {
             custom_faces: (1..=60)
                 .map(|i| format!("https://faces.example/face{i}.png"))
                 .collect(),
+            files: Vec::new(),
         }
     }
 }
@@ -220,7 +234,7 @@ impl State {
             collections: Vec::new(),
             recent,
             store: Store::default(),
-            files: crate::files::Files::with_defaults(),
+            files: crate::files::Files::with_defaults().with_seed_files(&seed),
             report_self_message: false,
             groups: seed
                 .groups

@@ -18,6 +18,31 @@ pub struct FieldDoc {
     pub required: bool,
 }
 
+impl FieldDoc {
+    /// How its value is written in JSON, in the notation of NapCat's lists: `number`,
+    /// `string`, `boolean`, `json` (a message: segments, one segment or CQ text; or an
+    /// object), or its words (`"set"|"unset"`).
+    pub fn value_type(&self) -> String {
+        let words = |all: &[&'static str]| {
+            all.iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        match self.ty.replace(' ', "").as_str() {
+            "i64" | "Option<i64>" => "number".into(),
+            "String" => "string".into(),
+            "bool" => "boolean".into(),
+            "Value" => "json".into(),
+            "AdminChange" => words(&AdminChange::ALL.map(AdminChange::word)),
+            "IncreaseKind" => words(&IncreaseKind::ALL.map(IncreaseKind::word)),
+            "DecreaseKind" => words(&DecreaseKind::ALL.map(DecreaseKind::word)),
+            "FileSendOutcome" => words(&FileSendOutcome::ALL.map(FileSendOutcome::word)),
+            other => other.to_owned(),
+        }
+    }
+}
+
 /// One injectable kind, for listings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KindDoc {
@@ -457,6 +482,8 @@ pub enum FileSendOutcome {
 }
 
 impl AdminChange {
+    const ALL: [AdminChange; 2] = [AdminChange::Set, AdminChange::Unset];
+
     /// Its word on the wire.
     pub(super) fn word(self) -> &'static str {
         match self {
@@ -467,6 +494,8 @@ impl AdminChange {
 }
 
 impl IncreaseKind {
+    const ALL: [IncreaseKind; 2] = [IncreaseKind::Approve, IncreaseKind::Invite];
+
     /// Its word on the wire.
     pub(super) fn word(self) -> &'static str {
         match self {
@@ -477,6 +506,13 @@ impl IncreaseKind {
 }
 
 impl DecreaseKind {
+    const ALL: [DecreaseKind; 4] = [
+        DecreaseKind::Leave,
+        DecreaseKind::Kick,
+        DecreaseKind::KickMe,
+        DecreaseKind::Disband,
+    ];
+
     /// Its word on the wire.
     pub(super) fn word(self) -> &'static str {
         match self {
@@ -489,6 +525,8 @@ impl DecreaseKind {
 }
 
 impl FileSendOutcome {
+    const ALL: [FileSendOutcome; 2] = [FileSendOutcome::Receive, FileSendOutcome::Refuse];
+
     /// Its word on the wire.
     pub(super) fn word(self) -> &'static str {
         match self {
