@@ -128,7 +128,8 @@ pub async fn serve(args: &ServeArgs) -> Result<(), String> {
     println!("{ready}");
     eprintln!(
         "NapCat simulator: HTTP {}, WebSocket {}, control API http://{control}\n\
-         inject with: napcat sim inject --control http://{control} group-message group_id=100200 user_id=234567 message=hello",
+         make things happen with: napcat sim inject --control http://{control} KIND key=value… \
+         (napcat sim kinds lists them)",
         sim.http_url(),
         sim.ws_url("/"),
     );

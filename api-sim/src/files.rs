@@ -214,11 +214,17 @@ impl Files {
         files
     }
 
-    /// These files with the seed's own (`Seed::files`) added, each group file in its folder
-    /// (made when missing, by its uploader) at the seed's time.
-    pub(crate) fn with_seed_files(mut self, seed: &crate::state::Seed) -> Files {
+    /// These files with a seed's own (`Seed::files`) added, each group file in its folder
+    /// (made when missing, by its uploader, `self_id` when none is named) at the seed's time;
+    /// `nickname(group, user)` names the uploader.
+    pub(crate) fn with_seed_files(
+        mut self,
+        files: &[SeedFile],
+        self_id: i64,
+        nickname: impl Fn(i64, i64) -> String,
+    ) -> Files {
         const SEEDED: i64 = 1_764_150_000;
-        for file in &seed.files {
+        for file in files {
             let kind = match file.kind {
                 SeedFileKind::File => FileKind::File,
                 SeedFileKind::Image => FileKind::Image {
@@ -231,12 +237,8 @@ impl Files {
             let Some(group_id) = file.group_id else {
                 continue;
             };
-            let uploader = file.uploader.unwrap_or(seed.self_id);
-            let uploader_name = seed
-                .groups
-                .get(&group_id)
-                .and_then(|g| g.members.iter().find(|m| m.user_id == uploader))
-                .map_or_else(String::new, |m| m.nickname.clone());
+            let uploader = file.uploader.unwrap_or(self_id);
+            let uploader_name = nickname(group_id, uploader);
             let folder = if file.folder == "/" {
                 "/".to_owned()
             } else {

@@ -234,7 +234,16 @@ impl State {
             collections: Vec::new(),
             recent,
             store: Store::default(),
-            files: crate::files::Files::with_defaults().with_seed_files(&seed),
+            files: crate::files::Files::with_defaults().with_seed_files(
+                &seed.files,
+                seed.self_id,
+                |group, user| {
+                    seed.groups
+                        .get(&group)
+                        .and_then(|g| g.members.iter().find(|m| m.user_id == user))
+                        .map_or_else(String::new, |m| m.nickname.clone())
+                },
+            ),
             report_self_message: false,
             groups: seed
                 .groups

@@ -12,6 +12,11 @@ function report (fields) {
   process.stdout.write(JSON.stringify(fields) + '\n')
 }
 
+// A failed call rejects with NapCat's envelope; anything else is an Error.
+function failure (where, e) {
+  report({ step: 'error', where, error: e instanceof Error ? e.message : e })
+}
+
 function textOf (message) {
   return message.filter(s => s.type === 'text').map(s => s.data.text).join('')
 }
@@ -37,7 +42,7 @@ bot.on('message.group', async (event) => {
     const files = await bot.get_group_root_files({ group_id: group })
     report({ step: 'group-message', event, sent, member, ban, upload: uploaded, files })
   } catch (e) {
-    report({ step: 'error', where: 'group-message', error: e })
+    failure('group-message', e)
   }
 })
 
@@ -46,7 +51,7 @@ bot.on('request.friend', async (event) => {
     const approved = await bot.set_friend_add_request({ flag: event.flag, approve: true })
     report({ step: 'friend-request', event, approved })
   } catch (e) {
-    report({ step: 'error', where: 'friend-request', error: e })
+    failure('friend-request', e)
   }
 })
 
@@ -55,7 +60,7 @@ bot.on('request.group', async (event) => {
     const approved = await bot.set_group_add_request({ flag: event.flag, approve: true })
     report({ step: 'group-request', event, approved })
   } catch (e) {
-    report({ step: 'error', where: 'group-request', error: e })
+    failure('group-request', e)
   }
 })
 

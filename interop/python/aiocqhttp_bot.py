@@ -36,6 +36,18 @@ def report(**fields):
     print(json.dumps(fields, ensure_ascii=False), flush=True)
 
 
+def reporting_failures(handler):
+    """A handler that reports a failed call (aiocqhttp raises ActionFailed) instead of only
+    logging it, so the suite sees it at once."""
+    async def run(event):
+        try:
+            return await handler(event)
+        except Exception as e:  # noqa: BLE001 - anything that went wrong is the report
+            report(step="error", where=handler.__name__, error=repr(e))
+    run.__name__ = handler.__name__
+    return run
+
+
 def text_of(message):
     if isinstance(message, str):
         return message
@@ -70,6 +82,7 @@ def main():
         report(step="connected", event=dict(event))
 
     @bot.on_message("group")
+    @reporting_failures
     async def on_group(event):
         if text_of(event["message"]) != "ping":
             return
@@ -93,6 +106,7 @@ def main():
                upload=upload, files=files)
 
     @bot.on_request("friend")
+    @reporting_failures
     async def on_friend(event):
         if args.mode == "http-post":
             report(step="friend-request", event=dict(event), approved="quick operation")
@@ -104,6 +118,7 @@ def main():
         report(step="friend-request", event=dict(event), approved=approved)
 
     @bot.on_request("group")
+    @reporting_failures
     async def on_group_request(event):
         approved = await bot.set_group_add_request(
             flag=event["flag"], sub_type=event["sub_type"], approve=True
