@@ -199,10 +199,8 @@ pub fn build_params(
                     p.rust_name, p.ty
                 ));
             }
-            Presence::Default(v) => {
-                params.insert(p.wire_name.clone(), v.to_json(spec));
-            }
-            Presence::Optional => {}
+            // Left out, so that NapCat applies its own default.
+            Presence::Default(_) | Presence::Optional => {}
         }
     }
     Ok(params)

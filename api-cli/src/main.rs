@@ -122,8 +122,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             for p in &a.params {
                 let how = match &p.presence {
                     Presence::Required => "required".to_owned(),
-                    Presence::Default(d) => format!("default {}", d.to_json(spec)),
-                    Presence::Optional => "optional".to_owned(),
+                    Presence::Default(d) => {
+                        format!(
+                            "optional, sent only when given (NapCat's default {})",
+                            d.to_json(spec)
+                        )
+                    }
+                    Presence::Optional => "optional, sent only when given".to_owned(),
                 };
                 let keys = spec.param_keys(p);
                 let wire = if keys == [p.rust_name.clone()] {

@@ -318,7 +318,7 @@ enum Answered {
     Frame(Out),
     /// A stream action's envelopes, sent one frame each as they are made.
     Packets {
-        packets: crate::Packets,
+        packets: crate::state::Packets,
         echo: Value,
         cut: Option<Cut>,
     },
@@ -329,7 +329,7 @@ enum Answered {
 /// that stops reading holds the stream up.
 async fn send_packets(
     tx: &mpsc::Sender<Out>,
-    packets: crate::Packets,
+    packets: crate::state::Packets,
     echo: Value,
     cut: Option<Cut>,
 ) {

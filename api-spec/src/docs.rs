@@ -79,7 +79,7 @@ fn default_md(spec: &Spec, p: &Param) -> String {
     match &p.presence {
         Presence::Required => "必填".into(),
         Presence::Optional => "可选（不填则不发送）".into(),
-        Presence::Default(v) => format!("`{}`", v.to_json(spec)),
+        Presence::Default(v) => format!("可选（不填则不发送；NapCat 默认 `{}`）", v.to_json(spec)),
     }
 }
 

@@ -124,9 +124,9 @@ pub struct Param {
     pub rust_name: String,
     /// Wire name (JSON key).
     pub wire_name: String,
-    /// Its type; `T?` for parameters left out unless set.
+    /// Its type; `T?` for every parameter that is not required (those with a default too).
     pub ty: TypeRef,
-    /// Whether it is positional, optional or defaulted.
+    /// Whether it is positional, or optional with or without a documented NapCat default.
     pub presence: Presence,
     /// Doc text.
     pub doc: String,
@@ -155,7 +155,8 @@ pub enum Presence {
     Required,
     /// A setter; left out of the wire JSON unless set (type `T?`).
     Optional,
-    /// A setter with a default that is always sent, because the server's own default may differ.
+    /// A setter; left out of the wire JSON unless set, like [`Presence::Optional`], with
+    /// NapCat's own default for it, which the docs show (the spec's `default`).
     Default(DefaultValue),
 }
 

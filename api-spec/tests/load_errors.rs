@@ -89,7 +89,7 @@ fn reply_examples_follow_the_decoders_rules() {
 fn each_mistake_is_named_with_its_place() {
     let cases = [
         (action("params = [{ name = \"x\", type = \"strng\", doc = \"\" }]"), "t.toml:12:32: unknown type `strng`"),
-        (action("params = [{ name = \"x\", type = \"i64?\", default = 1, doc = \"\" }]"), "t.toml:12:50: a parameter with a default is not optional"),
+        (action("params = [{ name = \"x\", type = \"i64?\", default = 1, doc = \"\" }]"), "t.toml:12:50: a default is NapCat's value for a parameter left out unless set"),
         (action("params = [{ name = \"x\", type = \"bool\", default = 1, doc = \"\" }]"), "t.toml:12:50: default `1` does not fit"),
         (action("params = [{ name = \"x\", type = \"i32\", default = 9999999999, doc = \"\" }]"), "out of range for `i32`"),
         (action("params = [{ name = \"timeout\", type = \"i64\", doc = \"\" }]"), "is a method of every call builder"),

@@ -181,7 +181,8 @@ fn dump_lists_every_action_as_parsed() {
         .find(|a| a["rust_name"] == "delete_friend")
         .unwrap();
     assert_eq!(delete["params"][1]["wire_name"], "temp_block");
-    assert_eq!(delete["params"][1]["default"], true);
+    assert_eq!(delete["params"][1]["default"], false);
+    assert_eq!(delete["params"][1]["type"], "bool?");
     assert_eq!(
         delete["params"][0]["aliases"],
         serde_json::json!(["friend_id"])

@@ -248,7 +248,7 @@ async fn a_bot_replies_in_place_and_answers_requests(via: Via) {
     );
     assert_eq!(
         calls[1].params,
-        json!({"flag": flag, "approve": false, "reason": "no", "count": 100})
+        json!({"flag": flag, "approve": false, "reason": "no"})
     );
     assert!(
         api.get_friend_list()

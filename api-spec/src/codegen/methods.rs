@@ -4,8 +4,8 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::Target;
 use super::actions::{call_ident, param_doc, request_ident};
+use super::options::Target;
 use super::shared::{doc_attrs, ident, many_arguments, positional_args};
 use crate::model::*;
 

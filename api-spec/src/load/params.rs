@@ -57,7 +57,7 @@ impl Checker {
                 Presence::Required
             }
             (Some(d), TypeRef::Option(_)) => {
-                self.err(src, d.span(), "a parameter with a default is not optional: drop the `?` from its type or drop the default");
+                self.err(src, d.span(), "a default is NapCat's value for a parameter left out unless set, so the parameter is already optional: drop the `?` from its type");
                 Presence::Optional
             }
             (Some(d), _) => match self.default_value(&ty, d.get_ref()) {
@@ -92,6 +92,12 @@ impl Checker {
                 "`differs` moved into the parameter's `napcat` table (what NapCat's schema says, for the conformance tests): write `napcat = { differs = \"…\" }`",
             );
         }
+        // A parameter with a default is left out unless set, like a `T?` one; NapCat applies
+        // its own default (the one the spec documents).
+        let ty = match presence {
+            Presence::Default(_) => TypeRef::Option(Box::new(ty)),
+            _ => ty,
+        };
         Param {
             wire_name: raw
                 .wire
