@@ -122,6 +122,17 @@ fn parse_value(spec: &Spec, ty: &TypeRef, key: &str, text: &str) -> Result<Value
         .map_err(|_| format!("expects {}", expects(spec, ty)))
 }
 
+/// The object `--json` gives, empty without it.
+pub fn json_object(json: Option<&str>) -> Result<Map<String, Value>, String> {
+    match json {
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => Ok(m),
+            _ => Err(format!("--json must be a JSON object, got `{text}`")),
+        },
+        None => Ok(Map::new()),
+    }
+}
+
 /// Builds the wire params from `key=value` pairs and an optional JSON object: keys are Rust
 /// names, wire names or the keys NapCat also accepts (an either-or parameter takes one of its
 /// keys, e.g. `group_id=1`); defaults are filled in; a missing required parameter is named.
@@ -131,13 +142,7 @@ pub fn build_params(
     pairs: &[String],
     json: Option<&str>,
 ) -> Result<Map<String, Value>, String> {
-    let mut params = match json {
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) => m,
-            _ => return Err(format!("--json must be a JSON object, got `{text}`")),
-        },
-        None => Map::new(),
-    };
+    let mut params = json_object(json)?;
     let name = &action.rust_name;
     for pair in pairs {
         let (key, text) = pair
