@@ -457,7 +457,7 @@ async fn injections_change_the_account_as_they_would() {
         inject(json!({"kind": "private-message", "user_id": 777777, "message": "你好"})).unwrap(),
     );
     inject(json!({"kind": "friend-recall", "message_id": said})).unwrap();
-    assert!(api.get_msg(said).await.is_err());
+    assert!(api.get_msg(api_core::MessageId(said)).await.is_err());
 
     // The bot removed from a group: it is gone from the list, and nothing more happens there.
     inject(json!({"kind": "group-decrease", "group_id": 300400, "user_id": 10001, "operator_id": 888888, "sub_type": "kick_me"})).unwrap();
