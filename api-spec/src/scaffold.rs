@@ -16,8 +16,9 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
+use crate::load::ids::{IdKind, id_kind};
 use crate::load::summary::PLACEHOLDER;
-use crate::names::{RESERVED_ACTION_NAMES, RESERVED_PARAM_NAMES, camel};
+use crate::names::{RESERVED_ACTION_NAMES, RESERVED_PARAM_NAMES, camel, snake};
 
 /// Why scaffolding could not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,41 +62,6 @@ struct Scaffold {
     type_names: BTreeSet<String>,
     /// One block per action: its structs, then the action.
     blocks: Vec<String>,
-}
-
-fn snake(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !out.ends_with('_') && !out.is_empty() {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    let out = out.trim_matches('_').to_owned();
-    let out = if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
-        format!("n_{out}")
-    } else {
-        out
-    };
-    if syn::parse_str::<syn::Ident>(&out).is_err()
-        || matches!(out.as_str(), "self" | "crate" | "super")
-    {
-        format!("{out}_")
-    } else {
-        out
-    }
 }
 
 fn toml_str(s: &str) -> String {
@@ -216,7 +182,10 @@ impl Scaffold {
             while !used.insert(rust.clone()) {
                 rust.push('_');
             }
-            let ty = param_type(&wire, p["type"].as_str().unwrap_or("any"));
+            let ty = typed_id(
+                &wire,
+                param_type(&wire, p["type"].as_str().unwrap_or("any")),
+            );
             let required = p["required"].as_bool().unwrap_or(false);
             let default = default_for(&ty, &p["default"]);
             let mut fields = vec![format!("name = {}", toml_str(&rust))];
@@ -307,6 +276,7 @@ impl Scaffold {
                 Value::String(s) => scalar(s).unwrap_or("json").into(),
                 _ => "json".into(),
             };
+            let ty = typed_id(wire, ty);
             // Fields may be missing at run time (NapCat's notes say where); `?` is the safe guess.
             let ty = if optional || ty != "json" {
                 format!("{ty}?")
@@ -382,6 +352,24 @@ fn param_type(name: &str, t: &str) -> String {
         t if t.split('|').all(|m| m.starts_with('"')) => "string".into(),
         _ => "json".into(),
     }
+}
+
+/// The id type for a value whose name says it is an id (the loader's rule): a QQ number
+/// `qq`, a group `group`, a message id `msg` when NapCat sends a number, `long_msg` for QQ's
+/// `msgId` and `any_msg` for other text (NapCat mostly takes a short or a long id there).
+fn typed_id(name: &str, ty: String) -> String {
+    if let Some(item) = ty.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        return format!("[{}]", typed_id(name, item.to_owned()));
+    }
+    let typed = match (id_kind(name), ty.as_str()) {
+        (Some(IdKind::User), "string" | "i64") => "qq",
+        (Some(IdKind::Group), "string" | "i64") => "group",
+        (Some(IdKind::Message), "i64") => "msg",
+        (Some(IdKind::Message), "string") if snake(name).ends_with("msg_id") => "long_msg",
+        (Some(IdKind::Message), "string") => "any_msg",
+        _ => return ty,
+    };
+    typed.into()
 }
 
 /// A TOML default for `ty`, when NapCat's default fits it.

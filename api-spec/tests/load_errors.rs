@@ -133,6 +133,59 @@ fn the_summary_is_one_sentence_of_english() {
     );
 }
 
+/// A field or parameter whose name says it is a QQ number, a group or a message id has that
+/// id's type, or says why not.
+#[test]
+fn an_id_by_name_has_its_ids_type() {
+    let param = |p: &str| errors(&action(&format!("params = [{p}]")));
+    let cases = [
+        (
+            r#"{ name = "user_id", type = "i64", doc = "" }"#,
+            "t.toml:13:38: `user_id` names a QQ number, so its type is `qq`",
+        ),
+        (
+            r#"{ name = "target", wire = "groupId", type = "string?", doc = "" }"#,
+            "t.toml:13:55: `target` names a group number, so its type is `group`",
+        ),
+        (
+            r#"{ name = "message_id", type = "string", doc = "" }"#,
+            "t.toml:13:41: `message_id` names a message id, so its type is `msg` or `long_msg` or `any_msg` or `forward`",
+        ),
+        (
+            r#"{ name = "operator_id", type = "qq", untyped_id = "why", doc = "" }"#,
+            "`untyped_id` explains a plain type, but `operator_id` is typed `qq`: drop it",
+        ),
+    ];
+    for (p, want) in cases {
+        let got = param(p);
+        assert!(
+            got.iter().any(|e| e.contains(want)),
+            "want {want:?} in {got:?}"
+        );
+    }
+    assert_eq!(
+        param(
+            r#"{ name = "user_id", type = "string", untyped_id = "`all` or a number", doc = "" }"#
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        param(r#"{ name = "message_id", type = "msg?", doc = "" }"#),
+        Vec::<String>::new()
+    );
+    let field = |f: &str| {
+        errors(&format!(
+            "[[struct]]\nname = \"S\"\ndoc = \"d\"\nfields = [{f}]\n"
+        ))
+    };
+    let got = field(r#"{ name = "group_id", type = "i64", doc = "" }"#);
+    assert!(
+        got.iter()
+            .any(|e| e.contains("`group_id` names a group number")),
+        "{got:?}"
+    );
+}
+
 #[test]
 fn each_mistake_is_named_with_its_place() {
     let cases = [

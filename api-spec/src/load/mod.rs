@@ -10,6 +10,7 @@ mod category;
 mod checker;
 mod cross;
 mod enums;
+pub(crate) mod ids;
 mod napcat;
 mod params;
 mod raw;

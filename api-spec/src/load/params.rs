@@ -34,6 +34,14 @@ impl Checker {
             );
         }
         let ty = self.type_ref(src, &raw.ty, true);
+        let wire_name = raw.wire.as_ref().map_or(&rust_name, |w| w.get_ref());
+        self.check_id_type(
+            src,
+            [&rust_name, wire_name],
+            &ty,
+            raw.ty.span(),
+            raw.untyped_id.as_ref(),
+        );
         let is_keyed = self.keyed_members(&ty).is_some();
         if is_keyed {
             if let Some(w) = &raw.wire {
