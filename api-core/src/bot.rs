@@ -8,7 +8,8 @@ use crate::requests::{
     SendMsgCall, SetFriendAddRequestCall, SetGroupAddRequestCall, SetGroupBanCall,
 };
 use crate::types::{
-    GroupMember, GroupRole, MessageEvent, MessageTarget, MessageType, Request, Sender,
+    BanKind, GroupBanNotice, GroupMember, GroupNotification, GroupRole, MessageEvent,
+    MessageTarget, MessageType, Request, Sender,
 };
 use crate::wire::ids::{GroupId, UserId};
 
@@ -77,6 +78,30 @@ impl GroupMember {
     pub fn banned_until(&self, now: SystemTime) -> Option<SystemTime> {
         let end = UNIX_EPOCH + Duration::from_secs(self.shut_up_timestamp?.try_into().ok()?);
         (end > now).then_some(end)
+    }
+}
+
+impl GroupBanNotice {
+    /// Whether the whole group was muted or unmuted (NapCat sends `user_id` 0 then, and a
+    /// `duration` of -1 for a whole-group ban).
+    pub fn is_whole_group(&self) -> bool {
+        self.user_id == 0
+    }
+
+    /// How long one member is banned for; `None` for a lift and for a whole-group ban, which
+    /// lasts until lifted.
+    pub fn ban_duration(&self) -> Option<Duration> {
+        if self.sub_type != BanKind::Ban || self.is_whole_group() {
+            return None;
+        }
+        u64::try_from(self.duration).ok().map(Duration::from_secs)
+    }
+}
+
+impl GroupNotification {
+    /// The `flag` that answers this request with `set_group_add_request`.
+    pub fn flag(&self) -> String {
+        self.request_id.to_string()
     }
 }
 

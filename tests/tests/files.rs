@@ -581,12 +581,20 @@ async fn media_and_private_files(via: Via) {
     assert_failure(via, api.get_image("no-such.png").await, "file not found");
     // NapCat fetches a URL (or takes the content) into its temp directory.
     sim.add_url("https://example.com/a.bin", sample(300));
+    sim.take_calls();
     let saved = api
         .download_file(api_core::types::DownloadSource::Url(
             "https://example.com/a.bin".into(),
         ))
+        .header("User-Agent", "bot/1.0")
+        .header("Cookie", "a=b")
         .await
         .unwrap();
+    // Headers go as NapCat splits them: `Name=Value`, at the first `=`.
+    assert_eq!(
+        sim.take_calls().last().unwrap().params["headers"],
+        serde_json::json!(["User-Agent=bot/1.0", "Cookie=a=b"])
+    );
     let md5 = "ba192da143bba0b92860addef11cd4d1";
     assert_eq!(
         saved.file,

@@ -346,7 +346,7 @@ async fn the_store_answers_history_recall_forward_and_likes(via: Via) {
         .await
         .unwrap();
     let page = api
-        .fetch_emoji_like(MessageId(injected), "76", "1")
+        .fetch_emoji_like(MessageId(injected), "76", api_core::types::EmojiType::Face)
         .await
         .unwrap();
     assert!(page.likers.is_empty());

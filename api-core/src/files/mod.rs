@@ -4,6 +4,7 @@
 
 pub(crate) mod collect;
 pub(crate) mod download;
+mod download_headers;
 pub(crate) mod stream;
 pub(crate) mod upload;
 pub(crate) mod uploadable;

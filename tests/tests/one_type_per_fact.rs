@@ -1,0 +1,87 @@
+//! One type per fact: QQ numbers, groups and message ids typed alike everywhere, a group poke
+//! that needs its group, and helpers for the questions every bot asks of an event.
+
+use api_core::types::{GroupBanNotice, GroupNotification};
+use api_core::{AtTarget, GroupId, Message, MessageId, UserId};
+use api_tests::{only_call, sim_and_client};
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn the_login_number_is_a_user_id_like_every_other() {
+    let (_sim, api) = sim_and_client().await;
+    let me: UserId = api.get_login_info().await.unwrap().user_id;
+    let friends = api.get_friend_list().await.unwrap();
+    // Compared without a conversion: both are `UserId`.
+    assert!(friends.iter().all(|f| f.user_id != me));
+}
+
+#[tokio::test]
+async fn a_group_poke_takes_its_group_and_user_in_that_order() {
+    let (sim, api) = sim_and_client().await;
+    api.group_poke(GroupId(100200), UserId(234567))
+        .await
+        .unwrap();
+    assert_eq!(
+        only_call(&sim),
+        (
+            "group_poke".into(),
+            json!({"group_id": 100200, "user_id": 234567})
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_sent_message_id_is_what_get_msg_and_a_quote_take() {
+    let (_sim, api) = sim_and_client().await;
+    let sent = api.send_group_msg(GroupId(100200), "hello").await.unwrap();
+    let id: MessageId = sent.message_id;
+    let got = api.get_msg(id).await.unwrap();
+    assert_eq!(got.message_id, id);
+    let quote = Message::new().reply(id).at(UserId(123456)).at_all();
+    assert_eq!(quote.reply_to(), Some(id));
+    assert_eq!(quote.mentions().collect::<Vec<_>>(), [UserId(123456)]);
+    assert!(quote.mentions_everyone());
+    let targets: Vec<_> = quote
+        .segments()
+        .iter()
+        .filter_map(|s| match s {
+            api_core::types::Segment::At(a) => a.target(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        [AtTarget::User(UserId(123456)), AtTarget::Everyone]
+    );
+}
+
+#[test]
+fn a_whole_group_ban_is_told_apart_from_a_members() {
+    let notice = |user: i64, duration: i64, sub: &str| -> GroupBanNotice {
+        serde_json::from_value(json!({
+            "time": 1, "self_id": 10001, "post_type": "notice", "notice_type": "group_ban",
+            "sub_type": sub, "group_id": 100200, "user_id": user, "operator_id": 123456,
+            "duration": duration
+        }))
+        .unwrap()
+    };
+    let whole = notice(0, -1, "ban");
+    assert!(whole.is_whole_group());
+    assert_eq!(whole.ban_duration(), None);
+    let member = notice(234567, 600, "ban");
+    assert!(!member.is_whole_group());
+    assert_eq!(member.ban_duration(), Some(Duration::from_secs(600)));
+    assert_eq!(notice(234567, 0, "lift_ban").ban_duration(), None);
+}
+
+#[test]
+fn a_join_requests_flag_is_its_request_id() {
+    let n: GroupNotification = serde_json::from_value(json!({
+        "request_id": 1764151190000001u64, "invitor_uin": 567890, "invitor_nick": "孙七",
+        "group_id": 100200, "message": "", "group_name": "g", "checked": false, "actor": 0,
+        "requester_nick": "孙七"
+    }))
+    .unwrap();
+    assert_eq!(n.flag(), "1764151190000001");
+}
