@@ -1,4 +1,7 @@
-//! The access token never shows up in logs, at any level, whatever fails.
+//! The access token never shows up in logs, at any level, whatever fails: neither in the
+//! client's own (`tracing`) nor in what its dependencies write to the `log` facade (the
+//! WebSocket library logs the raw upgrade request at TRACE), which a bot's output gets through
+//! `tracing_subscriber::fmt().init()` or `env_logger`.
 
 use api_core::UserId;
 use std::io::Write;
@@ -23,6 +26,20 @@ impl Write for Captured {
     }
 }
 
+/// Every `log` record, as a bridge or `env_logger` would print it, into the same capture.
+struct LogRecords(Captured);
+
+impl log::Log for LogRecords {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record) {
+        let line = format!("{} {} {}\n", record.level(), record.target(), record.args());
+        self.0.0.lock().unwrap().extend_from_slice(line.as_bytes());
+    }
+    fn flush(&self) {}
+}
+
 // One thread, so the thread-local subscriber sees every task, the client's background ones too.
 #[tokio::test(flavor = "current_thread")]
 async fn no_log_line_at_trace_carries_the_token() {
@@ -34,6 +51,8 @@ async fn no_log_line_at_trace_carries_the_token() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    log::set_logger(Box::leak(Box::new(LogRecords(logs.clone())))).expect("the only logger");
+    log::set_max_level(log::LevelFilter::Trace);
 
     let sim = Simulator::start(SimConfig {
         token: Some("other".into()),
@@ -139,5 +158,13 @@ async fn no_log_line_at_trace_carries_the_token() {
     );
     assert!(text.contains("sending"), "requests are logged");
     assert!(text.contains("refused a reverse WebSocket connection"));
-    assert!(!text.contains(TOKEN), "the token leaked into the logs");
+    assert!(
+        text.contains("tungstenite::handshake::client"),
+        "the WebSocket library's own records were captured"
+    );
+    let leaks: Vec<&str> = text.lines().filter(|l| l.contains(TOKEN)).collect();
+    assert!(
+        leaks.is_empty(),
+        "the token leaked into the logs: {leaks:#?}"
+    );
 }

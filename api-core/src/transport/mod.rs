@@ -7,4 +7,5 @@ pub(crate) mod http;
 pub(crate) mod http_post;
 pub(crate) mod reverse;
 pub(crate) mod sse;
+pub(crate) mod upgrade;
 pub(crate) mod ws;
