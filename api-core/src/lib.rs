@@ -50,7 +50,7 @@ pub use client::builder::{
 pub use client::call::CallFuture;
 pub use client::{ApiFuture, Client};
 pub use error::{Body, Error};
-pub use events::{EVENT_BUFFER, Events, EventsError};
+pub use events::{EVENT_BUFFER, EVENT_BUFFER_BYTES, Events, EventsError};
 pub use files::download::{FileDownload, Progress, Saved};
 pub use files::stream::{ActionStream, StreamAction, StreamCall};
 pub use files::upload::{

@@ -19,11 +19,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::events::EVENT_BUFFER;
+use crate::events::bus::EventBus;
+use crate::events::{EVENT_BUFFER, EVENT_BUFFER_BYTES};
 use crate::events::{Events, decode};
 use crate::secret::AccessToken;
 use crate::types::{Event, QuickOperation};
@@ -42,6 +42,10 @@ pub struct HttpPostOptions {
     /// How many events may wait for a busy subscriber (`None`: [`EVENT_BUFFER`]; see
     /// [`ClientBuilder::event_buffer`](crate::client::builder::ClientBuilder::event_buffer)).
     pub event_buffer: Option<usize>,
+    /// How many bytes of events may wait for a busy subscriber (`None`:
+    /// [`EVENT_BUFFER_BYTES`]; see
+    /// [`ClientBuilder::event_buffer_bytes`](crate::client::builder::ClientBuilder::event_buffer_bytes)).
+    pub event_buffer_bytes: Option<usize>,
 }
 
 impl fmt::Debug for HttpPostOptions {
@@ -50,6 +54,7 @@ impl fmt::Debug for HttpPostOptions {
             .field("secret", &self.secret)
             .field("quick", &self.quick.as_ref().map(|_| "Fn"))
             .field("event_buffer", &self.event_buffer)
+            .field("event_buffer_bytes", &self.event_buffer_bytes)
             .finish()
     }
 }
@@ -76,7 +81,7 @@ impl fmt::Debug for HttpPostOptions {
 /// ```
 pub struct HttpPostServer {
     local_addr: SocketAddr,
-    events: crate::events::EventBus,
+    events: EventBus,
     /// The server; taken by [`shutdown`](HttpPostServer::shutdown).
     task: Option<JoinHandle<()>>,
     /// Cancelled by [`shutdown`](HttpPostServer::shutdown): the server stops taking posts and
@@ -102,7 +107,7 @@ impl Drop for HttpPostServer {
 }
 
 struct Shared {
-    events: crate::events::EventBus,
+    events: EventBus,
     options: HttpPostOptions,
 }
 
@@ -115,7 +120,10 @@ impl HttpPostServer {
     pub async fn bind(addr: SocketAddr, options: HttpPostOptions) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
-        let (events, _) = broadcast::channel(options.event_buffer.unwrap_or(EVENT_BUFFER).max(1));
+        let events = EventBus::new(
+            options.event_buffer.unwrap_or(EVENT_BUFFER),
+            options.event_buffer_bytes.unwrap_or(EVENT_BUFFER_BYTES),
+        );
         let shared = Arc::new(Shared {
             events: events.clone(),
             options,
@@ -194,7 +202,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         .quick
         .as_ref()
         .and_then(|decide| decide(&decode(&body)));
-    let _ = shared.events.send(body);
+    shared.events.send(body);
     match quick.map(|op| serde_json::to_vec(&op)) {
         Some(Ok(body)) => (
             StatusCode::OK,

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
 use crate::client::builder::{DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT};
-use crate::events::EVENT_BUFFER;
+use crate::events::bus::EventBus;
+use crate::events::{EVENT_BUFFER, EVENT_BUFFER_BYTES};
 use crate::files::uploadable::UploadStrategy;
 use crate::secret::AccessToken;
 use crate::transport::forward::WsTransport;
@@ -41,6 +42,10 @@ pub struct ReverseOptions {
     /// How many events may wait for a busy subscriber of each account (see
     /// [`ClientBuilder::event_buffer`](crate::client::builder::ClientBuilder::event_buffer)).
     pub event_buffer: usize,
+    /// How many bytes of events may wait for a busy subscriber of each account (default
+    /// [`EVENT_BUFFER_BYTES`]; see
+    /// [`ClientBuilder::event_buffer_bytes`](crate::client::builder::ClientBuilder::event_buffer_bytes)).
+    pub event_buffer_bytes: usize,
     /// How the clients handed out send file parameters holding local data (see
     /// [`ClientBuilder::upload_strategy`](crate::client::builder::ClientBuilder::upload_strategy)).
     pub upload_strategy: UploadStrategy,
@@ -57,6 +62,7 @@ impl Default for ReverseOptions {
             max_reply_bytes: DEFAULT_MAX_REPLY_BYTES,
             keepalive: Some(KeepAlive::default()),
             event_buffer: EVENT_BUFFER,
+            event_buffer_bytes: EVENT_BUFFER_BYTES,
             upload_strategy: UploadStrategy::default(),
             tcp_nodelay: true,
         }
@@ -211,7 +217,10 @@ async fn serve(accounts: Arc<Accounts>, stream: TcpStream, peer: SocketAddr) {
             // A closed account's client is done: the account comes back as a new one.
             Some(core) if !core.is_closed() => (core.clone(), false),
             _ => {
-                let (events, _) = broadcast::channel(accounts.options.event_buffer.max(1));
+                let events = EventBus::new(
+                    accounts.options.event_buffer,
+                    accounts.options.event_buffer_bytes,
+                );
                 let core = WsCore::new(events, accounts.options.keepalive);
                 cores.insert(hs.self_id.clone(), core.clone());
                 (core, true)

@@ -24,11 +24,11 @@ pub(crate) struct SseSource {
 }
 
 /// Starts reading; events go to `events` until the task is aborted.
-pub(crate) fn spawn(source: SseSource, events: crate::events::EventBus) -> JoinHandle<()> {
+pub(crate) fn spawn(source: SseSource, events: crate::events::bus::EventBus) -> JoinHandle<()> {
     tokio::spawn(read_loop(source, events))
 }
 
-async fn read_loop(source: SseSource, events: crate::events::EventBus) {
+async fn read_loop(source: SseSource, events: crate::events::bus::EventBus) {
     let mut delay = source.backoff.initial;
     loop {
         match read_once(&source, &events).await {
@@ -53,7 +53,7 @@ enum End {
     Lost { reason: String, received: bool },
 }
 
-async fn read_once(source: &SseSource, events: &crate::events::EventBus) -> End {
+async fn read_once(source: &SseSource, events: &crate::events::bus::EventBus) -> End {
     let lost = |reason: String, received| End::Lost { reason, received };
     let mut req = source
         .http
@@ -96,10 +96,10 @@ async fn read_once(source: &SseSource, events: &crate::events::EventBus) -> End 
     }
 }
 
-fn deliver(data: String, events: &crate::events::EventBus) {
+fn deliver(data: String, events: &crate::events::bus::EventBus) {
     match crate::events::is_event(data.as_bytes()) {
         Ok(true) => {
-            let _ = events.send(bytes::Bytes::from(data));
+            events.send(bytes::Bytes::from(data));
         }
         Ok(false) => tracing::debug!("skipping a stream frame that is not an event"),
         Err(e) => {

@@ -102,7 +102,7 @@ impl WsCore {
         // An event as NapCat writes it shows `post_type` among its last entries: it goes to
         // the subscribers without being read further here (each of them decodes it).
         if let Some(TagScan::Found(_)) = find_tag_at_end(&frame, "post_type") {
-            let _ = self.events.send(frame);
+            self.events.send(frame);
             return Routed::Done;
         }
         let env = match serde_json::from_slice::<Envelope>(&frame) {
@@ -180,7 +180,7 @@ impl WsCore {
         match is_event(&frame) {
             Ok(true) => {
                 // No subscriber is fine: events are optional.
-                let _ = self.events.send(frame);
+                self.events.send(frame);
             }
             Ok(false) => {
                 tracing::warn!(frame = %log_text(&frame), "skipping a frame that is neither a reply nor an event")

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
-use crate::events::EventBus;
+use crate::events::bus::EventBus;
 use crate::transport::ws::deadline::DeadlineSleeper;
 use crate::transport::ws::slots::{
     Calls, ConnState, Deadline, Ended, Pending, SHARDS, Shard, lock,

@@ -159,7 +159,7 @@ async fn at_most_one_pending_counts_calls_across_shares() {
 
 /// A core whose events go nowhere, not connected yet.
 fn core_without_events() -> Arc<WsCore> {
-    let (events, _) = tokio::sync::broadcast::channel(1);
+    let events = crate::events::bus::EventBus::new(1, 1024);
     WsCore::new(events, None)
 }
 
