@@ -51,7 +51,7 @@ pub use client::call::CallFuture;
 pub use client::{ApiFuture, Client};
 pub use error::{Body, Error};
 pub use events::{EVENT_BUFFER, EVENT_BUFFER_BYTES, Events, EventsError};
-pub use files::download::{FileDownload, Progress, Saved};
+pub use files::download::{DEFAULT_MAX_DOWNLOAD_BYTES, FileDownload, Progress, Saved};
 pub use files::stream::{ActionStream, StreamAction, StreamCall};
 pub use files::upload::{
     DEFAULT_UPLOAD_CHUNK, DEFAULT_UPLOAD_IN_FLIGHT, FileUpload, UploadSource, Uploaded,
