@@ -61,7 +61,10 @@ pub use message::{Message, cq};
 pub use runtime::HasPayload;
 pub use secret::AccessToken;
 #[cfg(feature = "http-post")]
-pub use transport::http_post::{HttpPostOptions, HttpPostServer, QuickHandler};
+pub use transport::http_post::{
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_POST_CONNECTIONS,
+    HttpPostOptions, HttpPostServer, QuickHandler,
+};
 pub use transport::reverse::{Connected, ReverseOptions, ReverseServer};
 pub use transport::ws::core::KeepAlive;
 pub use wire::base64::Base64;

@@ -15,6 +15,7 @@ use tokio_util::sync::{CancellationToken, ReusableBoxFuture};
 
 use crate::events::bus::Subscriber;
 use crate::types::Event;
+use crate::wire::nesting::{MAX_NESTING, nesting_within};
 
 pub(crate) mod bus;
 
@@ -29,10 +30,24 @@ pub const EVENT_BUFFER: usize = 1024;
 pub const EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
 
 /// Whether `frame` is an event (a JSON object with `post_type`), read without building it.
+/// It must be JSON a subscriber can decode: serde_json passes over the values it does not
+/// read without checking their text is UTF-8 or how deep they nest, so both are checked here.
 pub(crate) fn is_event(frame: &[u8]) -> Result<bool, serde_json::Error> {
     #[derive(Deserialize)]
     struct Probe {
         post_type: Option<IgnoredAny>,
+    }
+    use serde::de::Error as _;
+    if let Err(e) = std::str::from_utf8(frame) {
+        return Err(serde_json::Error::custom(format_args!(
+            "invalid UTF-8 at byte {}",
+            e.valid_up_to()
+        )));
+    }
+    if !nesting_within(frame, MAX_NESTING) {
+        return Err(serde_json::Error::custom(format_args!(
+            "nested more than {MAX_NESTING} deep"
+        )));
     }
     serde_json::from_slice::<Probe>(frame).map(|p| p.post_type.is_some())
 }
