@@ -65,7 +65,10 @@ pub use transport::http_post::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_POST_CONNECTIONS,
     HttpPostOptions, HttpPostServer, QuickHandler,
 };
-pub use transport::reverse::{Connected, ReverseOptions, ReverseServer};
+pub use transport::reverse::{
+    Connected, DEFAULT_ACCOUNT_LINGER, DEFAULT_MAX_ACCOUNTS, DEFAULT_REVERSE_CONNECTIONS,
+    ReverseOptions, ReverseServer,
+};
 pub use transport::ws::core::KeepAlive;
 pub use wire::base64::Base64;
 pub use wire::ids::{GroupId, UserId};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use api_core::types::{Event, QuickOperation, Request};
 use api_core::{Client, HttpPostOptions, HttpPostServer};
 use api_sim::{SimConfig, Simulator};
+use api_tests::hostile::{closed_by_server, half_sent};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -220,26 +221,8 @@ async fn capped_receiver(header_read_timeout: Duration) -> HttpPostServer {
     .unwrap()
 }
 
-/// Connections that send half a request and hold it.
-async fn half_sent(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
-    let mut held = Vec::new();
-    for _ in 0..n {
-        let mut s = TcpStream::connect(addr).await.unwrap();
-        s.write_all(b"POST / HTTP/1.1\r\nHost: bot\r\n")
-            .await
-            .unwrap();
-        held.push(s);
-    }
-    held
-}
-
-/// Whether the server closed `s`: it reads to the end (or to a reset) within a minute.
-async fn closed_by_server(s: &mut TcpStream) -> bool {
-    let mut rest = Vec::new();
-    tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut rest))
-        .await
-        .is_ok()
-}
+/// The start of a post, never finished.
+const HALF_A_POST: &[u8] = b"POST / HTTP/1.1\r\nHost: bot\r\n";
 
 fn post_event(addr: std::net::SocketAddr) -> reqwest::RequestBuilder {
     let body = json!({"post_type": "notice", "notice_type": "x"}).to_string();
@@ -254,11 +237,14 @@ fn post_event(addr: std::net::SocketAddr) -> reqwest::RequestBuilder {
 #[tokio::test]
 async fn half_sent_requests_are_closed_after_the_header_timeout() {
     let server = capped_receiver(Duration::from_millis(200)).await;
-    let mut held = half_sent(server.local_addr(), 2).await;
+    let mut held = half_sent(server.local_addr(), HALF_A_POST, 2).await;
     let answered = post_event(server.local_addr()).send().await.unwrap();
     assert_eq!(answered.status(), 204);
     for s in &mut held {
-        assert!(closed_by_server(s).await, "a half-sent request was closed");
+        assert!(
+            closed_by_server(s, Duration::from_secs(60)).await,
+            "a half-sent request was closed"
+        );
     }
 }
 
@@ -266,7 +252,7 @@ async fn half_sent_requests_are_closed_after_the_header_timeout() {
 #[tokio::test]
 async fn no_more_than_max_connections_are_served_at_once() {
     let server = capped_receiver(Duration::from_secs(120)).await;
-    let mut held = half_sent(server.local_addr(), 2).await;
+    let mut held = half_sent(server.local_addr(), HALF_A_POST, 2).await;
     let post = tokio::spawn(post_event(server.local_addr()).send());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(

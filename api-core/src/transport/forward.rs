@@ -228,7 +228,8 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
             Ok((ws, first)) => {
                 tracing::info!(url = %dial.url, "WebSocket connected");
                 delay = dial.backoff.initial;
-                core.run(ws, first, dial.nodelay).await
+                core.run(ws, first, dial.nodelay, std::future::pending())
+                    .await
             }
             Err(ConnEnd::Lost(reason)) => {
                 tracing::warn!(url = %dial.url, %reason, retry_in = ?delay, "WebSocket connect failed");
