@@ -26,6 +26,7 @@ fields = [
 
 [[action]]
 name = "action_{i}"
+summary = "Runs action {i}."
 section = "S"
 doc = "动作 {i}。"
 example = "api.action_{i}(1).await?;"

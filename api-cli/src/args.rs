@@ -51,6 +51,9 @@ fn expects(spec: &Spec, ty: &TypeRef) -> String {
         TypeRef::Scalar(Scalar::Bool) => "true or false".into(),
         TypeRef::Scalar(Scalar::File) => "a URL, base64://… or a local path".into(),
         TypeRef::Scalar(Scalar::Base64) => "base64 text".into(),
+        TypeRef::Scalar(Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward) => {
+            "a message id (text)".into()
+        }
         TypeRef::Scalar(Scalar::Message) => {
             "a message: text with CQ codes, or segments as JSON".into()
         }
@@ -89,7 +92,9 @@ fn local_file(text: &str) -> Result<String, String> {
 fn parse_value(spec: &Spec, ty: &TypeRef, key: &str, text: &str) -> Result<Value, String> {
     let mut value = match ty {
         TypeRef::Scalar(Scalar::File) => Value::from(local_file(text)?),
-        TypeRef::Scalar(Scalar::String | Scalar::Base64) => Value::from(text),
+        TypeRef::Scalar(
+            Scalar::String | Scalar::Base64 | Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward,
+        ) => Value::from(text),
         TypeRef::Scalar(Scalar::Message) => match serde_json::from_str(text) {
             Ok(v @ (Value::Array(_) | Value::Object(_))) => v,
             _ => Value::from(text),
@@ -117,6 +122,17 @@ fn parse_value(spec: &Spec, ty: &TypeRef, key: &str, text: &str) -> Result<Value
         .map_err(|_| format!("expects {}", expects(spec, ty)))
 }
 
+/// The object `--json` gives, empty without it.
+pub fn json_object(json: Option<&str>) -> Result<Map<String, Value>, String> {
+    match json {
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => Ok(m),
+            _ => Err(format!("--json must be a JSON object, got `{text}`")),
+        },
+        None => Ok(Map::new()),
+    }
+}
+
 /// Builds the wire params from `key=value` pairs and an optional JSON object: keys are Rust
 /// names, wire names or the keys NapCat also accepts (an either-or parameter takes one of its
 /// keys, e.g. `group_id=1`); defaults are filled in; a missing required parameter is named.
@@ -126,13 +142,7 @@ pub fn build_params(
     pairs: &[String],
     json: Option<&str>,
 ) -> Result<Map<String, Value>, String> {
-    let mut params = match json {
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) => m,
-            _ => return Err(format!("--json must be a JSON object, got `{text}`")),
-        },
-        None => Map::new(),
-    };
+    let mut params = json_object(json)?;
     let name = &action.rust_name;
     for pair in pairs {
         let (key, text) = pair
@@ -194,10 +204,8 @@ pub fn build_params(
                     p.rust_name, p.ty
                 ));
             }
-            Presence::Default(v) => {
-                params.insert(p.wire_name.clone(), v.to_json(spec));
-            }
-            Presence::Optional => {}
+            // Left out, so that NapCat applies its own default.
+            Presence::Default(_) | Presence::Optional => {}
         }
     }
     Ok(params)

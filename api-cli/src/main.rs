@@ -6,53 +6,38 @@
 //! `action_by_name`) is used only to run an action through its generated call.
 
 mod args;
+mod client;
+mod sim;
+mod sim_control;
 mod tour;
 mod transfer;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
-use api_core::Client;
-use api_sim::{SimConfig, Simulator};
 use api_spec::Presence;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+
+use crate::client::{ClientArgs, Transport};
 
 #[derive(Parser)]
 #[command(
     name = "napcat",
     version,
-    about = "Call NapCat actions from the command line"
+    about = "Call NapCat actions from the command line, or serve a NapCat simulator for testing a bot"
 )]
 struct Cli {
-    /// NapCat's URL (http://… for HTTP, ws://… for WebSocket); without it an embedded
-    /// simulator is started.
-    #[arg(long, env = "NAPCAT_URL", global = true)]
-    url: Option<String>,
-    /// Access token.
-    #[arg(long, env = "NAPCAT_TOKEN", global = true, hide_env_values = true)]
-    token: Option<String>,
-    /// Transport to use.
-    #[arg(long, value_enum, default_value = "http", global = true)]
-    transport: Transport,
-    /// Timeout per call, in seconds.
-    #[arg(long, default_value_t = 30, global = true)]
-    timeout: u64,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Transport {
-    /// POST /{action}.
-    Http,
-    /// Forward WebSocket.
-    Ws,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Runs every action's spec example against the embedded simulator and prints a table.
-    Tour,
+    Tour {
+        /// Transport to use.
+        #[arg(long, value_enum, default_value = "http")]
+        transport: Transport,
+    },
     /// Lists every action: Rust name, wire name, one-line doc.
     Actions,
     /// Shows an action's parameters and return type.
@@ -62,6 +47,8 @@ enum Command {
     },
     /// Calls an action: `napcat call send_like user_id=123456 times=5`.
     Call {
+        #[command(flatten)]
+        client: ClientArgs,
         /// Rust or wire name.
         action: String,
         /// Parameters as key=value (Rust or wire names).
@@ -72,6 +59,8 @@ enum Command {
     },
     /// Downloads a file QQ knows (a file id, or a name) with NapCat's stream download.
     Download {
+        #[command(flatten)]
+        client: ClientArgs,
         /// The file's id (from a message, a group file listing) or its name.
         file: String,
         /// Where to write it (default: NapCat's name for it, in the current directory).
@@ -83,6 +72,8 @@ enum Command {
     },
     /// Uploads a local file to NapCat's machine in chunks; prints its path there.
     Upload {
+        #[command(flatten)]
+        client: ClientArgs,
         /// The local file.
         path: std::path::PathBuf,
         /// Its name on NapCat's machine (default: the local name).
@@ -92,51 +83,19 @@ enum Command {
         #[arg(long)]
         chunk_size: Option<usize>,
     },
-    /// Serves the simulator over HTTP until interrupted.
-    Sim {
-        /// HTTP port to bind on 127.0.0.1 (0 picks one).
-        #[arg(long, default_value_t = 3000)]
-        port: u16,
-        /// WebSocket port to bind on 127.0.0.1 (0 picks one).
-        #[arg(long, default_value_t = 3001)]
-        ws_port: u16,
-    },
-}
-
-async fn connect(cli: &Cli) -> Result<(Client, Option<Simulator>), String> {
-    let (url, sim) = match &cli.url {
-        Some(u) => (u.clone(), None),
-        None => {
-            let sim = Simulator::start(SimConfig {
-                token: cli.token.clone(),
-                ..SimConfig::default()
-            })
-            .await
-            .map_err(|e| format!("cannot start the embedded simulator: {e}"))?;
-            let url = match cli.transport {
-                Transport::Http => sim.http_url(),
-                Transport::Ws => sim.ws_url("/api"),
-            };
-            eprintln!("no --url given: using the embedded NapCat simulator at {url}");
-            (url, Some(sim))
-        }
-    };
-    let mut builder = Client::builder().timeout(Duration::from_secs(cli.timeout));
-    builder = match cli.transport {
-        Transport::Http => builder.base_url(url),
-        Transport::Ws => builder.ws_url(url),
-    };
-    if let Some(t) = &cli.token {
-        builder = builder.access_token(t);
-    }
-    let client = builder.connect().await.map_err(|e| e.to_string())?;
-    Ok((client, sim))
+    /// Serves the simulator as a test server for a bot in any language.
+    ///
+    /// NapCat's HTTP and forward WebSocket, the bot's reverse WebSocket dialed, events posted
+    /// to it, and a control API; `napcat sim inject …` and the other commands talk to a
+    /// running one.
+    Sim(sim::SimArgs),
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
     match &cli.command {
         Command::Actions => {
-            // Category, Rust name, wire name (and the other names NapCat answers), one line.
+            // Category, Rust name, wire name (and the other names NapCat answers), the English
+            // summary and the Chinese doc line.
             for (c, a) in api_spec::builtin().actions() {
                 let mut wire = a.wire_name.clone();
                 for alias in &a.aliases {
@@ -144,11 +103,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                     wire.push_str(alias);
                 }
                 println!(
-                    "{:<14} {:<32} {:<34} {}",
+                    "{:<14} {:<32} {:<34} {} {}",
                     c.name,
                     a.rust_name,
                     wire,
-                    a.summary()
+                    a.summary,
+                    a.doc_line()
                 );
             }
             Ok(())
@@ -156,7 +116,8 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Describe { action } => {
             let spec = api_spec::builtin();
             let a = args::find_action(spec, action)?;
-            println!("{} (wire: {}) — {}", a.rust_name, a.wire_name, a.summary());
+            println!("{} (wire: {}) — {}", a.rust_name, a.wire_name, a.summary);
+            println!("{}", a.doc_line());
             if !a.aliases.is_empty() {
                 println!("also answered as: {}", a.aliases.join(", "));
             }
@@ -164,8 +125,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             for p in &a.params {
                 let how = match &p.presence {
                     Presence::Required => "required".to_owned(),
-                    Presence::Default(d) => format!("default {}", d.to_json(spec)),
-                    Presence::Optional => "optional".to_owned(),
+                    Presence::Default(d) => {
+                        format!(
+                            "optional, sent only when given (NapCat's default {})",
+                            d.to_json(spec)
+                        )
+                    }
+                    Presence::Optional => "optional, sent only when given".to_owned(),
                 };
                 let keys = spec.param_keys(p);
                 let wire = if keys == [p.rust_name.clone()] {
@@ -178,6 +144,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Call {
+            client,
             action,
             params,
             json,
@@ -185,7 +152,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let spec = api_spec::builtin();
             let a = args::find_action(spec, action)?;
             let params = args::build_params(spec, a, params, json.as_deref())?;
-            let (api, _sim) = connect(&cli).await?;
+            let (api, _sim) = client.connect().await?;
             let action = api_core::action_by_name(&a.rust_name).ok_or_else(|| {
                 format!(
                     "`{}` is in the action table but has no generated call",
@@ -203,49 +170,35 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Download {
+            client,
             file,
             output,
             chunk_size,
         } => {
-            let (api, _sim) = connect(&cli).await?;
+            let (api, _sim) = client.connect().await?;
             transfer::download(&api, file, output.as_deref(), *chunk_size).await
         }
         Command::Upload {
+            client,
             path,
             name,
             chunk_size,
         } => {
-            let (api, _sim) = connect(&cli).await?;
+            let (api, _sim) = client.connect().await?;
             transfer::upload(&api, path, name.as_deref(), *chunk_size).await
         }
-        Command::Tour => {
-            if cli.url.is_some() {
-                return Err("the tour changes the account (it deletes a friend); it runs only against the embedded simulator: drop --url".into());
-            }
-            let (api, sim) = connect(&cli).await?;
+        Command::Tour { transport } => {
+            let (api, sim) = ClientArgs::embedded(*transport).connect().await?;
             let sim = sim.ok_or("the tour needs the embedded simulator")?;
             match tour::run(&api, &sim).await {
                 0 => Ok(()),
                 n => Err(format!("{n} actions failed")),
             }
         }
-        Command::Sim { port, ws_port } => {
-            let sim = Simulator::start(SimConfig {
-                token: cli.token.clone(),
-                http_addr: ([127, 0, 0, 1], *port).into(),
-                ws_addr: ([127, 0, 0, 1], *ws_port).into(),
-                ..SimConfig::default()
-            })
-            .await
-            .map_err(|e| format!("cannot bind ports {port} and {ws_port} on 127.0.0.1: {e}"))?;
-            println!(
-                "NapCat simulator: HTTP {} and WebSocket {}",
-                sim.http_url(),
-                sim.ws_url("/")
-            );
-            tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
-            Ok(())
-        }
+        Command::Sim(args) => match &args.command {
+            None => sim::serve(&args.serve).await,
+            Some(command) => sim_control::run(command).await,
+        },
     }
 }
 

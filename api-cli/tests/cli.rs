@@ -54,6 +54,13 @@ fn actions_lists_every_napcat_wire_name_with_its_category() {
             .any(|l| l.starts_with("system ") && l.contains(" handle_quick_operation ")),
         "{listing}"
     );
+    // Each line ends with the English summary, then the Chinese doc line.
+    assert!(
+        listing.lines().any(|l| l.starts_with("message ")
+            && l.contains(" send_private_msg ")
+            && l.contains(" Sends a private message. 发送私聊消息。")),
+        "{listing}"
+    );
 }
 
 #[test]
@@ -102,7 +109,7 @@ fn wrong_type_names_the_expected_type() {
 
 #[test]
 fn bad_url_is_an_error() {
-    let out = napcat(&["--url", "not a url", "call", "get_status"]);
+    let out = napcat(&["call", "get_status", "--url", "not a url"]);
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("is not a URL"),
@@ -114,7 +121,7 @@ fn bad_url_is_an_error() {
 #[test]
 fn tour_succeeds_for_every_action_and_receives_a_message() {
     for transport in ["http", "ws"] {
-        let out = napcat(&["--transport", transport, "tour"]);
+        let out = napcat(&["tour", "--transport", transport]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         let stdout = text(&out.stdout);
         let summary = stdout
@@ -133,22 +140,22 @@ fn tour_succeeds_for_every_action_and_receives_a_message() {
 
 #[test]
 fn call_over_websocket_against_embedded_simulator() {
-    let out = napcat(&["--transport", "ws", "call", "get_login_info"]);
+    let out = napcat(&["call", "--transport", "ws", "get_login_info"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let data: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // LoginInfo's user_id is text, as the typed decoder makes it.
-    assert_eq!(data["user_id"], "10001");
+    // LoginInfo's user_id is a QQ number, as every other one.
+    assert_eq!(data["user_id"], 10001);
     assert!(text(&out.stderr).contains("ws://127.0.0.1:"));
 }
 
 #[test]
 fn unreachable_websocket_is_an_error() {
     let out = napcat(&[
+        "call",
         "--transport",
         "ws",
         "--url",
         "ws://127.0.0.1:1/",
-        "call",
         "get_status",
     ]);
     assert!(!out.status.success());
@@ -266,9 +273,9 @@ fn download_writes_the_file_under_napcats_name_and_upload_prints_its_path() {
     let out = napcat_in(
         dir.path(),
         &[
+            "upload",
             "--transport",
             "ws",
-            "upload",
             "up.bin",
             "--name",
             "x.bin",
@@ -300,7 +307,7 @@ async fn an_interrupted_download_is_an_error_and_writes_nothing() {
     let url = sim.http_url();
     let path = dir.path().to_owned();
     let out = tokio::task::spawn_blocking(move || {
-        napcat_in(&path, &["--url", &url, "download", "big.bin"])
+        napcat_in(&path, &["download", "--url", &url, "big.bin"])
     })
     .await
     .unwrap();

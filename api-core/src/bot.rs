@@ -41,6 +41,17 @@ impl Sender {
             .filter(|c| !c.is_empty())
             .unwrap_or(&self.nickname)
     }
+
+    /// Whether they are the group's owner or an admin, as far as the message says (NapCat
+    /// gives the role for group messages when the member is in its cache).
+    pub fn is_admin(&self) -> bool {
+        matches!(self.role, Some(GroupRole::Owner | GroupRole::Admin))
+    }
+
+    /// Whether they own the group, as far as the message says.
+    pub fn is_owner(&self) -> bool {
+        self.role == Some(GroupRole::Owner)
+    }
 }
 
 impl GroupMember {
@@ -55,6 +66,11 @@ impl GroupMember {
     /// Whether they are the owner or an admin.
     pub fn is_admin(&self) -> bool {
         matches!(self.role, Some(GroupRole::Owner | GroupRole::Admin))
+    }
+
+    /// Whether they own the group.
+    pub fn is_owner(&self) -> bool {
+        self.role == Some(GroupRole::Owner)
     }
 
     /// When their ban ends, if they are banned at `now`.

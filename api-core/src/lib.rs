@@ -57,6 +57,7 @@ pub use files::upload::{
     DEFAULT_UPLOAD_CHUNK, DEFAULT_UPLOAD_IN_FLIGHT, FileUpload, UploadSource, Uploaded,
 };
 pub use files::uploadable::{DEFAULT_STREAM_UPLOAD_ABOVE, UploadStrategy, Uploadable};
+pub use message::at::AtTarget;
 pub use message::{Message, cq};
 pub use runtime::HasPayload;
 pub use secret::AccessToken;
@@ -71,7 +72,7 @@ pub use transport::reverse::{
 };
 pub use transport::ws::core::KeepAlive;
 pub use wire::base64::Base64;
-pub use wire::ids::{GroupId, UserId};
+pub use wire::ids::{AnyMessageId, ForwardId, GroupId, LongMessageId, MessageId, UserId};
 pub use wire::reply::RawReply;
 
 /// The README's Rust examples, compiled so they cannot rot.

@@ -8,6 +8,65 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// What kind of file a seeded file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeedFileKind {
+    /// Any file.
+    #[default]
+    File,
+    /// An image (give its `width` and `height`).
+    Image,
+    /// A voice message.
+    Record,
+}
+
+/// A file the account starts with (`Seed::files`): QQ knows it (downloads find it by name or
+/// id), and with `group_id` it is among that group's files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    /// Its name.
+    pub name: String,
+    /// Its content: text, or `base64://…`.
+    #[serde(default)]
+    pub content: String,
+    /// `file` (the default), `image` or `record`.
+    #[serde(default)]
+    pub kind: SeedFileKind,
+    /// An image's width in pixels.
+    #[serde(default)]
+    pub width: u32,
+    /// An image's height in pixels.
+    #[serde(default)]
+    pub height: u32,
+    /// The group whose files hold it; none for a file QQ only knows.
+    #[serde(default)]
+    pub group_id: Option<i64>,
+    /// The name of the group folder it is in, made when missing; `/` (the default) for the
+    /// root.
+    #[serde(default = "root_folder")]
+    pub folder: String,
+    /// Who uploaded it to the group (a member); the bot when not given.
+    #[serde(default)]
+    pub uploader: Option<i64>,
+}
+
+fn root_folder() -> String {
+    "/".into()
+}
+
+impl SeedFile {
+    /// Its bytes: `base64://…` decoded, else the text.
+    pub fn bytes(&self) -> Bytes {
+        match self.content.strip_prefix("base64://") {
+            Some(b64) => from_base64(b64),
+            None => Bytes::from(self.content.clone()),
+        }
+    }
+}
 
 /// NapCat's temp directory, as the simulator names it.
 pub const TEMP_DIR: &str = "/napcat/temp";
@@ -153,6 +212,74 @@ impl Files {
             pattern(b"\x89PNG\r\n\x1a\n", 1024).into(),
         );
         files
+    }
+
+    /// These files with a seed's own (`Seed::files`) added, each group file in its folder
+    /// (made when missing, by its uploader, `self_id` when none is named) at the seed's time;
+    /// `nickname(group, user)` names the uploader.
+    pub(crate) fn with_seed_files(
+        mut self,
+        files: &[SeedFile],
+        self_id: i64,
+        nickname: impl Fn(i64, i64) -> String,
+    ) -> Files {
+        const SEEDED: i64 = 1_764_150_000;
+        for file in files {
+            let kind = match file.kind {
+                SeedFileKind::File => FileKind::File,
+                SeedFileKind::Image => FileKind::Image {
+                    width: file.width,
+                    height: file.height,
+                },
+                SeedFileKind::Record => FileKind::Record,
+            };
+            let id = self.add(&file.name, file.bytes(), kind);
+            let Some(group_id) = file.group_id else {
+                continue;
+            };
+            let uploader = file.uploader.unwrap_or(self_id);
+            let uploader_name = nickname(group_id, uploader);
+            let folder = if file.folder == "/" {
+                "/".to_owned()
+            } else {
+                self.folder_named(group_id, &file.folder, uploader, &uploader_name, SEEDED)
+            };
+            let entry = self.group_entry(&id, &folder, uploader, &uploader_name, SEEDED);
+            self.groups.entry(group_id).or_default().files.push(entry);
+        }
+        self
+    }
+
+    /// The id of group `group_id`'s folder named `name`, made by `creator` when missing.
+    fn folder_named(
+        &mut self,
+        group_id: i64,
+        name: &str,
+        creator: i64,
+        creator_name: &str,
+        time: i64,
+    ) -> String {
+        let found = self
+            .groups
+            .get(&group_id)
+            .and_then(|g| g.folders.iter().find(|f| f.name == name))
+            .map(|f| f.id.clone());
+        if let Some(id) = found {
+            return id;
+        }
+        let id = self.new_folder_id();
+        self.groups
+            .entry(group_id)
+            .or_default()
+            .folders
+            .push(Folder {
+                id: id.clone(),
+                name: name.to_owned(),
+                create_time: time,
+                creator,
+                creator_name: creator_name.to_owned(),
+            });
+        id
     }
 
     /// A group file entry for the known file `file_id`, put in `folder`.

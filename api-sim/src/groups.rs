@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// A member's standing in a group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// A plain member.
+    #[default]
     Member,
     /// An admin: bans, kicks, renames, sets cards.
     Admin,
@@ -44,27 +45,54 @@ impl Role {
     }
 }
 
-/// A group member as seeded.
+/// A group member as seeded. In a scenario file only `user_id` and `nickname` must be given
+/// (`role` is `member` unless said).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SimMember {
     /// QQ number.
     pub user_id: i64,
     /// Nickname.
     pub nickname: String,
     /// Group card; empty for none.
+    #[serde(default)]
     pub card: String,
     /// Role.
+    #[serde(default)]
     pub role: Role,
     /// Special title; empty for none.
+    #[serde(default)]
     pub title: String,
     /// `male`, `female` or `unknown`.
+    #[serde(default = "unknown_sex")]
     pub sex: String,
     /// Age.
+    #[serde(default)]
     pub age: i64,
     /// Group level, as text (NapCat sends it so).
+    #[serde(default = "level_one_text")]
     pub level: String,
     /// When they joined (Unix seconds).
+    #[serde(default = "seeded_join_time")]
     pub join_time: i64,
+}
+
+/// `unknown`, the sex of someone who has not said.
+pub(crate) fn unknown_sex() -> String {
+    "unknown".into()
+}
+
+/// Level 1, a new account's.
+pub(crate) fn level_one() -> i64 {
+    1
+}
+
+fn level_one_text() -> String {
+    "1".into()
+}
+
+fn seeded_join_time() -> i64 {
+    1_700_000_000
 }
 
 impl SimMember {
@@ -76,23 +104,29 @@ impl SimMember {
             card: String::new(),
             role,
             title: String::new(),
-            sex: "unknown".into(),
+            sex: unknown_sex(),
             age: 0,
-            level: "1".into(),
-            join_time: 1_700_000_000,
+            level: level_one_text(),
+            join_time: seeded_join_time(),
         }
     }
 }
 
 /// A group as seeded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SimGroup {
     /// Name.
     pub name: String,
     /// Member limit.
+    #[serde(default = "member_limit")]
     pub max_member_count: i64,
     /// Members, the bot among them.
     pub members: Vec<SimMember>,
+}
+
+fn member_limit() -> i64 {
+    200
 }
 
 /// A member as the simulator keeps them.
@@ -139,15 +173,7 @@ impl Group {
             members: seed
                 .members
                 .iter()
-                .map(|m| {
-                    let member = Member {
-                        info: m.clone(),
-                        shut_up_until: 0,
-                        last_sent_time: 0,
-                        card_seen: m.card.clone(),
-                    };
-                    (m.user_id, member)
-                })
+                .map(|m| (m.user_id, Member::joined(m.clone())))
                 .collect(),
             settings: Map::new(),
             rejected: BTreeSet::new(),
@@ -173,6 +199,16 @@ impl Group {
 }
 
 impl Member {
+    /// Someone who has just joined: not banned, not heard from yet.
+    pub fn joined(info: SimMember) -> Self {
+        Member {
+            card_seen: info.card.clone(),
+            info,
+            shut_up_until: 0,
+            last_sent_time: 0,
+        }
+    }
+
     /// NapCat's `OB11GroupMember` (helper/data.ts `groupMember`).
     pub fn to_json(&self, group_id: i64) -> Value {
         let m = &self.info;
@@ -222,6 +258,7 @@ impl Member {
 
 /// A join request or an invitation of the bot, waiting for `set_group_add_request`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SimGroupRequest {
     /// The group.
     pub group_id: i64,

@@ -97,7 +97,7 @@ fn stream_action_response(env: &Envelope) -> Response {
 
 /// A stream action's envelopes in one body, each followed by `\r\n\r\n`, made as the body
 /// is read. A scripted `cut` breaks the body off, or stops it without ending it.
-fn packets_response(packets: crate::Packets, echo: Value, cut: Option<Cut>) -> Response {
+fn packets_response(packets: crate::state::Packets, echo: Value, cut: Option<Cut>) -> Response {
     let mut sent = 0;
     let mut ended = false;
     let envelopes = packets.envelopes().map_while(move |item| {

@@ -15,14 +15,17 @@
 //! For tests it records every call ([`Simulator::calls`]) and can be told to answer an
 //! action with a fault instead ([`Simulator::script`]).
 
+mod control;
 mod dispatch;
 mod files;
 mod groups;
 mod handlers;
 mod http;
+pub mod inject;
 mod params;
 mod post;
 mod quick_operation;
+mod scenario;
 mod state;
 mod store;
 mod subscriber;
@@ -39,7 +42,7 @@ use tokio::sync::broadcast;
 
 use serde_json::Value;
 
-pub use files::{FileKind, SimFile, TEMP_DIR};
+pub use files::{FileKind, SeedFile, SeedFileKind, SimFile, TEMP_DIR};
 pub use groups::{Role, SimGroup, SimGroupRequest, SimMember};
 pub use handlers::handler::Handler;
 pub use handlers::names as handled_actions;
@@ -397,6 +400,17 @@ impl Simulator {
         let _ = rx.wait_for(|c| *c >= n).await;
     }
 
+    /// Serves the control API (see the README's "Testing a bot in any language against the
+    /// simulator") on `addr` (port 0 picks one) until the simulator stops, for other
+    /// processes to inject events and read the recorded calls; returns the bound address.
+    /// A restarted simulator serves its own.
+    pub async fn serve_control(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        control::spawn(self.shared.clone(), listener);
+        Ok(bound)
+    }
+
     /// Posts every event from now on to a bot's HTTP endpoint, as NapCat's `httpClients` do:
     /// one POST per event (meta events excepted), `x-self-id`, and `x-signature` when `token`
     /// is given; a JSON answer is applied as a quick operation (a reply, approving a request).
@@ -424,7 +438,19 @@ impl Simulator {
             .get(&user_id)
             .map(|f| f.nickname.clone())
             .unwrap_or_default();
-        self.inject(store::Chat::Private(user_id), user_id, &nick, message)
+        self.receive(store::Chat::Private(user_id), user_id, &nick, message)
+    }
+
+    /// Makes something happen to the account as QQ would (a member speaks, is banned, leaves;
+    /// a friend request comes; …): the state changes as it would, and the event NapCat
+    /// pushes for it goes to every event client. Refused when it could not happen to the
+    /// account as it is (a group the bot is not in, someone who is not a member).
+    pub fn inject(
+        &self,
+        injection: inject::Injection,
+    ) -> Result<inject::Injected, inject::InjectError> {
+        self.shared
+            .with_state(|state| inject::apply(state, injection))
     }
 
     /// A member posts `message` in a group the bot is in: stored and pushed as a group
@@ -436,7 +462,7 @@ impl Simulator {
         nickname: &str,
         message: Value,
     ) -> i64 {
-        self.inject(store::Chat::Group(group_id), user_id, nickname, message)
+        self.receive(store::Chat::Group(group_id), user_id, nickname, message)
     }
 
     /// Someone asks to join group `group_id` (the bot must be in it): a `request` event of
@@ -452,6 +478,14 @@ impl Simulator {
         self.shared.with_state(|state| {
             state.add_group_request(group_id, user_id, nickname, comment, false)
         })
+    }
+
+    /// `user_id` asks to become the bot's friend: a `request` event of type `friend` is
+    /// pushed, and `set_friend_add_request` with the returned flag answers it; approving makes
+    /// a friend and pushes the `friend_add` notice.
+    pub fn inject_friend_request(&self, user_id: i64, nickname: &str, comment: &str) -> String {
+        self.shared
+            .with_state(|state| state.add_friend_request(user_id, nickname, comment))
     }
 
     /// Member `user_id` of group `group_id` invites the bot: a `request` event of sub-type
@@ -470,7 +504,7 @@ impl Simulator {
         })
     }
 
-    fn inject(&self, chat: store::Chat, user_id: i64, nickname: &str, message: Value) -> i64 {
+    fn receive(&self, chat: store::Chat, user_id: i64, nickname: &str, message: Value) -> i64 {
         let segments = store::segments_of(message);
         self.shared.with_state(|state| {
             state.receive(store::StoredMessage::new(chat, user_id, nickname, segments))
@@ -498,6 +532,25 @@ impl Simulator {
             self.shared.clone(),
             url.to_owned(),
             token.map(str::to_owned),
+        ))
+    }
+
+    /// Keeps a bot's reverse WebSocket endpoint connected as NapCat's `websocketClients` do:
+    /// dials it (as [`connect_reverse`](Self::connect_reverse) does), and after the
+    /// connection ends or an attempt fails waits `reconnect_interval` (NapCat's default:
+    /// 5 s) and dials again, until the simulator stops. Events pushed while it is not
+    /// connected are lost, as with NapCat.
+    pub fn connect_reverse_with_reconnect(
+        &self,
+        url: &str,
+        token: Option<&str>,
+        reconnect_interval: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(ws::keep_dialing(
+            self.shared.clone(),
+            url.to_owned(),
+            token.map(str::to_owned),
+            reconnect_interval,
         ))
     }
 
@@ -559,30 +612,9 @@ impl Simulator {
         name: &str,
         data: impl Into<bytes::Bytes>,
     ) -> String {
-        self.shared.with_state(|state| {
-            let nick = state
-                .groups
-                .get(&group_id)
-                .and_then(|g| g.members.get(&user_id))
-                .map_or_else(String::new, |m| m.info.nickname.clone());
-            let id = state.files.add(name, data, FileKind::File);
-            let now = groups::unix_now();
-            let entry = state.files.group_entry(&id, "/", user_id, &nick, now);
-            let event = serde_json::json!({
-                "time": now, "self_id": state.seed.self_id, "post_type": "notice",
-                "group_id": group_id, "user_id": user_id, "notice_type": "group_upload",
-                "file": {"id": id, "name": name, "size": entry.size, "busid": 102},
-            });
-            state
-                .files
-                .groups
-                .entry(group_id)
-                .or_default()
-                .files
-                .push(entry);
-            state.outbox.push(event);
-            id
-        })
+        let data = data.into();
+        self.shared
+            .with_state(|state| state.upload_group_file(group_id, user_id, name, data))
     }
 
     /// A file in NapCat's temp directory (where stream uploads land), by the path NapCat gave.

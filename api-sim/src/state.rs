@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::files::SeedFile;
 use crate::groups::{Group, SimGroup, SimGroupRequest, default_groups};
 use crate::store::{Chat, Store, StoredMessage};
 use serde_json::{Value, json};
@@ -56,27 +57,35 @@ impl std::fmt::Debug for Reply {
     }
 }
 
-/// A friend of the simulated account.
+/// A friend of the simulated account. In a scenario file only `user_id` and `nickname` must
+/// be given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SimFriend {
     /// QQ number.
     pub user_id: i64,
     /// Nickname.
     pub nickname: String,
     /// Remark; empty for none.
+    #[serde(default)]
     pub remark: String,
     /// `male`, `female` or `unknown`.
+    #[serde(default = "crate::groups::unknown_sex")]
     pub sex: String,
     /// Age.
+    #[serde(default)]
     pub age: i64,
     /// QQ level.
+    #[serde(default = "crate::groups::level_one")]
     pub level: i64,
     /// Category it is in.
+    #[serde(default)]
     pub category_id: i64,
 }
 
 /// A pending friend request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SimRequest {
     /// Who asked.
     pub user_id: i64,
@@ -84,8 +93,10 @@ pub struct SimRequest {
     pub nickname: String,
 }
 
-/// The data the simulator starts from; change it to seed your own tests.
+/// The data the simulator starts from; change it to seed your own tests. Read from a
+/// scenario file (`Seed::from_scenario`), every key left out keeps the default seed's value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Seed {
     /// The bot's QQ number.
     pub self_id: i64,
@@ -103,6 +114,8 @@ pub struct Seed {
     pub group_requests: BTreeMap<String, SimGroupRequest>,
     /// Custom face URLs.
     pub custom_faces: Vec<String>,
+    /// Files the account has besides the built-in ones (see `Files::with_defaults`).
+    pub files: Vec<SeedFile>,
 }
 
 impl Default for Seed {
@@ -148,6 +161,7 @@ impl Default for Seed {
             custom_faces: (1..=60)
                 .map(|i| format!("https://faces.example/face{i}.png"))
                 .collect(),
+            files: Vec::new(),
         }
     }
 }
@@ -220,7 +234,16 @@ impl State {
             collections: Vec::new(),
             recent,
             store: Store::default(),
-            files: crate::files::Files::with_defaults(),
+            files: crate::files::Files::with_defaults().with_seed_files(
+                &seed.files,
+                seed.self_id,
+                |group, user| {
+                    seed.groups
+                        .get(&group)
+                        .and_then(|g| g.members.iter().find(|m| m.user_id == user))
+                        .map_or_else(String::new, |m| m.nickname.clone())
+                },
+            ),
             report_self_message: false,
             groups: seed
                 .groups
@@ -290,6 +313,107 @@ impl State {
             "comment": comment, "flag": flag,
         }));
         flag
+    }
+
+    /// Queues an event: NapCat's header (`time`, `self_id`, `post_type`), then `fields` in
+    /// their order.
+    pub(crate) fn push_event(&mut self, post_type: &str, fields: Value) {
+        let mut event = json!({
+            "time": crate::groups::unix_now(), "self_id": self.seed.self_id, "post_type": post_type,
+        });
+        if let (Some(e), Value::Object(f)) = (event.as_object_mut(), fields) {
+            e.extend(f);
+        }
+        self.outbox.push(event);
+    }
+
+    /// Keeps a friend request and queues its `request` event; returns its flag (QQ's request
+    /// time in seconds, as text, one later for each request made in the same second).
+    pub(crate) fn add_friend_request(
+        &mut self,
+        user_id: i64,
+        nickname: &str,
+        comment: &str,
+    ) -> String {
+        let mut time = crate::groups::unix_now();
+        while self.seed.requests.contains_key(&time.to_string()) {
+            time += 1;
+        }
+        let flag = time.to_string();
+        self.seed.requests.insert(
+            flag.clone(),
+            SimRequest {
+                user_id,
+                nickname: nickname.to_owned(),
+            },
+        );
+        self.push_event(
+            "request",
+            json!({"request_type": "friend", "user_id": user_id, "comment": comment, "flag": flag}),
+        );
+        flag
+    }
+
+    /// Makes `user_id` a friend (in the first category) and queues the `friend_add` notice
+    /// NapCat reports for QQ's "you are now friends" tip.
+    pub(crate) fn befriend(&mut self, user_id: i64, nickname: &str, remark: &str) {
+        self.friends.insert(
+            user_id,
+            SimFriend {
+                user_id,
+                nickname: nickname.to_owned(),
+                remark: remark.to_owned(),
+                sex: "unknown".into(),
+                age: 0,
+                level: 1,
+                category_id: 0,
+            },
+        );
+        self.push_event(
+            "notice",
+            json!({"notice_type": "friend_add", "user_id": user_id}),
+        );
+    }
+
+    /// Member `user_id` uploads a file to the root of group `group_id`'s files: it is listed
+    /// there and the `group_upload` notice is queued. Returns its file id.
+    pub(crate) fn upload_group_file(
+        &mut self,
+        group_id: i64,
+        user_id: i64,
+        name: &str,
+        data: bytes::Bytes,
+    ) -> String {
+        let nick = self
+            .groups
+            .get(&group_id)
+            .and_then(|g| g.members.get(&user_id))
+            .map_or_else(String::new, |m| m.info.nickname.clone());
+        let id = self.files.add(name, data, crate::files::FileKind::File);
+        let now = crate::groups::unix_now();
+        let entry = self.files.group_entry(&id, "/", user_id, &nick, now);
+        let size = entry.size;
+        self.files
+            .groups
+            .entry(group_id)
+            .or_default()
+            .files
+            .push(entry);
+        self.push_event(
+            "notice",
+            json!({"group_id": group_id, "user_id": user_id, "notice_type": "group_upload",
+                   "file": {"id": id, "name": name, "size": size, "busid": 102}}),
+        );
+        id
+    }
+
+    /// Whether NapCat could turn `user` into a uid: QQ knows everyone the account has met.
+    pub(crate) fn knows_user(&self, user: i64) -> bool {
+        user == self.seed.self_id
+            || self.friends.contains_key(&user)
+            || self.groups.values().any(|g| g.members.contains_key(&user))
+            || self.group_requests.values().any(|r| r.user_id == user)
+            || self.seed.requests.values().any(|r| r.user_id == user)
     }
 
     /// Remembers the name of a group the bot is invited to (and not in yet).

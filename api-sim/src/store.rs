@@ -42,6 +42,9 @@ pub struct StoredMessage {
     pub likes: BTreeMap<String, Vec<i64>>,
     /// For a forward message: its nodes as messages.
     pub forward: Option<Vec<StoredMessage>>,
+    /// For a private message from a group member who is no friend: the group it came
+    /// through (a temporary chat).
+    pub temp_group: Option<i64>,
 }
 
 /// The messages of the simulated account.
@@ -114,6 +117,7 @@ impl StoredMessage {
             recalled: false,
             likes: BTreeMap::new(),
             forward: None,
+            temp_group: None,
         }
     }
 
@@ -133,7 +137,11 @@ impl StoredMessage {
             "sender": {"user_id": self.sender_id, "nickname": self.sender_nick, "card": self.sender_card},
             "raw_message": raw_message(&self.segments),
             "font": 14,
-            "sub_type": match self.chat { Chat::Private(_) => "friend", Chat::Group(_) => "normal" },
+            "sub_type": match (self.chat, self.temp_group) {
+                (Chat::Private(_), None) => "friend",
+                (Chat::Private(_), Some(_)) => "group",
+                (Chat::Group(_), _) => "normal",
+            },
             "message": self.segments,
             "message_format": "array",
             "post_type": if own { "message_sent" } else { "message" },
@@ -150,6 +158,10 @@ impl StoredMessage {
                 }
             }
             Chat::Private(peer) => {
+                if let Some(g) = self.temp_group {
+                    v["group_id"] = json!(g);
+                    v["temp_source"] = json!(0);
+                }
                 v["target_id"] = json!(if own { peer } else { self.sender_id });
             }
         }

@@ -123,7 +123,40 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     }
 }
 
-/// Dials a bot's reverse WebSocket endpoint as NapCat does and serves it.
+/// How long NapCat's reverse WebSocket waits for the bot's handshake (websocket-client.ts
+/// `handshakeTimeout`).
+const REVERSE_HANDSHAKE: Duration = Duration::from_secs(2);
+
+/// Dials a bot's reverse WebSocket endpoint as NapCat's `websocketClients` do: serves the
+/// connection, and after it ends or an attempt fails waits `reconnect` and dials again, until
+/// the simulator stops. Events pushed while no connection is open are not kept, as there.
+pub(crate) async fn keep_dialing(
+    shared: Arc<Shared>,
+    url: String,
+    token: Option<String>,
+    reconnect: Duration,
+) {
+    let mut stop = shared.shutdown.subscribe();
+    loop {
+        let ended = tokio::select! {
+            ended = dial_reverse(shared.clone(), url.clone(), token.clone()) => ended,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        match ended {
+            Ok(()) => tracing::info!(%url, ?reconnect, "reverse WebSocket closed; dialing again"),
+            Err(e) => {
+                tracing::warn!(%url, error = %e, ?reconnect, "reverse WebSocket failed; dialing again")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(reconnect) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Dials a bot's reverse WebSocket endpoint as NapCat does (giving up on a handshake that
+/// takes longer than NapCat waits) and serves it.
 pub(crate) async fn dial_reverse(
     shared: Arc<Shared>,
     url: String,
@@ -144,8 +177,9 @@ pub(crate) async fn dial_reverse(
     if let Some(t) = token {
         put("authorization", format!("Bearer {t}"));
     }
-    let (ws, _) = tokio_tungstenite::connect_async(req)
+    let (ws, _) = tokio::time::timeout(REVERSE_HANDSHAKE, tokio_tungstenite::connect_async(req))
         .await
+        .map_err(|_| format!("no handshake within {REVERSE_HANDSHAKE:?}"))?
         .map_err(|e| e.to_string())?;
     serve(shared, ws, true, true, "ws-reverse").await;
     Ok(())
@@ -284,7 +318,7 @@ enum Answered {
     Frame(Out),
     /// A stream action's envelopes, sent one frame each as they are made.
     Packets {
-        packets: crate::Packets,
+        packets: crate::state::Packets,
         echo: Value,
         cut: Option<Cut>,
     },
@@ -295,7 +329,7 @@ enum Answered {
 /// that stops reading holds the stream up.
 async fn send_packets(
     tx: &mpsc::Sender<Out>,
-    packets: crate::Packets,
+    packets: crate::state::Packets,
     echo: Value,
     cut: Option<Cut>,
 ) {

@@ -79,7 +79,7 @@ fn default_md(spec: &Spec, p: &Param) -> String {
     match &p.presence {
         Presence::Required => "必填".into(),
         Presence::Optional => "可选（不填则不发送）".into(),
-        Presence::Default(v) => format!("`{}`", v.to_json(spec)),
+        Presence::Default(v) => format!("可选（不填则不发送；NapCat 默认 `{}`）", v.to_json(spec)),
     }
 }
 
@@ -110,16 +110,20 @@ fn category_page(spec: &Spec, c: &Category) -> String {
         let _ = writeln!(out, "## 概览\n\n{}\n", c.overview);
     }
     if !c.actions.is_empty() {
-        let _ = writeln!(out, "| 方法 | NapCat 动作名 | 功能 |\n| --- | --- | --- |");
+        let _ = writeln!(
+            out,
+            "| 方法 | NapCat 动作名 | Summary | 功能 |\n| --- | --- | --- | --- |"
+        );
     }
     for a in &c.actions {
         let _ = writeln!(
             out,
-            "| [`{}`](#{}) | `{}` | {} |",
+            "| [`{}`](#{}) | `{}` | {} | {} |",
             a.rust_name,
             a.rust_name,
             a.wire_name,
-            cell(a.summary())
+            cell(&a.summary),
+            cell(a.doc_line())
         );
     }
     for section in &c.sections {
@@ -271,7 +275,7 @@ fn union_md(out: &mut String, spec: &Spec, c: &Category, u: &UnionDef) {
 }
 
 fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
-    let _ = writeln!(out, "\n### {}\n", a.rust_name);
+    let _ = writeln!(out, "\n### {}\n\n{}\n", a.rust_name, a.summary);
     let mut doc = a.doc.lines();
     let _ = writeln!(out, "- **功能**: {}", doc.next().unwrap_or(""));
     let rest: Vec<_> = doc.collect();
@@ -372,20 +376,20 @@ fn index_page(spec: &Spec) -> String {
         "<!-- 本页由 {} 生成，请勿手改。重新生成：{REGENERATE} -->\n",
         sources.join("、")
     );
-    const TABLE_HEAD: &str =
-        "| 方法 | NapCat 动作名 | 分类 | 分组 | 功能 |\n| --- | --- | --- | --- | --- |";
+    const TABLE_HEAD: &str = "| 方法 | NapCat 动作名 | 分类 | 分组 | Summary | 功能 |\n| --- | --- | --- | --- | --- | --- |";
     // The action's method, linked to its section of its category's page.
     let link =
         |c: &Category, a: &Action| format!("[`{}`]({}.md#{})", a.rust_name, c.name, a.rust_name);
     let row = |out: &mut String, c: &Category, a: &Action| {
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} | {} | {} |",
+            "| {} | `{}` | {} | {} | {} | {} |",
             link(c, a),
             a.wire_name,
             c.title,
             a.section,
-            cell(a.summary())
+            cell(&a.summary),
+            cell(a.doc_line())
         );
     };
     let _ = writeln!(out, "{TABLE_HEAD}");
@@ -450,6 +454,16 @@ fn scalar_doc(s: crate::types::Scalar) -> (&'static str, &'static str) {
         Scalar::F64 => ("f64", "数字；数字文本也读"),
         Scalar::Qq => ("UserId", "QQ 号，数字；与群号类型不同，不会传反"),
         Scalar::Group => ("GroupId", "群号，数字；与 QQ 号类型不同，不会传反"),
+        Scalar::Msg => (
+            "MessageId",
+            "NapCat 的短消息 ID（事件与发送结果里的），数字",
+        ),
+        Scalar::LongMsg => ("LongMessageId", "QQ 的长消息 ID（`msgId`），文本"),
+        Scalar::AnyMsg => (
+            "AnyMessageId",
+            "短或长消息 ID，NapCat 两种都收处；以文本发送",
+        ),
+        Scalar::Forward => ("ForwardId", "合并转发的 `res_id`，文本"),
         Scalar::Duration => ("std::time::Duration", "整秒数；不足一秒的部分在发送前报错"),
         Scalar::Json => ("serde_json::Value", "任意 JSON，原样保留"),
         Scalar::File => (

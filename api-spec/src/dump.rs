@@ -2,14 +2,14 @@
 //!
 //! Shape (also documented in the README):
 //! `{ "version": 3, "categories": [{ name, title, source, testing, sections, actions: [{ rust_name,
-//! wire_name, aliases, category, section, doc, example, returns, timeout_secs, failure_flag,
-//! packets, params: [{ rust_name, wire_name, keys, aliases, type, required, default, doc,
-//! non_empty, napcat: { differs } }], napcat: { reply, schema_checked, stream_action,
-//! json_reason, example_differs } }] }], "types": [{ kind: "enum", name, doc, repr, open, variants:
-//! [{ name, wire, label, aliases }] } | { kind: "struct", name, doc, transparent, input,
-//! extends, fields: [{ rust_name, wire_name, type, doc }] } | { kind: "union", name, doc,
-//! union: "tagged"|"keyed", tag, content, open, variants: [{ name, doc, wire, type
-//! }] }] }`
+//! wire_name, aliases, category, section, summary, doc, example, returns, timeout_secs,
+//! failure_flag, packets, params: [{ rust_name, wire_name, keys, aliases, type, required,
+//! default, doc, non_empty, napcat: { differs } }], napcat: { reply, schema_checked,
+//! stream_action, json_reason, example_differs } }] }], "types": [{ kind: "enum", name, doc,
+//! repr, open, variants: [{ name, wire, label, aliases }] } | { kind: "struct", name, doc,
+//! transparent, input, extends, fields: [{ rust_name, wire_name, type, doc }] } | { kind:
+//! "union", name, doc, union: "tagged"|"keyed", tag, content, open, variants: [{ name, doc,
+//! wire, type }] }] }`
 
 use serde_json::{Value, json};
 
@@ -101,6 +101,7 @@ fn action(spec: &Spec, c: &Category, a: &Action) -> Value {
         "aliases": a.aliases,
         "category": c.name,
         "section": a.section,
+        "summary": a.summary,
         "doc": a.doc,
         "example": a.example,
         "returns": a.returns.to_string(),

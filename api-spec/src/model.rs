@@ -50,6 +50,9 @@ pub struct Action {
     pub wire_name: String,
     /// The section of its category it belongs to.
     pub section: String,
+    /// One line of English saying what the action does; the first line of the method's
+    /// rustdoc and of its docs section, and a column of the API index.
+    pub summary: String,
     /// Doc text (Chinese), first line is the 功能 line.
     pub doc: String,
     /// A Rust example using `api: Client`.
@@ -111,8 +114,8 @@ impl Action {
             .filter(|p| p.presence != Presence::Required)
     }
 
-    /// The first line of the doc text.
-    pub fn summary(&self) -> &str {
+    /// The first line of the (Chinese) doc text, the 功能 line.
+    pub fn doc_line(&self) -> &str {
         self.doc.lines().next().unwrap_or("")
     }
 }
@@ -124,9 +127,9 @@ pub struct Param {
     pub rust_name: String,
     /// Wire name (JSON key).
     pub wire_name: String,
-    /// Its type; `T?` for parameters left out unless set.
+    /// Its type; `T?` for every parameter that is not required (those with a default too).
     pub ty: TypeRef,
-    /// Whether it is positional, optional or defaulted.
+    /// Whether it is positional, or optional with or without a documented NapCat default.
     pub presence: Presence,
     /// Doc text.
     pub doc: String,
@@ -155,7 +158,8 @@ pub enum Presence {
     Required,
     /// A setter; left out of the wire JSON unless set (type `T?`).
     Optional,
-    /// A setter with a default that is always sent, because the server's own default may differ.
+    /// A setter; left out of the wire JSON unless set, like [`Presence::Optional`], with
+    /// NapCat's own default for it, which the docs show (the spec's `default`).
     Default(DefaultValue),
 }
 

@@ -57,3 +57,39 @@ pub fn camel(snake: &str) -> String {
         })
         .collect()
 }
+
+/// A name in snake_case: `groupId` is `group_id`; other characters become `_`.
+pub fn snake(name: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        } else {
+            if !out.ends_with('_') && !out.is_empty() {
+                out.push('_');
+            }
+            prev_lower = false;
+        }
+    }
+    let out = out.trim_matches('_').to_owned();
+    let out = if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
+        format!("n_{out}")
+    } else {
+        out
+    };
+    if syn::parse_str::<syn::Ident>(&out).is_err()
+        || matches!(out.as_str(), "self" | "crate" | "super")
+    {
+        format!("{out}_")
+    } else {
+        out
+    }
+}

@@ -1,19 +1,24 @@
 //! First spec entries for NapCat actions, from NapCat's own description of them
 //! ([`crate::napcat::ACTIONS_JSON`] or a file of the same shape): the wire name, parameters with
-//! their types, required-ness and defaults, NapCat's summary as the doc line, NapCat's return
-//! example as the reply (in the action's `napcat` table), and first guesses a person then refines: a Rust name from the wire
+//! their types, required-ness and defaults, NapCat's (Chinese) summary as the doc line, a
+//! placeholder for the English `summary`, NapCat's return example as the reply (in the
+//! action's `napcat` table), and first guesses a person then refines: a Rust name from the wire
 //! name, a struct where NapCat declares a return shape, `json` where it declares `any` (or where
 //! its example does not fit the guessed shape).
 //!
-//! The output is a complete spec file that [`crate::load`] accepts; the tests scaffold every
-//! NapCat action and load the result.
+//! The output is a complete spec file that [`crate::load`] accepts once each action's
+//! `summary` placeholder is replaced by one line of English (NapCat describes its actions only
+//! in Chinese, so that is left to a person); the tests scaffold every NapCat action and load
+//! the result.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
-use crate::names::{RESERVED_ACTION_NAMES, RESERVED_PARAM_NAMES, camel};
+use crate::load::ids::{IdKind, id_kind};
+use crate::load::summary::PLACEHOLDER;
+use crate::names::{RESERVED_ACTION_NAMES, RESERVED_PARAM_NAMES, camel, snake};
 
 /// Why scaffolding could not start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,41 +62,6 @@ struct Scaffold {
     type_names: BTreeSet<String>,
     /// One block per action: its structs, then the action.
     blocks: Vec<String>,
-}
-
-fn snake(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        } else {
-            if !out.ends_with('_') && !out.is_empty() {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    let out = out.trim_matches('_').to_owned();
-    let out = if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
-        format!("n_{out}")
-    } else {
-        out
-    };
-    if syn::parse_str::<syn::Ident>(&out).is_err()
-        || matches!(out.as_str(), "self" | "crate" | "super")
-    {
-        format!("{out}_")
-    } else {
-        out
-    }
 }
 
 fn toml_str(s: &str) -> String {
@@ -139,6 +109,15 @@ impl Scaffold {
         let mut block = structs;
         let _ = writeln!(block, "[[action]]");
         let _ = writeln!(block, "name = {}", toml_str(&rust));
+        // NapCat describes its actions only in Chinese: the English summary is left for a
+        // person to write, and the loader refuses the placeholder until then.
+        let _ = writeln!(
+            block,
+            "summary = {}",
+            toml_str(&format!(
+                "{PLACEHOLDER}: one line of English saying what `{wire}` does."
+            ))
+        );
         if rust != wire {
             let _ = writeln!(block, "wire = {}", toml_str(&wire));
         }
@@ -203,7 +182,10 @@ impl Scaffold {
             while !used.insert(rust.clone()) {
                 rust.push('_');
             }
-            let ty = param_type(&wire, p["type"].as_str().unwrap_or("any"));
+            let ty = typed_id(
+                &wire,
+                param_type(&wire, p["type"].as_str().unwrap_or("any")),
+            );
             let required = p["required"].as_bool().unwrap_or(false);
             let default = default_for(&ty, &p["default"]);
             let mut fields = vec![format!("name = {}", toml_str(&rust))];
@@ -294,6 +276,7 @@ impl Scaffold {
                 Value::String(s) => scalar(s).unwrap_or("json").into(),
                 _ => "json".into(),
             };
+            let ty = typed_id(wire, ty);
             // Fields may be missing at run time (NapCat's notes say where); `?` is the safe guess.
             let ty = if optional || ty != "json" {
                 format!("{ty}?")
@@ -371,6 +354,24 @@ fn param_type(name: &str, t: &str) -> String {
     }
 }
 
+/// The id type for a value whose name says it is an id (the loader's rule): a QQ number
+/// `qq`, a group `group`, a message id `msg` when NapCat sends a number, `long_msg` for QQ's
+/// `msgId` and `any_msg` for other text (NapCat mostly takes a short or a long id there).
+fn typed_id(name: &str, ty: String) -> String {
+    if let Some(item) = ty.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+        return format!("[{}]", typed_id(name, item.to_owned()));
+    }
+    let typed = match (id_kind(name), ty.as_str()) {
+        (Some(IdKind::User), "string" | "i64") => "qq",
+        (Some(IdKind::Group), "string" | "i64") => "group",
+        (Some(IdKind::Message), "i64") => "msg",
+        (Some(IdKind::Message), "string") if snake(name).ends_with("msg_id") => "long_msg",
+        (Some(IdKind::Message), "string") => "any_msg",
+        _ => return ty,
+    };
+    typed.into()
+}
+
 /// A TOML default for `ty`, when NapCat's default fits it.
 fn default_for(ty: &str, d: &Value) -> Option<String> {
     match (ty, d) {
@@ -388,7 +389,7 @@ fn reply_fits(structs: &str, returns: &str, example: &Value) -> bool {
         return returns == "json";
     }
     let probe = format!(
-        "category = \"probe\"\ntitle = \"probe\"\nsections = [\"s\"]\n\n{structs}[[action]]\nname = \"probe\"\nsection = \"s\"\ndoc = \"d\"\nexample = \"api.probe().await?;\"\nreturns = {}\n[action.napcat]\nreply = {}\n",
+        "category = \"probe\"\ntitle = \"probe\"\nsections = [\"s\"]\n\n{structs}[[action]]\nname = \"probe\"\nsummary = \"Probes.\"\nsection = \"s\"\ndoc = \"d\"\nexample = \"api.probe().await?;\"\nreturns = {}\n[action.napcat]\nreply = {}\n",
         toml_str(returns),
         toml_str(&example.to_string())
     );
@@ -399,9 +400,38 @@ fn reply_fits(structs: &str, returns: &str, example: &Value) -> bool {
 mod tests {
     use super::*;
 
+    /// Each scaffolded summary is a placeholder the loader refuses: one error per action, at
+    /// its `summary` line.
+    #[test]
+    fn every_summary_is_left_to_write() {
+        let text = scaffold(crate::napcat::ACTIONS_JSON, &[]).unwrap();
+        let errors = crate::load(&[("scaffold.toml".into(), text.clone())]).unwrap_err();
+        let list: Vec<Value> = serde_json::from_str(crate::napcat::ACTIONS_JSON).unwrap();
+        assert_eq!(errors.0.len(), list.len(), "{errors}");
+        let lines: Vec<&str> = text.lines().collect();
+        for e in &errors.0 {
+            assert!(
+                e.message.starts_with("`summary` is still a placeholder"),
+                "{e}"
+            );
+            assert!(lines[e.line - 1].starts_with("summary = \"TODO: "), "{e}");
+        }
+    }
+
+    /// The scaffold with each summary written.
+    fn with_summaries_written(text: &str) -> String {
+        text.lines()
+            .map(|l| match l.starts_with("summary = ") {
+                true => "summary = \"Does what NapCat does.\"",
+                false => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     #[test]
     fn every_napcat_action_scaffolds_into_a_spec_that_loads() {
-        let text = scaffold(crate::napcat::ACTIONS_JSON, &[]).unwrap();
+        let text = with_summaries_written(&scaffold(crate::napcat::ACTIONS_JSON, &[]).unwrap());
         let spec = crate::load(&[("scaffold.toml".into(), text.clone())])
             .unwrap_or_else(|e| panic!("{e}\n\n{text}"));
         let list: Vec<Value> = serde_json::from_str(crate::napcat::ACTIONS_JSON).unwrap();

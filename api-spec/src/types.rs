@@ -25,6 +25,15 @@ pub enum Scalar {
     /// A group number (`api_core::GroupId`), a type of its own so that a call taking a group
     /// and a user cannot get them swapped. On the wire like `qq`.
     Group,
+    /// NapCat's short message id (`api_core::MessageId`): a number, like `qq`.
+    Msg,
+    /// QQ's long message id (`api_core::LongMessageId`): text.
+    LongMsg,
+    /// A short or a long message id (`api_core::AnyMessageId`), where NapCat takes both: sent
+    /// as text.
+    AnyMsg,
+    /// A forward's `res_id` (`api_core::ForwardId`): text.
+    Forward,
     /// A duration (`std::time::Duration`) the wire takes as whole seconds.
     Duration,
     /// Any JSON value, kept as `serde_json::Value`.
@@ -51,6 +60,10 @@ impl Scalar {
         ("f64", Scalar::F64),
         ("qq", Scalar::Qq),
         ("group", Scalar::Group),
+        ("msg", Scalar::Msg),
+        ("long_msg", Scalar::LongMsg),
+        ("any_msg", Scalar::AnyMsg),
+        ("forward", Scalar::Forward),
         ("duration", Scalar::Duration),
         ("json", Scalar::Json),
         ("file", Scalar::File),
@@ -77,6 +90,7 @@ impl Scalar {
                 | Scalar::U64
                 | Scalar::Qq
                 | Scalar::Group
+                | Scalar::Msg
                 | Scalar::Duration
         )
     }

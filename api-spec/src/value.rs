@@ -128,12 +128,12 @@ fn reply_scalar(s: Scalar, v: &Value) -> Option<Value> {
         T::lenient(v).ok().map(Into::into)
     }
     match s {
-        Scalar::String => read::<String>(v),
+        Scalar::String | Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward => read::<String>(v),
         // A received file is the name or id QQ gave it: `Uploadable` reads text only.
         Scalar::File => v.is_string().then(|| v.clone()),
         Scalar::Bool => read::<bool>(v),
         Scalar::I32 => read::<i32>(v),
-        Scalar::I64 | Scalar::Qq | Scalar::Group => read::<i64>(v),
+        Scalar::I64 | Scalar::Qq | Scalar::Group | Scalar::Msg => read::<i64>(v),
         Scalar::U32 => read::<u32>(v),
         Scalar::U64 => read::<u64>(v),
         Scalar::Duration => Duration::lenient(v).ok().map(|d| d.as_secs().into()),
@@ -146,12 +146,14 @@ fn reply_scalar(s: Scalar, v: &Value) -> Option<Value> {
 /// the wire type; `None` when NapCat refuses it.
 fn napcat_scalar(s: Scalar, v: &Value) -> Option<Value> {
     match s {
-        Scalar::File | Scalar::String => match v {
-            Value::String(_) => Some(v.clone()),
-            Value::Number(n) => Some(Value::String(n.to_string())),
-            Value::Bool(b) => Some(Value::String(b.to_string())),
-            _ => None,
-        },
+        Scalar::File | Scalar::String | Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward => {
+            match v {
+                Value::String(_) => Some(v.clone()),
+                Value::Number(n) => Some(Value::String(n.to_string())),
+                Value::Bool(b) => Some(Value::String(b.to_string())),
+                _ => None,
+            }
+        }
         Scalar::Bool => boolean(v).map(Value::Bool),
         Scalar::F64 => match v {
             Value::Number(_) => Some(v.clone()),

@@ -21,6 +21,7 @@ sections = ["资料"]
 
 [[action]]
 name = "set_profile_sex"
+summary = "Sets only the gender."
 section = "资料"
 doc = "只改性别。"
 example = "api.set_profile_sex(Sex::Male).await?;"
@@ -91,17 +92,17 @@ fn check_shows_each_error_with_its_line_and_a_caret() {
     assert_eq!(bad.status.code(), Some(1));
     let err = text(&bad.stderr);
     assert!(
-        err.contains("error: bad.toml:11:34: unknown type `Gender`; declare it with [[struct]], [[enum]] or [[union]]"),
+        err.contains("error: bad.toml:12:34: unknown type `Gender`; declare it with [[struct]], [[enum]] or [[union]]"),
         "{err}"
     );
     assert!(
         err.contains(
-            r#"11 | params = [{ name = "sex", type = "Gender", doc = "性别（内置类型）" }]"#
+            r#"12 | params = [{ name = "sex", type = "Gender", doc = "性别（内置类型）" }]"#
         ),
         "{err}"
     );
     let caret_line = err.lines().find(|l| l.trim_end().ends_with('^')).unwrap();
-    assert_eq!(caret_line.find('^'), Some("11 | ".len() + 33), "{err}");
+    assert_eq!(caret_line.find('^'), Some("12 | ".len() + 33), "{err}");
 }
 
 /// Checking one of the built-in files (say, after editing it) reads it in place of the copy
@@ -154,15 +155,31 @@ fn dump_of_a_user_spec_holds_its_own_actions() {
 }
 
 #[test]
-fn scaffolding_every_napcat_action_passes_check() {
+fn scaffolding_every_napcat_action_passes_check_once_its_summaries_are_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = api_spec(&["scaffold"], dir.path());
     assert!(out.status.success(), "{}", text(&out.stderr));
     std::fs::write(dir.path().join("all.toml"), &out.stdout).unwrap();
-    let check = api_spec(&["check", "--alone", "all.toml"], dir.path());
-    assert!(check.status.success(), "{}", text(&check.stderr));
     let napcat: Vec<serde_json::Value> =
         serde_json::from_str(api_spec::napcat::ACTIONS_JSON).unwrap();
+    let unwritten = api_spec(&["check", "--alone", "all.toml"], dir.path());
+    assert_eq!(unwritten.status.code(), Some(1));
+    let placeholders = text(&unwritten.stderr)
+        .lines()
+        .filter(|l| l.contains("`summary` is still a placeholder"))
+        .count();
+    assert_eq!(placeholders, napcat.len(), "{}", text(&unwritten.stderr));
+
+    let written: String = text(&out.stdout)
+        .lines()
+        .map(|l| match l.starts_with("summary = ") {
+            true => "summary = \"Does what NapCat does.\"\n".to_owned(),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(dir.path().join("all.toml"), written).unwrap();
+    let check = api_spec(&["check", "--alone", "all.toml"], dir.path());
+    assert!(check.status.success(), "{}", text(&check.stderr));
     assert!(
         text(&check.stdout).contains(&format!("ok: {} actions", napcat.len())),
         "{}",

@@ -145,6 +145,7 @@ fn dump_lists_every_action_as_parsed() {
         assert_eq!(d["wire_name"], a.wire_name.as_str());
         assert_eq!(d["category"], cat.name.as_str());
         assert_eq!(d["section"], a.section.as_str());
+        assert_eq!(d["summary"], a.summary.as_str());
         assert_eq!(d["doc"], a.doc.as_str());
         assert_eq!(d["returns"], a.returns.to_string());
         let napcat = &d["napcat"];
@@ -181,7 +182,8 @@ fn dump_lists_every_action_as_parsed() {
         .find(|a| a["rust_name"] == "delete_friend")
         .unwrap();
     assert_eq!(delete["params"][1]["wire_name"], "temp_block");
-    assert_eq!(delete["params"][1]["default"], true);
+    assert_eq!(delete["params"][1]["default"], false);
+    assert_eq!(delete["params"][1]["type"], "bool?");
     assert_eq!(
         delete["params"][0]["aliases"],
         serde_json::json!(["friend_id"])
@@ -191,6 +193,10 @@ fn dump_lists_every_action_as_parsed() {
         .find(|a| a["rust_name"] == "ask_share_group")
         .unwrap();
     assert_eq!(share["aliases"], serde_json::json!(["ArkShareGroup"]));
+    assert_eq!(
+        share["summary"],
+        "Gets a group's share card as Ark JSON text."
+    );
     let read = actions
         .iter()
         .find(|a| a["rust_name"] == "mark_msg_as_read")
@@ -263,6 +269,7 @@ fields = [{ name = "guild_id", type = "i64", doc = "频道号" }, { name = "role
 
 [[action]]
 name = "get_guild_info"
+summary = "Gets a guild's information."
 section = "频道"
 doc = "获取频道信息。"
 example = "let g = api.get_guild_info(1).await?;"

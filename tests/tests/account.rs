@@ -119,7 +119,7 @@ async fn get_login_info_turns_numeric_id_into_text(via: Via) {
     let (sim, api, _keep) = setup(via).await;
     let info = api.get_login_info().await.unwrap();
     assert_eq!(only_call(&sim), ("get_login_info".into(), json!({})));
-    assert_eq!(info.user_id, "10001");
+    assert_eq!(info.user_id, 10001);
     assert_eq!(info.nickname, "模拟机器人");
 }
 
@@ -147,12 +147,13 @@ async fn get_friends_with_cat_is_get_friends_with_category(via: Via) {
     assert_eq!(cats[1].friends[0].extra["categoryName"], json!("同学"));
 }
 
-async fn send_like_sends_times_default_and_set(via: Via) {
+async fn send_like_sends_times_only_when_set(via: Via) {
     let (sim, api, _keep) = setup(via).await;
+    // Unset, `times` is left out and NapCat's default (1) applies.
     api.send_like(UserId(123456)).await.unwrap();
     assert_eq!(
         only_call(&sim),
-        ("send_like".into(), json!({"user_id": 123456, "times": 1}))
+        ("send_like".into(), json!({"user_id": 123456}))
     );
     api.send_like(UserId(123456)).times(5).await.unwrap();
     assert_eq!(only_call(&sim).1, json!({"user_id": 123456, "times": 5}));
@@ -206,9 +207,13 @@ async fn get_friend_list_is_typed_and_keeps_extra_fields(via: Via) {
     assert_eq!(friends[1].sex, Some(Sex::Female));
 }
 
-async fn delete_friend_sends_temp_flags_with_seed_defaults(via: Via) {
+async fn delete_friend_sends_temp_flags_only_when_set(via: Via) {
     let (sim, api, _keep) = setup(via).await;
-    api.delete_friend(UserId(234567)).await.unwrap();
+    api.delete_friend(UserId(234567))
+        .block(true)
+        .both(true)
+        .await
+        .unwrap();
     assert_eq!(
         only_call(&sim),
         (
@@ -220,15 +225,13 @@ async fn delete_friend_sends_temp_flags_with_seed_defaults(via: Via) {
     let friends = api.get_friend_list().await.unwrap();
     assert!(friends.iter().all(|f| f.user_id != 234567));
 
-    api.delete_friend(UserId(345678))
-        .block(false)
-        .both(false)
-        .await
-        .unwrap();
+    // Unset, the flags are left out and NapCat's defaults (neither) apply.
+    api.delete_friend(UserId(345678)).await.unwrap();
     assert_eq!(
         sim.take_calls().last().unwrap().params,
-        json!({"user_id": 345678, "temp_block": false, "temp_both_del": false})
+        json!({"user_id": 345678})
     );
+    assert!(!sim.with_state(|s| s.blocked().contains(&345678)));
 }
 
 async fn delete_friend_of_a_stranger_is_an_api_error(via: Via) {
@@ -348,10 +351,7 @@ async fn get_stranger_info_keeps_raw_nt_fields(via: Via) {
 async fn fetch_custom_face_wraps_the_plain_list(via: Via) {
     let (sim, api, _keep) = setup(via).await;
     let faces = api.fetch_custom_face().await.unwrap();
-    assert_eq!(
-        only_call(&sim),
-        ("fetch_custom_face".into(), json!({"count": 48}))
-    );
+    assert_eq!(only_call(&sim), ("fetch_custom_face".into(), json!({})));
     assert_eq!(faces.urls.len(), 48);
     assert_eq!(faces.urls[0], "https://faces.example/face1.png");
     let few = api.fetch_custom_face().count(3).await.unwrap();
@@ -447,11 +447,11 @@ over_every_transport! {
     get_login_info_turns_numeric_id_into_text,
     get_status_is_typed,
     get_friends_with_cat_is_get_friends_with_category,
-    send_like_sends_times_default_and_set,
+    send_like_sends_times_only_when_set,
     set_friend_add_request_approves_into_friend_list,
     set_friend_add_request_leaves_out_unset_remark,
     get_friend_list_is_typed_and_keeps_extra_fields,
-    delete_friend_sends_temp_flags_with_seed_defaults,
+    delete_friend_sends_temp_flags_only_when_set,
     set_friend_remark_changes_the_list,
     mark_group_and_private_msg_as_read,
     create_collection_sends_raw_data_camel_case,

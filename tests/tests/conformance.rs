@@ -127,6 +127,50 @@ fn every_parameter_key_is_napcats_and_required_ness_agrees() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// A parameter with a `default` is left out unless set, so NapCat's own default applies: the
+/// spec's `default` is documentation of NapCat's, and must be the one NapCat's schema gives
+/// (compared as text, since NapCat takes most numbers as a number or a string).
+#[test]
+fn every_documented_default_is_napcats() {
+    let napcat = napcat();
+    let spec = spec();
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for (_, a) in spec.actions() {
+        for p in &a.params {
+            let Presence::Default(ours) = &p.presence else {
+                continue;
+            };
+            let theirs = napcat[&a.wire_name]["params"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|q| q["name"] == p.wire_name.as_str())
+                .map(|q| &q["default"]);
+            let text = |v: &Value| match v {
+                Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            match theirs {
+                Some(Value::Null) | None => {}
+                Some(theirs) => {
+                    compared += 1;
+                    if text(theirs) != text(&ours.to_json(&spec)) {
+                        problems.push(format!(
+                            "{}: `{}` documents default {} but NapCat's is {theirs}",
+                            a.rust_name,
+                            p.rust_name,
+                            ours.to_json(&spec)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(compared >= 30, "only {compared} defaults compared");
+}
+
 /// Decodes `data` as the action's reply would be, with the generated decoder.
 fn decode(rust_name: &str, data: &Value) -> Result<Value, api_core::Error> {
     let action = api_core::action_by_name(rust_name).expect("a generated action");

@@ -2,12 +2,12 @@
 //! JSON; unknown kinds and events that do not decode are kept whole; the typed stream works
 //! over forward and reverse WebSocket.
 
-use api_core::GroupId;
+use api_core::Client;
 use api_core::types::{
     DecreaseKind, Event, GroupRequestKind, MessageType, MetaEvent, Notice, Notify, QuickOperation,
     Request,
 };
-use api_core::{Client, EventsError};
+use api_core::{EventsError, GroupId, MessageId};
 use api_sim::Simulator;
 use api_tests::{Via, over_every_transport, setup};
 use serde_json::{Value, json};
@@ -74,8 +74,10 @@ fn typed_fields_carry_what_a_bot_needs() {
     };
     assert_eq!(m.message_type, MessageType::Group);
     assert_eq!(m.group_id, Some(api_core::GroupId(123456789)));
-    assert_eq!(m.message.reply_to(), Some("1592331207"));
+    assert_eq!(m.message.reply_to(), Some(api_core::MessageId(1592331207)));
     assert_eq!(m.message.mentions().collect::<Vec<_>>(), [2233445566]);
+    assert!(!m.message.mentions_everyone());
+    assert!(api_core::Message::new().at_all().mentions_everyone());
     let Event::Request(Request::Group(r)) = find("request.group") else {
         panic!()
     };
@@ -248,7 +250,7 @@ async fn a_bot_replies_in_place_and_answers_requests(via: Via) {
     );
     assert_eq!(
         calls[1].params,
-        json!({"flag": flag, "approve": false, "reason": "no", "count": 100})
+        json!({"flag": flag, "approve": false, "reason": "no"})
     );
     assert!(
         api.get_friend_list()
@@ -288,7 +290,7 @@ async fn http_clients_get_events_over_sse() {
     };
     assert_eq!(
         (m.message_id, m.message.plain_text().as_str()),
-        (id, "over sse")
+        (MessageId(id), "over sse")
     );
 
     let sim = sim.restart().unwrap();

@@ -101,7 +101,7 @@ async fn any_request_goes_through_the_generic_call() {
         .call(api_core::requests::GetLoginInfoRequest::new())
         .await
         .unwrap();
-    assert_eq!(info.user_id, "10001");
+    assert_eq!(info.user_id, 10001);
 }
 
 #[test]

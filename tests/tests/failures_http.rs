@@ -119,7 +119,7 @@ async fn right_token_is_sent_as_bearer() {
         ..Default::default()
     })
     .await;
-    assert_eq!(api.get_login_info().await.unwrap().user_id, "10001");
+    assert_eq!(api.get_login_info().await.unwrap().user_id, 10001);
 }
 
 #[tokio::test]

@@ -164,6 +164,7 @@ async fn uploads_arrive_whole_and_checked(via: Via) {
         .upload(data.clone())
         .name("data.bin")
         .chunk_size(30_000)
+        .in_flight(1)
         .on_progress(move |p| seen.lock().unwrap().push(p))
         .await
         .unwrap();
@@ -179,16 +180,40 @@ async fn uploads_arrive_whole_and_checked(via: Via) {
             total: Some(100_000)
         })
     );
-    // Four chunks, then the merge: each call carries what NapCat needs to start over.
+    // Four chunks, then the merge. NapCat reads the size, hash and name only from the call
+    // that creates the stream: the first chunk (the only one in flight before an answer)
+    // carries them, the others and the merge carry the stream id and their own keys.
     let calls: Vec<_> = sim
         .take_calls()
         .into_iter()
         .filter(|c| c.action == "upload_file_stream")
         .collect();
     assert_eq!(calls.len(), 5);
-    assert!(calls.iter().all(|c| c.params["total_chunks"] == 4
-        && c.params["expected_sha256"] == up.sha256.as_str()
-        && c.params["file_size"] == 100_000));
+    let keys = |c: &api_sim::RecordedCall| -> Vec<String> {
+        let mut k: Vec<String> = c.params.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        keys(&calls[0]),
+        [
+            "chunk_data",
+            "chunk_index",
+            "expected_sha256",
+            "file_size",
+            "filename",
+            "stream_id",
+            "total_chunks"
+        ]
+    );
+    assert_eq!(calls[0].params["total_chunks"], 4);
+    assert_eq!(calls[0].params["expected_sha256"], up.sha256.as_str());
+    assert_eq!(calls[0].params["file_size"], 100_000);
+    assert_eq!(calls[0].params["filename"], "data.bin");
+    for c in &calls[1..4] {
+        assert_eq!(keys(c), ["chunk_data", "chunk_index", "stream_id"]);
+    }
+    assert_eq!(keys(&calls[4]), ["is_complete", "stream_id"]);
     assert_eq!(calls[4].params["is_complete"], true);
     // From a local file, exactly one chunk.
     let dir = tempfile::tempdir().unwrap();

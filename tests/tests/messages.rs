@@ -6,7 +6,7 @@ use api_core::types::{
     MiniAppSegment, MusicSegment, NodeSegment, OnlineFileSegment, PlatformMusic, Segment,
 };
 use api_core::{Error, Message, Uploadable};
-use api_core::{GroupId, UserId};
+use api_core::{GroupId, MessageId, UserId};
 use api_sim::SimConfig;
 use api_tests::{Via, over_every_transport, setup, setup_with};
 use proptest::prelude::*;
@@ -296,7 +296,7 @@ async fn the_store_answers_history_recall_forward_and_likes(via: Via) {
         .map(|m| m.message.plain_text())
         .collect();
     assert_eq!(texts, ["m1", "m2"]);
-    let got = api.get_msg(injected).await.unwrap();
+    let got = api.get_msg(MessageId(injected)).await.unwrap();
     assert_eq!(got.user_id, Some(UserId(123456)));
     assert_eq!(got.sender.nickname, "张三");
 
@@ -332,18 +332,23 @@ async fn the_store_answers_history_recall_forward_and_likes(via: Via) {
         .collect();
     assert_eq!(inner, ["m1", "内层"]);
 
-    api.set_msg_emoji_like(injected, "76").await.unwrap();
+    api.set_msg_emoji_like(MessageId(injected), "76")
+        .await
+        .unwrap();
     let likes = api
         .get_emoji_likes(injected.to_string(), "76")
         .await
         .unwrap();
     assert_eq!(likes.users.len(), 1);
     assert_eq!(likes.users[0].user_id, 10001);
-    api.set_msg_emoji_like(injected, "76")
+    api.set_msg_emoji_like(MessageId(injected), "76")
         .set(false)
         .await
         .unwrap();
-    let page = api.fetch_emoji_like(injected, "76", "1").await.unwrap();
+    let page = api
+        .fetch_emoji_like(MessageId(injected), "76", "1")
+        .await
+        .unwrap();
     assert!(page.likers.is_empty());
 }
 
@@ -372,7 +377,7 @@ async fn sends_are_reported_and_injected_messages_arrive_as_events(via: Via) {
         }
     }
     assert_eq!(seen[0]["post_type"], "message_sent");
-    assert_eq!(seen[0]["message_id"], sent.message_id);
+    assert_eq!(seen[0]["message_id"], sent.message_id.get());
     assert_eq!(seen[1]["post_type"], "message");
     assert_eq!(seen[1]["message_id"], id);
     assert_eq!(seen[1]["raw_message"], "群里好");

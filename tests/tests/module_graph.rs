@@ -395,21 +395,6 @@ fn examine(crate_dir: &Path) -> Findings {
     }
 }
 
-/// Circles still to break, each a parent module and a child that uses it back; listed so that
-/// no new one can come in, and a broken one must leave the list. Empty is the goal.
-const CIRCLES_TO_BREAK: &[&str] = &[
-    "api-core/src/runtime/mod.rs <-> api-core/src/runtime/record.rs",
-    "api-spec/src/codegen/mod.rs <-> api-spec/src/codegen/methods.rs",
-];
-
-/// Imports through a crate root still to fix, listed for the same reason.
-const ROOT_IMPORTS_TO_FIX: &[&str] = &[
-    "api-core/src/runtime/mod.rs: crate::ActionCall",
-    "api-core/src/runtime/mod.rs: crate::StreamCall",
-    "api-sim/src/http.rs: crate::Packets",
-    "api-sim/src/ws.rs: crate::Packets",
-];
-
 #[test]
 fn no_crate_has_an_import_circle_or_imports_through_its_root() {
     let mut circles = Vec::new();
@@ -425,38 +410,14 @@ fn no_crate_has_an_import_circle_or_imports_through_its_root() {
         circles.extend(findings.circles.iter().map(|c| c.replace(&root, "")));
         root_imports.extend(findings.root_imports.iter().map(|i| i.replace(&root, "")));
     }
-    let new: Vec<&String> = circles
-        .iter()
-        .filter(|c| !CIRCLES_TO_BREAK.contains(&c.as_str()))
-        .collect();
     assert!(
-        new.is_empty(),
-        "import circles (move the shared item down to a module both can use):\n{new:#?}"
+        circles.is_empty(),
+        "import circles (move the shared item down to a module both can use):\n{circles:#?}"
     );
-    let broken: Vec<&&str> = CIRCLES_TO_BREAK
-        .iter()
-        .filter(|c| !circles.iter().any(|found| found == *c))
-        .collect();
     assert!(
-        broken.is_empty(),
-        "these circles are gone: take them off CIRCLES_TO_BREAK: {broken:?}"
-    );
-    let new_root_imports: Vec<&String> = root_imports
-        .iter()
-        .filter(|i| !ROOT_IMPORTS_TO_FIX.contains(&i.as_str()))
-        .collect();
-    assert!(
-        new_root_imports.is_empty(),
+        root_imports.is_empty(),
         "items imported through the crate root's re-exports (import them from the module \
-         that defines them):\n{new_root_imports:#?}"
-    );
-    let fixed: Vec<&&str> = ROOT_IMPORTS_TO_FIX
-        .iter()
-        .filter(|i| !root_imports.iter().any(|found| found == *i))
-        .collect();
-    assert!(
-        fixed.is_empty(),
-        "these imports are fixed: take them off ROOT_IMPORTS_TO_FIX: {fixed:?}"
+         that defines them):\n{root_imports:#?}"
     );
 }
 

@@ -71,6 +71,16 @@ impl Ws {
     async fn next_event(&mut self) -> String {
         self.next_frame(true).await
     }
+
+    /// The next event that is not a meta event (a heartbeat may come at any time).
+    async fn next_pushed(&mut self) -> Value {
+        loop {
+            let event = parse(&self.next_event().await);
+            if event["post_type"] != "meta_event" {
+                return event;
+            }
+        }
+    }
 }
 
 fn parse(text: &str) -> Value {
@@ -421,4 +431,172 @@ async fn a_clients_close_is_answered_with_its_code() {
         };
         assert_eq!(answer.map(|f| f.code), Some(code));
     }
+}
+
+// 12. A friend request comes as NapCat's `request` event (its flag QQ's request time in
+// seconds, as text), and approving it makes a friend and brings the `friend_add` notice of
+// QQ's "you are now friends" tip; refusing brings nothing.
+#[tokio::test]
+async fn an_approved_friend_request_brings_friend_add() {
+    let sim = sim().await;
+    let mut ws = Ws::open(&sim.ws_url("/")).await;
+    ws.next_event().await; // the lifecycle event: the connection is served
+    let flag = sim.inject_friend_request(567890, "孙七", "我是孙七");
+    let request = ws.next_pushed().await;
+    let keys: Vec<&str> = request
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "time",
+            "self_id",
+            "post_type",
+            "request_type",
+            "user_id",
+            "comment",
+            "flag"
+        ]
+    );
+    assert_eq!(request["request_type"], "friend");
+    assert_eq!(request["user_id"], 567890);
+    assert_eq!(request["comment"], "我是孙七");
+    assert_eq!(request["flag"], json!(flag));
+    assert!(flag.parse::<i64>().is_ok(), "{flag}");
+    let second = sim.inject_friend_request(678901, "周八", "");
+    assert_ne!(
+        second, flag,
+        "two requests in one second keep their own flags"
+    );
+    ws.next_pushed().await;
+
+    let reply = ws
+        .send(&format!(
+            r#"{{"action":"set_friend_add_request","params":{{"flag":"{second}","approve":false}},"echo":1}}"#
+        ))
+        .await;
+    assert_eq!(parse(&reply)["status"], "ok", "{reply}");
+    let reply = ws
+        .send(&format!(
+            r#"{{"action":"set_friend_add_request","params":{{"flag":"{flag}","approve":true}},"echo":2}}"#
+        ))
+        .await;
+    assert_eq!(parse(&reply)["status"], "ok", "{reply}");
+    let notice = ws.next_pushed().await;
+    assert_eq!(
+        notice,
+        json!({"time": notice["time"], "self_id": 10001, "post_type": "notice",
+               "notice_type": "friend_add", "user_id": 567890})
+    );
+    assert!(sim.with_state(|s| s.friends_len()) == 4);
+}
+
+// 13. A message to a group the bot is not in goes to QQ, which refuses it; NapCat's event
+// wrapper words the refusal (users of NapCat 4.x report exactly this text). A user QQ cannot
+// resolve is refused before sending; anyone the account has met gets a temporary chat.
+#[tokio::test]
+async fn sending_where_the_bot_cannot_fails_as_napcat_does() {
+    let sim = sim().await;
+    let refused = "EventChecker Failed: NTEvent serviceAndMethod:NodeIKernelMsgService/sendMsg ListenerName:NodeIKernelMsgListener/onMsgInfoListUpdate EventRet:\n{\n    \"result\": 110,\n    \"errMsg\": \"发送失败，你已被移出该群，请重新加群。\"\n}\n";
+    for (action, body) in [
+        ("send_group_msg", r#"{"group_id":999999,"message":"hi"}"#),
+        ("send_msg", r#"{"group_id":"999999","message":"hi"}"#),
+        (
+            "send_msg",
+            r#"{"message_type":"private","user_id":1,"group_id":999999,"message":"hi"}"#,
+        ),
+        (
+            "send_group_forward_msg",
+            r#"{"group_id":999999,"messages":[{"type":"node","data":{"content":"x"}}]}"#,
+        ),
+    ] {
+        let (status, reply) = http(&sim, action, body).await;
+        assert_eq!(status, 200, "{reply}");
+        let reply = parse(&reply);
+        assert_eq!(reply["retcode"], 200, "{action} {body}: {reply}");
+        assert_eq!(reply["message"], refused, "{action} {body}");
+        assert_eq!(reply["wording"], refused);
+    }
+    let (_, reply) = http(&sim, "send_private_msg", r#"{"user_id":1,"message":"hi"}"#).await;
+    assert_eq!(parse(&reply)["message"], "无法获取用户信息", "{reply}");
+    // 888888 owns group 300400 and is no friend: a temporary chat.
+    let (_, reply) = http(
+        &sim,
+        "send_private_msg",
+        r#"{"user_id":888888,"message":"hi"}"#,
+    )
+    .await;
+    assert_eq!(parse(&reply)["status"], "ok", "{reply}");
+}
+
+// 14. As NapCat's `websocketClients`, the simulator keeps dialing a bot's reverse WebSocket:
+// after a failed attempt and after a closed connection it waits its reconnect interval and
+// dials again, with NapCat's headers, each connection starting with the lifecycle event; it
+// stops when the simulator does.
+#[tokio::test]
+async fn a_reverse_connection_is_dialed_again_after_a_failure_and_a_close() {
+    use tokio::io::AsyncWriteExt;
+    use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+    let sim = Simulator::start(SimConfig {
+        token: Some("t".into()),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let bot = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/onebot", bot.local_addr().unwrap());
+    let dialing = sim.connect_reverse_with_reconnect(&url, Some("t"), Duration::from_millis(10));
+
+    // The bot is not ready yet: the first attempt is refused.
+    let (mut refused, _) = bot.accept().await.unwrap();
+    refused
+        .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    drop(refused);
+
+    for round in 0..2 {
+        let (tcp, _) = bot.accept().await.unwrap();
+        let mut headers = Vec::new();
+        // The signature is tungstenite's `Callback`; its error type is not ours to shrink.
+        #[allow(clippy::result_large_err)]
+        let capture = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
+            for name in ["x-self-id", "authorization", "x-client-role", "user-agent"] {
+                let value = req.headers().get(name).and_then(|v| v.to_str().ok());
+                headers.push(value.unwrap_or_default().to_owned());
+            }
+            Ok(resp)
+        };
+        let mut ws = tokio_tungstenite::accept_hdr_async(tcp, capture)
+            .await
+            .unwrap();
+        assert_eq!(headers, ["10001", "Bearer t", "Universal", "OneBot/11"]);
+        let first = loop {
+            if let Some(Ok(Message::Text(t))) = ws.next().await {
+                break parse(t.as_str());
+            }
+        };
+        assert_eq!(first["meta_event_type"], "lifecycle", "round {round}");
+        ws.send(Message::Text(
+            r#"{"action":"get_login_info","echo":"e"}"#.into(),
+        ))
+        .await
+        .unwrap();
+        let reply = loop {
+            if let Some(Ok(Message::Text(t))) = ws.next().await {
+                let v = parse(t.as_str());
+                if v.get("echo").is_some() {
+                    break v;
+                }
+            }
+        };
+        assert_eq!(reply["data"]["user_id"], 10001);
+        // The bot goes away; the simulator dials again.
+        ws.close(None).await.unwrap();
+    }
+    drop(sim);
+    dialing.await.unwrap();
 }

@@ -122,7 +122,7 @@ async fn the_right_token_is_accepted(via: Via) {
         },
     )
     .await;
-    assert_eq!(api.get_login_info().await.unwrap().user_id, "10001");
+    assert_eq!(api.get_login_info().await.unwrap().user_id, 10001);
 }
 
 async fn params_are_checked_as_napcat_checks_them(via: Via) {

@@ -42,7 +42,7 @@ async fn packets_then_the_result(via: Via) {
     assert_eq!(done.data_type, "data_complete");
     assert_eq!(done.data, "Stream transmission complete");
     // The connection goes on serving ordinary calls.
-    assert_eq!(api.get_login_info().await.unwrap().user_id, "10001");
+    assert_eq!(api.get_login_info().await.unwrap().user_id, 10001);
     assert_eq!(api.pending_calls(), 0);
 }
 
@@ -124,7 +124,7 @@ async fn a_dropped_stream_leaves_the_connection_serving(via: Via) {
     drop(stream);
     // The rest of its packets are skipped; the next stream and calls are unaffected.
     assert_finishes(&api).await;
-    assert_eq!(api.get_login_info().await.unwrap().user_id, "10001");
+    assert_eq!(api.get_login_info().await.unwrap().user_id, 10001);
 }
 
 async fn a_stream_dropped_before_its_result_frees_its_slot(via: Via) {
@@ -165,7 +165,7 @@ async fn an_unread_stream_is_dropped_after_its_timeout_and_the_connection_goes_o
     let mut stream = api.test_download_stream().timeout(stall).await.unwrap();
     // This call's reply comes after the stream's packets, so it waits until the connection
     // gives up on the unread stream; its own timeout is far longer.
-    assert_eq!(api.get_login_info().await.unwrap().user_id, "10001");
+    assert_eq!(api.get_login_info().await.unwrap().user_id, 10001);
     let mut read = 0;
     let e = loop {
         match stream.packet().await {

@@ -215,7 +215,7 @@ async fn each_call_ends_at_its_own_deadline_while_others_are_in_flight() {
             .timeout(Duration::from_millis(2_000))
             .await
             .unwrap();
-        assert_eq!(info.user_id, "10001");
+        assert_eq!(info.user_id, 10001);
     }
     let long = tokio::time::timeout(Duration::from_secs(60), long).await;
     match long
@@ -272,7 +272,7 @@ async fn the_client_reconnects_when_the_server_comes_back() {
     })
     .await
     .unwrap();
-    assert_eq!(waiting.await.unwrap().unwrap().user_id, "10001");
+    assert_eq!(waiting.await.unwrap().unwrap().user_id, 10001);
     assert_eq!(second.ws_connections(), 1);
     assert!(api.get_status().await.is_ok());
 }
@@ -396,7 +396,7 @@ async fn events_are_interleaved_with_replies_and_go_to_every_subscriber() {
         sim.push_event(json!({"post_type": "message", "message_type": "private", "user_id": i, "raw_message": "hi"}));
     }
     for c in calls {
-        assert_eq!(c.await.unwrap().unwrap().user_id, "10001");
+        assert_eq!(c.await.unwrap().unwrap().user_id, 10001);
     }
     for sub in [&mut first, &mut second] {
         let mut seen = Vec::new();
@@ -577,8 +577,8 @@ async fn a_duplicated_echo_keeps_the_first_reply_and_binary_frames_are_skipped()
         .connect()
         .await
         .unwrap();
-    assert_eq!(api.get_login_info().await.unwrap().user_id, "1");
-    assert_eq!(api.get_login_info().await.unwrap().user_id, "1");
+    assert_eq!(api.get_login_info().await.unwrap().user_id, 1);
+    assert_eq!(api.get_login_info().await.unwrap().user_id, 1);
 }
 
 #[tokio::test]

@@ -14,8 +14,10 @@ pub struct ActionInfo {
     pub category: &'static str,
     /// Section within the category.
     pub section: &'static str,
-    /// First line of the doc text.
+    /// What the action does, in one line of English.
     pub summary: &'static str,
+    /// First line of the (Chinese) doc text.
+    pub doc_line: &'static str,
     /// Return type as written in the spec (a stream action's final result).
     pub returns: &'static str,
     /// A stream action's packet type as written in the spec; `None` for one-reply actions.

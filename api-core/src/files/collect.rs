@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::files::uploadable::Uploadable;
+use crate::wire::ids::{ForwardId, LongMessageId};
 
 /// A value that may hold [`Uploadable`] files; generated for every spec type that can.
 pub trait CollectFiles {
@@ -42,6 +43,18 @@ pub trait Blank {
 impl Blank for String {
     fn is_blank(&self) -> bool {
         self.trim().is_empty()
+    }
+}
+
+impl Blank for LongMessageId {
+    fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl Blank for ForwardId {
+    fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
     }
 }
 

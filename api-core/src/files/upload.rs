@@ -351,8 +351,13 @@ impl FileUpload {
         };
         let total = chunks.count();
         let stream_id = new_stream_id();
-        let base = {
-            let mut req = UploadFileStreamRequest::new(stream_id.clone())
+        // NapCat reads the stream's size, hash, name and retention only from the request that
+        // creates it: every chunk carries them until one is acknowledged (chunks in flight may
+        // arrive in any order), then only the stream id goes with each chunk and the merge.
+        let stream = UploadFileStreamRequest::new(stream_id.clone());
+        let creating = {
+            let mut req = stream
+                .clone()
                 .total_chunks(total)
                 .file_size(size)
                 .expected_sha256(sha256.clone());
@@ -368,9 +373,14 @@ impl FileUpload {
         let mut next = 0u64;
         let mut acknowledged = 0u64;
         loop {
+            let base = if acknowledged == 0 {
+                &creating
+            } else {
+                &stream
+            };
             while pending.len() < in_flight && next < total {
                 let data = chunks.read(next).await?;
-                pending.push(sender.send_chunk(&base, next, data, 0));
+                pending.push(sender.send_chunk(base, next, data, 0));
                 next += 1;
             }
             let Some((index, data, tries, result)) = pending.next().await else {
@@ -388,12 +398,17 @@ impl FileUpload {
                 }
                 Err(e) if retryable(&e) && tries < retries => {
                     tracing::debug!(index, error = %e, "sending a chunk again");
-                    pending.push(sender.send_chunk(&base, index, data, tries + 1));
+                    let base = if acknowledged == 0 {
+                        &creating
+                    } else {
+                        &stream
+                    };
+                    pending.push(sender.send_chunk(base, index, data, tries + 1));
                 }
                 Err(e) => return Err(e),
             }
         }
-        let done = sender.complete(&base, &mut chunks).await?;
+        let done = sender.complete(&stream, &mut chunks).await?;
         let confirmed = done.sha256.as_deref() == Some(sha256.as_str());
         match (done.status, done.file_path, done.file_size) {
             (UploadState::Complete, Some(path), Some(n)) if n == size && confirmed => {

@@ -1,6 +1,7 @@
 //! [`Message`]: a list of segments, built with chained calls, sent as an array, decoded from
 //! an array, one segment or a CQ-code string.
 
+pub mod at;
 pub mod cq;
 
 use std::fmt;
@@ -11,11 +12,13 @@ use serde_json::Value;
 
 use crate::files::collect::{Blank, CollectFiles};
 use crate::files::uploadable::Uploadable;
+use crate::message::at::AtTarget;
 use crate::types::{
     AtSegment, ContactKind, ContactSegment, DiceSegment, FaceSegment, ForwardNode, ImageSegment,
     JsonSegment, LocationSegment, MarkdownSegment, MediaSegment, MusicSegment, NodeSegment,
     PokeSegment, ReplySegment, Segment, TextSegment, XmlSegment,
 };
+use crate::wire::ids::{MessageId, UserId};
 
 /// A message: segments in order.
 ///
@@ -77,13 +80,13 @@ impl Message {
     }
 
     /// Appends an @ of a QQ number.
-    pub fn at(self, user_id: impl Into<crate::wire::ids::UserId>) -> Self {
-        self.push(Segment::At(AtSegment::new(user_id.into().to_string())))
+    pub fn at(self, user_id: impl Into<UserId>) -> Self {
+        self.push(Segment::At(AtSegment::user(user_id)))
     }
 
     /// Appends @全体成员.
     pub fn at_all(self) -> Self {
-        self.push(Segment::At(AtSegment::new("all")))
+        self.push(Segment::At(AtSegment::everyone()))
     }
 
     /// Appends a QQ face by id.
@@ -92,9 +95,9 @@ impl Message {
     }
 
     /// Appends a quote of the message with this id (put it first).
-    pub fn reply(self, message_id: impl ToString) -> Self {
+    pub fn reply(self, message_id: impl Into<MessageId>) -> Self {
         self.push(Segment::Reply(
-            ReplySegment::new().id(message_id.to_string()),
+            ReplySegment::new().id(message_id.into().to_string()),
         ))
     }
 
@@ -204,18 +207,28 @@ impl Message {
             .collect()
     }
 
-    /// The QQ numbers @-ed (not @全体成员).
-    pub fn mentions(&self) -> impl Iterator<Item = i64> + '_ {
+    /// The QQ numbers @-ed (not @全体成员, see [`Message::mentions_everyone`]).
+    pub fn mentions(&self) -> impl Iterator<Item = UserId> + '_ {
         self.segments.iter().filter_map(|s| match s {
-            Segment::At(a) => a.qq.parse().ok(),
+            Segment::At(a) => match a.target()? {
+                AtTarget::User(user) => Some(user),
+                AtTarget::Everyone => None,
+            },
             _ => None,
         })
     }
 
-    /// The id of the message this one quotes, if it does.
-    pub fn reply_to(&self) -> Option<&str> {
+    /// Whether it @s everyone (@全体成员).
+    pub fn mentions_everyone(&self) -> bool {
+        self.segments
+            .iter()
+            .any(|s| matches!(s, Segment::At(a) if a.target() == Some(AtTarget::Everyone)))
+    }
+
+    /// The id of the message this one quotes, if it does (and the id is NapCat's short one).
+    pub fn reply_to(&self) -> Option<MessageId> {
         self.segments.iter().find_map(|s| match s {
-            Segment::Reply(r) => r.id.as_deref(),
+            Segment::Reply(r) => r.id.as_deref()?.parse().ok(),
             _ => None,
         })
     }

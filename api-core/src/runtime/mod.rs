@@ -39,15 +39,15 @@ pub use crate::error::Error;
 pub use crate::files::uploadable::Uploadable;
 pub use crate::message::Message;
 pub use crate::wire::base64::Base64;
-pub use crate::wire::ids::{GroupId, UserId};
+pub use crate::wire::ids::{AnyMessageId, ForwardId, GroupId, LongMessageId, MessageId, UserId};
 // The built-in spec's types, which an extension spec names without declaring them again.
 pub use crate::types;
 
 // Per action: the request's traits, its call, and the action table's entries.
-pub use crate::action::Action;
 pub use crate::action::dynamic::{DynAction, Erased, ErasedStream};
 pub use crate::action::info::{ActionInfo, ParamInfo};
-pub use crate::files::stream::StreamAction;
+pub use crate::action::{Action, ActionCall};
+pub use crate::files::stream::{StreamAction, StreamCall};
 pub use call::{Call, HasPayload, OneReply, Streamed};
 
 // Checks before sending: blank text, fractions of a second, the files to read.
@@ -75,6 +75,21 @@ pub use serde_json;
 /// Durations sent as whole seconds (`serialize_with` paths).
 pub mod seconds {
     pub use crate::wire::seconds::{serialize, serialize_option};
+}
+
+/// Gives a [`Record`] its `Deserialize` ([`decode_record`]).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __deserialize_record {
+    ($name:ident) => {
+        impl<'de> $crate::runtime::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::runtime::serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                $crate::runtime::decode_record(d)
+            }
+        }
+    };
 }
 
 /// Declares `Call<R, K>` in an extension crate's generated `requests` module: [`Call`],
@@ -139,14 +154,16 @@ macro_rules! __extension_call {
             }
         }
 
-        impl<R: $crate::runtime::Action> $crate::ActionCall for Call<R, $crate::runtime::OneReply> {
+        impl<R: $crate::runtime::Action> $crate::runtime::ActionCall
+            for Call<R, $crate::runtime::OneReply>
+        {
             type Request = R;
             fn request(&self) -> &R {
                 self.0.request()
             }
         }
 
-        impl<R: $crate::runtime::StreamAction> $crate::StreamCall
+        impl<R: $crate::runtime::StreamAction> $crate::runtime::StreamCall
             for Call<R, $crate::runtime::Streamed>
         {
             type Request = R;

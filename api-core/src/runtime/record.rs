@@ -22,8 +22,8 @@ pub type Unlisted = Map<String, Value>;
 /// The keys a [`Record`] reads, each with the index of its slot.
 pub type Keys = &'static [(&'static str, usize)];
 
-/// A struct read field by field from a JSON object; [`deserialize_record!`](crate::runtime::deserialize_record)
-/// gives it the `Deserialize` that does so.
+/// A struct read field by field from a JSON object; the runtime's `deserialize_record!` gives
+/// it the `Deserialize` that does so.
 ///
 /// Implemented by the generated structs (which keep unlisted keys in `extra`) and requests
 /// (which skip them, as NapCat does).
@@ -48,21 +48,6 @@ pub trait Record: Sized {
 /// `Deserialize` for a [`Record`]: reads a JSON object, each listed key into its slot.
 pub fn decode_record<'de, D: Deserializer<'de>, T: Record>(d: D) -> Result<T, D::Error> {
     d.deserialize_map(RecordVisitor(PhantomData))
-}
-
-/// Gives a [`Record`] its `Deserialize` ([`decode_record`]).
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __deserialize_record {
-    ($name:ident) => {
-        impl<'de> $crate::runtime::serde::Deserialize<'de> for $name {
-            fn deserialize<D: $crate::runtime::serde::Deserializer<'de>>(
-                d: D,
-            ) -> ::std::result::Result<Self, D::Error> {
-                $crate::runtime::decode_record(d)
-            }
-        }
-    };
 }
 
 /// How many buckets a [`KeyIndex`] has, and how many keys one holds.

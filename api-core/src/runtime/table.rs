@@ -11,6 +11,7 @@ impl ActionInfo {
         category: &'static str,
         section: &'static str,
         summary: &'static str,
+        doc_line: &'static str,
         returns: &'static str,
         params: &'static [ParamInfo],
     ) -> Self {
@@ -21,6 +22,7 @@ impl ActionInfo {
             category,
             section,
             summary,
+            doc_line,
             returns,
             packets: None,
             params,

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use crate::handlers::handler::Handler;
 use crate::params::Params;
-use crate::state::{Failure, Outcome, SimFriend, State, user_json};
+use crate::state::{Failure, Outcome, State, user_json};
 
 pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("get_friends_with_category", get_friends_with_category),
@@ -63,7 +63,8 @@ fn send_like(state: &mut State, p: &Params) -> Outcome {
 }
 
 /// NapCat approves unless `approve` is `false` or `"false"`; an unknown flag is
-/// `No such request` (user/SetFriendAddRequest.ts).
+/// `No such request` (user/SetFriendAddRequest.ts). Approving makes a friend, and QQ's
+/// "you are now friends" tip comes as the `friend_add` notice.
 fn set_friend_add_request(state: &mut State, p: &Params) -> Outcome {
     let flag = p.str("flag")?;
     let approve = !matches!(p.raw("approve"), Some(Value::Bool(false)))
@@ -75,17 +76,10 @@ fn set_friend_add_request(state: &mut State, p: &Params) -> Outcome {
         .remove(&flag)
         .ok_or_else(|| Failure::Handler("No such request".into()))?;
     if approve {
-        state.friends.insert(
+        state.befriend(
             request.user_id,
-            SimFriend {
-                user_id: request.user_id,
-                nickname: request.nickname.clone(),
-                remark: remark.unwrap_or_default(),
-                sex: "unknown".into(),
-                age: 0,
-                level: 1,
-                category_id: 0,
-            },
+            &request.nickname,
+            &remark.unwrap_or_default(),
         );
     }
     Ok(None)

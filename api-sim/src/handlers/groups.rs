@@ -76,15 +76,6 @@ fn self_role(state: &State, group_id: i64) -> Option<Role> {
         .and_then(|g| g.role(state.seed.self_id))
 }
 
-/// Whether NapCat could turn `user` into a uid: QQ knows everyone the account has met.
-fn known_user(state: &State, user: i64) -> bool {
-    user == state.seed.self_id
-        || state.friends.contains_key(&user)
-        || state.groups.values().any(|g| g.members.contains_key(&user))
-        || state.group_requests.values().any(|r| r.user_id == user)
-        || state.seed.requests.values().any(|r| r.user_id == user)
-}
-
 /// Queues a notice about a group.
 fn notice(state: &mut State, group_id: i64, notice_type: &str, fields: Value) {
     let mut event = json!({
@@ -193,7 +184,7 @@ fn get_group_member_list(state: &mut State, p: &Params) -> Outcome {
 fn get_group_member_info(state: &mut State, p: &Params) -> Outcome {
     let id = p.int("group_id")?;
     let user = p.int("user_id")?;
-    if !known_user(state, user) {
+    if !state.knows_user(user) {
         return Err(fail(format!("Uin2Uid Error: 用户ID {user} 不存在")));
     }
     let member = state
@@ -224,7 +215,7 @@ fn set_group_ban(state: &mut State, p: &Params) -> Outcome {
     let id = p.int("group_id")?;
     let user = p.int("user_id")?;
     let secs = p.opt_int("duration")?.unwrap_or(0);
-    if !known_user(state, user) {
+    if !state.knows_user(user) {
         return Err(fail("uid error"));
     }
     let target = state
@@ -319,7 +310,7 @@ fn set_group_kick(state: &mut State, p: &Params) -> Outcome {
     let id = p.int("group_id")?;
     let user = p.int("user_id")?;
     let reject = p.opt_bool("reject_add_request")?.unwrap_or(false);
-    if !known_user(state, user) {
+    if !state.knows_user(user) {
         return Err(fail("get Uid Error"));
     }
     kick(state, id, user, reject);
@@ -334,7 +325,7 @@ fn set_group_kick_members(state: &mut State, p: &Params) -> Outcome {
         .opt_int_list("user_id")?
         .ok_or_else(|| fail("缺少参数 user_id"))?;
     for user in users {
-        if known_user(state, user) {
+        if state.knows_user(user) {
             kick(state, id, user, reject);
         }
     }
@@ -346,7 +337,7 @@ fn set_group_admin(state: &mut State, p: &Params) -> Outcome {
     let id = p.int("group_id")?;
     let user = p.int("user_id")?;
     let enable = p.opt_bool("enable")?.unwrap_or(false);
-    if !known_user(state, user) {
+    if !state.knows_user(user) {
         return Err(fail("get Uid Error"));
     }
     if self_role(state, id) != Some(Role::Owner) {
@@ -401,7 +392,7 @@ fn set_group_special_title(state: &mut State, p: &Params) -> Outcome {
     let id = p.int("group_id")?;
     let user = p.int("user_id")?;
     let title = p.opt_str("special_title")?.unwrap_or_default();
-    if !known_user(state, user) {
+    if !state.knows_user(user) {
         return Err(fail("User not found"));
     }
     if self_role(state, id) != Some(Role::Owner) {

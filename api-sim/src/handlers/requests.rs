@@ -62,12 +62,7 @@ fn set_group_add_request(state: &mut State, p: &Params) -> Outcome {
             if let Some(g) = state.groups.get_mut(&request.group_id) {
                 g.members
                     .entry(request.user_id)
-                    .or_insert(crate::groups::Member {
-                        info: member,
-                        shut_up_until: 0,
-                        last_sent_time: 0,
-                        card_seen: String::new(),
-                    });
+                    .or_insert_with(|| crate::groups::Member::joined(member));
             }
             joined(state, request.group_id, request.user_id, self_id);
         }

@@ -58,23 +58,44 @@ fn send_group_msg(state: &mut State, p: &Params) -> Outcome {
     send(state, p, Mode::Group)
 }
 
+/// The conversation a send goes to, as NapCat's `createContext` picks it: a group by its
+/// number; a user QQ knows (a friend, or a temporary chat with anyone the account has met),
+/// else the group given beside it, else `无法获取用户信息`. A group the bot is not in is
+/// refused by QQ when the message is sent (`sent_to_group`).
 fn target(state: &State, p: &Params, mode: Mode) -> Result<Chat, Failure> {
     let group = p.opt_int("group_id")?.filter(|g| *g != 0);
     let user = p.opt_int("user_id")?.filter(|u| *u != 0);
     if let (Mode::Normal | Mode::Group, Some(g)) = (mode, group) {
-        return Ok(Chat::Group(g));
+        return sent_to_group(state, g);
     }
     if let (Mode::Normal | Mode::Private, Some(u)) = (mode, user) {
-        if !state.friends.contains_key(&u) && u != state.self_id() {
-            return Err(fail("无法获取用户信息"));
+        if state.knows_user(u) {
+            return Ok(Chat::Private(u));
         }
-        return Ok(Chat::Private(u));
+        return match group {
+            Some(g) => sent_to_group(state, g),
+            None => Err(fail("无法获取用户信息")),
+        };
     }
     Err(fail(match mode {
         Mode::Private if group.is_some() => "当前私聊发送,请指定 user_id 而不是 group_id",
         Mode::Group if user.is_some() => "当前群聊发送,请指定 group_id 而不是 user_id",
         _ => "请指定正确的 group_id 或 user_id",
     }))
+}
+
+/// A group as a send's target. NapCat hands any group number to QQ's `sendMsg`, which refuses
+/// a group the account is not in; NapCat's event wrapper words the refusal
+/// (helper/event.ts `callNormalEventV2`, QQ's answer as users of NapCat 4.x report it).
+fn sent_to_group(state: &State, group: i64) -> Result<Chat, Failure> {
+    if state.groups.contains_key(&group) {
+        return Ok(Chat::Group(group));
+    }
+    Err(fail(concat!(
+        "EventChecker Failed: NTEvent serviceAndMethod:NodeIKernelMsgService/sendMsg ",
+        "ListenerName:NodeIKernelMsgListener/onMsgInfoListUpdate EventRet:\n",
+        "{\n    \"result\": 110,\n    \"errMsg\": \"发送失败，你已被移出该群，请重新加群。\"\n}\n",
+    )))
 }
 
 /// `message` as segments: an array, one segment, or a CQ string (plain text with
@@ -94,15 +115,17 @@ fn segments(p: &Params) -> Result<Vec<Value>, Failure> {
             "转发消息不能和普通消息混在一起发送,转发需要保证message只有type为node的元素".into(),
         ));
     }
-    if list.is_empty() {
-        return Err(fail("消息体无法解析, 请检查是否发送了不支持的消息类型"));
-    }
     Ok(list)
 }
 
+/// NapCat checks the message's nodes, then finds the conversation, then sends (where an
+/// empty message fails).
 fn send(state: &mut State, p: &Params, mode: Mode) -> Outcome {
     let list = segments(p)?;
     let chat = target(state, p, mode)?;
+    if list.is_empty() {
+        return Err(fail("消息体无法解析, 请检查是否发送了不支持的消息类型"));
+    }
     let self_id = state.self_id();
     let nick = state.seed.nickname.clone();
     if !list.iter().all(|s| s["type"] == "node") {

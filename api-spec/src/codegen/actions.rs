@@ -12,7 +12,7 @@ use super::shared::{
 };
 use crate::model::*;
 use crate::names::camel;
-use crate::types::{Scalar, TypeRef};
+use crate::types::TypeRef;
 
 pub(super) fn request_ident(a: &Action) -> Ident {
     format_ident!("{}Request", camel(&a.rust_name))
@@ -20,45 +20,6 @@ pub(super) fn request_ident(a: &Action) -> Ident {
 
 pub(super) fn call_ident(a: &Action) -> Ident {
     format_ident!("{}Call", camel(&a.rust_name))
-}
-
-fn default_expr(p: &Param) -> TokenStream {
-    match &p.presence {
-        Presence::Required => {
-            let n = ident(&p.rust_name);
-            let (_, conv) = argument(&p.ty, &n);
-            conv
-        }
-        Presence::Optional => quote!(::std::option::Option::None),
-        Presence::Default(v) => match (v, &p.ty) {
-            (DefaultValue::Bool(b), _) => quote!(#b),
-            (DefaultValue::Int(i), TypeRef::Scalar(Scalar::Duration)) => {
-                let secs = *i as u64;
-                quote!(::std::time::Duration::from_secs(#secs))
-            }
-            (DefaultValue::Int(i), TypeRef::Scalar(Scalar::Qq)) => {
-                quote!(::api_core::runtime::UserId(#i))
-            }
-            (DefaultValue::Int(i), TypeRef::Scalar(Scalar::Group)) => {
-                quote!(::api_core::runtime::GroupId(#i))
-            }
-            (DefaultValue::Int(i), TypeRef::Scalar(s)) => {
-                let lit = match s {
-                    Scalar::I32 => proc_macro2::Literal::i32_unsuffixed(*i as i32),
-                    _ => proc_macro2::Literal::i64_unsuffixed(*i),
-                };
-                quote!(#lit)
-            }
-            (DefaultValue::Int(i), _) => quote!(#i),
-            (DefaultValue::Float(f), _) => quote!(#f),
-            (DefaultValue::Str(s), _) => quote!(::std::string::String::from(#s)),
-            (DefaultValue::Variant { enum_name, variant }, _) => {
-                let t = ident(enum_name);
-                let v = ident(variant);
-                quote!(types::#t::#v)
-            }
-        },
-    }
 }
 
 pub(super) fn param_doc(p: &Param) -> String {
@@ -74,7 +35,7 @@ pub(super) fn param_doc(p: &Param) -> String {
             DefaultValue::Float(f) => f.to_string(),
             DefaultValue::Variant { enum_name, variant } => format!("{enum_name}::{variant}"),
         };
-        text.push_str(&format!("，默认 `{shown}`"));
+        text.push_str(&format!("，不设则不发送，NapCat 默认 `{shown}`"));
     }
     text.push('）');
     text
@@ -88,7 +49,7 @@ fn setters(p: &Param, req: &Ident) -> (TokenStream, TokenStream) {
         t => t,
     };
     let (arg_ty, conv) = argument(inner, &name);
-    let value = if matches!(p.presence, Presence::Optional) {
+    let value = if p.presence != Presence::Required {
         quote!(::std::option::Option::Some(#conv))
     } else {
         conv
@@ -140,12 +101,13 @@ pub(super) fn action_items(spec: &Spec, a: &Action) -> TokenStream {
     }
 }
 
-/// The `*Request` struct: one field per parameter, serialized as the wire params.
+/// The `*Request` struct: one field per parameter, serialized as the wire params. Its doc
+/// starts, as the method's does, with the action's English summary.
 fn request_struct(spec: &Spec, a: &Action) -> TokenStream {
     let req = request_ident(a);
     let doc = doc_attrs(&format!(
-        "`{}` 的请求体（NapCat 动作名 `{}`）。\n\n{}",
-        a.rust_name, a.wire_name, a.doc
+        "{}\n\n`{}` 的请求体（NapCat 动作名 `{}`）。\n\n{}",
+        a.summary, a.rust_name, a.wire_name, a.doc
     ));
     let fields = a.params.iter().map(|p| {
         // An either-or parameter's key goes straight into the params.
@@ -179,15 +141,12 @@ fn request_new(a: &Action) -> TokenStream {
         let n = ident(&p.rust_name);
         match &p.presence {
             Presence::Required => init_from_argument(&p.ty, &n),
-            _ => {
-                let v = default_expr(p);
-                quote!(#n: #v)
-            }
+            _ => quote!(#n: ::std::option::Option::None),
         }
     });
     let allow = many_arguments(&args);
     quote! {
-        /// Builds the request from its required parameters; optional ones take their defaults.
+        /// Builds the request from its required parameters; optional ones are left out until set.
         #allow
         pub fn new(#(#args),*) -> Self {
             Self { #(#inits),* }
@@ -196,7 +155,7 @@ fn request_new(a: &Action) -> TokenStream {
 }
 
 /// How the request is read from wire params (`napcat call`, `action_by_name`): a slot per
-/// parameter, or per key of an either-or one; defaults for what did not come; other keys
+/// parameter, or per key of an either-or one; what did not come stays unset; other keys
 /// skipped.
 fn request_record(spec: &Spec, a: &Action) -> TokenStream {
     let req = request_ident(a);
@@ -237,8 +196,8 @@ fn request_record(spec: &Spec, a: &Action) -> TokenStream {
                 let expected = format!("expected one of the keys {}", keys.join(", "));
                 let one = quote!(::api_core::runtime::one_of([#(#variants),*], #expected));
                 match p.presence {
-                    Presence::Optional => quote!(#one.ok()),
-                    _ => quote!(#one?),
+                    Presence::Required => quote!(#one?),
+                    _ => quote!(#one.ok()),
                 }
             }
             None => {
@@ -246,15 +205,7 @@ fn request_record(spec: &Spec, a: &Action) -> TokenStream {
                 let wire = &p.wire_name;
                 match &p.presence {
                     Presence::Required => quote!(#slot.required(#wire)?),
-                    Presence::Optional => quote!(#slot.optional()),
-                    Presence::Default(DefaultValue::Str(_)) => {
-                        let v = default_expr(p);
-                        quote!(#slot.or_else(|| #v))
-                    }
-                    Presence::Default(_) => {
-                        let v = default_expr(p);
-                        quote!(#slot.or(#v))
-                    }
+                    _ => quote!(#slot.optional()),
                 }
             }
         };
@@ -333,7 +284,7 @@ fn validate_fn(a: &Action) -> Option<TokenStream> {
     let blanks = a.params.iter().filter(|p| p.non_empty).map(|p| {
         let n = ident(&p.rust_name);
         let reject = reject(&p.rust_name, "must not be empty");
-        if matches!(p.presence, Presence::Optional) {
+        if p.presence != Presence::Required {
             quote! {
                 if self.#n.as_ref().is_some_and(::api_core::runtime::Blank::is_blank) { #reject }
             }

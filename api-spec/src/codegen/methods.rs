@@ -4,15 +4,18 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::Target;
 use super::actions::{call_ident, param_doc, request_ident};
+use super::options::Target;
 use super::shared::{doc_attrs, ident, many_arguments, positional_args};
 use crate::model::*;
 
-/// The method's documentation: what it does, its parameters, what it returns and, inside
-/// `api-core`, its example as a doctest.
+/// The method's documentation: what it does (the English summary, then the Chinese doc), its
+/// parameters, what it returns and, inside `api-core`, its example as a doctest.
 fn method_doc(a: &Action, with_example: bool) -> TokenStream {
-    let mut text = format!("{}\n\nNapCat 动作名：`{}`。", a.doc, a.wire_name);
+    let mut text = format!(
+        "{}\n\n{}\n\nNapCat 动作名：`{}`。",
+        a.summary, a.doc, a.wire_name
+    );
     if !a.params.is_empty() {
         text.push_str("\n\n# 参数\n");
         for p in &a.params {

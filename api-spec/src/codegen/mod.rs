@@ -7,6 +7,7 @@
 mod actions;
 mod enums;
 mod methods;
+mod options;
 mod record;
 mod shared;
 mod structs;
@@ -18,26 +19,9 @@ use quote::quote;
 
 use crate::model::*;
 
+pub use options::{Options, Target};
 pub use record::MAX_TUPLE;
 pub use shared::rust_type;
-
-/// Where the generated methods go.
-#[derive(Debug, Clone)]
-pub enum Target {
-    /// Inherent methods on `api_core::Client` (only inside `api-core`).
-    Core,
-    /// A public extension trait with this name, implemented for `api_core::Client`.
-    ExtensionTrait(String),
-}
-
-/// Options for [`generate`].
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Where the methods go.
-    pub target: Target,
-    /// Files to `include_str!` so that editing a spec rebuilds the crate.
-    pub track_files: Vec<String>,
-}
 
 /// Generates the whole API for `spec`: a `types` module (structs, enums, unions), a
 /// `requests` module (`*Request` and `*Call` for each action), the client methods (inherent

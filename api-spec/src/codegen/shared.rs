@@ -27,6 +27,10 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
             Scalar::I64 => quote!(i64),
             Scalar::Qq => quote!(::api_core::runtime::UserId),
             Scalar::Group => quote!(::api_core::runtime::GroupId),
+            Scalar::Msg => quote!(::api_core::runtime::MessageId),
+            Scalar::LongMsg => quote!(::api_core::runtime::LongMessageId),
+            Scalar::AnyMsg => quote!(::api_core::runtime::AnyMessageId),
+            Scalar::Forward => quote!(::api_core::runtime::ForwardId),
             Scalar::Duration => quote!(::std::time::Duration),
             Scalar::U32 => quote!(u32),
             Scalar::U64 => quote!(u64),
@@ -55,7 +59,14 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
 pub(crate) fn argument(ty: &TypeRef, name: &Ident) -> (TokenStream, TokenStream) {
     match ty {
         TypeRef::Scalar(
-            Scalar::String | Scalar::I64 | Scalar::File | Scalar::Message | Scalar::Base64,
+            Scalar::String
+            | Scalar::I64
+            | Scalar::File
+            | Scalar::Message
+            | Scalar::Base64
+            | Scalar::LongMsg
+            | Scalar::AnyMsg
+            | Scalar::Forward,
         ) => {
             let t = rust_type(ty);
             (quote!(impl ::std::convert::Into<#t>), quote!(#name.into()))

@@ -14,7 +14,8 @@ pub(super) fn action_table(spec: &Spec) -> TokenStream {
         let rust_name = &a.rust_name;
         let category = &c.name;
         let section = &a.section;
-        let summary = a.summary();
+        let summary = &a.summary;
+        let doc_line = a.doc_line();
         let returns = a.returns.to_string();
         let params = a.params.iter().map(|p| param_info(spec, p));
         let wire = (a.wire_name != a.rust_name).then(|| {
@@ -30,7 +31,7 @@ pub(super) fn action_table(spec: &Spec) -> TokenStream {
             quote!(.packets(#p))
         });
         quote! {
-            ::api_core::runtime::ActionInfo::new(#rust_name, #category, #section, #summary, #returns, &[#(#params),*])
+            ::api_core::runtime::ActionInfo::new(#rust_name, #category, #section, #summary, #doc_line, #returns, &[#(#params),*])
                 #wire #aliases #packets
         }
     });

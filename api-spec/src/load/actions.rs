@@ -1,5 +1,5 @@
 //! `[[action]]` tables, checked in named steps: the names (Rust, wire, aliases), the section,
-//! the doc and example, the return type and call options, the stream packets, the parameters,
+//! the English summary (see `summary`), the doc and example, the return type and call options, the stream packets, the parameters,
 //! and what NapCat does with the action (its `napcat` table, see `napcat`).
 
 use std::collections::HashMap;
@@ -24,6 +24,7 @@ impl Checker {
     ) -> Action {
         let (rust_name, wire_name) = self.action_names(src, raw);
         self.check_section(src, raw, sections);
+        let summary = self.summary(src, raw);
         self.check_doc_and_example(src, raw);
         let returns = self.type_ref(src, &raw.returns, false);
         self.check_call_options(src, raw, &returns);
@@ -34,6 +35,7 @@ impl Checker {
             rust_name,
             wire_name,
             section: raw.section.get_ref().clone(),
+            summary,
             doc: raw.doc.get_ref().trim().to_owned(),
             example: raw.example.get_ref().trim().to_owned(),
             params,

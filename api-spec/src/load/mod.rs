@@ -2,18 +2,20 @@
 //!
 //! The TOML is first read as written (`raw`); then the checker declares every file's types,
 //! so that files may name each other's, and checks each file's tables: `enums`,
-//! `structs`, `unions`, `actions` (with their `params` and their `napcat` table). Last come
-//! the checks that need every file (`cross`).
+//! `structs`, `unions`, `actions` (with their `summary`, their `params` and their `napcat`
+//! table). Last come the checks that need every file (`cross`).
 
 mod actions;
 mod category;
 mod checker;
 mod cross;
 mod enums;
+pub(crate) mod ids;
 mod napcat;
 mod params;
 mod raw;
 mod structs;
+pub(crate) mod summary;
 mod unions;
 
 use std::path::Path;

@@ -34,6 +34,14 @@ impl Checker {
             );
         }
         let ty = self.type_ref(src, &raw.ty, true);
+        let wire_name = raw.wire.as_ref().map_or(&rust_name, |w| w.get_ref());
+        self.check_id_type(
+            src,
+            [&rust_name, wire_name],
+            &ty,
+            raw.ty.span(),
+            raw.untyped_id.as_ref(),
+        );
         let is_keyed = self.keyed_members(&ty).is_some();
         if is_keyed {
             if let Some(w) = &raw.wire {
@@ -57,7 +65,7 @@ impl Checker {
                 Presence::Required
             }
             (Some(d), TypeRef::Option(_)) => {
-                self.err(src, d.span(), "a parameter with a default is not optional: drop the `?` from its type or drop the default");
+                self.err(src, d.span(), "a default is NapCat's value for a parameter left out unless set, so the parameter is already optional: drop the `?` from its type");
                 Presence::Optional
             }
             (Some(d), _) => match self.default_value(&ty, d.get_ref()) {
@@ -76,13 +84,14 @@ impl Checker {
         };
         let can_be_empty = matches!(
             base,
-            TypeRef::Scalar(Scalar::String | Scalar::Message) | TypeRef::List(_)
+            TypeRef::Scalar(Scalar::String | Scalar::Message | Scalar::LongMsg | Scalar::Forward)
+                | TypeRef::List(_)
         );
         if raw.non_empty && !can_be_empty {
             self.err(
                 src,
                 raw.ty.span(),
-                "`non_empty` applies to `string`, `message` and list parameters only",
+                "`non_empty` applies to `string`, `message`, `long_msg`, `forward` and list parameters only",
             );
         }
         if let Some(d) = &raw.moved_differs {
@@ -92,6 +101,12 @@ impl Checker {
                 "`differs` moved into the parameter's `napcat` table (what NapCat's schema says, for the conformance tests): write `napcat = { differs = \"…\" }`",
             );
         }
+        // A parameter with a default is left out unless set, like a `T?` one; NapCat applies
+        // its own default (the one the spec documents).
+        let ty = match presence {
+            Presence::Default(_) => TypeRef::Option(Box::new(ty)),
+            _ => ty,
+        };
         Param {
             wire_name: raw
                 .wire

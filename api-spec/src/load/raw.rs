@@ -75,6 +75,8 @@ pub(super) struct RawField {
     #[serde(rename = "type")]
     pub(super) ty: Spanned<String>,
     pub(super) doc: String,
+    /// Why a field named like an id has a plain type (see `load::ids`).
+    pub(super) untyped_id: Option<Spanned<String>>,
 }
 
 /// A `[[union]]` table.
@@ -116,6 +118,8 @@ pub(super) struct RawAction {
     #[serde(default)]
     pub(super) aliases: Vec<Spanned<String>>,
     pub(super) section: Spanned<String>,
+    /// Required; read as optional so that a missing one is reported at the action's name.
+    pub(super) summary: Option<Spanned<String>>,
     pub(super) doc: Spanned<String>,
     pub(super) example: Spanned<String>,
     pub(super) returns: Spanned<String>,
@@ -164,6 +168,8 @@ pub(super) struct RawParam {
     pub(super) doc: String,
     #[serde(default)]
     pub(super) non_empty: bool,
+    /// Why a parameter named like an id has a plain type (see `load::ids`).
+    pub(super) untyped_id: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) napcat: RawParamNapcat,
     /// Moved into `napcat`: read only to say so.

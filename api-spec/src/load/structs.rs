@@ -16,6 +16,13 @@ impl Checker {
             let rust_name = f.name.get_ref().clone();
             let wire_name = f.wire.as_ref().map_or(&rust_name, |w| w.get_ref()).clone();
             self.check_snake(src, &f.name, "field");
+            self.check_id_type(
+                src,
+                [&rust_name, &wire_name],
+                &ty,
+                f.ty.span(),
+                f.untyped_id.as_ref(),
+            );
             if !raw.transparent && rust_name == "extra" {
                 self.err(
                     src,

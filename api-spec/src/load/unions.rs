@@ -124,6 +124,9 @@ impl Checker {
         let ty =
             v.ty.as_ref()
                 .map(|t| (self.type_ref(src, t, true), t.span()));
+        if let (Some(key), Some((t, span))) = (&v.key, &ty) {
+            self.check_id_type(src, [key.get_ref(), key.get_ref()], t, span.clone(), None);
+        }
         let (wire, what, other, other_name) = match kind {
             Some(UnionKind::Keyed) => (&v.key, "key", &v.tag, "tag"),
             _ => (&v.tag, "tag", &v.key, "key"),
