@@ -50,8 +50,8 @@ pub use client::builder::{
 pub use client::call::CallFuture;
 pub use client::{ApiFuture, Client};
 pub use error::{Body, Error};
-pub use events::{EVENT_BUFFER, Events, EventsError};
-pub use files::download::{FileDownload, Progress, Saved};
+pub use events::{EVENT_BUFFER, EVENT_BUFFER_BYTES, Events, EventsError};
+pub use files::download::{DEFAULT_MAX_DOWNLOAD_BYTES, FileDownload, Progress, Saved};
 pub use files::stream::{ActionStream, StreamAction, StreamCall};
 pub use files::upload::{
     DEFAULT_UPLOAD_CHUNK, DEFAULT_UPLOAD_IN_FLIGHT, FileUpload, UploadSource, Uploaded,
@@ -62,8 +62,14 @@ pub use message::{Message, cq};
 pub use runtime::HasPayload;
 pub use secret::AccessToken;
 #[cfg(feature = "http-post")]
-pub use transport::http_post::{HttpPostOptions, HttpPostServer, QuickHandler};
-pub use transport::reverse::{Connected, ReverseOptions, ReverseServer};
+pub use transport::http_post::{
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_POST_CONNECTIONS,
+    HttpPostOptions, HttpPostServer, QuickHandler,
+};
+pub use transport::reverse::{
+    Connected, DEFAULT_ACCOUNT_LINGER, DEFAULT_MAX_ACCOUNTS, DEFAULT_REVERSE_CONNECTIONS,
+    ReverseOptions, ReverseServer,
+};
 pub use transport::ws::core::KeepAlive;
 pub use wire::base64::Base64;
 pub use wire::ids::{AnyMessageId, ForwardId, GroupId, LongMessageId, MessageId, UserId};

@@ -145,3 +145,25 @@ pub fn ok_reply(req: &Value, data: Value) -> String {
     serde_json::json!({"status": "ok", "retcode": 0, "data": data, "message": "", "wording": "", "echo": req["echo"]})
         .to_string()
 }
+
+/// `n` connections to a server that each send `head`, the start of a request, and hold it
+/// unfinished (slowloris).
+pub async fn half_sent(addr: SocketAddr, head: &[u8], n: usize) -> Vec<TcpStream> {
+    let mut held = Vec::new();
+    for _ in 0..n {
+        let mut s = TcpStream::connect(addr).await.expect("connect");
+        s.write_all(head)
+            .await
+            .expect("write the start of a request");
+        held.push(s);
+    }
+    held
+}
+
+/// Whether the server closed `s` within `patience`: reading it reaches the end (or a reset).
+pub async fn closed_by_server(s: &mut TcpStream, patience: Duration) -> bool {
+    let mut rest = Vec::new();
+    tokio::time::timeout(patience, s.read_to_end(&mut rest))
+        .await
+        .is_ok()
+}

@@ -1,6 +1,9 @@
 //! Helpers shared by the end-to-end tests.
 
 pub mod hostile;
+pub mod logs;
+
+pub use logs::CapturedLog;
 
 use api_core::{Client, ReverseOptions, ReverseServer};
 use api_sim::{RecordedCall, SimConfig, Simulator};

@@ -7,7 +7,7 @@ use api_core::types::{
     DecreaseKind, Event, GroupRequestKind, MessageType, MetaEvent, Notice, Notify, QuickOperation,
     Request,
 };
-use api_core::{GroupId, MessageId};
+use api_core::{EventsError, GroupId, MessageId};
 use api_sim::Simulator;
 use api_tests::{Via, over_every_transport, setup};
 use serde_json::{Value, json};
@@ -427,4 +427,40 @@ async fn a_broken_frame_that_ends_like_an_event_arrives_as_its_text() {
     let mut events = api.events();
     api.get_status().await.unwrap();
     assert_eq!(events.recv().await.unwrap(), Event::Unknown(json!(BROKEN)));
+}
+
+/// Events are held for a subscriber that stopped reading up to the byte budget, not only up to
+/// the count: of 20 events of 1 MiB with a 4 MiB budget, the last three wait for it and it is
+/// told it missed the 17 before (without the budget, all 20 would be held).
+#[tokio::test]
+async fn a_subscriber_that_stopped_reading_holds_at_most_the_byte_budget() {
+    use api_tests::hostile::{WsMove, hostile_ws, ok_reply};
+    const MIB: usize = 1024 * 1024;
+    let (addr, _) = hostile_ws(|_, req| {
+        let pad = "x".repeat(MIB);
+        let mut moves: Vec<WsMove> = (1..=20)
+            .map(|n| WsMove::Text(json!({"post_type": "notice", "n": n, "pad": pad}).to_string()))
+            .collect();
+        moves.push(WsMove::Text(ok_reply(
+            req,
+            json!({"online": true, "good": true}),
+        )));
+        moves
+    })
+    .await;
+    let api = Client::builder()
+        .ws_url(format!("ws://{addr}/"))
+        .event_buffer_bytes(4 * MIB)
+        .connect()
+        .await
+        .unwrap();
+    let mut stopped = api.events();
+    // The reply comes after the events on the same connection: once it is here, every event
+    // has been handed to the buffer.
+    api.get_status().await.unwrap();
+    let mut next = async || stopped.recv_raw().await.map(|event| event["n"].clone());
+    assert_eq!(next().await, Err(EventsError::Lagged(17)));
+    for n in 18..=20 {
+        assert_eq!(next().await, Ok(json!(n)));
+    }
 }

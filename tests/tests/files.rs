@@ -715,3 +715,98 @@ async fn chunks_as_a_futures_stream() {
     assert_eq!(chunks.len(), 3);
     assert_eq!(chunks.concat(), sample(150_000));
 }
+
+/// A download server that answers with the file information (`file_size` bytes, 1,023 a
+/// chunk), then `chunks` chunks of 1,023 zero bytes, and then nothing more.
+async fn chunks_server(file_size: u64, chunks: usize) -> Client {
+    use api_tests::hostile::{WsMove, hostile_ws, ok_reply};
+    use serde_json::json;
+    let (addr, _) = hostile_ws(move |_, req| {
+        let info = json!({"type": "stream", "data_type": "file_info", "file_name": "endless.bin",
+            "file_size": file_size, "chunk_size": 1023});
+        let chunk = |index: usize| {
+            // 1,023 zero bytes are 1,364 `A`s in base64.
+            json!({"type": "stream", "data_type": "file_chunk", "index": index,
+                "data": "A".repeat(1364), "size": 1023, "progress": 0, "base64_size": 1364})
+        };
+        std::iter::once(info)
+            .chain((0..chunks).map(chunk))
+            .map(|packet| WsMove::Text(ok_reply(req, packet)))
+            .collect()
+    })
+    .await;
+    Client::builder()
+        .ws_url(format!("ws://{addr}/"))
+        .timeout(Duration::from_secs(60))
+        .connect()
+        .await
+        .unwrap()
+}
+
+/// Chunks that go on past the size NapCat announced end the download at that size, with
+/// nothing written past it and no file left; without a size, `max_bytes` is the limit.
+#[tokio::test]
+async fn chunks_past_the_announced_size_end_the_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("endless.bin");
+    let api = chunks_server(2 * 1023, 40).await;
+    let mut seen = Vec::new();
+    let err = api
+        .download("endless.bin")
+        .await
+        .unwrap()
+        .save_with(&target, |p| seen.push(p.bytes))
+        .await
+        .unwrap_err();
+    match err {
+        Error::BadReply { reason, .. } => assert_eq!(
+            reason,
+            "chunk 2 brings the file to 3069 bytes, past the 2046 bytes NapCat announced"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(seen, [1023, 2046]);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    let api = chunks_server(0, 40).await;
+    let err = api
+        .download("endless.bin")
+        .await
+        .unwrap()
+        .max_bytes(3000)
+        .to_vec()
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("past the limit of 3000 bytes (FileDownload::max_bytes)"),
+        "{err}"
+    );
+}
+
+/// A save whose future is dropped mid-way (a timeout around it, a task aborted) leaves no
+/// `.part` file behind.
+#[tokio::test]
+async fn a_dropped_save_leaves_no_part_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("endless.bin");
+    // One chunk of four arrives, then the server falls silent.
+    let api = chunks_server(4 * 1023, 1).await;
+    let download = api.download("endless.bin").await.unwrap();
+    let (first, arrived) = tokio::sync::oneshot::channel();
+    let mut first = Some(first);
+    let save = download.save_with(&target, move |_| {
+        if let Some(first) = first.take() {
+            let _ = first.send(());
+        }
+    });
+    tokio::select! {
+        saved = save => panic!("the save cannot finish: {saved:?}"),
+        _ = arrived => {}
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "the partial file went with the save"
+    );
+}

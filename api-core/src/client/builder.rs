@@ -4,12 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{Client, Inner, Transport};
 use crate::error::Error;
-use crate::events::EVENT_BUFFER;
+use crate::events::bus::EventBus;
+use crate::events::{EVENT_BUFFER, EVENT_BUFFER_BYTES};
 use crate::files::uploadable::UploadStrategy;
 use crate::secret::AccessToken;
 use crate::transport::forward::{Backoff, Dial, WsTransport};
@@ -55,6 +55,7 @@ pub struct ClientBuilder {
     pool_idle_timeout: Option<Duration>,
     sse_events: bool,
     event_buffer: Option<usize>,
+    event_buffer_bytes: Option<usize>,
     upload_strategy: UploadStrategy,
 }
 
@@ -181,6 +182,18 @@ impl ClientBuilder {
         self
     }
 
+    /// How many bytes of events may wait for a subscriber that is busy (default
+    /// [`EVENT_BUFFER_BYTES`], 64 MiB), across the [`event_buffer`](Self::event_buffer)'s
+    /// events. When a new event would go over it, the oldest waiting events are dropped at once
+    /// for every subscriber that has not taken them yet, and each is told how many it missed
+    /// ([`EventsError::Lagged`](crate::events::EventsError::Lagged)), so that subscribers that
+    /// stopped reading hold this much memory at most. The newest event is always kept, so one
+    /// event larger than this still reaches subscribers that keep up.
+    pub fn event_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.event_buffer_bytes = Some(bytes);
+        self
+    }
+
     /// How file parameters holding local data (a path, bytes) reach NapCat (default
     /// [`UploadStrategy::StreamAbove`] 16 MiB): large files go by stream upload first,
     /// instead of one giant `base64://` frame.
@@ -195,12 +208,21 @@ impl ClientBuilder {
         self
     }
 
+    /// The event buffer this builder's settings make.
+    fn event_bus(&self) -> EventBus {
+        EventBus::new(
+            self.event_buffer.unwrap_or(EVENT_BUFFER),
+            self.event_buffer_bytes.unwrap_or(EVENT_BUFFER_BYTES),
+        )
+    }
+
     /// Builds the client; fails on a missing or malformed URL. A WebSocket client must be
     /// built inside a Tokio runtime and connects in the background; see
     /// [`connect`](Self::connect) to wait for the first connection.
     pub fn build(self) -> Result<Client, Error> {
         let max_reply_bytes = self.max_reply_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES);
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let events = self.event_bus();
         if let Some(url) = self.ws_url {
             if !(url.starts_with("ws://") || url.starts_with("wss://")) {
                 return Err(Error::Config(format!(
@@ -210,7 +232,6 @@ impl ClientBuilder {
             let (initial, max) = self
                 .reconnect
                 .unwrap_or((Duration::from_millis(100), Duration::from_secs(5)));
-            let (events, _) = broadcast::channel(self.event_buffer.unwrap_or(EVENT_BUFFER));
             let core = WsCore::new(events, self.keepalive.unwrap_or(Some(KeepAlive::default())));
             let transport = WsTransport::forward(
                 core,
@@ -245,7 +266,6 @@ impl ClientBuilder {
             self.token.as_ref().map(AccessToken::expose),
             max_reply_bytes,
         )?;
-        let (events, _) = broadcast::channel(self.event_buffer.unwrap_or(EVENT_BUFFER));
         let no_events = (!self.sse_events).then(|| {
             format!(
                 "this client receives no events: NapCat's HTTP server at {} sends none; call \

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::events::{EventBus, Events};
+use crate::events::Events;
+use crate::events::bus::EventBus;
 use crate::files::stream::Packets;
 use crate::files::uploadable::UploadStrategy;
 use crate::transport::forward::WsTransport;

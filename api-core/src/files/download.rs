@@ -1,6 +1,6 @@
 //! Whole files from NapCat's stream downloads (`download_file_stream` and its image and
-//! voice kin): chunks in order and checked, progress, and saving that never leaves a partial
-//! file behind claiming success.
+//! voice kin): chunks in order and checked, never more bytes than announced, progress, and
+//! saving that never leaves a partial file behind.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +11,10 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::files::stream::{ActionStream, StreamAction};
 use crate::types::{DownloadDone, DownloadPacket, FileInfo};
+
+/// The most bytes a download takes when NapCat gives no size, by default (4 GiB, the largest
+/// file QQ sends); see [`FileDownload::max_bytes`].
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
 
 /// How far a transfer got: bytes so far, and the total when it is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,9 +36,11 @@ pub struct Saved {
 
 /// One file arriving from a stream download, read chunk by chunk in order.
 ///
-/// Every chunk is checked (its index follows the last one, its length is the size it states),
-/// and so is the end (the chunk and byte counts NapCat reports match what arrived), so a
-/// download that breaks or goes wrong mid-way is an `Err`, never a short file.
+/// Every chunk is checked (its index follows the last one, its length is the size it states,
+/// and the bytes so far stay within the size NapCat announced, or within
+/// [`max_bytes`](Self::max_bytes) when it announced none), and so is the end (the chunk and byte
+/// counts NapCat reports match what arrived), so a download that breaks or goes wrong mid-way
+/// is an `Err`, never a short file, and one whose chunks never end stops at its size.
 ///
 /// ```no_run
 /// # async fn run(api: api_core::Client) -> Result<(), api_core::Error> {
@@ -53,6 +59,7 @@ where
     info: FileInfo,
     bytes: u64,
     next_index: u64,
+    max_bytes: u64,
     done: Option<DownloadDone>,
 }
 
@@ -96,6 +103,7 @@ where
                         info,
                         bytes: 0,
                         next_index: 0,
+                        max_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
                         done: None,
                     });
                 }
@@ -112,6 +120,30 @@ where
                     ));
                 }
             }
+        }
+    }
+
+    /// The most bytes this download takes when NapCat announced no size (default
+    /// [`DEFAULT_MAX_DOWNLOAD_BYTES`]); with a size, the size is the limit, and this one too
+    /// when it is lower. A voice converted to another format (`out_format`) has no size of its
+    /// own (NapCat announces the original's), so this is its limit. A chunk past the limit is
+    /// an `Err` before any of its bytes are handed over or written.
+    pub fn max_bytes(mut self, bytes: u64) -> Self {
+        self.max_bytes = bytes;
+        self
+    }
+
+    /// The most bytes that may arrive, and what sets it (for the error).
+    fn limit(&self) -> (u64, String) {
+        let announced = self.info.file_size;
+        if announced > 0 && self.info.out_format.is_none() && announced <= self.max_bytes {
+            (announced, format!("the {announced} bytes NapCat announced"))
+        } else {
+            let max = self.max_bytes;
+            (
+                max,
+                format!("the limit of {max} bytes (FileDownload::max_bytes)"),
+            )
         }
     }
 
@@ -150,6 +182,14 @@ where
                             c.index,
                             c.data.len(),
                             c.size
+                        )));
+                    }
+                    let (limit, set_by) = self.limit();
+                    if self.bytes.saturating_add(c.size) > limit {
+                        return Err(bad::<A>(format!(
+                            "chunk {} brings the file to {} bytes, past {set_by}",
+                            c.index,
+                            self.bytes.saturating_add(c.size)
                         )));
                     }
                     self.next_index += 1;
@@ -201,8 +241,8 @@ where
     }
 
     /// Writes the file to `path`. It is written beside it under a `.part` name of its own
-    /// first and renamed when complete, so `path` only ever holds a whole file; on any error the
-    /// partial file is removed.
+    /// first and renamed when complete, so `path` only ever holds a whole file; on any error,
+    /// and when the returned future is dropped before it finishes, the partial file is removed.
     pub async fn save(self, path: impl AsRef<Path>) -> Result<Saved, Error> {
         self.save_with(path, |_| {}).await
     }
@@ -214,33 +254,47 @@ where
         mut on_progress: impl FnMut(Progress),
     ) -> Result<Saved, Error> {
         let path = path.as_ref().to_owned();
-        let part = part_path(&path);
-        let written = async {
-            let mut file = tokio::fs::File::create(&part)
+        // Removed when dropped: on an error below, or when this future is dropped mid-way.
+        let mut part = PartFile {
+            path: part_path(&path),
+            kept: false,
+        };
+        let mut file = tokio::fs::File::create(&part.path)
+            .await
+            .map_err(|e| io_error::<A>(&part.path, e))?;
+        while let Some(chunk) = self.chunk().await? {
+            file.write_all(&chunk)
                 .await
-                .map_err(|e| io_error::<A>(&part, e))?;
-            while let Some(chunk) = self.chunk().await? {
-                file.write_all(&chunk)
-                    .await
-                    .map_err(|e| io_error::<A>(&part, e))?;
-                on_progress(self.progress());
-            }
-            file.sync_all().await.map_err(|e| io_error::<A>(&part, e))?;
-            drop(file);
-            tokio::fs::rename(&part, &path)
-                .await
-                .map_err(|e| io_error::<A>(&path, e))
+                .map_err(|e| io_error::<A>(&part.path, e))?;
+            on_progress(self.progress());
         }
-        .await;
-        match written {
-            Ok(()) => Ok(Saved {
-                path,
-                bytes: self.bytes,
-            }),
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&part).await;
-                Err(e)
-            }
+        file.sync_all()
+            .await
+            .map_err(|e| io_error::<A>(&part.path, e))?;
+        drop(file);
+        tokio::fs::rename(&part.path, &path)
+            .await
+            .map_err(|e| io_error::<A>(&path, e))?;
+        part.kept = true;
+        Ok(Saved {
+            path,
+            bytes: self.bytes,
+        })
+    }
+}
+
+/// The `.part` file of a save under way, removed when dropped unless it became the file.
+struct PartFile {
+    path: PathBuf,
+    /// Renamed to the target: nothing is left to remove.
+    kept: bool,
+}
+
+impl Drop for PartFile {
+    /// One unlink, done here (a drop cannot wait), so the file is gone once the save is.
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
 }

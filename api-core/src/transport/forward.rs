@@ -13,13 +13,13 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
 use crate::secret::AccessToken;
+use crate::transport::upgrade::{self, PLACEHOLDER, Swap, Upgraded};
 use crate::transport::ws::connection::{closed_with, token_refusal};
 use crate::transport::ws::core::WsCore;
 use crate::transport::ws::slots::{ConnEnd, ConnState};
@@ -47,16 +47,23 @@ pub(crate) struct Dial {
 }
 
 impl Dial {
+    /// The upgrade request, with [`PLACEHOLDER`] where the token goes, and the swap that puts
+    /// the token there below the WebSocket library (which logs the request it writes).
     fn request(
         &self,
-    ) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, String> {
+    ) -> Result<
+        (
+            tokio_tungstenite::tungstenite::handshake::client::Request,
+            Option<Swap>,
+        ),
+        String,
+    > {
         let url = match (&self.token, self.token_in_query) {
-            // Percent-encoded, so a token with `&`, `#`, `+` or `%` reaches NapCat unchanged.
-            (Some(t), true) => {
+            (Some(_), true) => {
                 let mut url = reqwest::Url::parse(&self.url)
                     .map_err(|e| format!("`{}` is not a URL: {e}", self.url))?;
                 url.query_pairs_mut()
-                    .append_pair("access_token", t.expose());
+                    .append_pair("access_token", PLACEHOLDER);
                 url.to_string()
             }
             _ => self.url.clone(),
@@ -64,13 +71,34 @@ impl Dial {
         let mut req = url
             .into_client_request()
             .map_err(|e| self.redact(e.to_string()))?;
-        if let (Some(t), false) = (&self.token, self.token_in_query) {
-            let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose()))
-                .map_err(|_| "the access token is not a valid header value".to_owned())?;
-            v.set_sensitive(true);
-            req.headers_mut().insert("authorization", v);
-        }
-        Ok(req)
+        let swap = match (&self.token, self.token_in_query) {
+            // Percent-encoded, so a token with `&`, `#`, `+` or `%` reaches NapCat unchanged.
+            (Some(t), true) => {
+                let mut encoded = reqwest::Url::parse("ws://token/").expect("a valid URL");
+                encoded
+                    .query_pairs_mut()
+                    .append_pair("access_token", t.expose());
+                Some(Swap {
+                    find: format!("access_token={PLACEHOLDER}").into_bytes(),
+                    put: encoded.query().unwrap_or_default().as_bytes().to_vec(),
+                })
+            }
+            (Some(t), false) => {
+                HeaderValue::from_str(&format!("Bearer {}", t.expose()))
+                    .map_err(|_| "the access token is not a valid header value".to_owned())?;
+                req.headers_mut().insert(
+                    "authorization",
+                    HeaderValue::from_str(&format!("Bearer {PLACEHOLDER}"))
+                        .expect("a valid header value"),
+                );
+                Some(Swap {
+                    find: format!("\r\nauthorization: Bearer {PLACEHOLDER}\r\n").into_bytes(),
+                    put: format!("\r\nauthorization: Bearer {}\r\n", t.expose()).into_bytes(),
+                })
+            }
+            (None, _) => None,
+        };
+        Ok((req, swap))
     }
 
     /// Why an attempt failed, naming the URL, and what to change when the port answered
@@ -200,7 +228,8 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
             Ok((ws, first)) => {
                 tracing::info!(url = %dial.url, "WebSocket connected");
                 delay = dial.backoff.initial;
-                core.run(ws, first, dial.nodelay).await
+                core.run(ws, first, dial.nodelay, std::future::pending())
+                    .await
             }
             Err(ConnEnd::Lost(reason)) => {
                 tracing::warn!(url = %dial.url, %reason, retry_in = ?delay, "WebSocket connect failed");
@@ -248,13 +277,13 @@ async fn wait_to_retry(closing: &CancellationToken, delay: &mut Duration, max: D
 async fn connect(
     dial: &Dial,
     config: WebSocketConfig,
-) -> Result<(WebSocketStream<MaybeTlsStream<TcpStream>>, Option<Bytes>), ConnEnd> {
+) -> Result<(Upgraded, Option<Bytes>), ConnEnd> {
     // Bounded: a server (or proxy) that takes the TCP connection and never answers the
     // upgrade must not wedge the client; the attempt fails and the backoff goes on.
-    let req = dial.request().map_err(ConnEnd::Lost)?;
-    let (mut ws, _) = match tokio::time::timeout(
+    let (req, swap) = dial.request().map_err(ConnEnd::Lost)?;
+    let mut ws = match tokio::time::timeout(
         dial.handshake_timeout,
-        tokio_tungstenite::connect_async_with_config(req, Some(config), dial.nodelay),
+        upgrade::open(req, swap, config, dial.nodelay),
     )
     .await
     {

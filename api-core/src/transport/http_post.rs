@@ -8,30 +8,47 @@
 //! a quick operation for that event; an empty one (204) means none
 //! (packages/napcat-onebot/network/http-client.ts).
 
+use std::convert::Infallible;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use hmac::{Hmac, Mac};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use hyper::http::{HeaderMap, StatusCode, header};
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use sha1::Sha1;
-use tokio::sync::broadcast;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::events::EVENT_BUFFER;
+use crate::client::builder::DEFAULT_MAX_REPLY_BYTES;
+use crate::events::bus::EventBus;
+use crate::events::{EVENT_BUFFER, EVENT_BUFFER_BYTES};
 use crate::events::{Events, decode};
 use crate::secret::AccessToken;
+use crate::transport::listen::{Accepted, Listener};
 use crate::types::{Event, QuickOperation};
 
 /// Decides the quick operation for an event as it arrives (answered in the POST's response).
 pub type QuickHandler = Arc<dyn Fn(&Event) -> Option<QuickOperation> + Send + Sync>;
 
-/// How the receiver checks and answers posts.
+/// How long a connection may take to send a request's headers by default; see
+/// [`HttpPostOptions::header_read_timeout`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a post's body may take to arrive by default; see
+/// [`HttpPostOptions::body_read_timeout`].
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How many connections an [`HttpPostServer`] serves at once by default; see
+/// [`HttpPostOptions::max_connections`].
+pub const DEFAULT_POST_CONNECTIONS: usize = 256;
+
+/// How the receiver checks and answers posts, and what it takes from a connection.
 #[derive(Clone, Default)]
 pub struct HttpPostOptions {
     /// NapCat's `token` for this `httpClients` entry: posts must carry its `x-signature`.
@@ -42,6 +59,26 @@ pub struct HttpPostOptions {
     /// How many events may wait for a busy subscriber (`None`: [`EVENT_BUFFER`]; see
     /// [`ClientBuilder::event_buffer`](crate::client::builder::ClientBuilder::event_buffer)).
     pub event_buffer: Option<usize>,
+    /// How many bytes of events may wait for a busy subscriber (`None`:
+    /// [`EVENT_BUFFER_BYTES`]; see
+    /// [`ClientBuilder::event_buffer_bytes`](crate::client::builder::ClientBuilder::event_buffer_bytes)).
+    pub event_buffer_bytes: Option<usize>,
+    /// The largest post accepted, in bytes (`None`: [`DEFAULT_MAX_REPLY_BYTES`], 64 MiB, the
+    /// largest frame the WebSocket transports take). A larger one is answered 413 and logged
+    /// as a warning.
+    pub max_body_bytes: Option<usize>,
+    /// How long a connection may take to send a request's headers, from when the server
+    /// starts waiting for them (`None`: [`DEFAULT_HEADER_READ_TIMEOUT`]). A connection that
+    /// takes longer is closed; so is a kept-alive one left idle this long (NapCat opens
+    /// another).
+    pub header_read_timeout: Option<Duration>,
+    /// How long a post's body may take to arrive once its headers did (`None`:
+    /// [`DEFAULT_BODY_READ_TIMEOUT`]); a slower one is answered 408 and logged.
+    pub body_read_timeout: Option<Duration>,
+    /// How many connections are served at once (`None`: [`DEFAULT_POST_CONNECTIONS`]); more
+    /// wait in the system's backlog until one closes. With the timeouts above, a peer holding
+    /// connections half-sent keeps them only that long.
+    pub max_connections: Option<usize>,
 }
 
 impl fmt::Debug for HttpPostOptions {
@@ -50,6 +87,11 @@ impl fmt::Debug for HttpPostOptions {
             .field("secret", &self.secret)
             .field("quick", &self.quick.as_ref().map(|_| "Fn"))
             .field("event_buffer", &self.event_buffer)
+            .field("event_buffer_bytes", &self.event_buffer_bytes)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -76,7 +118,7 @@ impl fmt::Debug for HttpPostOptions {
 /// ```
 pub struct HttpPostServer {
     local_addr: SocketAddr,
-    events: crate::events::EventBus,
+    events: EventBus,
     /// The server; taken by [`shutdown`](HttpPostServer::shutdown).
     task: Option<JoinHandle<()>>,
     /// Cancelled by [`shutdown`](HttpPostServer::shutdown): the server stops taking posts and
@@ -101,9 +143,13 @@ impl Drop for HttpPostServer {
     }
 }
 
+/// What every post's handling reads: the settings, resolved, and where events go.
 struct Shared {
-    events: crate::events::EventBus,
-    options: HttpPostOptions,
+    events: EventBus,
+    secret: Option<AccessToken>,
+    quick: Option<QuickHandler>,
+    max_body_bytes: usize,
+    body_read_timeout: Duration,
 }
 
 /// How long [`HttpPostServer::shutdown`] lets posts being answered finish.
@@ -113,22 +159,34 @@ impl HttpPostServer {
     /// Listens on `addr` (port 0 picks a free one; see [`local_addr`](Self::local_addr)).
     /// Every path is accepted, as NapCat posts to the whole URL it is given.
     pub async fn bind(addr: SocketAddr, options: HttpPostOptions) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let local_addr = listener.local_addr()?;
-        let (events, _) = broadcast::channel(options.event_buffer.unwrap_or(EVENT_BUFFER).max(1));
+        let socket = tokio::net::TcpListener::bind(addr).await?;
+        let local_addr = socket.local_addr()?;
+        let events = EventBus::new(
+            options.event_buffer.unwrap_or(EVENT_BUFFER),
+            options.event_buffer_bytes.unwrap_or(EVENT_BUFFER_BYTES),
+        );
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(
+            options
+                .header_read_timeout
+                .unwrap_or(DEFAULT_HEADER_READ_TIMEOUT),
+        );
+        let listener = Listener::new(
+            socket,
+            options.max_connections.unwrap_or(DEFAULT_POST_CONNECTIONS),
+            "HTTP post",
+        );
         let shared = Arc::new(Shared {
             events: events.clone(),
-            options,
+            secret: options.secret,
+            quick: options.quick,
+            max_body_bytes: options.max_body_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES),
+            body_read_timeout: options
+                .body_read_timeout
+                .unwrap_or(DEFAULT_BODY_READ_TIMEOUT),
         });
-        let app = Router::new().fallback(receive).with_state(shared);
         let stopping = CancellationToken::new();
-        let stop = stopping.clone().cancelled_owned();
-        let task = tokio::spawn(async move {
-            let serving = axum::serve(listener, app).with_graceful_shutdown(stop);
-            if let Err(e) = serving.await {
-                tracing::error!(error = %e, "the event receiver stopped");
-            }
-        });
+        let task = tokio::spawn(serve(listener, http, shared, stopping.clone()));
         Ok(HttpPostServer {
             local_addr,
             events,
@@ -167,46 +225,140 @@ impl HttpPostServer {
     }
 }
 
-async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Some(secret) = &shared.options.secret {
+/// Takes connections until `stopping`, then lets each finish the post it is answering.
+async fn serve(
+    mut listener: Listener,
+    http: hyper::server::conn::http1::Builder,
+    shared: Arc<Shared>,
+    stopping: CancellationToken,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.next() => {
+                connections.spawn(connection(accepted, http.clone(), shared.clone(), stopping.clone()));
+            }
+            // Finished connections are let go of as they end.
+            Some(_) = connections.join_next() => {}
+            () = stopping.cancelled() => break,
+        }
+    }
+    // The port is released at once; the posts being answered go on.
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+/// Serves one connection's posts (HTTP/1.1, kept alive) until it closes, times out or the
+/// server stops; its place among the server's connections goes with it.
+async fn connection(
+    accepted: Accepted,
+    http: hyper::server::conn::http1::Builder,
+    shared: Arc<Shared>,
+    stopping: CancellationToken,
+) {
+    let Accepted {
+        stream,
+        peer,
+        place,
+        ..
+    } = accepted;
+    let service = hyper::service::service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(receive(&shared, req).await) }
+    });
+    let conn = http.serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let served = tokio::select! {
+        served = conn.as_mut() => served,
+        () = stopping.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = served {
+        tracing::debug!(%peer, error = %e, "an event post connection ended");
+    }
+    drop(place);
+}
+
+/// An answer with a short plain-text body (or none).
+fn answer(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response
+}
+
+async fn receive(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let self_id = parts.headers.get("x-self-id").cloned();
+    let max = shared.max_body_bytes;
+    let read = Limited::new(body, max).collect();
+    let body = match tokio::time::timeout(shared.body_read_timeout, read).await {
+        Ok(Ok(body)) => body.to_bytes(),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => {
+            tracing::warn!(
+                ?self_id,
+                max,
+                "refusing an event post larger than the limit (HttpPostOptions::max_body_bytes)"
+            );
+            return answer(StatusCode::PAYLOAD_TOO_LARGE, "too large");
+        }
+        Ok(Err(e)) => {
+            tracing::debug!(?self_id, error = %e, "an event post's body did not arrive whole");
+            return answer(StatusCode::BAD_REQUEST, "incomplete body");
+        }
+        Err(_) => {
+            tracing::warn!(?self_id, after = ?shared.body_read_timeout, "refusing an event post whose body did not arrive in time (HttpPostOptions::body_read_timeout)");
+            return answer(StatusCode::REQUEST_TIMEOUT, "body too slow");
+        }
+    };
+    if let Some(refused) = check(shared, &parts.headers, &body) {
+        return refused;
+    }
+    let quick = shared
+        .quick
+        .as_ref()
+        .and_then(|decide| decide(&decode(&body)));
+    shared.events.send(body);
+    match quick.map(|op| serde_json::to_vec(&op)) {
+        Some(Ok(body)) => {
+            let mut response = Response::new(Full::new(Bytes::from(body)));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "a quick operation did not serialize; answering none");
+            answer(StatusCode::NO_CONTENT, "")
+        }
+        None => answer(StatusCode::NO_CONTENT, ""),
+    }
+}
+
+/// The answer refusing a post: a missing or wrong signature, or a body that is not an event.
+fn check(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Option<Response<Full<Bytes>>> {
+    if let Some(secret) = &shared.secret {
         let given = headers
             .get("x-signature")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if !signature_ok(secret.expose().as_bytes(), &body, given) {
+        if !signature_ok(secret.expose().as_bytes(), body, given) {
             tracing::warn!(
                 self_id = ?headers.get("x-self-id"),
                 "refusing an event post without a valid x-signature"
             );
-            return (StatusCode::FORBIDDEN, "bad signature").into_response();
+            return Some(answer(StatusCode::FORBIDDEN, "bad signature"));
         }
     }
-    match crate::events::is_event(&body) {
-        Ok(true) => {}
-        Ok(false) => return (StatusCode::BAD_REQUEST, "not an event").into_response(),
+    match crate::events::is_event(body) {
+        Ok(true) => None,
+        Ok(false) => Some(answer(StatusCode::BAD_REQUEST, "not an event")),
         Err(e) => {
             tracing::warn!(error = %e, "an event post that is not JSON");
-            return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+            Some(answer(StatusCode::BAD_REQUEST, "not JSON"))
         }
-    }
-    let quick = shared
-        .options
-        .quick
-        .as_ref()
-        .and_then(|decide| decide(&decode(&body)));
-    let _ = shared.events.send(body);
-    match quick.map(|op| serde_json::to_vec(&op)) {
-        Some(Ok(body)) => (
-            StatusCode::OK,
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response(),
-        Some(Err(e)) => {
-            tracing::warn!(error = %e, "a quick operation did not serialize; answering none");
-            StatusCode::NO_CONTENT.into_response()
-        }
-        None => StatusCode::NO_CONTENT.into_response(),
     }
 }
 

@@ -5,6 +5,8 @@ pub(crate) mod forward;
 pub(crate) mod http;
 #[cfg(feature = "http-post")]
 pub(crate) mod http_post;
+pub(crate) mod listen;
 pub(crate) mod reverse;
 pub(crate) mod sse;
+pub(crate) mod upgrade;
 pub(crate) mod ws;

@@ -24,11 +24,11 @@ pub(crate) struct SseSource {
 }
 
 /// Starts reading; events go to `events` until the task is aborted.
-pub(crate) fn spawn(source: SseSource, events: crate::events::EventBus) -> JoinHandle<()> {
+pub(crate) fn spawn(source: SseSource, events: crate::events::bus::EventBus) -> JoinHandle<()> {
     tokio::spawn(read_loop(source, events))
 }
 
-async fn read_loop(source: SseSource, events: crate::events::EventBus) {
+async fn read_loop(source: SseSource, events: crate::events::bus::EventBus) {
     let mut delay = source.backoff.initial;
     loop {
         match read_once(&source, &events).await {
@@ -53,7 +53,7 @@ enum End {
     Lost { reason: String, received: bool },
 }
 
-async fn read_once(source: &SseSource, events: &crate::events::EventBus) -> End {
+async fn read_once(source: &SseSource, events: &crate::events::bus::EventBus) -> End {
     let lost = |reason: String, received| End::Lost { reason, received };
     let mut req = source
         .http
@@ -96,10 +96,10 @@ async fn read_once(source: &SseSource, events: &crate::events::EventBus) -> End 
     }
 }
 
-fn deliver(data: String, events: &crate::events::EventBus) {
+fn deliver(data: String, events: &crate::events::bus::EventBus) {
     match crate::events::is_event(data.as_bytes()) {
         Ok(true) => {
-            let _ = events.send(bytes::Bytes::from(data));
+            events.send(bytes::Bytes::from(data));
         }
         Ok(false) => tracing::debug!("skipping a stream frame that is not an event"),
         Err(e) => {
@@ -110,26 +110,52 @@ fn deliver(data: String, events: &crate::events::EventBus) {
 
 /// Splits the byte stream into events: blocks ended by a blank line, whose `data:` lines are
 /// joined with newlines (the SSE rules NapCat's framing is a case of).
+///
+/// Each byte is looked at a bounded number of times however the stream is cut into chunks:
+/// the search for a blank line goes on from where the last one stopped, and the events read
+/// are cut off the buffer once per event, not once per chunk.
 #[derive(Default)]
 struct Frames {
     buf: Vec<u8>,
+    /// Where the part of `buf` not yet read starts.
+    start: usize,
+    /// How far past `start` the search for a blank line has looked without finding one.
+    scanned: usize,
+    /// Bytes looked at by the search, all told.
+    #[cfg(test)]
+    examined: usize,
 }
 
 impl Frames {
     fn push(&mut self, bytes: &[u8]) {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Bytes of the event still being received.
     fn pending(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
     }
 
     /// The next complete event's data, if a whole one is buffered.
     fn next_data(&mut self) -> Option<String> {
         loop {
-            let (end, sep) = find_blank_line(&self.buf)?;
-            let block: Vec<u8> = self.buf.drain(..end + sep).take(end).collect();
-            let text = String::from_utf8_lossy(&block);
+            let rest = &self.buf[self.start..];
+            // A separator may have begun in the bytes already looked at.
+            let from = self.scanned.saturating_sub(3);
+            #[cfg(test)]
+            {
+                self.examined += rest.len() - from;
+            }
+            let Some((end, sep)) = find_blank_line(&rest[from..]).map(|(i, n)| (from + i, n))
+            else {
+                self.scanned = rest.len();
+                return None;
+            };
+            let text = String::from_utf8_lossy(&rest[..end]);
             let mut data = String::new();
             let mut any = false;
             for line in text.lines() {
@@ -141,6 +167,8 @@ impl Frames {
                     any = true;
                 }
             }
+            self.start += end + sep;
+            self.scanned = 0;
             if any {
                 return Some(data);
             }
@@ -184,5 +212,28 @@ mod tests {
             }
             assert_eq!(got, ["{\"a\":1}", "{\"b\":\n2}"], "cut at {cut}");
         }
+    }
+
+    /// One large event arriving in small chunks (a stream without length framing) is searched
+    /// once, not once per chunk: 4 MiB in 1 KiB chunks looked at 4,096 times over would be
+    /// 8 GiB of scanning.
+    #[test]
+    fn a_large_event_in_small_chunks_is_scanned_once() {
+        let event = format!("data: {{\"pad\":\"{}\"}}\n\n", "x".repeat(4 << 20));
+        let mut f = Frames::default();
+        let mut got = Vec::new();
+        for chunk in event.as_bytes().chunks(1024).chain([&b"data: 2\n\n"[..]]) {
+            f.push(chunk);
+            while let Some(d) = f.next_data() {
+                got.push(d.len());
+            }
+        }
+        assert_eq!(got, [event.len() - 8, 1]);
+        assert!(
+            f.examined < 2 * event.len(),
+            "{} bytes looked at for {}",
+            f.examined,
+            event.len()
+        );
     }
 }

@@ -102,7 +102,7 @@ impl WsCore {
         // An event as NapCat writes it shows `post_type` among its last entries: it goes to
         // the subscribers without being read further here (each of them decodes it).
         if let Some(TagScan::Found(_)) = find_tag_at_end(&frame, "post_type") {
-            let _ = self.events.send(frame);
+            self.events.send(frame);
             return Routed::Done;
         }
         let env = match serde_json::from_slice::<Envelope>(&frame) {
@@ -180,7 +180,7 @@ impl WsCore {
         match is_event(&frame) {
             Ok(true) => {
                 // No subscriber is fine: events are optional.
-                let _ = self.events.send(frame);
+                self.events.send(frame);
             }
             Ok(false) => {
                 tracing::warn!(frame = %log_text(&frame), "skipping a frame that is neither a reply nor an event")
@@ -191,8 +191,9 @@ impl WsCore {
         }
     }
 
-    /// Serves one connection until it ends; marks the core connected meanwhile. `first` is a
-    /// frame already read from this connection (while checking the token) and routed first.
+    /// Serves one connection until it ends, or until `until` completes (a newer connection
+    /// took over); marks the core connected meanwhile. `first` is a frame already read from
+    /// this connection (while checking the token) and routed first.
     /// `nodelay`: the socket sends each write at once (`TCP_NODELAY`), so frames queued together
     /// are written with one flush; otherwise the system coalesces writes itself (Nagle's
     /// algorithm), and each frame is flushed as soon as it is taken, which keeps the server fed
@@ -202,6 +203,7 @@ impl WsCore {
         ws: WebSocketStream<S>,
         first: Option<Bytes>,
         nodelay: bool,
+        until: impl Future<Output = ()>,
     ) -> ConnEnd
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -242,35 +244,14 @@ impl WsCore {
                 }
             }
         }));
-        let keepalive = async {
-            let Some(k) = self.keepalive else {
-                return std::future::pending::<ConnEnd>().await;
-            };
-            let mut tick = tokio::time::interval(k.interval);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let before = self.received.load(Ordering::Relaxed);
-                if pinger.send(Message::Ping(Vec::new().into())).await.is_err() {
-                    return ConnEnd::Lost("writer stopped".into());
-                }
-                tokio::time::sleep(k.deadline).await;
-                if self.received.load(Ordering::Relaxed) == before
-                    && !self.holding.load(Ordering::Relaxed)
-                {
-                    return ConnEnd::Lost(format!(
-                        "no answer to a keep-alive ping within {:?}",
-                        k.deadline
-                    ));
-                }
-            }
-        };
+        let keepalive = self.keep_alive(&pinger);
         let end = tokio::select! {
             end = &mut reader => end.unwrap_or_else(|e| ConnEnd::Lost(format!("reader task ended: {e}"))),
             end = &mut writer => end.unwrap_or_else(|e| ConnEnd::Lost(format!("writer task ended: {e}"))),
             end = keepalive => end,
             end = self.expire_calls() => end,
             () = self.closing.cancelled() => ConnEnd::Closed,
+            () = until => ConnEnd::Lost("a newer connection for this account took over".into()),
         };
         if let ConnEnd::Closed = end {
             // A clean close: the writer sends a close frame, then stops once no sender is
@@ -296,6 +277,46 @@ impl WsCore {
         end
     }
 
+    /// Keep-alive pings while the connection runs; returns why it counts as lost. A ping is
+    /// not waited for: with no room in the queue the writer is far behind, and the check
+    /// after the deadline tells whether it is stuck. The connection is lost when nothing at all
+    /// arrived since the ping (a peer that vanished), or when frames wait to be written and
+    /// none was since the ping (a peer that stopped reading, whose socket took no more).
+    async fn keep_alive(&self, pinger: &mpsc::Sender<Message>) -> ConnEnd {
+        let Some(k) = self.keepalive else {
+            return std::future::pending().await;
+        };
+        let mut tick = tokio::time::interval(k.interval);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let received = self.received.load(Ordering::Relaxed);
+            let flushed = self.flushed.load(Ordering::Relaxed);
+            if let Err(mpsc::error::TrySendError::Closed(_)) =
+                pinger.try_send(Message::Ping(Vec::new().into()))
+            {
+                return ConnEnd::Lost("writer stopped".into());
+            }
+            tokio::time::sleep(k.deadline).await;
+            if self.received.load(Ordering::Relaxed) == received
+                && !self.holding.load(Ordering::Relaxed)
+            {
+                return ConnEnd::Lost(format!(
+                    "no answer to a keep-alive ping within {:?}",
+                    k.deadline
+                ));
+            }
+            let waiting =
+                self.writing.load(Ordering::Relaxed) || pinger.capacity() < pinger.max_capacity();
+            if waiting && self.flushed.load(Ordering::Relaxed) == flushed {
+                return ConnEnd::Lost(format!(
+                    "the peer stopped reading: nothing could be written for {:?}",
+                    k.deadline
+                ));
+            }
+        }
+    }
+
     /// The connection's writer: sends what its queue holds until the queue closes or a write
     /// fails. With `nodelay`, the frames already queued are flushed together.
     pub(super) async fn write_frames<S>(
@@ -309,6 +330,7 @@ impl WsCore {
     {
         let queue = &mut outgoing.queue;
         while let Some(first) = queue.recv().await {
+            self.writing.store(true, Ordering::Relaxed);
             let mut next = Some(first);
             while let Some(m) = next {
                 if let Err(e) = sink.feed(m).await {
@@ -321,6 +343,8 @@ impl WsCore {
             if let Err(e) = sink.flush().await {
                 return ConnEnd::Lost(format!("write failed: {e}"));
             }
+            self.writing.store(false, Ordering::Relaxed);
+            self.flushed.fetch_add(1, Ordering::Relaxed);
             // With one call in flight, its reply would wake this task too, and a second worker
             // with it (see `release_write_waker`). With more in flight, that wake keeps the
             // second worker busy, which measured faster (BENCHMARKS.md §2).

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
-use crate::events::EventBus;
+use crate::events::bus::EventBus;
 use crate::transport::ws::deadline::DeadlineSleeper;
 use crate::transport::ws::slots::{
     Calls, ConnState, Deadline, Ended, Pending, SHARDS, Shard, lock,
@@ -32,6 +32,10 @@ pub(crate) struct WsCore {
     pub(super) keepalive: Option<KeepAlive>,
     /// Frames received on the current connection (any kind, pongs included).
     pub(super) received: AtomicU64,
+    /// Flushes the writer completed on the current connection.
+    pub(super) flushed: AtomicU64,
+    /// The writer has taken frames and not yet flushed them.
+    pub(super) writing: AtomicBool,
     /// The reader is holding a frame for a stream whose buffer is full: the peer is alive
     /// even though nothing more is read meanwhile.
     pub(super) holding: AtomicBool,
@@ -168,6 +172,8 @@ impl WsCore {
             events,
             keepalive,
             received: AtomicU64::new(0),
+            flushed: AtomicU64::new(0),
+            writing: AtomicBool::new(false),
             holding: AtomicBool::new(false),
             closing: CancellationToken::new(),
         })

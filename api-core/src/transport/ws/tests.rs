@@ -159,7 +159,7 @@ async fn at_most_one_pending_counts_calls_across_shares() {
 
 /// A core whose events go nowhere, not connected yet.
 fn core_without_events() -> Arc<WsCore> {
-    let (events, _) = tokio::sync::broadcast::channel(1);
+    let events = crate::events::bus::EventBus::new(1, 1024);
     WsCore::new(events, None)
 }
 
@@ -278,7 +278,7 @@ async fn a_stalled_writers_queue_goes_out_on_the_next_connection() {
     let ws = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
     let first = tokio::spawn({
         let core = core.clone();
-        async move { core.run(ws, None, true).await }
+        async move { core.run(ws, None, true, std::future::pending()).await }
     });
     let mut state = core.subscribe_state();
     state
@@ -316,7 +316,7 @@ async fn a_stalled_writers_queue_goes_out_on_the_next_connection() {
     });
     let second = tokio::spawn({
         let core = core.clone();
-        async move { core.run(ws, None, true).await }
+        async move { core.run(ws, None, true, std::future::pending()).await }
     });
     for call in queued {
         assert!(call.await.unwrap().is_ok());

@@ -10,26 +10,44 @@ use futures_util::Stream;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
-use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::{CancellationToken, ReusableBoxFuture};
 
+use crate::events::bus::Subscriber;
 use crate::types::Event;
+use crate::wire::nesting::{MAX_NESTING, nesting_within};
+
+pub(crate) mod bus;
 
 /// How many events wait for a slow subscriber before it is told it lagged, by default; see
 /// [`ClientBuilder::event_buffer`](crate::client::builder::ClientBuilder::event_buffer).
 pub const EVENT_BUFFER: usize = 1024;
 
-/// Where a connection puts the events it receives: each as the bytes it came as, decoded
-/// by each subscriber (typed or raw), so the connection itself does no more than tell
-/// events from replies.
-pub(crate) type EventBus = broadcast::Sender<Bytes>;
+/// How many bytes of events wait for a slow subscriber, at most, by default (64 MiB, the
+/// largest frame a WebSocket takes by default): beyond it the oldest are dropped for it and it is
+/// told it lagged; see
+/// [`ClientBuilder::event_buffer_bytes`](crate::client::builder::ClientBuilder::event_buffer_bytes).
+pub const EVENT_BUFFER_BYTES: usize = 64 * 1024 * 1024;
 
 /// Whether `frame` is an event (a JSON object with `post_type`), read without building it.
+/// It must be JSON a subscriber can decode: serde_json passes over the values it does not
+/// read without checking their text is UTF-8 or how deep they nest, so both are checked here.
 pub(crate) fn is_event(frame: &[u8]) -> Result<bool, serde_json::Error> {
     #[derive(Deserialize)]
     struct Probe {
         post_type: Option<IgnoredAny>,
+    }
+    use serde::de::Error as _;
+    if let Err(e) = std::str::from_utf8(frame) {
+        return Err(serde_json::Error::custom(format_args!(
+            "invalid UTF-8 at byte {}",
+            e.valid_up_to()
+        )));
+    }
+    if !nesting_within(frame, MAX_NESTING) {
+        return Err(serde_json::Error::custom(format_args!(
+            "nested more than {MAX_NESTING} deep"
+        )));
     }
     serde_json::from_slice::<Probe>(frame).map(|p| p.post_type.is_some())
 }
@@ -73,14 +91,10 @@ enum Source {
 }
 
 /// One wait's outcome, with what the next wait needs.
-type Next = (
-    Result<Bytes, RecvError>,
-    broadcast::Receiver<Bytes>,
-    CancellationToken,
-);
+type Next = (Result<Bytes, RecvError>, Subscriber, CancellationToken);
 
 /// The next frame, or `Closed` once `closing` is cancelled.
-async fn next_frame(mut rx: broadcast::Receiver<Bytes>, closing: CancellationToken) -> Next {
+async fn next_frame(mut rx: Subscriber, closing: CancellationToken) -> Next {
     let frame = tokio::select! {
         biased;
         () = closing.cancelled() => Err(RecvError::Closed),
@@ -102,7 +116,7 @@ impl fmt::Debug for Events {
 
 impl Events {
     /// Events from `rx`, ending when `closing` is cancelled.
-    pub(crate) fn new(rx: broadcast::Receiver<Bytes>, closing: CancellationToken) -> Self {
+    pub(crate) fn new(rx: Subscriber, closing: CancellationToken) -> Self {
         Events {
             source: Source::Frames(ReusableBoxFuture::new(next_frame(rx, closing))),
         }
