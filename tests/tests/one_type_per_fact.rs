@@ -85,3 +85,33 @@ fn a_join_requests_flag_is_its_request_id() {
     .unwrap();
     assert_eq!(n.flag(), "1764151190000001");
 }
+
+#[test]
+fn every_sendable_segment_has_a_builder_with_sensible_defaults() {
+    use api_core::types::{ForwardSegment, NodeSegment, Segment};
+    use api_core::{ForwardId, Uploadable};
+    // A local file goes under its own name; another name can be given.
+    let m = Message::new()
+        .file(std::path::Path::new("/data/report.pdf"))
+        .file_named(Uploadable::bytes(b"x".to_vec()), "x.txt")
+        .file("https://example.com/a.bin")
+        .forward(ForwardId::from("res-1"))
+        .node(NodeSegment::by_id(MessageId(7)));
+    let names: Vec<Option<&str>> = m
+        .segments()
+        .iter()
+        .filter_map(|s| match s {
+            Segment::File(f) => Some(f.name.as_deref()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(names, [Some("report.pdf"), Some("x.txt"), None]);
+    assert!(
+        m.segments()
+            .contains(&Segment::Forward(ForwardSegment::new("res-1")))
+    );
+    assert!(
+        m.segments()
+            .contains(&Segment::Node(NodeSegment::new().id("7")))
+    );
+}

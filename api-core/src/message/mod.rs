@@ -14,11 +14,11 @@ use crate::files::collect::{Blank, CollectFiles};
 use crate::files::uploadable::Uploadable;
 use crate::message::at::AtTarget;
 use crate::types::{
-    AtSegment, ContactKind, ContactSegment, DiceSegment, FaceSegment, ForwardNode, ImageSegment,
-    JsonSegment, LocationSegment, MarkdownSegment, MediaSegment, MusicSegment, NodeSegment,
-    PokeSegment, ReplySegment, Segment, TextSegment, XmlSegment,
+    AtSegment, ContactKind, ContactSegment, DiceSegment, FaceSegment, ForwardNode, ForwardSegment,
+    ImageSegment, JsonSegment, LocationSegment, MarkdownSegment, MediaSegment, MusicSegment,
+    NodeSegment, PokeSegment, ReplySegment, Segment, TextSegment, XmlSegment,
 };
-use crate::wire::ids::{MessageId, UserId};
+use crate::wire::ids::{ForwardId, MessageId, UserId};
 
 /// A message: segments in order.
 ///
@@ -116,9 +116,36 @@ impl Message {
         self.push(Segment::Video(MediaSegment::new(file)))
     }
 
-    /// Appends a file.
+    /// Appends a file. A local file is sent under its own name (otherwise NapCat names it
+    /// with a random id); [`Message::file_named`] gives another.
     pub fn file(self, file: impl Into<Uploadable>) -> Self {
-        self.push(Segment::File(MediaSegment::new(file)))
+        let file = file.into();
+        let name = match &file {
+            Uploadable::Path(path) => path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            _ => None,
+        };
+        let segment = MediaSegment::new(file);
+        self.push(Segment::File(match name {
+            Some(name) => segment.name(name),
+            None => segment,
+        }))
+    }
+
+    /// Appends a file shown under `name`.
+    pub fn file_named(self, file: impl Into<Uploadable>, name: impl Into<String>) -> Self {
+        self.push(Segment::File(MediaSegment::new(file).name(name)))
+    }
+
+    /// Appends a forward card by its id (a forward segment's `id`, or what
+    /// `send_forward_msg` returned).
+    pub fn forward(self, id: impl Into<ForwardId>) -> Self {
+        self.push(Segment::Forward(ForwardSegment::new(id)))
+    }
+
+    /// Appends a forward node (a message quoted by id, or one with its own sender and
+    /// content; see [`NodeSegment::by_id`] and [`NodeSegment::custom`]).
+    pub fn node(self, node: NodeSegment) -> Self {
+        self.push(Segment::Node(node))
     }
 
     /// Appends a JSON card.
@@ -340,8 +367,8 @@ impl CollectFiles for Message {
 
 impl NodeSegment {
     /// A node quoting an existing message by id.
-    pub fn by_id(message_id: impl ToString) -> Self {
-        NodeSegment::new().id(message_id.to_string())
+    pub fn by_id(message_id: impl Into<MessageId>) -> Self {
+        NodeSegment::new().id(message_id.into().to_string())
     }
 
     /// A node with its own sender and content.
@@ -365,7 +392,7 @@ impl From<NodeSegment> for ForwardNode {
 
 impl ForwardNode {
     /// A node quoting an existing message by id.
-    pub fn by_id(message_id: impl ToString) -> Self {
+    pub fn by_id(message_id: impl Into<MessageId>) -> Self {
         ForwardNode::Node(NodeSegment::by_id(message_id))
     }
 
