@@ -282,6 +282,8 @@ impl WsCore {
     /// after the deadline tells whether it is stuck. The connection is lost when nothing at all
     /// arrived since the ping (a peer that vanished), or when frames wait to be written and
     /// none was since the ping (a peer that stopped reading, whose socket took no more).
+    /// Progress is counted per frame, so a writer kept busy by steady load without a pause
+    /// to flush is not taken for a stuck one.
     async fn keep_alive(&self, pinger: &mpsc::Sender<Message>) -> ConnEnd {
         let Some(k) = self.keepalive else {
             return std::future::pending().await;
@@ -291,7 +293,7 @@ impl WsCore {
         loop {
             tick.tick().await;
             let received = self.received.load(Ordering::Relaxed);
-            let flushed = self.flushed.load(Ordering::Relaxed);
+            let written = self.written.load(Ordering::Relaxed);
             if let Err(mpsc::error::TrySendError::Closed(_)) =
                 pinger.try_send(Message::Ping(Vec::new().into()))
             {
@@ -308,7 +310,7 @@ impl WsCore {
             }
             let waiting =
                 self.writing.load(Ordering::Relaxed) || pinger.capacity() < pinger.max_capacity();
-            if waiting && self.flushed.load(Ordering::Relaxed) == flushed {
+            if waiting && self.written.load(Ordering::Relaxed) == written {
                 return ConnEnd::Lost(format!(
                     "the peer stopped reading: nothing could be written for {:?}",
                     k.deadline
@@ -336,6 +338,8 @@ impl WsCore {
                 if let Err(e) = sink.feed(m).await {
                     return ConnEnd::Lost(format!("write failed: {e}"));
                 }
+                // Progress for the keep-alive check: a frame the socket took.
+                self.written.fetch_add(1, Ordering::Relaxed);
                 // With TCP_NODELAY, what is already queued goes with this frame: one packet
                 // for many frames when many calls are in flight.
                 next = if nodelay { queue.try_recv().ok() } else { None };
@@ -344,7 +348,7 @@ impl WsCore {
                 return ConnEnd::Lost(format!("write failed: {e}"));
             }
             self.writing.store(false, Ordering::Relaxed);
-            self.flushed.fetch_add(1, Ordering::Relaxed);
+            self.written.fetch_add(1, Ordering::Relaxed);
             // With one call in flight, its reply would wake this task too, and a second worker
             // with it (see `release_write_waker`). With more in flight, that wake keeps the
             // second worker busy, which measured faster (BENCHMARKS.md §2).

@@ -32,8 +32,9 @@ pub(crate) struct WsCore {
     pub(super) keepalive: Option<KeepAlive>,
     /// Frames received on the current connection (any kind, pongs included).
     pub(super) received: AtomicU64,
-    /// Flushes the writer completed on the current connection.
-    pub(super) flushed: AtomicU64,
+    /// Frames the writer handed to the socket, and flushes it completed, on the current
+    /// connection: progress, counted per frame so that a long batch under steady load counts.
+    pub(super) written: AtomicU64,
     /// The writer has taken frames and not yet flushed them.
     pub(super) writing: AtomicBool,
     /// The reader is holding a frame for a stream whose buffer is full: the peer is alive
@@ -172,7 +173,7 @@ impl WsCore {
             events,
             keepalive,
             received: AtomicU64::new(0),
-            flushed: AtomicU64::new(0),
+            written: AtomicU64::new(0),
             writing: AtomicBool::new(false),
             holding: AtomicBool::new(false),
             closing: CancellationToken::new(),
