@@ -177,16 +177,20 @@ impl Frames {
 }
 
 /// Where the first blank line starts and how long the separator is (`\n\n`, `\r\n\r\n`).
+/// One pass that stops at the first separator: each line end is looked at once.
 fn find_blank_line(buf: &[u8]) -> Option<(usize, usize)> {
-    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
-    let crlf = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| (i, 4));
-    match (lf, crlf) {
-        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-        (a, b) => a.or(b),
+    let mut from = 0;
+    while let Some(p) = buf[from..].iter().position(|&b| b == b'\n') {
+        let n = from + p;
+        match buf.get(n + 1) {
+            Some(b'\n') => return Some((n, 2)),
+            Some(b'\r') if n > 0 && buf[n - 1] == b'\r' && buf.get(n + 2) == Some(&b'\n') => {
+                return Some((n - 1, 4));
+            }
+            _ => from = n + 1,
+        }
     }
+    None
 }
 
 /// How long to wait before the first reconnect by default.
@@ -195,6 +199,15 @@ pub(crate) const DEFAULT_RETRY: Duration = Duration::from_millis(500);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_separator_of_either_kind_is_found() {
+        assert_eq!(find_blank_line(b"a\n\nb\r\n\r\n"), Some((1, 2)));
+        assert_eq!(find_blank_line(b"a\r\n\r\nb\n\n"), Some((1, 4)));
+        assert_eq!(find_blank_line(b"\n\n"), Some((0, 2)));
+        assert_eq!(find_blank_line(b"a\n\r\nb"), None);
+        assert_eq!(find_blank_line(b"a\r\n\r"), None);
+    }
 
     #[test]
     fn frames_split_on_blank_lines_whatever_the_chunks() {
