@@ -48,13 +48,8 @@ pub fn expansion_time(text: &str, rounds: usize) -> Duration {
     crate::timing::median(rounds, || {
         let spec =
             api_spec::load(&[("bench.toml".to_owned(), text.to_owned())]).expect("valid spec");
-        let tokens = codegen::generate(
-            &spec,
-            &Options {
-                target: Target::ExtensionTrait("Bench".into()),
-                track_files: vec![],
-            },
-        );
+        let tokens =
+            codegen::generate(&spec, &Options::new(Target::ExtensionTrait("Bench".into())));
         std::hint::black_box(tokens);
     })
 }
@@ -64,13 +59,7 @@ pub fn expansion_time(text: &str, rounds: usize) -> Duration {
 pub fn builtin_expansion(rounds: usize) -> (Duration, usize) {
     let generate = || {
         let spec = api_spec::load(&api_spec::load::builtin_files()).expect("valid spec");
-        codegen::generate(
-            &spec,
-            &Options {
-                target: Target::Core,
-                track_files: vec![],
-            },
-        )
+        codegen::generate(&spec, &Options::new(Target::Core))
     };
     let size = generate().to_string().len();
     let time = crate::timing::median(rounds, || {
@@ -83,13 +72,7 @@ pub fn builtin_expansion(rounds: usize) -> (Duration, usize) {
 /// `api-spec expand`) shows it.
 pub fn builtin_lines() -> usize {
     let spec = api_spec::load(&api_spec::load::builtin_files()).expect("valid spec");
-    let tokens = codegen::generate(
-        &spec,
-        &Options {
-            target: Target::Core,
-            track_files: vec![],
-        },
-    );
+    let tokens = codegen::generate(&spec, &Options::new(Target::Core));
     let file = syn::parse2::<syn::File>(tokens).expect("generated code parses");
     prettyplease::unparse(&file).lines().count()
 }

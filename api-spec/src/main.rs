@@ -160,10 +160,7 @@ fn expand(mut spec: Spec, target: Target, category: Option<&str>) -> Result<Stri
             c.external |= c.name != name;
         }
     }
-    let options = Options {
-        target,
-        track_files: Vec::new(),
-    };
+    let options = Options::new(target);
     let file = syn::parse2::<syn::File>(api_spec::codegen::generate(&spec, &options))
         .map_err(|e| format!("the generated code does not parse: {e}"))?;
     Ok(prettyplease::unparse(&file))

@@ -216,10 +216,7 @@ fn expand_prints_the_macros_expansion_formatted() {
     let printed = text(&out.stdout);
     let tokens = codegen::generate(
         &api_spec::load_builtin().unwrap(),
-        &Options {
-            target: Target::Core,
-            track_files: vec![],
-        },
+        &Options::new(Target::Core),
     );
     let file = syn::parse2::<syn::File>(tokens).unwrap();
     assert!(

@@ -54,13 +54,7 @@ fn walk(tokens: TokenStream, found: &mut Vec<String>) {
 #[test]
 fn the_builtin_expansion_names_api_core_only_through_its_runtime() {
     let spec = api_spec::load_builtin().unwrap();
-    let tokens = codegen::generate(
-        &spec,
-        &Options {
-            target: Target::Core,
-            track_files: vec![],
-        },
-    );
+    let tokens = codegen::generate(&spec, &Options::new(Target::Core));
     assert!(tokens.to_string().contains("api_core :: runtime :: Call"));
     assert_eq!(outside_runtime(tokens), Vec::<String>::new());
 }
@@ -79,10 +73,7 @@ fn extension_expansions_name_api_core_only_through_its_runtime() {
         spec.mark_external(builtin);
         let tokens = codegen::generate(
             &spec,
-            &Options {
-                target: Target::ExtensionTrait("Fixture".into()),
-                track_files: vec![],
-            },
+            &Options::new(Target::ExtensionTrait("Fixture".into())),
         );
         assert_eq!(outside_runtime(tokens), Vec::<String>::new(), "{name}");
     }

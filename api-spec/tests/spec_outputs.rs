@@ -47,10 +47,7 @@ fn generated_code_matches_snapshots() {
             .unwrap_or_else(|e| panic!("fixture {name} must load:\n{e}"));
         let tokens = codegen::generate(
             &spec,
-            &Options {
-                target: Target::ExtensionTrait("FixtureActions".into()),
-                track_files: vec![],
-            },
+            &Options::new(Target::ExtensionTrait("FixtureActions".into())),
         );
         let file = syn::parse2::<syn::File>(tokens).expect("generated code parses as a Rust file");
         let stem = name.trim_end_matches(".toml");
@@ -283,14 +280,7 @@ reply = '{"guild_id": 1, "role": "owner"}'
     files.push(("api-spec/spec/shared.toml".into(), SHARED.into()));
     let spec = api_spec::load(&files).unwrap_or_else(|e| panic!("{e}"));
 
-    let code = codegen::generate(
-        &spec,
-        &Options {
-            target: Target::Core,
-            track_files: vec![],
-        },
-    )
-    .to_string();
+    let code = codegen::generate(&spec, &Options::new(Target::Core)).to_string();
     for item in [
         "fn get_guild_info",
         "struct GetGuildInfoRequest",

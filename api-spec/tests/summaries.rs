@@ -48,13 +48,7 @@ fn docs(attrs: &[syn::Attribute]) -> Vec<String> {
 #[test]
 fn each_method_and_request_doc_starts_with_the_english_summary() {
     let spec = api_spec::load_builtin().unwrap();
-    let tokens = codegen::generate(
-        &spec,
-        &Options {
-            target: Target::Core,
-            track_files: vec![],
-        },
-    );
+    let tokens = codegen::generate(&spec, &Options::new(Target::Core));
     let file = syn::parse2::<syn::File>(tokens).unwrap();
     let mut found = HashMap::new();
     doc_lines(&file.items, &mut found);

@@ -11,6 +11,7 @@ use std::time::Duration;
 async fn the_login_number_is_a_user_id_like_every_other() {
     let (_sim, api) = sim_and_client().await;
     let me: UserId = api.get_login_info().await.unwrap().user_id;
+    assert_eq!(me, UserId(10001));
     let friends = api.get_friend_list().await.unwrap();
     // Compared without a conversion: both are `UserId`.
     assert!(friends.iter().all(|f| f.user_id != me));

@@ -398,11 +398,6 @@ impl FileUpload {
                 }
                 Err(e) if retryable(&e) && tries < retries => {
                     tracing::debug!(index, error = %e, "sending a chunk again");
-                    let base = if acknowledged == 0 {
-                        &creating
-                    } else {
-                        &stream
-                    };
                     pending.push(sender.send_chunk(base, index, data, tries + 1));
                 }
                 Err(e) => return Err(e),

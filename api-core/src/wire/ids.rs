@@ -147,7 +147,7 @@ macro_rules! text_id_type {
         /// Decoded from text or a number (as its decimal text).
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                String::lenient(d).map($name)
+                Self::lenient(d)
             }
         }
 
@@ -240,9 +240,10 @@ impl Serialize for AnyMessageId {
     }
 }
 
+/// Decoded from text or a number, as [`AnyMessageId::from_text`] reads it.
 impl<'de> Deserialize<'de> for AnyMessageId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::lenient(d).map(AnyMessageId::from_text)
+        Self::lenient(d)
     }
 }
 

@@ -17,3 +17,14 @@ pub struct Options {
     /// Files to `include_str!` so that editing a spec rebuilds the crate.
     pub track_files: Vec<String>,
 }
+
+impl Options {
+    /// Methods going to `target`, with no files to track (what a test or a tool that expands
+    /// a spec once needs).
+    pub fn new(target: Target) -> Options {
+        Options {
+            target,
+            track_files: vec![],
+        }
+    }
+}
