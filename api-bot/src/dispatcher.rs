@@ -1,0 +1,433 @@
+//! The dispatcher: takes each event a client receives, offers it to waiting conversations,
+//! then runs the first registered handler that applies, in a task of its own.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use api_core::types::Event;
+use api_core::{Client, EventsError, UserId};
+use futures_util::{FutureExt, Stream, StreamExt};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::context::{Chat, Ctx, Values, chat};
+use crate::extract::Rejection;
+use crate::filter::{BotAdmins, Filter};
+use crate::handler::{Guarded, Handler, Route};
+use crate::report::{ErrorHook, HandlerError, panic_error, report};
+use crate::sequence::{Order, Turn};
+use crate::waiters::Waiters;
+
+/// How long handlers still running at shutdown are waited for, by default.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A bot: its handlers, shared state and settings. Build it with [`Bot::new`] and the
+/// methods below, then run it over a client with [`Bot::run`].
+///
+/// Each event goes first to a conversation waiting for it, if any; else to the handlers in
+/// the order they were registered: the first one whose filter passes and whose arguments can
+/// all be made from the event runs, in a task of its own.
+pub struct Bot {
+    routes: Vec<Box<dyn Route>>,
+    values: Values,
+    admins: HashSet<UserId>,
+    on_error: Option<ErrorHook>,
+    per_chat_order: bool,
+    grace: Duration,
+    pub(crate) observer: Option<Observer>,
+}
+
+/// Called with each event once the dispatcher is done with it (for the test harness).
+pub(crate) type Observer = Arc<dyn Fn(&Ctx) + Send + Sync>;
+
+impl Default for Bot {
+    fn default() -> Self {
+        Bot::new()
+    }
+}
+
+impl std::fmt::Debug for Bot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bot")
+            .field("handlers", &self.routes.len())
+            .field("per_chat_order", &self.per_chat_order)
+            .field("grace", &self.grace)
+            .finish()
+    }
+}
+
+/// What a run saw, returned when it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Events received.
+    pub events: u64,
+    /// Events dropped because the bot fell behind (each lag is logged as a warning).
+    pub lagged: u64,
+    /// Handlers still running when the shutdown grace ran out, and stopped.
+    pub abandoned: usize,
+}
+
+impl Bot {
+    /// A bot with no handlers; events in parallel; a shutdown grace of
+    /// [`DEFAULT_SHUTDOWN_GRACE`].
+    pub fn new() -> Self {
+        Bot {
+            routes: Vec::new(),
+            values: Values::default(),
+            admins: HashSet::new(),
+            on_error: None,
+            per_chat_order: false,
+            grace: DEFAULT_SHUTDOWN_GRACE,
+            observer: None,
+        }
+    }
+
+    /// Adds a handler: an async function whose arguments are extractors
+    /// ([`FromCtx`](crate::extract::FromCtx)). The typed event it takes (`MessageEvent`,
+    /// `GroupRequest`, `GroupUploadNotice`, a `#[derive(Commands)]` enum, …) is what it is
+    /// registered for.
+    pub fn on<Args: 'static, H: Handler<Args>>(self, handler: H) -> Self {
+        self.add(None, handler)
+    }
+
+    /// Adds a handler that runs only for events passing `filter`.
+    pub fn on_if<Args: 'static, H: Handler<Args>>(self, filter: Filter, handler: H) -> Self {
+        self.add(Some(filter), handler)
+    }
+
+    fn add<Args: 'static, H: Handler<Args>>(mut self, filter: Option<Filter>, handler: H) -> Self {
+        self.routes.push(Box::new(Guarded {
+            handler,
+            filter,
+            args: PhantomData,
+        }));
+        self
+    }
+
+    /// Shares `value` with every handler, as the argument
+    /// [`State<T>`](crate::extract::State) (one value per type; put it in an `Arc` to share
+    /// one instance rather than clones).
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.values.insert(value);
+        self
+    }
+
+    /// The QQ numbers the bot takes as its own admins (the
+    /// [`bot_admin`](crate::filter::bot_admin) filter).
+    pub fn admins(mut self, ids: impl IntoIterator<Item = UserId>) -> Self {
+        self.admins.extend(ids);
+        self
+    }
+
+    /// Calls `hook` with each handler failure (and panic), after it is logged.
+    pub fn on_error(mut self, hook: impl Fn(&HandlerError) + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Arc::new(hook));
+        self
+    }
+
+    /// Keeps each chat's events in order: an event starts only once the one before it in
+    /// the same chat (of the same account) is handled. Chats still go on in parallel. Off by
+    /// default.
+    pub fn per_chat_order(mut self, on: bool) -> Self {
+        self.per_chat_order = on;
+        self
+    }
+
+    /// How long handlers still running at shutdown are waited for before they are stopped.
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Runs over `client`'s events until Ctrl-C or SIGTERM, or until the client is closed;
+    /// then stops taking events and waits (up to the shutdown grace) for running handlers.
+    pub async fn run(self, client: Client) -> RunSummary {
+        self.run_until(client, crate::shutdown::signal()).await
+    }
+
+    /// As [`run`](Self::run), stopping when `stop` completes instead of at a signal.
+    pub async fn run_until(self, client: Client, stop: impl Future<Output = ()>) -> RunSummary {
+        let events = client.events();
+        self.run_stream(client, events, stop).await
+    }
+
+    /// As [`run_until`](Self::run_until), over `events` (what `client` receives).
+    pub(crate) async fn run_stream(
+        self,
+        client: Client,
+        events: impl Stream<Item = Result<Event, EventsError>>,
+        stop: impl Future<Output = ()>,
+    ) -> RunSummary {
+        let running = self.start();
+        tokio::select! {
+            () = running.feed(client, events) => {}
+            () = stop => {}
+        }
+        running.finish().await
+    }
+
+    /// The dispatcher for this bot, ready to take events.
+    pub(crate) fn start(mut self) -> Running {
+        let waiters = Arc::new(Waiters::default());
+        self.values.insert(waiters.clone());
+        self.values.insert(BotAdmins(Arc::new(self.admins)));
+        Running {
+            core: Arc::new(Core {
+                routes: self.routes,
+                values: Arc::new(self.values),
+                waiters,
+                on_error: self.on_error,
+                order: self.per_chat_order.then(Order::new),
+                observer: self.observer,
+                events: AtomicU64::new(0),
+                lagged: AtomicU64::new(0),
+            }),
+            tasks: TaskTracker::new(),
+            abort: CancellationToken::new(),
+            grace: self.grace,
+        }
+    }
+}
+
+/// A bot taking events: the handler tasks it started and how to stop them.
+pub(crate) struct Running {
+    core: Arc<Core>,
+    tasks: TaskTracker,
+    /// Cancelled when the grace runs out: handlers still running stop.
+    abort: CancellationToken,
+    grace: Duration,
+}
+
+/// A chat of one account: what per-chat order keeps events in line by.
+type ChatOf = (Option<UserId>, Chat);
+
+/// What every handler task shares.
+struct Core {
+    routes: Vec<Box<dyn Route>>,
+    values: Arc<Values>,
+    waiters: Arc<Waiters>,
+    on_error: Option<ErrorHook>,
+    order: Option<Arc<Order<ChatOf>>>,
+    observer: Option<Observer>,
+    events: AtomicU64,
+    lagged: AtomicU64,
+}
+
+impl Running {
+    /// Takes the events `client` receives, from its subscription `events` (or any stream of
+    /// them), until it ends (or this future is dropped). A lag is logged and counted, never
+    /// fatal.
+    pub(crate) async fn feed(
+        &self,
+        client: Client,
+        events: impl Stream<Item = Result<Event, EventsError>>,
+    ) {
+        let mut events = std::pin::pin!(events);
+        while let Some(next) = events.next().await {
+            match next {
+                Ok(event) => self.dispatch(&client, event),
+                Err(EventsError::Lagged(n)) => {
+                    self.core.lagged.fetch_add(n, Ordering::Relaxed);
+                    tracing::warn!(
+                        missed = n,
+                        "the bot fell behind: events were dropped; it goes on with newer ones"
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "this client receives no events");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Handles one event received by `client`'s account, in a task of its own.
+    pub(crate) fn dispatch(&self, client: &Client, event: Event) {
+        let core = &self.core;
+        core.events.fetch_add(1, Ordering::Relaxed);
+        let ctx = Ctx::new(Arc::new(event), client.clone(), core.values.clone());
+        if core.waiters.offer(&ctx) {
+            core.observe(&ctx);
+            return;
+        }
+        let turn = core.order.as_ref().and_then(|order| {
+            let chat = chat(ctx.event())?;
+            Some(order.enter((ctx.self_id(), chat)))
+        });
+        let (core, abort) = (core.clone(), self.abort.clone());
+        self.tasks.spawn(async move {
+            tokio::select! {
+                () = core.handle(&ctx, turn) => {}
+                () = abort.cancelled() => {}
+            }
+            core.observe(&ctx);
+        });
+    }
+
+    /// Stops: no event is taken any more; running handlers are waited for up to the grace,
+    /// then stopped.
+    pub(crate) async fn finish(self) -> RunSummary {
+        self.tasks.close();
+        let mut abandoned = 0;
+        if tokio::time::timeout(self.grace, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            abandoned = self.tasks.len();
+            tracing::warn!(
+                running = abandoned,
+                grace = ?self.grace,
+                "handlers still running at shutdown were stopped"
+            );
+            self.abort.cancel();
+            self.tasks.wait().await;
+        }
+        RunSummary {
+            events: self.core.events.load(Ordering::Relaxed),
+            lagged: self.core.lagged.load(Ordering::Relaxed),
+            abandoned,
+        }
+    }
+}
+
+impl Core {
+    /// Runs the first handler that applies to `ctx`, after the chat's previous event when
+    /// `turn` is given.
+    async fn handle(&self, ctx: &Ctx, mut turn: Option<Turn<ChatOf>>) {
+        if let Some(turn) = &mut turn {
+            turn.wait().await;
+        }
+        for route in &self.routes {
+            match route.start(ctx) {
+                Err(Rejection::Skip) => continue,
+                Err(Rejection::Answer(text)) => {
+                    if let Some(m) = ctx.message()
+                        && let Err(e) = ctx.client().reply(m, text).await
+                    {
+                        report(ctx, e.into(), self.on_error.as_ref());
+                    }
+                }
+                Ok(run) => match AssertUnwindSafe(run).catch_unwind().await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => report(ctx, e, self.on_error.as_ref()),
+                    Err(panic) => report(ctx, panic_error(panic), self.on_error.as_ref()),
+                },
+            }
+            return;
+        }
+    }
+
+    fn observe(&self, ctx: &Ctx) {
+        if let Some(observer) = &self.observer {
+            observer(ctx);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use api_core::types::MessageEvent;
+    use futures_util::stream;
+    use std::sync::Mutex;
+    use tokio::sync::oneshot;
+
+    /// A client that is never called: the events below are made up, not received.
+    fn offline_client() -> Client {
+        Client::builder()
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap()
+    }
+
+    fn private_message(id: i64, text: &str) -> Event {
+        let json = serde_json::json!({
+            "time": 1764151000, "self_id": 10001, "post_type": "message",
+            "message_type": "private", "sub_type": "friend", "message_id": id,
+            "user_id": 123456, "message": [{"type": "text", "data": {"text": text}}],
+            "raw_message": text, "font": 14, "sender": {"user_id": 123456, "nickname": "张三"}
+        });
+        Event::from_slice(json.to_string().as_bytes()).unwrap()
+    }
+
+    /// A lag between two events is counted and the second event is still handled.
+    #[tokio::test]
+    async fn a_lag_is_counted_and_not_fatal() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let bot = Bot::new().on(move |m: MessageEvent| {
+            let log = log.clone();
+            async move { log.lock().unwrap().push(m.message.plain_text()) }
+        });
+        let events = stream::iter([
+            Ok(private_message(1, "before")),
+            Err(EventsError::Lagged(3)),
+            Ok(private_message(2, "after")),
+        ]);
+        let summary = bot
+            .run_stream(offline_client(), events, std::future::pending())
+            .await;
+        assert_eq!(summary.lagged, 3);
+        assert_eq!(summary.events, 2);
+        let mut seen = seen.lock().unwrap().clone();
+        seen.sort();
+        assert_eq!(seen, ["after", "before"]);
+    }
+
+    /// At shutdown no event is taken any more, and a running handler is waited for.
+    #[tokio::test]
+    async fn shutdown_waits_for_running_handlers() {
+        let (release, released) = oneshot::channel::<()>();
+        let released = Arc::new(Mutex::new(Some(released)));
+        let (started, has_started) = oneshot::channel::<()>();
+        let started = Arc::new(Mutex::new(Some(started)));
+        let finished = Arc::new(AtomicU64::new(0));
+        let done = finished.clone();
+        let bot = Bot::new().on(move |_: MessageEvent| {
+            let (released, started, done) = (released.clone(), started.clone(), done.clone());
+            async move {
+                let wait = released.lock().unwrap().take();
+                if let Some(s) = started.lock().unwrap().take() {
+                    let _ = s.send(());
+                }
+                if let Some(wait) = wait {
+                    let _ = wait.await;
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let events = stream::iter([Ok(private_message(1, "slow"))]).chain(stream::pending());
+        let stop = async move {
+            has_started.await.unwrap();
+        };
+        let run = tokio::spawn(bot.run_stream(offline_client(), events, stop));
+        tokio::task::yield_now().await;
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!run.is_finished(), "the run waits for the running handler");
+        release.send(()).unwrap();
+        let summary = run.await.unwrap();
+        assert_eq!(finished.load(Ordering::SeqCst), 1);
+        assert_eq!(summary.abandoned, 0);
+    }
+
+    /// A handler still running when the grace runs out is stopped and counted.
+    #[tokio::test(start_paused = true)]
+    async fn the_grace_is_bounded() {
+        let bot = Bot::new()
+            .shutdown_grace(Duration::from_secs(5))
+            .on(|_: MessageEvent| std::future::pending::<()>());
+        let events = stream::iter([Ok(private_message(1, "stuck"))]).chain(stream::pending());
+        let stop = tokio::time::sleep(Duration::from_secs(1));
+        let started = tokio::time::Instant::now();
+        let summary = bot.run_stream(offline_client(), events, stop).await;
+        assert_eq!(summary.abandoned, 1);
+        assert_eq!(started.elapsed(), Duration::from_secs(6));
+    }
+}

@@ -1,0 +1,142 @@
+//! Extractors: what a handler's arguments are made from. Each argument type implements
+//! [`FromCtx`]; a handler runs for an event only when every one of its arguments can be made
+//! from it, so the typed event it asks for is also the kind of event it is registered for.
+
+use std::sync::Arc;
+
+use api_core::Client;
+use api_core::types::{
+    Event, FriendAddNotice, FriendRecallNotice, FriendRequest, GroupAdminNotice, GroupBanNotice,
+    GroupDecreaseNotice, GroupIncreaseNotice, GroupRecallNotice, GroupRequest, GroupUploadNotice,
+    MessageEvent, MetaEvent, Notice, Notify, PokeNotify, Request,
+};
+
+use crate::context::{Chat, Ctx, chat};
+
+/// Why an argument could not be made from an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// The handler is not for this event; the next one is tried.
+    Skip,
+    /// The event is for this handler but not usable as it is (a command with a wrong
+    /// argument): this text is answered in the chat, quoting the message, and no other
+    /// handler runs.
+    Answer(String),
+}
+
+/// A handler argument made from the event being handled.
+pub trait FromCtx: Sized + Send + 'static {
+    /// Makes the argument from `ctx`, or says why not.
+    fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection>;
+}
+
+impl FromCtx for Ctx {
+    fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
+        Ok(ctx.clone())
+    }
+}
+
+/// The client of the account that received the event: what answers go through.
+impl FromCtx for Client {
+    fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
+        Ok(ctx.client().clone())
+    }
+}
+
+/// Any event.
+impl FromCtx for Event {
+    fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
+        Ok(ctx.event().clone())
+    }
+}
+
+/// Any event, shared (no copy of it is made).
+impl FromCtx for Arc<Event> {
+    fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
+        Ok(ctx.event_arc().clone())
+    }
+}
+
+/// The chat the event happened in; events that name none are skipped.
+impl FromCtx for Chat {
+    fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
+        chat(ctx.event()).ok_or(Rejection::Skip)
+    }
+}
+
+/// The argument when it can be made, else `None`: the handler runs either way.
+impl<T: FromCtx> FromCtx for Option<T> {
+    fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
+        Ok(T::from_ctx(ctx).ok())
+    }
+}
+
+/// A value the bot shares with its handlers (`Bot::state`), cloned for each handler; put it
+/// in an `Arc` to share one instance. A handler asking for a type the bot does not hold is
+/// never run, and a warning says which type is missing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct State<T>(pub T);
+
+impl<T: Clone + Send + Sync + 'static> FromCtx for State<T> {
+    fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
+        match ctx.value::<T>() {
+            Some(v) => Ok(State(v.clone())),
+            None => {
+                tracing::warn!(
+                    state = std::any::type_name::<T>(),
+                    "a handler asks for state the bot does not hold (add it with Bot::state)"
+                );
+                Err(Rejection::Skip)
+            }
+        }
+    }
+}
+
+/// Typed events: each is an argument for the events of its kind only.
+macro_rules! event_extractors {
+    ($($(#[doc = $doc:literal])* $ty:ty => $pat:pat => $out:expr;)*) => {$(
+        $(#[doc = $doc])*
+        impl FromCtx for $ty {
+            fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
+                match ctx.event() {
+                    $pat => Ok($out.clone()),
+                    #[allow(unreachable_patterns)]
+                    _ => Err(Rejection::Skip),
+                }
+            }
+        }
+    )*};
+}
+
+event_extractors! {
+    /// A message someone sent to the bot (`message`; the bot's own, `message_sent`, are not).
+    MessageEvent => Event::Message(m) => m;
+    /// Any notice.
+    Notice => Event::Notice(n) => n;
+    /// Any request.
+    Request => Event::Request(r) => r;
+    /// Any meta event (lifecycle, heartbeat).
+    MetaEvent => Event::MetaEvent(m) => m;
+    /// A request to join a group, or an invitation of the bot.
+    GroupRequest => Event::Request(Request::Group(r)) => r;
+    /// A friend request.
+    FriendRequest => Event::Request(Request::Friend(r)) => r;
+    /// A file uploaded to a group.
+    GroupUploadNotice => Event::Notice(Notice::GroupUpload(n)) => n;
+    /// A group member made or unmade admin.
+    GroupAdminNotice => Event::Notice(Notice::GroupAdmin(n)) => n;
+    /// Someone joined a group.
+    GroupIncreaseNotice => Event::Notice(Notice::GroupIncrease(n)) => n;
+    /// Someone left a group or was removed.
+    GroupDecreaseNotice => Event::Notice(Notice::GroupDecrease(n)) => n;
+    /// A ban or its lift.
+    GroupBanNotice => Event::Notice(Notice::GroupBan(n)) => n;
+    /// A group message recalled.
+    GroupRecallNotice => Event::Notice(Notice::GroupRecall(n)) => n;
+    /// A private message recalled.
+    FriendRecallNotice => Event::Notice(Notice::FriendRecall(n)) => n;
+    /// A new friend.
+    FriendAddNotice => Event::Notice(Notice::FriendAdd(n)) => n;
+    /// A poke.
+    PokeNotify => Event::Notice(Notice::Notify(Notify::Poke(p))) => p;
+}

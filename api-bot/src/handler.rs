@@ -1,0 +1,96 @@
+//! Handlers: async functions whose arguments are extractors, in the manner of axum's. Any
+//! `async fn(A, B, …)` of up to eight [`FromCtx`] arguments, returning `()` or
+//! `Result<(), E>`, is a [`Handler`].
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use crate::context::Ctx;
+use crate::extract::{FromCtx, Rejection};
+use crate::filter::Filter;
+
+/// What a handler's failure is: any error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A handler's run, boxed so that different handlers can be held together.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>>;
+
+/// What a handler may return: `()`, or a `Result` whose error is logged and passed to the
+/// bot's error hook.
+pub trait IntoOutcome: Send + 'static {
+    /// The outcome as a `Result`.
+    fn into_outcome(self) -> Result<(), BoxError>;
+}
+
+impl IntoOutcome for () {
+    fn into_outcome(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<BoxError> + Send + 'static> IntoOutcome for Result<(), E> {
+    fn into_outcome(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// A function the dispatcher can call with arguments made from an event. `Args` is the tuple
+/// of its argument types; it only tells the implementations apart.
+pub trait Handler<Args>: Clone + Send + Sync + 'static {
+    /// Makes the arguments from `ctx` and starts the handler, or says why it does not apply.
+    fn call(&self, ctx: &Ctx) -> Result<HandlerFuture, Rejection>;
+}
+
+macro_rules! handler_for_fn {
+    ($($arg:ident),*) => {
+        impl<F, Fut, R, $($arg,)*> Handler<($($arg,)*)> for F
+        where
+            F: Fn($($arg),*) -> Fut + Clone + Send + Sync + 'static,
+            Fut: Future<Output = R> + Send + 'static,
+            R: IntoOutcome,
+            $($arg: FromCtx,)*
+        {
+            #[allow(non_snake_case, unused_variables)]
+            fn call(&self, ctx: &Ctx) -> Result<HandlerFuture, Rejection> {
+                $(let $arg = $arg::from_ctx(ctx)?;)*
+                let run = (self)($($arg),*);
+                Ok(Box::pin(async move { run.await.into_outcome() }))
+            }
+        }
+    };
+}
+
+handler_for_fn!();
+handler_for_fn!(A1);
+handler_for_fn!(A1, A2);
+handler_for_fn!(A1, A2, A3);
+handler_for_fn!(A1, A2, A3, A4);
+handler_for_fn!(A1, A2, A3, A4, A5);
+handler_for_fn!(A1, A2, A3, A4, A5, A6);
+handler_for_fn!(A1, A2, A3, A4, A5, A6, A7);
+handler_for_fn!(A1, A2, A3, A4, A5, A6, A7, A8);
+
+/// A registered handler with its filter, its argument types erased.
+pub(crate) trait Route: Send + Sync {
+    /// Starts the handler for `ctx` when its filter passes and its arguments can be made.
+    fn start(&self, ctx: &Ctx) -> Result<HandlerFuture, Rejection>;
+}
+
+/// A handler and the filter it is guarded by.
+pub(crate) struct Guarded<H, Args> {
+    pub(crate) handler: H,
+    pub(crate) filter: Option<Filter>,
+    pub(crate) args: PhantomData<fn(Args)>,
+}
+
+impl<H: Handler<Args>, Args: 'static> Route for Guarded<H, Args> {
+    fn start(&self, ctx: &Ctx) -> Result<HandlerFuture, Rejection> {
+        if let Some(filter) = &self.filter
+            && !filter.test(ctx)
+        {
+            return Err(Rejection::Skip);
+        }
+        self.handler.call(ctx)
+    }
+}

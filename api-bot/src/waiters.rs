@@ -1,0 +1,47 @@
+//! Conversations waiting for an event: the dispatcher offers each event here first, and the
+//! oldest waiter whose filter it passes takes it (no handler sees it then).
+
+use std::sync::{Mutex, PoisonError};
+
+use tokio::sync::oneshot;
+
+use crate::context::Ctx;
+use crate::filter::Filter;
+
+/// The waiting conversations, oldest first.
+#[derive(Default)]
+pub(crate) struct Waiters {
+    list: Mutex<Vec<Waiter>>,
+}
+
+struct Waiter {
+    filter: Filter,
+    take: oneshot::Sender<Ctx>,
+}
+
+impl Waiters {
+    /// Waits for the next event passing `filter`: the receiver gets it.
+    pub(crate) fn wait(&self, filter: Filter) -> oneshot::Receiver<Ctx> {
+        let (take, rx) = oneshot::channel();
+        self.lock().push(Waiter { filter, take });
+        rx
+    }
+
+    /// Hands `ctx` to the oldest waiter it is for; `false` when none took it.
+    pub(crate) fn offer(&self, ctx: &Ctx) -> bool {
+        let mut list = self.lock();
+        // A waiter whose conversation gave up (timed out, or its handler ended) is dropped.
+        list.retain(|w| !w.take.is_closed());
+        while let Some(at) = list.iter().position(|w| w.filter.test(ctx)) {
+            let waiter = list.remove(at);
+            if waiter.take.send(ctx.clone()).is_ok() {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Waiter>> {
+        self.list.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
