@@ -203,3 +203,11 @@ pub fn generate_examples(input: TokenStream) -> TokenStream {
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
+
+/// `#[derive(Commands)]` on an enum of bot commands: parsing with a prefix, aliases, typed
+/// arguments and a help text (see `api_bot::commands`). The expansion is
+/// `api_spec::commands`.
+#[proc_macro_derive(Commands, attributes(commands, command))]
+pub fn derive_commands(input: TokenStream) -> TokenStream {
+    api_spec::commands::derive(input.into()).into()
+}

@@ -7,6 +7,7 @@
 //! - [`dump`] writes a JSON description for other tools.
 
 pub mod codegen;
+pub mod commands;
 pub mod docs;
 pub mod dump;
 pub mod error;

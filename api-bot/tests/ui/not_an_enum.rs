@@ -1,0 +1,8 @@
+use api_bot::commands::Commands;
+
+#[derive(Commands)]
+struct Command {
+    name: String,
+}
+
+fn main() {}
