@@ -20,10 +20,11 @@
 //! # }
 //! ```
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use api_core::types::{Event, MetaEvent, Notice, Request};
+use api_core::types::{Event, MessageEvent, MetaEvent, Notice, Request};
 use api_core::{Client, Events, Message, MessageId};
 use api_sim::inject::{Injected, Injection};
 use api_sim::{RecordedCall, SimConfig, Simulator};
@@ -42,7 +43,7 @@ pub struct TestBot {
     sim: Simulator,
     client: Client,
     /// The harness's own subscription, to learn which event an injection caused.
-    events: tokio::sync::Mutex<Events>,
+    events: tokio::sync::Mutex<Heard>,
     done: Arc<Done>,
     stop: Option<oneshot::Sender<()>>,
     run: Option<tokio::task::JoinHandle<RunSummary>>,
@@ -53,6 +54,13 @@ impl std::fmt::Debug for TestBot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TestBot").field("sim", &self.sim).finish()
     }
+}
+
+/// The harness's own subscription, and the bot's own messages (`message_sent`) it passed
+/// over while looking for another event, for [`TestBot::bot_said`].
+struct Heard {
+    events: Events,
+    said: VecDeque<MessageEvent>,
 }
 
 /// The events the dispatcher is done with.
@@ -126,7 +134,10 @@ impl TestBot {
         TestBot {
             sim,
             client,
-            events: tokio::sync::Mutex::new(events),
+            events: tokio::sync::Mutex::new(Heard {
+                events,
+                said: VecDeque::new(),
+            }),
             done,
             stop: Some(stop),
             run: Some(run),
@@ -265,13 +276,10 @@ impl TestBot {
 
     /// The event the harness's own subscription receives that `expect` describes.
     async fn caused(&self, expect: &Expect) -> Event {
-        let mut events = self.events.lock().await;
+        let mut heard = self.events.lock().await;
         let wait = async {
             loop {
-                let event = events
-                    .recv()
-                    .await
-                    .expect("the simulator keeps pushing events");
+                let event = heard.next().await;
                 if expect.matches(&event) {
                     return event;
                 }
@@ -280,6 +288,43 @@ impl TestBot {
         tokio::time::timeout(PATIENCE, wait)
             .await
             .unwrap_or_else(|_| panic!("no event came for the injection within {PATIENCE:?}"))
+    }
+
+    /// The next message the bot sends (in the order sent), once it is sent: what a user
+    /// waits for before answering a bot's question. Needs `report_self_message` in the
+    /// [`SimConfig`] given to [`start_with`](Self::start_with).
+    pub async fn bot_said(&self) -> MessageEvent {
+        assert!(
+            self.report_self_message,
+            "bot_said needs SimConfig {{ report_self_message: true, .. }}"
+        );
+        let mut heard = self.events.lock().await;
+        let wait = async {
+            loop {
+                if let Some(said) = heard.said.pop_front() {
+                    return said;
+                }
+                heard.next().await;
+            }
+        };
+        tokio::time::timeout(PATIENCE, wait)
+            .await
+            .unwrap_or_else(|_| panic!("the bot said nothing within {PATIENCE:?}"))
+    }
+}
+
+impl Heard {
+    /// The next event, keeping the bot's own messages aside.
+    async fn next(&mut self) -> Event {
+        let event = self
+            .events
+            .recv()
+            .await
+            .expect("the simulator keeps pushing events");
+        if let Event::MessageSent(m) = &event {
+            self.said.push_back(m.clone());
+        }
+        event
     }
 }
 
