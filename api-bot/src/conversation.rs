@@ -17,12 +17,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use api_core::types::{Event, MessageEvent, MessageTarget};
-use api_core::{Error, Message};
+use api_core::types::{Event, MessageEvent};
+use api_core::{Message, MessageId};
 
-use crate::context::{Chat, Ctx, chat, self_id, user};
+use crate::context::{Ctx, chat, self_id, user};
+use crate::error::BoxError;
 use crate::extract::{FromCtx, Rejection};
 use crate::filter::Filter;
+use crate::reply::send_reply;
 use crate::waiters::Waiters;
 
 /// A handler's way to wait for what comes next in its chat. As an argument, it is made from
@@ -121,20 +123,10 @@ impl Conversation {
     }
 
     /// Says `text` in the chat, quoting the message the conversation started from (or
-    /// plainly, when it did not start from a message; nothing when the event names no chat).
-    pub async fn say(&self, text: impl Into<Message>) -> Result<(), Error> {
-        let api = self.ctx.client();
-        match (self.ctx.message(), chat(self.ctx.event())) {
-            (Some(m), _) => api.reply(m, text).await.map(drop),
-            (None, Some(Chat::Group(g))) => {
-                api.send_msg(MessageTarget::Group(g), text).await.map(drop)
-            }
-            (None, Some(Chat::Private(u))) => api
-                .send_msg(MessageTarget::Private(u), text)
-                .await
-                .map(drop),
-            (None, None) => Ok(()),
-        }
+    /// plainly, when it did not start from a message), as a [`Reply`](crate::reply::Reply)
+    /// would.
+    pub async fn say(&self, text: impl Into<Message>) -> Result<MessageId, BoxError> {
+        send_reply(&self.ctx, text.into()).await
     }
 
     /// Says `question` and waits for the same user's answer, within `timeout`. The wait
@@ -143,7 +135,7 @@ impl Conversation {
         &self,
         question: impl Into<Message>,
         timeout: Duration,
-    ) -> Result<MessageEvent, crate::handler::BoxError> {
+    ) -> Result<MessageEvent, BoxError> {
         let taken = self.waiters.wait(self.same_user());
         self.say(question).await?;
         let ctx = Self::received(taken, timeout).await?;

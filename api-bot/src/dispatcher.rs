@@ -18,7 +18,8 @@ use tokio_util::task::TaskTracker;
 use crate::context::{Chat, Ctx, Values, chat};
 use crate::extract::Rejection;
 use crate::filter::{BotAdmins, Filter};
-use crate::handler::{Guarded, Handler, Route};
+use crate::handler::{Guarded, Handler, Outcome, Route};
+use crate::reply::send_reply;
 use crate::report::{ErrorHook, HandlerError, panic_error, report};
 use crate::sequence::{Order, Turn};
 use crate::waiters::Waiters;
@@ -313,8 +314,13 @@ impl Core {
                     }
                 }
                 Ok(run) => match AssertUnwindSafe(run).catch_unwind().await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => report(ctx, e, self.on_error.as_ref()),
+                    Ok(Outcome::Done) => {}
+                    Ok(Outcome::Failed(e)) => report(ctx, e, self.on_error.as_ref()),
+                    Ok(Outcome::Reply(message)) => {
+                        if let Err(e) = send_reply(ctx, message).await {
+                            report(ctx, e, self.on_error.as_ref());
+                        }
+                    }
                     Err(panic) => report(ctx, panic_error(panic), self.on_error.as_ref()),
                 },
             }

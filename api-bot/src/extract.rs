@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use api_core::Client;
+use api_core::types::Segment;
 use api_core::types::{
     Event, FriendAddNotice, FriendRecallNotice, FriendRequest, GroupAdminNotice, GroupBanNotice,
     GroupDecreaseNotice, GroupIncreaseNotice, GroupRecallNotice, GroupRequest, GroupUploadNotice,
     MessageEvent, MetaEvent, Notice, Notify, PokeNotify, Request,
 };
+use api_core::{Client, Message};
 
 use crate::context::{Chat, Ctx, chat};
 
@@ -89,6 +90,27 @@ impl<T: Clone + Send + Sync + 'static> FromCtx for State<T> {
                 Err(Rejection::Skip)
             }
         }
+    }
+}
+
+/// The images of the message being handled, as a message of them alone (what echoes them
+/// back); messages without an image, and other events, are skipped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Images(pub Message);
+
+impl FromCtx for Images {
+    fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
+        let m = ctx.message().ok_or(Rejection::Skip)?;
+        let images: Message = m
+            .message
+            .iter()
+            .filter(|s| matches!(s, Segment::Image(_)))
+            .cloned()
+            .collect();
+        if images.is_empty() {
+            return Err(Rejection::Skip);
+        }
+        Ok(Images(images))
     }
 }
 

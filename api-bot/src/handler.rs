@@ -1,37 +1,64 @@
 //! Handlers: async functions whose arguments are extractors, in the manner of axum's. Any
-//! `async fn(A, B, …)` of up to eight [`FromCtx`] arguments, returning `()` or
-//! `Result<(), E>`, is a [`Handler`].
+//! `async fn(A, B, …)` of up to eight [`FromCtx`] arguments, returning `()`, a
+//! [`Reply`], an `Option` of one or a `Result` of one, is a [`Handler`].
 
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 
+use api_core::Message;
+
 use crate::context::Ctx;
+use crate::error::BoxError;
 use crate::extract::{FromCtx, Rejection};
 use crate::filter::Filter;
-
-/// What a handler's failure is: any error, boxed.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+use crate::reply::Reply;
 
 /// A handler's run, boxed so that different handlers can be held together.
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'static>>;
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Outcome> + Send + 'static>>;
 
-/// What a handler may return: `()`, or a `Result` whose error is logged and passed to the
-/// bot's error hook.
+/// How a handler's run ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Nothing more to do.
+    Done,
+    /// It failed: logged and passed to the bot's error hook.
+    Failed(BoxError),
+    /// This is to be said in the event's chat (see [`Reply`]).
+    Reply(Message),
+}
+
+/// What a handler may return: `()`, a [`Reply`], an `Option` of one (`None`: nothing to
+/// say), or a `Result` of one whose error is logged and passed to the bot's error hook.
 pub trait IntoOutcome: Send + 'static {
-    /// The outcome as a `Result`.
-    fn into_outcome(self) -> Result<(), BoxError>;
+    /// The outcome.
+    fn into_outcome(self) -> Outcome;
 }
 
 impl IntoOutcome for () {
-    fn into_outcome(self) -> Result<(), BoxError> {
-        Ok(())
+    fn into_outcome(self) -> Outcome {
+        Outcome::Done
     }
 }
 
-impl<E: Into<BoxError> + Send + 'static> IntoOutcome for Result<(), E> {
-    fn into_outcome(self) -> Result<(), BoxError> {
-        self.map_err(Into::into)
+impl IntoOutcome for Reply {
+    fn into_outcome(self) -> Outcome {
+        Outcome::Reply(self.0)
+    }
+}
+
+impl<T: IntoOutcome> IntoOutcome for Option<T> {
+    fn into_outcome(self) -> Outcome {
+        self.map_or(Outcome::Done, IntoOutcome::into_outcome)
+    }
+}
+
+impl<T: IntoOutcome, E: Into<BoxError> + Send + 'static> IntoOutcome for Result<T, E> {
+    fn into_outcome(self) -> Outcome {
+        match self {
+            Ok(t) => t.into_outcome(),
+            Err(e) => Outcome::Failed(e.into()),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use api_core::{MessageId, UserId};
 
 use crate::context::{Chat, Ctx, chat, kind, message_id, user};
-use crate::handler::BoxError;
+use crate::error::BoxError;
 
 /// A handler's failure, with what identifies the event it was handling.
 #[derive(Debug)]

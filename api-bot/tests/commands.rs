@@ -121,7 +121,7 @@ async fn wrong_arguments_are_answered() {
     );
     assert_eq!(
         answer(&bot, json!("/recall")).await,
-        "缺少参数 <回复一条消息>\n用法：/recall <回复一条消息>"
+        "缺少第 1 个参数（回复一条消息）\n用法：/recall <回复一条消息>"
     );
 }
 
@@ -131,5 +131,21 @@ fn help_lists_the_commands() {
     assert_eq!(
         Command::help(),
         "命令：\n/ping — 回答 pong\n/roll [sides] — 掷骰子（又作 /r、/dice）\n/ban <who> <minutes> — 禁言成员\n/say <文本> — 复述\n/recall <回复一条消息> — 撤回回复的消息\n/save <图片> — 存一张图\n/help — 帮助"
+    );
+}
+
+/// The README shows the command bot as the example file has it.
+#[test]
+fn the_readme_shows_the_command_bot() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let example = std::fs::read_to_string(root.join("examples/command_bot/main.rs")).unwrap();
+    assert!(
+        readme.contains(&format!("```rust,ignore\n{example}```")),
+        "README.md's \"Writing a bot\" shows examples/command_bot/main.rs as it is"
+    );
+    assert!(
+        example.lines().count() <= 25,
+        "the command bot fits in 25 lines"
     );
 }

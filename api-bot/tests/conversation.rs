@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use api_bot::conversation::Conversation;
 use api_bot::dispatcher::Bot;
+use api_bot::error::BoxError;
 use api_bot::filter::text_eq;
-use api_bot::handler::BoxError;
 use api_bot::testing::TestBot;
 use api_core::types::MessageEvent;
 use api_sim::SimConfig;

@@ -61,6 +61,8 @@ pub struct CommandInfo {
 pub struct Param {
     /// Its name: the field's, or its type's label.
     pub name: &'static str,
+    /// Whether the name is the field's (else the argument is known by its place).
+    pub named: bool,
     /// Whether it may be left out.
     pub optional: bool,
 }
@@ -70,6 +72,7 @@ impl Param {
     pub fn of<T: CommandArg>(name: &'static str) -> Param {
         Param {
             name: if name.is_empty() { T::LABEL } else { name },
+            named: !name.is_empty(),
             optional: T::OPTIONAL,
         }
     }
@@ -132,7 +135,9 @@ pub trait Commands: Sized {
             });
         parsed.map(Some).map_err(|error| CommandError {
             usage: info.usage(Self::prefix()),
-            param: error.index.and_then(|i| info.params.get(i)).map(|p| p.name),
+            param: error
+                .index
+                .and_then(|i| Some((i, info.params.get(i)?.clone()))),
             error,
         })
     }
@@ -161,19 +166,27 @@ pub trait Commands: Sized {
 pub struct CommandError {
     /// The command's usage.
     pub usage: String,
-    /// The argument's name, when one argument is at fault.
-    pub param: Option<&'static str>,
+    /// The argument at fault (its place, from 0), when one is.
+    pub param: Option<(usize, Param)>,
     /// What went wrong.
     pub error: ArgError,
 }
 
 impl fmt::Display for CommandError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = self.param.unwrap_or("");
+        // A field's argument by its name, a tuple variant's by its place.
+        let param = match &self.param {
+            Some((_, p)) if p.named => format!("参数 <{}> ", p.name),
+            Some((i, _)) => format!("第 {} 个参数", i + 1),
+            None => "参数".to_owned(),
+        };
         match &self.error.kind {
-            ArgErrorKind::Missing => write!(f, "缺少参数 <{name}>")?,
+            ArgErrorKind::Missing => match &self.param {
+                Some((_, p)) if !p.named => write!(f, "缺少{param}（{}）", p.name)?,
+                _ => write!(f, "缺少{}", param.trim_end())?,
+            },
             ArgErrorKind::Invalid { got, expected } => {
-                write!(f, "参数 <{name}> 应为{expected}，收到“{got}”")?
+                write!(f, "{param}应为{expected}，收到“{got}”")?
             }
             ArgErrorKind::TooMany(extra) => write!(f, "多余的参数“{extra}”")?,
         }
