@@ -27,6 +27,7 @@ mod error;
 mod events;
 mod files;
 mod message;
+mod pacing;
 #[doc(hidden)]
 pub mod runtime;
 mod secret;
@@ -59,6 +60,7 @@ pub use files::upload::{
 pub use files::uploadable::{DEFAULT_STREAM_UPLOAD_ABOVE, UploadStrategy, Uploadable};
 pub use message::at::AtTarget;
 pub use message::{Message, cq};
+pub use pacing::{DEFAULT_MAX_QUEUED, PACED_ACTIONS, Pacing, Rate};
 pub use runtime::HasPayload;
 pub use secret::AccessToken;
 #[cfg(feature = "http-post")]

@@ -1,7 +1,7 @@
 //! Building a [`Client`]: its URL, token, timeouts and transport settings.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::events::bus::EventBus;
 use crate::events::{EVENT_BUFFER, EVENT_BUFFER_BYTES};
 use crate::files::uploadable::UploadStrategy;
+use crate::pacing::Pacing;
 use crate::secret::AccessToken;
 use crate::transport::forward::{Backoff, Dial, WsTransport};
 use crate::transport::http::HttpTransport;
@@ -57,6 +58,7 @@ pub struct ClientBuilder {
     event_buffer: Option<usize>,
     event_buffer_bytes: Option<usize>,
     upload_strategy: UploadStrategy,
+    pacing: Option<Pacing>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -216,10 +218,26 @@ impl ClientBuilder {
         )
     }
 
+    /// Paces the client's message sends (off by default; see [`Pacing`], and
+    /// [`Pacing::conservative`] for a cautious start).
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = Some(pacing);
+        self
+    }
+
     /// Builds the client; fails on a missing or malformed URL. A WebSocket client must be
     /// built inside a Tokio runtime and connects in the background; see
     /// [`connect`](Self::connect) to wait for the first connection.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(mut self) -> Result<Client, Error> {
+        let pacing = self.pacing.take();
+        let client = self.build_client()?;
+        if let Some(pacing) = pacing {
+            client.set_pacing(pacing);
+        }
+        Ok(client)
+    }
+
+    fn build_client(self) -> Result<Client, Error> {
         let max_reply_bytes = self.max_reply_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES);
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let events = self.event_bus();
@@ -303,6 +321,7 @@ impl ClientBuilder {
                 no_events,
                 event_reader,
                 closing: CancellationToken::new(),
+                pacing: OnceLock::new(),
             }),
         })
     }

@@ -154,6 +154,16 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<Prepared, Error> {
         request.validate()?;
+        if let Some(pacer) = self.pacer_for(A::WIRE_NAME) {
+            // A paced send waits for its turn once encoded; the wait is not part of its timeout.
+            let client = self.clone();
+            return Ok(Prepared::ReadingFiles(Box::pin(async move {
+                client.read_files(&mut request).await?;
+                let (params, timeout) = client.encode(&request, timeout)?;
+                pacer.wait(A::WIRE_NAME, &params).await;
+                Ok((params, timeout))
+            })));
+        }
         if request.uploads().is_empty() {
             let (params, timeout) = self.encode(&request, timeout)?;
             return Ok(Prepared::Ready(params, timeout));

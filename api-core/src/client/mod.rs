@@ -7,7 +7,7 @@ pub(crate) mod call;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::error::Error;
@@ -15,6 +15,7 @@ use crate::events::Events;
 use crate::events::bus::EventBus;
 use crate::files::stream::Packets;
 use crate::files::uploadable::UploadStrategy;
+use crate::pacing::{Pacer, Pacing};
 use crate::transport::forward::WsTransport;
 use crate::transport::http::HttpTransport;
 use crate::transport::ws::core::Sending;
@@ -54,6 +55,8 @@ struct Inner {
     event_reader: Option<tokio::task::JoinHandle<()>>,
     /// Cancelled by [`Client::close`]; for WebSocket, the core's own.
     closing: CancellationToken,
+    /// The limits message sends keep, once set ([`Client::set_pacing`]).
+    pacing: OnceLock<Arc<Pacer>>,
 }
 
 impl Drop for Inner {
@@ -154,8 +157,30 @@ impl Client {
                 no_events,
                 event_reader: None,
                 closing,
+                pacing: OnceLock::new(),
             }),
         }
+    }
+
+    /// Paces this client's message sends from now on (see [`Pacing`]): every send, by
+    /// whatever code, waits for its turn under the limits. `false` when the client is paced
+    /// already (the first limits stay).
+    pub fn set_pacing(&self, pacing: Pacing) -> bool {
+        self.inner.pacing.set(Arc::new(Pacer::new(pacing))).is_ok()
+    }
+
+    /// How many message sends wait for their turn under the client's pacing now.
+    pub fn paced_sends_waiting(&self) -> usize {
+        self.inner.pacing.get().map_or(0, |p| p.waiting())
+    }
+
+    /// The pacer, when this client is paced and `action` is a send.
+    pub(crate) fn pacer_for(&self, action: &str) -> Option<Arc<Pacer>> {
+        self.inner
+            .pacing
+            .get()
+            .filter(|_| Pacer::paces(action))
+            .cloned()
     }
 
     /// Subscribes to the events the server pushes: over WebSocket (paths other than `/api`),

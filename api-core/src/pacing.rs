@@ -1,0 +1,345 @@
+//! Paced sends: limits on how fast a client sends messages, per account and per chat, so
+//! that an account stays out of QQ's risk control whatever code sends. Off by default
+//! ([`ClientBuilder::pacing`](crate::client::builder::ClientBuilder::pacing),
+//! [`Client::set_pacing`](crate::client::Client::set_pacing)).
+//!
+//! Each limit is a token bucket: `count` sends per `per`, up to `burst` at once after a
+//! quiet spell. A send waits for its turn before it goes out (the wait is not part of its
+//! timeout); one chat's sends go out in the order they were made; at most `max_queued`
+//! sends wait at once, and further ones wait to join the queue (back-pressure on whatever
+//! produces them). Each send that had to wait is logged at `debug` with its wait and the
+//! queue's depth.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// The actions paced: those that send a message.
+pub const PACED_ACTIONS: &[&str] = &[
+    "send_msg",
+    "send_group_msg",
+    "send_private_msg",
+    "send_forward_msg",
+    "send_group_forward_msg",
+    "send_private_forward_msg",
+];
+
+/// How many sends may wait for their turn at once, by default; see [`Pacing::max_queued`].
+pub const DEFAULT_MAX_QUEUED: usize = 1024;
+
+/// A rate: `count` sends per `per`, and up to `burst` at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Sends per `per`.
+    pub count: u32,
+    /// The period.
+    pub per: Duration,
+    /// How many may go at once after a quiet spell (at least 1).
+    pub burst: u32,
+}
+
+impl Rate {
+    /// `count` sends a second, one at a time.
+    pub fn per_second(count: u32) -> Rate {
+        Rate {
+            count,
+            per: Duration::from_secs(1),
+            burst: 1,
+        }
+    }
+
+    /// `count` sends a minute, one at a time.
+    pub fn per_minute(count: u32) -> Rate {
+        Rate {
+            count,
+            per: Duration::from_secs(60),
+            burst: 1,
+        }
+    }
+
+    /// The same rate, allowing `burst` sends at once after a quiet spell.
+    pub fn burst(self, burst: u32) -> Rate {
+        Rate { burst, ..self }
+    }
+
+    /// The time between two sends at the rate.
+    fn interval(&self) -> Duration {
+        self.per / self.count.max(1)
+    }
+}
+
+/// The limits a client's message sends keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pacing {
+    /// For all the account's sends; `None` for no limit.
+    pub account: Option<Rate>,
+    /// For each chat (a group, or the private chat with a user); `None` for no limit.
+    pub chat: Option<Rate>,
+    /// How many sends may wait for their turn at once (default [`DEFAULT_MAX_QUEUED`]).
+    pub max_queued: usize,
+}
+
+impl Pacing {
+    /// A cautious starting point (not a figure QQ publishes): one send a second for the
+    /// account with bursts of five, twenty a minute in any one chat with bursts of three.
+    pub fn conservative() -> Pacing {
+        Pacing {
+            account: Some(Rate::per_second(1).burst(5)),
+            chat: Some(Rate::per_minute(20).burst(3)),
+            max_queued: DEFAULT_MAX_QUEUED,
+        }
+    }
+}
+
+/// One bucket's state, as the time its next send is due (generic cell rate: a send is
+/// allowed once `due - tolerance` has passed).
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    due: Instant,
+    /// The last send reserved through it, to keep a chat's sends in order.
+    last: Instant,
+}
+
+impl Bucket {
+    fn new(now: Instant) -> Bucket {
+        Bucket {
+            due: now,
+            last: now,
+        }
+    }
+
+    /// When a send reserved now may go, under `rate`.
+    fn allowed(&self, now: Instant, rate: &Rate) -> Instant {
+        let tolerance = rate.interval() * rate.burst.max(1).saturating_sub(1);
+        now.max(self.due.checked_sub(tolerance).unwrap_or(now))
+    }
+
+    /// Takes the slot at `at`.
+    fn take(&mut self, at: Instant, rate: &Rate) {
+        self.due = self.due.max(at) + rate.interval();
+        self.last = self.last.max(at);
+    }
+}
+
+/// Where a send goes, as its params say.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ChatKey {
+    Group(String),
+    Private(String),
+    Unknown,
+}
+
+impl ChatKey {
+    fn of(params: &str) -> ChatKey {
+        #[derive(Deserialize)]
+        struct Target {
+            group_id: Option<Value>,
+            user_id: Option<Value>,
+            message_type: Option<String>,
+        }
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match serde_json::from_str::<Target>(params) {
+            Ok(Target {
+                group_id: Some(g),
+                message_type,
+                ..
+            }) if message_type.as_deref() != Some("private") => ChatKey::Group(text(&g)),
+            Ok(Target {
+                user_id: Some(u), ..
+            }) => ChatKey::Private(text(&u)),
+            _ => ChatKey::Unknown,
+        }
+    }
+}
+
+/// One client's pacing state.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    pacing: Pacing,
+    queue: Semaphore,
+    waiting: AtomicUsize,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Debug)]
+struct Buckets {
+    account: Bucket,
+    chats: HashMap<ChatKey, Bucket>,
+}
+
+impl Pacer {
+    pub(crate) fn new(pacing: Pacing) -> Pacer {
+        let now = Instant::now();
+        Pacer {
+            queue: Semaphore::new(pacing.max_queued.max(1)),
+            pacing,
+            waiting: AtomicUsize::new(0),
+            buckets: Mutex::new(Buckets {
+                account: Bucket::new(now),
+                chats: HashMap::new(),
+            }),
+        }
+    }
+
+    /// Whether `action` is paced.
+    pub(crate) fn paces(action: &str) -> bool {
+        PACED_ACTIONS.contains(&action)
+    }
+
+    /// Waits until a send of `action` with `params` may go out.
+    pub(crate) async fn wait(&self, action: &str, params: &str) {
+        let Ok(_slot) = self.queue.acquire().await else {
+            return;
+        };
+        let at = self.reserve(ChatKey::of(params), Instant::now());
+        let now = Instant::now();
+        if at > now {
+            let queued = self.waiting.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::debug!(action, wait = ?(at - now), queued, "a paced send waits for its turn");
+            tokio::time::sleep_until(at).await;
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Reserves the next slot for a send to `chat` made at `now`: when it may go.
+    fn reserve(&self, chat: ChatKey, now: Instant) -> Instant {
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let Buckets { account, chats } = &mut *buckets;
+        // Forget chats whose buckets are full again, so the map holds only busy chats.
+        if chats.len() > 1024 {
+            chats.retain(|_, b| b.due > now || b.last > now);
+        }
+        let mut at = now;
+        if let Some(rate) = &self.pacing.account {
+            at = at.max(account.allowed(now, rate));
+        }
+        let chat_rate = self.pacing.chat.filter(|_| chat != ChatKey::Unknown);
+        if let Some(rate) = &chat_rate {
+            let bucket = chats
+                .entry(chat.clone())
+                .or_insert_with(|| Bucket::new(now));
+            at = at.max(bucket.allowed(now, rate)).max(bucket.last);
+        }
+        if let Some(rate) = &self.pacing.account {
+            account.take(at, rate);
+        }
+        if let Some(rate) = &chat_rate
+            && let Some(bucket) = chats.get_mut(&chat)
+        {
+            bucket.take(at, rate);
+        }
+        at
+    }
+
+    /// How many sends wait for their turn now.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pacer(account: Option<Rate>, chat: Option<Rate>) -> Pacer {
+        Pacer::new(Pacing {
+            account,
+            chat,
+            max_queued: DEFAULT_MAX_QUEUED,
+        })
+    }
+
+    const GROUP: &str = r#"{"group_id": 100200, "message": "hi"}"#;
+    const OTHER_GROUP: &str = r#"{"group_id": "300400", "message": "hi"}"#;
+
+    /// Sends made all at once go out at the configured rate: over 10 s, 5 a second after
+    /// the burst, counted on the paused clock.
+    #[tokio::test(start_paused = true)]
+    async fn sends_hold_the_account_rate() {
+        let pacer = std::sync::Arc::new(pacer(Some(Rate::per_second(5).burst(3)), None));
+        let start = Instant::now();
+        let mut sends = Vec::new();
+        for _ in 0..200 {
+            let pacer = pacer.clone();
+            sends.push(tokio::spawn(async move {
+                pacer.wait("send_group_msg", GROUP).await;
+                Instant::now()
+            }));
+        }
+        let mut times = Vec::new();
+        for send in sends {
+            times.push(send.await.unwrap() - start);
+        }
+        let window = Duration::from_secs(10);
+        let in_window = times.iter().filter(|t| **t < window).count();
+        // The burst of 3 at once, then one every 200 ms: 3 + 49 sends start before 10 s.
+        assert_eq!(in_window, 3 + 49);
+        let rate = (in_window - 3) as f64 / window.as_secs_f64();
+        assert!((rate - 5.0).abs() / 5.0 <= 0.05, "{rate} sends a second");
+    }
+
+    /// A chat's limit holds that chat back, not another one; the account's limit holds all.
+    #[tokio::test(start_paused = true)]
+    async fn chats_are_paced_apart() {
+        let pacer = pacer(None, Some(Rate::per_minute(6)));
+        let now = Instant::now();
+        assert_eq!(pacer.reserve(ChatKey::of(GROUP), now), now);
+        assert_eq!(
+            pacer.reserve(ChatKey::of(GROUP), now),
+            now + Duration::from_secs(10)
+        );
+        assert_eq!(pacer.reserve(ChatKey::of(OTHER_GROUP), now), now);
+        let private = r#"{"user_id": 123456, "message": "hi"}"#;
+        assert_eq!(pacer.reserve(ChatKey::of(private), now), now);
+        let both = pacer_both();
+        assert_eq!(both.reserve(ChatKey::of(GROUP), now), now);
+        assert_eq!(
+            both.reserve(ChatKey::of(OTHER_GROUP), now),
+            now + Duration::from_secs(1)
+        );
+    }
+
+    fn pacer_both() -> Pacer {
+        pacer(Some(Rate::per_second(1)), Some(Rate::per_minute(6)))
+    }
+
+    /// A chat's sends keep their order even when the account's limit pushes one back and
+    /// the chat's burst would let the next go sooner.
+    #[tokio::test(start_paused = true)]
+    async fn a_chats_sends_stay_in_order() {
+        let pacer = pacer(
+            Some(Rate::per_second(1)),
+            Some(Rate::per_second(10).burst(5)),
+        );
+        let now = Instant::now();
+        let mut last = now;
+        for params in [OTHER_GROUP, OTHER_GROUP, GROUP, GROUP, GROUP] {
+            let at = pacer.reserve(ChatKey::of(params), now);
+            if params == GROUP {
+                assert!(at >= last, "in order");
+                last = at;
+            }
+        }
+    }
+
+    /// Where a send goes, read from its params.
+    #[test]
+    fn the_chat_is_read_from_the_params() {
+        assert_eq!(ChatKey::of(GROUP), ChatKey::Group("100200".into()));
+        assert_eq!(ChatKey::of(OTHER_GROUP), ChatKey::Group("300400".into()));
+        assert_eq!(
+            ChatKey::of(r#"{"message_type": "private", "user_id": 1, "group_id": 2}"#),
+            ChatKey::Private("1".into())
+        );
+        assert_eq!(ChatKey::of(r#"{"messages": []}"#), ChatKey::Unknown);
+    }
+}
