@@ -10,11 +10,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use api_core::types::Event;
-use api_core::{Client, EventsError, UserId};
+use api_core::{Client, EventsError, Pacing, ReverseServer, UserId};
+use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::claim::Claims;
 use crate::context::{Chat, Ctx, Values, chat};
 use crate::extract::Rejection;
 use crate::filter::{BotAdmins, Filter};
@@ -40,6 +42,7 @@ pub struct Bot {
     on_error: Option<ErrorHook>,
     per_chat_order: bool,
     grace: Duration,
+    pacing: Option<Pacing>,
     pub(crate) observer: Option<Observer>,
 }
 
@@ -84,6 +87,7 @@ impl Bot {
             on_error: None,
             per_chat_order: false,
             grace: DEFAULT_SHUTDOWN_GRACE,
+            pacing: None,
             observer: None,
         }
     }
@@ -172,10 +176,56 @@ impl Bot {
         running.finish().await
     }
 
+    /// Runs over every account that connects to `server` (NapCat's reverse WebSocket, many
+    /// accounts), each event handled with the client of the account that received it, until
+    /// Ctrl-C or SIGTERM; then stops as [`run`](Self::run) does and shuts the server down.
+    pub async fn serve(self, server: ReverseServer) -> RunSummary {
+        self.serve_until(server, crate::shutdown::signal()).await
+    }
+
+    /// As [`serve`](Self::serve), stopping when `stop` completes.
+    pub async fn serve_until(
+        self,
+        mut server: ReverseServer,
+        stop: impl Future<Output = ()>,
+    ) -> RunSummary {
+        let running = self.start();
+        let accounts = async {
+            let mut feeding = FuturesUnordered::new();
+            loop {
+                tokio::select! {
+                    connected = server.accept() => match connected {
+                        Some(account) => {
+                            tracing::info!(self_id = %account.self_id, "an account connected");
+                            let events = account.client.events();
+                            feeding.push(running.feed(account.client, events));
+                        }
+                        None => break,
+                    },
+                    Some(()) = feeding.next(), if !feeding.is_empty() => {}
+                }
+            }
+        };
+        tokio::select! {
+            () = accounts => {}
+            () = stop => {}
+        }
+        let summary = running.finish().await;
+        server.shutdown().await;
+        summary
+    }
+
+    /// Paces the sends of every client the bot runs over (see [`Pacing`]).
+    pub fn pacing(mut self, pacing: Pacing) -> Self {
+        self.pacing = Some(pacing);
+        self
+    }
+
     /// The dispatcher for this bot, ready to take events.
     pub(crate) fn start(mut self) -> Running {
         let waiters = Arc::new(Waiters::default());
         self.values.insert(waiters.clone());
+        self.values.insert(Arc::new(Claims::default()));
         self.values.insert(BotAdmins(Arc::new(self.admins)));
         Running {
             core: Arc::new(Core {
@@ -185,6 +235,7 @@ impl Bot {
                 on_error: self.on_error,
                 order: self.per_chat_order.then(Order::new),
                 observer: self.observer,
+                pacing: self.pacing,
                 events: AtomicU64::new(0),
                 lagged: AtomicU64::new(0),
             }),
@@ -215,6 +266,7 @@ struct Core {
     on_error: Option<ErrorHook>,
     order: Option<Arc<Order<ChatOf>>>,
     observer: Option<Observer>,
+    pacing: Option<Pacing>,
     events: AtomicU64,
     lagged: AtomicU64,
 }
@@ -228,6 +280,9 @@ impl Running {
         client: Client,
         events: impl Stream<Item = Result<Event, EventsError>>,
     ) {
+        if let Some(pacing) = &self.core.pacing {
+            client.set_pacing(pacing.clone());
+        }
         let mut events = std::pin::pin!(events);
         while let Some(next) = events.next().await {
             match next {

@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod claim;
 pub mod commands;
 pub mod context;
 pub mod conversation;

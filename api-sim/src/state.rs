@@ -118,6 +118,24 @@ pub struct Seed {
     pub files: Vec<SeedFile>,
 }
 
+impl Seed {
+    /// The default seed for another account, QQ number `self_id`: the same friends, groups
+    /// and members, the bot's own membership (and role) moved to `self_id`. Several
+    /// simulators started from such seeds are several accounts of one bot in the same groups.
+    pub fn for_account(self_id: i64) -> Seed {
+        let mut seed = Seed::default();
+        for group in seed.groups.values_mut() {
+            for member in &mut group.members {
+                if member.user_id == seed.self_id {
+                    member.user_id = self_id;
+                }
+            }
+        }
+        seed.self_id = self_id;
+        seed
+    }
+}
+
 impl Default for Seed {
     fn default() -> Self {
         let friend = |user_id, nickname: &str, remark: &str, sex: &str, category_id| SimFriend {
