@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use api_core::types::Event;
-use api_core::{Client, EventsError, Pacing, ReverseServer, UserId};
+use std::task::{Context, Poll, Waker};
+
+use api_core::{Client, EventsError, Message, Pacing, ReverseServer, UserId};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -20,7 +22,7 @@ use crate::claim::Claims;
 use crate::context::{Chat, Ctx, Values, chat};
 use crate::extract::Rejection;
 use crate::filter::{BotAdmins, Filter};
-use crate::handler::{Guarded, Handler, Outcome, Route};
+use crate::handler::{Guarded, Handler, HandlerFuture, Outcome, Route};
 use crate::reply::send_reply;
 use crate::report::{ErrorHook, HandlerError, panic_error, report};
 use crate::sequence::{Order, Turn};
@@ -34,7 +36,9 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 ///
 /// Each event goes first to a conversation waiting for it, if any; else to the handlers in
 /// the order they were registered: the first one whose filter passes and whose arguments can
-/// all be made from the event runs, in a task of its own.
+/// all be made from the event runs. It is started where the event is taken and goes on in a
+/// task of its own once it waits, so a slow handler holds up no other event (and one that
+/// ends without waiting costs no task).
 pub struct Bot {
     routes: Vec<Box<dyn Route>>,
     values: Values,
@@ -255,6 +259,14 @@ pub(crate) struct Running {
     grace: Duration,
 }
 
+/// What an event's handler is to do: run, or only say something.
+enum Picked {
+    /// The handler, started.
+    Run(HandlerFuture),
+    /// A reply to send.
+    Reply(Message),
+}
+
 /// A chat of one account: what per-chat order keeps events in line by.
 type ChatOf = (Option<UserId>, Chat);
 
@@ -311,14 +323,42 @@ impl Running {
             core.observe(&ctx);
             return;
         }
-        let turn = core.order.as_ref().and_then(|order| {
+        // The handler is picked (its arguments made) here, in the order events arrive; an
+        // event no handler takes needs no task.
+        let mut picked = match core.pick(&ctx) {
+            Some(picked) => picked,
+            None => return core.observe(&ctx),
+        };
+        let mut turn = core.order.as_ref().and_then(|order| {
             let chat = chat(ctx.event())?;
             Some(order.enter((ctx.self_id(), chat)))
         });
+        // A handler with no earlier event of its chat to wait for is polled once here: one
+        // that ends without waiting (a counter, a filter that says no) needs no task either.
+        // One that waits goes on in a task of its own, which polls it again at once (its
+        // chat's next event still waits for it).
+        if turn.as_mut().is_none_or(Turn::is_free)
+            && let Picked::Run(run) = &mut picked
+        {
+            let mut cx = Context::from_waker(Waker::noop());
+            match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(&mut cx))) {
+                Ok(Poll::Pending) => {}
+                Ok(Poll::Ready(Outcome::Reply(message))) => picked = Picked::Reply(message),
+                Ok(Poll::Ready(Outcome::Done)) => return core.observe(&ctx),
+                Ok(Poll::Ready(Outcome::Failed(e))) => {
+                    report(&ctx, e, core.on_error.as_ref());
+                    return core.observe(&ctx);
+                }
+                Err(panic) => {
+                    report(&ctx, panic_error(panic), core.on_error.as_ref());
+                    return core.observe(&ctx);
+                }
+            }
+        }
         let (core, abort) = (core.clone(), self.abort.clone());
         self.tasks.spawn(async move {
             tokio::select! {
-                () = core.handle(&ctx, turn) => {}
+                () = core.handle(&ctx, picked, turn) => {}
                 () = abort.cancelled() => {}
             }
             core.observe(&ctx);
@@ -354,33 +394,39 @@ impl Running {
 impl Core {
     /// Runs the first handler that applies to `ctx`, after the chat's previous event when
     /// `turn` is given.
-    async fn handle(&self, ctx: &Ctx, mut turn: Option<Turn<ChatOf>>) {
+    async fn handle(&self, ctx: &Ctx, picked: Picked, mut turn: Option<Turn<ChatOf>>) {
         if let Some(turn) = &mut turn {
             turn.wait().await;
         }
+        let outcome = match picked {
+            Picked::Run(run) => match AssertUnwindSafe(run).catch_unwind().await {
+                Ok(outcome) => outcome,
+                Err(panic) => Outcome::Failed(panic_error(panic)),
+            },
+            Picked::Reply(message) => Outcome::Reply(message),
+        };
+        let failure = match outcome {
+            Outcome::Done => None,
+            Outcome::Failed(e) => Some(e),
+            Outcome::Reply(message) => send_reply(ctx, message).await.err(),
+        };
+        if let Some(e) = failure {
+            report(ctx, e, self.on_error.as_ref());
+        }
+    }
+
+    /// The first handler that applies to `ctx`, started; or what to answer when its
+    /// arguments are wrong; `None` when no handler applies.
+    fn pick(&self, ctx: &Ctx) -> Option<Picked> {
         for route in &self.routes {
             match route.start(ctx) {
                 Err(Rejection::Skip) => continue,
-                Err(Rejection::Answer(text)) => {
-                    if let Some(m) = ctx.message()
-                        && let Err(e) = ctx.client().reply(m, text).await
-                    {
-                        report(ctx, e.into(), self.on_error.as_ref());
-                    }
-                }
-                Ok(run) => match AssertUnwindSafe(run).catch_unwind().await {
-                    Ok(Outcome::Done) => {}
-                    Ok(Outcome::Failed(e)) => report(ctx, e, self.on_error.as_ref()),
-                    Ok(Outcome::Reply(message)) => {
-                        if let Err(e) = send_reply(ctx, message).await {
-                            report(ctx, e, self.on_error.as_ref());
-                        }
-                    }
-                    Err(panic) => report(ctx, panic_error(panic), self.on_error.as_ref()),
-                },
+                // Wrong arguments are answered where a message was said (quoting it).
+                Err(Rejection::Answer(text)) => return Some(Picked::Reply(text.into())),
+                Ok(run) => return Some(Picked::Run(run)),
             }
-            return;
         }
+        None
     }
 
     fn observe(&self, ctx: &Ctx) {

@@ -65,6 +65,17 @@ impl<K: Eq + Hash + Clone> Order<K> {
 }
 
 impl<K: Eq + Hash> Turn<K> {
+    /// Whether no earlier event of the chat is still being handled.
+    pub(crate) fn is_free(&mut self) -> bool {
+        if let Some(before) = &mut self.before {
+            if matches!(before.try_recv(), Err(oneshot::error::TryRecvError::Empty)) {
+                return false;
+            }
+            self.before = None;
+        }
+        true
+    }
+
     /// Waits until the event before this one in its chat is handled.
     pub(crate) async fn wait(&mut self) {
         if let Some(before) = self.before.take() {

@@ -1,6 +1,7 @@
 //! All benchmarks in one run: `cargo bench -p api-bench`. Prints Markdown tables; the numbers
 //! in BENCHMARKS.md come from this output.
 
+mod bot;
 mod counting;
 mod decoding;
 mod events;
@@ -13,6 +14,7 @@ mod ws;
 
 use std::time::Instant;
 
+use bot::bot;
 use decoding::decoding;
 use events::events;
 use files::files;
@@ -34,7 +36,7 @@ fn machine() {
     println!("machine: {cores} cores, {cpu}");
 }
 
-/// `BENCH_ONLY=overhead,ws,reverse,decode,memory,events,build,files` runs only those sections.
+/// `BENCH_ONLY=overhead,ws,reverse,decode,memory,events,bot,build,files` runs only those sections.
 fn enabled(section: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|s| s == section))
 }
@@ -77,6 +79,9 @@ fn main() {
     }
     if enabled("events") {
         rt.block_on(events());
+    }
+    if enabled("bot") {
+        rt.block_on(bot());
     }
     if enabled("build") {
         build_cost();
