@@ -447,6 +447,7 @@ fn scalar_doc(s: crate::types::Scalar) -> (&'static str, &'static str) {
     match s {
         Scalar::String => ("String", "文本；数字也按文本读"),
         Scalar::Bool => ("bool", "`true`/`false`；也读 `\"true\"`、`1`"),
+        Scalar::Flag => ("bool", "以数字 `1`/`0` 发送；读法同 `bool`"),
         Scalar::I32 => ("i32", "数字；数字文本也读"),
         Scalar::I64 => ("i64", "数字；数字文本也读"),
         Scalar::U32 => ("u32", "数字；数字文本也读"),

@@ -9,6 +9,8 @@ pub enum Scalar {
     String,
     /// `bool`. Decoded from `true`/`false` and from `"true"`/`"false"`.
     Bool,
+    /// A yes/no (`bool`) the wire carries as the number `1` or `0`; decoded like `bool`.
+    Flag,
     /// `i32`.
     I32,
     /// `i64`.
@@ -53,6 +55,7 @@ impl Scalar {
     pub const ALL: &'static [(&'static str, Scalar)] = &[
         ("string", Scalar::String),
         ("bool", Scalar::Bool),
+        ("flag", Scalar::Flag),
         ("i32", Scalar::I32),
         ("i64", Scalar::I64),
         ("u32", Scalar::U32),

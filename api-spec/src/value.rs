@@ -131,7 +131,7 @@ fn reply_scalar(s: Scalar, v: &Value) -> Option<Value> {
         Scalar::String | Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward => read::<String>(v),
         // A received file is the name or id QQ gave it: `Uploadable` reads text only.
         Scalar::File => v.is_string().then(|| v.clone()),
-        Scalar::Bool => read::<bool>(v),
+        Scalar::Bool | Scalar::Flag => read::<bool>(v),
         Scalar::I32 => read::<i32>(v),
         Scalar::I64 | Scalar::Qq | Scalar::Group | Scalar::Msg => read::<i64>(v),
         Scalar::U32 => read::<u32>(v),
@@ -155,6 +155,7 @@ fn napcat_scalar(s: Scalar, v: &Value) -> Option<Value> {
             }
         }
         Scalar::Bool => boolean(v).map(Value::Bool),
+        Scalar::Flag => boolean(v).map(|b| Value::from(i64::from(b))),
         Scalar::F64 => match v {
             Value::Number(_) => Some(v.clone()),
             Value::String(t) => t

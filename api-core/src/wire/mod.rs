@@ -3,6 +3,7 @@
 //! bytes.
 
 pub(crate) mod base64;
+pub(crate) mod flag;
 pub(crate) mod ids;
 pub(crate) mod lenient;
 pub(crate) mod nesting;
