@@ -72,6 +72,7 @@ pub use transport::reverse::{
 };
 pub use transport::ws::core::KeepAlive;
 pub use wire::base64::Base64;
+pub use wire::header::Header;
 pub use wire::ids::{AnyMessageId, ForwardId, GroupId, LongMessageId, MessageId, UserId};
 pub use wire::reply::RawReply;
 

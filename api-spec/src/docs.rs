@@ -476,6 +476,7 @@ fn scalar_doc(s: crate::types::Scalar) -> (&'static str, &'static str) {
             "消息段数组发送；数组、单个消息段或 CQ 码文本都能读",
         ),
         Scalar::Base64 => ("Base64", "字节，线上是 base64 文本"),
+        Scalar::Header => ("Header", "HTTP 请求头（名与值），线上是 `名=值` 文本"),
     }
 }
 

@@ -48,6 +48,9 @@ pub enum Scalar {
     Message,
     /// Bytes (`api_core::Base64`) that travel as base64 text.
     Base64,
+    /// An HTTP request header (`api_core::Header`, a name and a value) that travels as
+    /// `Name=Value` text.
+    Header,
 }
 
 impl Scalar {
@@ -72,6 +75,7 @@ impl Scalar {
         ("file", Scalar::File),
         ("message", Scalar::Message),
         ("base64", Scalar::Base64),
+        ("header", Scalar::Header),
     ];
 
     /// The name a spec writes.

@@ -223,3 +223,32 @@ async fn a_video_cover_from_a_local_file_is_read_and_sent_with_the_video() {
         }})
     );
 }
+
+#[tokio::test]
+async fn download_headers_are_pairs_and_one_that_cannot_travel_is_refused_before_sending() {
+    use api_core::types::DownloadSource;
+    use api_core::{Error, Header};
+    let (sim, api) = sim_and_client().await;
+    sim.add_url("https://example.com/a.bin", b"abc".to_vec());
+    api.download_file(DownloadSource::Url("https://example.com/a.bin".into()))
+        .headers(vec![
+            Header::new("Referer", "https://example.com/"),
+            ("Cookie", "a=b").into(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        only_call(&sim).1["headers"],
+        json!(["Referer=https://example.com/", "Cookie=a=b"])
+    );
+    let refused = api
+        .download_file(DownloadSource::Url("https://example.com/a.bin".into()))
+        .header("Cookie=a", "b")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Error::InvalidArgument { reason, .. } if reason.contains("holds `=`")),
+        "{refused}"
+    );
+    assert!(sim.take_calls().is_empty(), "nothing was sent");
+}

@@ -39,6 +39,7 @@ pub use crate::error::Error;
 pub use crate::files::uploadable::Uploadable;
 pub use crate::message::Message;
 pub use crate::wire::base64::Base64;
+pub use crate::wire::header::Header;
 pub use crate::wire::ids::{AnyMessageId, ForwardId, GroupId, LongMessageId, MessageId, UserId};
 // The built-in spec's types, which an extension spec names without declaring them again.
 pub use crate::types;

@@ -39,6 +39,7 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
             Scalar::File => quote!(::api_core::runtime::Uploadable),
             Scalar::Message => quote!(::api_core::runtime::Message),
             Scalar::Base64 => quote!(::api_core::runtime::Base64),
+            Scalar::Header => quote!(::api_core::runtime::Header),
         },
         TypeRef::Option(t) => {
             let t = rust_type(t);
