@@ -18,6 +18,8 @@
 //! # Ok(()) }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod claim;
 pub mod commands;
 pub mod context;
@@ -32,7 +34,13 @@ pub mod report;
 mod sequence;
 pub mod shutdown;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod waiters;
 
 pub use dispatcher::Bot;
+
+/// The crate README's Rust example, compiled so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

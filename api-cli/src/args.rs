@@ -48,9 +48,10 @@ fn expects(spec: &Spec, ty: &TypeRef) -> String {
         TypeRef::Scalar(Scalar::Duration) => "a whole number of seconds".into(),
         TypeRef::Scalar(s) if s.is_integer() => "a whole number".into(),
         TypeRef::Scalar(Scalar::F64) => "a number".into(),
-        TypeRef::Scalar(Scalar::Bool) => "true or false".into(),
+        TypeRef::Scalar(Scalar::Bool | Scalar::Flag) => "true or false".into(),
         TypeRef::Scalar(Scalar::File) => "a URL, base64://… or a local path".into(),
         TypeRef::Scalar(Scalar::Base64) => "base64 text".into(),
+        TypeRef::Scalar(Scalar::Header) => "a header as Name=Value".into(),
         TypeRef::Scalar(Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward) => {
             "a message id (text)".into()
         }
@@ -93,13 +94,20 @@ fn parse_value(spec: &Spec, ty: &TypeRef, key: &str, text: &str) -> Result<Value
     let mut value = match ty {
         TypeRef::Scalar(Scalar::File) => Value::from(local_file(text)?),
         TypeRef::Scalar(
-            Scalar::String | Scalar::Base64 | Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward,
+            Scalar::String
+            | Scalar::Base64
+            | Scalar::Header
+            | Scalar::LongMsg
+            | Scalar::AnyMsg
+            | Scalar::Forward,
         ) => Value::from(text),
         TypeRef::Scalar(Scalar::Message) => match serde_json::from_str(text) {
             Ok(v @ (Value::Array(_) | Value::Object(_))) => v,
             _ => Value::from(text),
         },
-        TypeRef::Scalar(s) if s.is_integer() || *s == Scalar::F64 || *s == Scalar::Bool => {
+        TypeRef::Scalar(s)
+            if s.is_integer() || matches!(s, Scalar::F64 | Scalar::Bool | Scalar::Flag) =>
+        {
             Value::from(text)
         }
         TypeRef::Named(n) if spec.find_enum(n).is_some() => {

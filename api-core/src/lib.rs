@@ -17,6 +17,12 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! Features: `tls` (`https://` and `wss://`, with the system's root certificates) and
+//! `http-post` (the server that receives events NapCat POSTs); both off by default.
+
+// On the published API docs, items behind a feature are labelled with it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate self as api_core;
 
@@ -74,6 +80,7 @@ pub use transport::reverse::{
 };
 pub use transport::ws::core::KeepAlive;
 pub use wire::base64::Base64;
+pub use wire::header::Header;
 pub use wire::ids::{AnyMessageId, ForwardId, GroupId, LongMessageId, MessageId, UserId};
 pub use wire::reply::RawReply;
 

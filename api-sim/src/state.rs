@@ -516,6 +516,12 @@ impl State {
     pub fn blocked(&self) -> &BTreeSet<i64> {
         &self.blocked
     }
+
+    /// A group's settings as the `set_group_*` actions left them, by NapCat's parameter name;
+    /// `None` for a group the bot is not in.
+    pub fn group_settings(&self, group_id: i64) -> Option<&serde_json::Map<String, Value>> {
+        self.groups.get(&group_id).map(|g| &g.settings)
+    }
 }
 
 /// A friend as NapCat's user object.

@@ -447,6 +447,7 @@ fn scalar_doc(s: crate::types::Scalar) -> (&'static str, &'static str) {
     match s {
         Scalar::String => ("String", "文本；数字也按文本读"),
         Scalar::Bool => ("bool", "`true`/`false`；也读 `\"true\"`、`1`"),
+        Scalar::Flag => ("bool", "以数字 `1`/`0` 发送；读法同 `bool`"),
         Scalar::I32 => ("i32", "数字；数字文本也读"),
         Scalar::I64 => ("i64", "数字；数字文本也读"),
         Scalar::U32 => ("u32", "数字；数字文本也读"),
@@ -475,6 +476,7 @@ fn scalar_doc(s: crate::types::Scalar) -> (&'static str, &'static str) {
             "消息段数组发送；数组、单个消息段或 CQ 码文本都能读",
         ),
         Scalar::Base64 => ("Base64", "字节，线上是 base64 文本"),
+        Scalar::Header => ("Header", "HTTP 请求头（名与值），线上是 `名=值` 文本"),
     }
 }
 

@@ -50,8 +50,8 @@ enum Command {
     /// Validates spec files without compiling: every error at file:line:col with the line
     /// and a caret; exit code 1 on any error.
     Check {
-        /// Spec files (they may name the built-in types).
-        #[arg(required = true, value_name = "FILE")]
+        /// Spec files, or directories of them (they may name the built-in types).
+        #[arg(required = true, value_name = "FILE_OR_DIR")]
         files: Vec<PathBuf>,
         /// Check the files on their own, without the built-in spec (e.g. a scaffold of NapCat
         /// actions the built-in spec already has).
@@ -98,9 +98,37 @@ fn builtin_docs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
 }
 
-/// The spec files as `(name, text)`, named as given on the command line.
+/// The paths given on the command line with each directory replaced by the `.toml` files in
+/// it, sorted by name (as the built-in spec is read).
+fn spec_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| format!("{}: cannot list the directory: {e}", path.display()))?;
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        if found.is_empty() {
+            return Err(format!(
+                "{}: a directory with no `.toml` files; name spec files or a directory that holds them",
+                path.display()
+            ));
+        }
+        found.sort();
+        files.extend(found);
+    }
+    Ok(files)
+}
+
+/// The spec files as `(name, text)`, named as given on the command line (a directory's files
+/// as the directory joined with their names).
 fn read(paths: &[PathBuf]) -> Result<Vec<(String, String)>, String> {
-    paths
+    spec_files(paths)?
         .iter()
         .map(|p| {
             let name = p.display().to_string();
@@ -116,7 +144,8 @@ fn load(paths: &[PathBuf]) -> Result<Spec, String> {
     if paths.is_empty() {
         return api_spec::load(&builtin).map_err(|e| e.to_string());
     }
-    let own = read(paths)?;
+    let paths = spec_files(paths)?;
+    let own = read(&paths)?;
     let builtin: Vec<(String, String)> = builtin
         .into_iter()
         .filter(|(name, _)| {

@@ -168,6 +168,8 @@ pub enum Presence {
 pub enum DefaultValue {
     /// A `bool`.
     Bool(bool),
+    /// A `flag`: a `bool` sent as `1`/`0`.
+    Flag(bool),
     /// An integer.
     Int(i64),
     /// A float.
@@ -188,6 +190,7 @@ impl DefaultValue {
     pub fn to_json(&self, spec: &Spec) -> serde_json::Value {
         match self {
             DefaultValue::Bool(b) => (*b).into(),
+            DefaultValue::Flag(b) => i64::from(*b).into(),
             DefaultValue::Int(i) => (*i).into(),
             DefaultValue::Float(f) => (*f).into(),
             DefaultValue::Str(s) => s.as_str().into(),

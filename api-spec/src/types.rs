@@ -9,6 +9,8 @@ pub enum Scalar {
     String,
     /// `bool`. Decoded from `true`/`false` and from `"true"`/`"false"`.
     Bool,
+    /// A yes/no (`bool`) the wire carries as the number `1` or `0`; decoded like `bool`.
+    Flag,
     /// `i32`.
     I32,
     /// `i64`.
@@ -46,6 +48,9 @@ pub enum Scalar {
     Message,
     /// Bytes (`api_core::Base64`) that travel as base64 text.
     Base64,
+    /// An HTTP request header (`api_core::Header`, a name and a value) that travels as
+    /// `Name=Value` text.
+    Header,
 }
 
 impl Scalar {
@@ -53,6 +58,7 @@ impl Scalar {
     pub const ALL: &'static [(&'static str, Scalar)] = &[
         ("string", Scalar::String),
         ("bool", Scalar::Bool),
+        ("flag", Scalar::Flag),
         ("i32", Scalar::I32),
         ("i64", Scalar::I64),
         ("u32", Scalar::U32),
@@ -69,6 +75,7 @@ impl Scalar {
         ("file", Scalar::File),
         ("message", Scalar::Message),
         ("base64", Scalar::Base64),
+        ("header", Scalar::Header),
     ];
 
     /// The name a spec writes.

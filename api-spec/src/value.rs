@@ -129,9 +129,10 @@ fn reply_scalar(s: Scalar, v: &Value) -> Option<Value> {
     }
     match s {
         Scalar::String | Scalar::LongMsg | Scalar::AnyMsg | Scalar::Forward => read::<String>(v),
+        Scalar::Header => header(v),
         // A received file is the name or id QQ gave it: `Uploadable` reads text only.
         Scalar::File => v.is_string().then(|| v.clone()),
-        Scalar::Bool => read::<bool>(v),
+        Scalar::Bool | Scalar::Flag => read::<bool>(v),
         Scalar::I32 => read::<i32>(v),
         Scalar::I64 | Scalar::Qq | Scalar::Group | Scalar::Msg => read::<i64>(v),
         Scalar::U32 => read::<u32>(v),
@@ -154,7 +155,9 @@ fn napcat_scalar(s: Scalar, v: &Value) -> Option<Value> {
                 _ => None,
             }
         }
+        Scalar::Header => header(v),
         Scalar::Bool => boolean(v).map(Value::Bool),
+        Scalar::Flag => boolean(v).map(|b| Value::from(i64::from(b))),
         Scalar::F64 => match v {
             Value::Number(_) => Some(v.clone()),
             Value::String(t) => t
@@ -180,6 +183,13 @@ fn shaped(s: Scalar, v: &Value) -> Option<Value> {
         _ => false,
     };
     fits.then(|| v.clone())
+}
+
+/// A header as `Name=Value` text, as `api_core::Header` reads it and NapCat splits it.
+fn header(v: &Value) -> Option<Value> {
+    let text = v.as_str()?;
+    let (name, _) = text.split_once('=')?;
+    (!name.is_empty()).then(|| v.clone())
 }
 
 /// The boolean a value holds (`true`, `1`, `"true"`, `"1"` and their opposites).

@@ -105,6 +105,15 @@ fn check_shows_each_error_with_its_line_and_a_caret() {
     assert_eq!(caret_line.find('^'), Some("12 | ".len() + 33), "{err}");
 }
 
+/// The actions in every built-in spec file.
+fn api_spec_builtin_actions(root: &Path) -> usize {
+    std::fs::read_dir(root.join("api-spec/spec"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .map(|t| t.lines().filter(|l| *l == "[[action]]").count())
+        .sum()
+}
+
 /// Checking one of the built-in files (say, after editing it) reads it in place of the copy
 /// built into the tool: its types and actions do not clash with themselves.
 #[test]
@@ -127,6 +136,24 @@ fn checking_a_builtin_file_replaces_it() {
     let dir = tempfile::tempdir().unwrap();
     let ok = api_spec(&["check", absolute.to_str().unwrap()], dir.path());
     assert!(ok.status.success(), "{}", text(&ok.stderr));
+
+    // A directory stands for its `.toml` files: the whole built-in directory checks as itself.
+    let whole = api_spec(&["check", "api-spec/spec"], root);
+    assert!(whole.status.success(), "{}", text(&whole.stderr));
+    let total = api_spec_builtin_actions(root);
+    assert!(
+        text(&whole.stdout).starts_with(&format!("ok: {total} actions")),
+        "{}",
+        text(&whole.stdout)
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let none = api_spec(&["check", empty.path().to_str().unwrap()], root);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        text(&none.stderr).contains("a directory with no `.toml` files"),
+        "{}",
+        text(&none.stderr)
+    );
 
     // A copy elsewhere is a file of its own, and clashes with the built-in one.
     std::fs::copy(&absolute, dir.path().join("account.toml")).unwrap();

@@ -3,7 +3,7 @@
 //! typed result of NapCat's reply, the same on every transport.
 
 use api_core::Uploadable;
-use api_core::types::Sex;
+use api_core::types::{ExtStatus, OnlineStatus, Sex};
 use api_core::{GroupId, UserId};
 use api_tests::{Via, only_call, over_every_transport, setup};
 use serde_json::json;
@@ -28,17 +28,34 @@ async fn set_qq_profile_sends_sex_as_number(via: Via) {
 
 async fn set_online_status_uses_battery_status(via: Via) {
     let (sim, api, _keep) = setup(via).await;
-    api.set_online_status(11, 0, 100).await.unwrap();
+    api.set_online_status(OnlineStatus::Busy, ExtStatus::None, 100)
+        .await
+        .unwrap();
     assert_eq!(
         only_call(&sim),
         (
             "set_online_status".into(),
-            json!({"status": 11, "ext_status": 0, "battery_status": 100})
+            json!({"status": 50, "ext_status": 0, "battery_status": 100})
         )
     );
     assert_eq!(
         api.nc_get_user_status(UserId(10001)).await.unwrap().status,
-        11
+        OnlineStatus::Busy
+    );
+    // The seed page's example status, 11, is none NapCat lists: it is sent as it is and reads
+    // back as itself.
+    sim.take_calls();
+    api.set_online_status(OnlineStatus::Other(11), ExtStatus::ListeningToMusic, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        only_call(&sim).1,
+        json!({"status": 11, "ext_status": 1028, "battery_status": 100})
+    );
+    let status = api.nc_get_user_status(UserId(10001)).await.unwrap();
+    assert_eq!(
+        (status.status, status.ext_status),
+        (OnlineStatus::Other(11), ExtStatus::ListeningToMusic)
     );
 }
 
@@ -366,7 +383,10 @@ async fn nc_get_user_status_is_typed(via: Via) {
         only_call(&sim),
         ("nc_get_user_status".into(), json!({"user_id": 123456}))
     );
-    assert_eq!((st.status, st.ext_status), (10, 0));
+    assert_eq!(
+        (st.status, st.ext_status),
+        (OnlineStatus::Online, ExtStatus::None)
+    );
 }
 
 #[tokio::test]

@@ -1,16 +1,16 @@
-//! Request headers for `download_file` as name and value pairs: NapCat takes each header as
-//! one `Name=Value` text and splits it at the first `=` (`GoCQHTTPDownloadFile.getHeaders`),
-//! so a pair is written that way. A header name never holds `=` (it is not a token character).
+//! Request headers for `download_file` one at a time, beside the generated `headers` setter
+//! that takes them all.
 
 use crate::requests::DownloadFileRequest;
 use crate::runtime::Call;
+use crate::wire::header::Header;
 
 impl DownloadFileRequest {
     /// Adds a request header NapCat sends when it downloads the URL.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers
             .get_or_insert_with(Vec::new)
-            .push(format!("{name}={value}"));
+            .push(Header::new(name, value));
         self
     }
 }
@@ -18,7 +18,7 @@ impl DownloadFileRequest {
 impl Call<DownloadFileRequest> {
     /// Adds a request header NapCat sends when it downloads the URL (see
     /// [`DownloadFileRequest::header`]).
-    pub fn header(self, name: &str, value: &str) -> Self {
+    pub fn header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.map_request(|r| r.header(name, value))
     }
 }

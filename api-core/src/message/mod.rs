@@ -116,6 +116,16 @@ impl Message {
         self.push(Segment::Video(MediaSegment::new(file)))
     }
 
+    /// Appends a video shown with `cover` as its cover image (NapCat otherwise takes a frame
+    /// of the video).
+    pub fn video_with_cover(
+        self,
+        file: impl Into<Uploadable>,
+        cover: impl Into<Uploadable>,
+    ) -> Self {
+        self.push(Segment::Video(MediaSegment::new(file).thumb(cover)))
+    }
+
     /// Appends a file. A local file is sent under its own name (otherwise NapCat names it
     /// with a random id); [`Message::file_named`] gives another.
     pub fn file(self, file: impl Into<Uploadable>) -> Self {

@@ -39,6 +39,7 @@ pub use crate::error::Error;
 pub use crate::files::uploadable::Uploadable;
 pub use crate::message::Message;
 pub use crate::wire::base64::Base64;
+pub use crate::wire::header::Header;
 pub use crate::wire::ids::{AnyMessageId, ForwardId, GroupId, LongMessageId, MessageId, UserId};
 // The built-in spec's types, which an extension spec names without declaring them again.
 pub use crate::types;
@@ -67,7 +68,8 @@ pub use record::{
     Field, Keys, LenientField, MAX_TUPLE, Missing, Record, Split, Unlisted, decode_record, one_of,
 };
 
-// Writing requests: a union's tag beside its fields, durations as whole seconds, serde itself.
+// Writing requests: a union's tag beside its fields, durations as whole seconds, flags as
+// numbers, serde itself.
 pub use crate::files::collect::serialize_with_tag;
 pub use serde;
 pub use serde_json;
@@ -75,6 +77,11 @@ pub use serde_json;
 /// Durations sent as whole seconds (`serialize_with` paths).
 pub mod seconds {
     pub use crate::wire::seconds::{serialize, serialize_option};
+}
+
+/// Yes/no values sent as `1`/`0` (`serialize_with` paths).
+pub mod flag {
+    pub use crate::wire::flag::{serialize, serialize_option};
 }
 
 /// Gives a [`Record`] its `Deserialize` ([`decode_record`]).

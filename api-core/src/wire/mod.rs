@@ -3,6 +3,8 @@
 //! bytes.
 
 pub(crate) mod base64;
+pub(crate) mod flag;
+pub(crate) mod header;
 pub(crate) mod ids;
 pub(crate) mod lenient;
 pub(crate) mod nesting;

@@ -506,27 +506,41 @@ fn set_settings(
     Ok(None)
 }
 
+/// apis/group.ts `setGroupAddOption`: the question is set only for the two question types (4
+/// and 5), the answer only for 4 (type 5 clears it); other types leave both as they were.
 fn set_group_add_option(state: &mut State, p: &Params) -> Outcome {
     let id = p.int("group_id")?;
+    let add_type = p.int("add_type")?;
+    let question = p.opt_str("group_question")?.unwrap_or_default();
+    let answer = p.opt_str("group_answer")?.unwrap_or_default();
+    let asks = matches!(add_type, 4 | 5);
     let settings = vec![
-        ("add_type", Some(Value::from(p.int("add_type")?))),
+        ("add_type", Some(Value::from(add_type))),
+        ("group_question", asks.then(|| Value::from(question))),
         (
-            "group_question",
-            p.opt_str("group_question")?.map(Value::from),
+            "group_answer",
+            asks.then(|| Value::from(if add_type == 4 { answer } else { String::new() })),
         ),
-        ("group_answer", p.opt_str("group_answer")?.map(Value::from)),
     ];
     set_settings(state, id, settings, |_| {
         format!("设置群添加选项失败, {NOT_ADMIN_CODE}:{NOT_ADMIN}")
     })
 }
 
-/// Stores the optional integer settings `keys`; QQ's refusal as `{operation}失败, code:text`.
-fn int_settings(state: &mut State, p: &Params, keys: &[&str], operation: &str) -> Outcome {
+/// Stores the optional integer settings `keys` whose value NapCat passes on (`applies`); QQ's
+/// refusal as `{operation}失败, code:text`.
+fn int_settings(
+    state: &mut State,
+    p: &Params,
+    keys: &[&str],
+    applies: fn(i64) -> bool,
+    operation: &str,
+) -> Outcome {
     let id = p.int("group_id")?;
     let mut settings = Vec::new();
     for key in keys {
-        settings.push((*key, p.opt_int(key)?.map(Value::from)));
+        let value = p.opt_int(key)?.filter(|v| applies(*v));
+        settings.push((*key, value.map(Value::from)));
     }
     set_settings(state, id, settings, |_| {
         format!("{operation}失败, {NOT_ADMIN_CODE}:{NOT_ADMIN}")
@@ -535,12 +549,13 @@ fn int_settings(state: &mut State, p: &Params, keys: &[&str], operation: &str) -
 
 fn set_group_robot_add_option(state: &mut State, p: &Params) -> Outcome {
     let keys = ["robot_member_switch", "robot_member_examine"];
-    int_settings(state, p, &keys, "设置群机器人添加选项")
+    int_settings(state, p, &keys, |_| true, "设置群机器人添加选项")
 }
 
+/// apis/group.ts `setGroupSearch` changes a flag only when its value is not 0.
 fn set_group_search(state: &mut State, p: &Params) -> Outcome {
     let keys = ["no_code_finger_open", "no_finger_open"];
-    int_settings(state, p, &keys, "设置群搜索")
+    int_settings(state, p, &keys, |v| v != 0, "设置群搜索")
 }
 
 /// GroupOperationHelpers.ts `assertGroupManagementResults`, with the setting names of

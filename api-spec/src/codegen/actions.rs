@@ -7,8 +7,8 @@ use quote::{format_ident, quote};
 
 use super::record::{Slot, record_impl, slot};
 use super::shared::{
-    argument, default_from_new, doc_attrs, ident, init_from_argument, is_keyed, many_arguments,
-    positional_args, pub_field, rust_type, seconds_attr, serialize_attr,
+    argument, default_from_new, doc_attrs, ident, init_from_argument, is_duration, is_keyed,
+    many_arguments, positional_args, pub_field, rust_type, serialize_attr,
 };
 use crate::model::*;
 use crate::names::camel;
@@ -30,7 +30,7 @@ pub(super) fn param_doc(p: &Param) -> String {
     if let Presence::Default(v) = &p.presence {
         let shown = match v {
             DefaultValue::Str(s) => format!("{s:?}"),
-            DefaultValue::Bool(b) => b.to_string(),
+            DefaultValue::Bool(b) | DefaultValue::Flag(b) => b.to_string(),
             DefaultValue::Int(i) => i.to_string(),
             DefaultValue::Float(f) => f.to_string(),
             DefaultValue::Variant { enum_name, variant } => format!("{enum_name}::{variant}"),
@@ -294,20 +294,16 @@ fn validate_fn(a: &Action) -> Option<TokenStream> {
             }
         }
     });
-    let fractions = a
-        .params
-        .iter()
-        .filter(|p| seconds_attr(&p.ty).is_some())
-        .map(|p| {
-            let n = ident(&p.rust_name);
-            let reject = reject(
-                &p.rust_name,
-                "must be whole seconds (the server takes seconds)",
-            );
-            quote! {
-                if ::api_core::runtime::WholeSeconds::has_fraction(&self.#n) { #reject }
-            }
-        });
+    let fractions = a.params.iter().filter(|p| is_duration(&p.ty)).map(|p| {
+        let n = ident(&p.rust_name);
+        let reject = reject(
+            &p.rust_name,
+            "must be whole seconds (the server takes seconds)",
+        );
+        quote! {
+            if ::api_core::runtime::WholeSeconds::has_fraction(&self.#n) { #reject }
+        }
+    });
     let checks: Vec<TokenStream> = blanks.chain(fractions).collect();
     (!checks.is_empty()).then(|| {
         quote! {

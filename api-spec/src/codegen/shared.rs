@@ -22,7 +22,7 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
         TypeRef::Unit => quote!(()),
         TypeRef::Scalar(s) => match s {
             Scalar::String => quote!(::std::string::String),
-            Scalar::Bool => quote!(bool),
+            Scalar::Bool | Scalar::Flag => quote!(bool),
             Scalar::I32 => quote!(i32),
             Scalar::I64 => quote!(i64),
             Scalar::Qq => quote!(::api_core::runtime::UserId),
@@ -39,6 +39,7 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
             Scalar::File => quote!(::api_core::runtime::Uploadable),
             Scalar::Message => quote!(::api_core::runtime::Message),
             Scalar::Base64 => quote!(::api_core::runtime::Base64),
+            Scalar::Header => quote!(::api_core::runtime::Header),
         },
         TypeRef::Option(t) => {
             let t = rust_type(t);
@@ -86,16 +87,36 @@ pub(crate) fn init_from_argument(ty: &TypeRef, name: &Ident) -> TokenStream {
     }
 }
 
-/// `serialize_with` for a duration (sent as whole seconds), if `ty` is one.
-pub(crate) fn seconds_attr(ty: &TypeRef) -> Option<TokenStream> {
-    match ty {
-        TypeRef::Scalar(Scalar::Duration) => Some(quote!(
-            serialize_with = "::api_core::runtime::seconds::serialize"
-        )),
-        TypeRef::Option(t) if **t == TypeRef::Scalar(Scalar::Duration) => Some(quote!(
-            serialize_with = "::api_core::runtime::seconds::serialize_option"
-        )),
+/// The module whose `serialize`/`serialize_option` write a scalar that does not travel as
+/// its Rust type: a duration as whole seconds, a flag as `1`/`0`.
+fn wire_form(s: Scalar) -> Option<&'static str> {
+    match s {
+        Scalar::Duration => Some("seconds"),
+        Scalar::Flag => Some("flag"),
         _ => None,
+    }
+}
+
+/// `serialize_with` for a value that does not travel as its Rust type (see [`wire_form`]).
+pub(crate) fn serialize_with_attr(ty: &TypeRef) -> Option<TokenStream> {
+    let (scalar, function) = match ty {
+        TypeRef::Scalar(s) => (*s, "serialize"),
+        TypeRef::Option(t) => match **t {
+            TypeRef::Scalar(s) => (s, "serialize_option"),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let path = format!("::api_core::runtime::{}::{function}", wire_form(scalar)?);
+    Some(quote!(serialize_with = #path))
+}
+
+/// Whether `ty` is a duration, required or optional (checked for fractions before sending).
+pub(crate) fn is_duration(ty: &TypeRef) -> bool {
+    match ty {
+        TypeRef::Scalar(s) => *s == Scalar::Duration,
+        TypeRef::Option(t) => is_duration(t),
+        _ => false,
     }
 }
 
@@ -117,7 +138,7 @@ pub(crate) fn pub_field(
 }
 
 /// The `#[serde(..)]` a field or parameter is serialized with: its wire name when it differs,
-/// `None` left out, a duration as whole seconds; nothing when none applies.
+/// `None` left out, a duration as whole seconds, a flag as `1`/`0`; nothing when none applies.
 pub(crate) fn serialize_attr(rust: &str, wire: &str, ty: &TypeRef) -> Option<TokenStream> {
     let mut parts = Vec::new();
     if rust != wire {
@@ -128,7 +149,7 @@ pub(crate) fn serialize_attr(rust: &str, wire: &str, ty: &TypeRef) -> Option<Tok
             skip_serializing_if = "::std::option::Option::is_none"
         ));
     }
-    parts.extend(seconds_attr(ty));
+    parts.extend(serialize_with_attr(ty));
     (!parts.is_empty()).then(|| quote!(#[serde(#(#parts),*)]))
 }
 

@@ -7,7 +7,7 @@ use quote::quote;
 use super::record::{Slot, record_impl, slot};
 use super::shared::{
     argument, collect_files_impl, default_from_new, doc_attrs, ident, init_from_argument,
-    many_arguments, pub_field, seconds_attr, serialize_attr,
+    many_arguments, pub_field, serialize_attr, serialize_with_attr,
 };
 use crate::model::*;
 use crate::types::TypeRef;
@@ -23,7 +23,7 @@ pub(super) fn struct_def(spec: &Spec, s: &StructDef) -> TokenStream {
     let doc = doc_attrs(&s.doc);
     let fields = s.fields.iter().map(|f| {
         let serde_attr = if s.transparent {
-            seconds_attr(&f.ty).map(|w| quote!(#[serde(#w)]))
+            serialize_with_attr(&f.ty).map(|w| quote!(#[serde(#w)]))
         } else {
             serialize_attr(&f.rust_name, &f.wire_name, &f.ty)
         };

@@ -135,7 +135,7 @@ impl Checker {
             format!(
                 "default `{value}` does not fit the parameter's type `{ty}`; write a {}",
                 match ty {
-                    TypeRef::Scalar(Scalar::Bool) => "`true` or `false`".to_owned(),
+                    TypeRef::Scalar(Scalar::Bool | Scalar::Flag) => "`true` or `false`".to_owned(),
                     TypeRef::Scalar(Scalar::String) => "quoted string".to_owned(),
                     TypeRef::Scalar(Scalar::F64) => "number".to_owned(),
                     TypeRef::Scalar(s) if s.is_integer() => "whole number".to_owned(),
@@ -146,6 +146,7 @@ impl Checker {
         };
         match (ty, value) {
             (TypeRef::Scalar(Scalar::Bool), V::Boolean(b)) => Ok(DefaultValue::Bool(*b)),
+            (TypeRef::Scalar(Scalar::Flag), V::Boolean(b)) => Ok(DefaultValue::Flag(*b)),
             (TypeRef::Scalar(Scalar::String), V::String(s)) => Ok(DefaultValue::Str(s.clone())),
             (TypeRef::Scalar(Scalar::F64), V::Float(f)) => Ok(DefaultValue::Float(*f)),
             (TypeRef::Scalar(Scalar::F64), V::Integer(i)) => Ok(DefaultValue::Float(*i as f64)),
