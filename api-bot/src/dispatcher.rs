@@ -18,9 +18,9 @@ use futures_util::{FutureExt, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::claim::Claims;
+use crate::claim::{Claim, Claims};
 use crate::context::{Chat, Ctx, Values, chat};
-use crate::extract::Rejection;
+use crate::extract::{FromCtx, Rejection};
 use crate::filter::{BotAdmins, Filter};
 use crate::handler::{Guarded, Handler, HandlerFuture, Outcome, Route};
 use crate::reply::send_reply;
@@ -201,8 +201,7 @@ impl Bot {
                     connected = server.accept() => match connected {
                         Some(account) => {
                             tracing::info!(self_id = %account.self_id, "an account connected");
-                            let events = account.client.events();
-                            feeding.push(running.feed(account.client, events));
+                            feeding.push(running.feed(account.client, account.events));
                         }
                         None => break,
                     },
@@ -292,8 +291,13 @@ impl Running {
         client: Client,
         events: impl Stream<Item = Result<Event, EventsError>>,
     ) {
-        if let Some(pacing) = &self.core.pacing {
-            client.set_pacing(pacing.clone());
+        if let Some(pacing) = &self.core.pacing
+            && !client.set_pacing(pacing.clone())
+        {
+            tracing::warn!(
+                url = %client.url(),
+                "the client is paced already: its own limits stay, the bot's are not applied"
+            );
         }
         let mut events = std::pin::pin!(events);
         while let Some(next) = events.next().await {
@@ -319,15 +323,30 @@ impl Running {
         let core = &self.core;
         core.events.fetch_add(1, Ordering::Relaxed);
         let ctx = Ctx::new(Arc::new(event), client.clone(), core.values.clone());
-        if core.waiters.offer(&ctx) {
-            core.observe(&ctx);
-            return;
+        // Filters and extractors are the bot's own code, run here: a panic in one is
+        // reported like a handler's, and the bot goes on.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| core.waiters.offer(&ctx))) {
+            Ok(false) => {}
+            Ok(true) => {
+                // A message a conversation took is this account's: the bot's other accounts
+                // in the group leave their copy of it to this one.
+                let _ = Claim::from_ctx(&ctx);
+                return core.observe(&ctx);
+            }
+            Err(panic) => {
+                report(&ctx, panic_error(panic), core.on_error.as_ref());
+                return core.observe(&ctx);
+            }
         }
         // The handler is picked (its arguments made) here, in the order events arrive; an
         // event no handler takes needs no task.
-        let mut picked = match core.pick(&ctx) {
-            Some(picked) => picked,
-            None => return core.observe(&ctx),
+        let mut picked = match std::panic::catch_unwind(AssertUnwindSafe(|| core.pick(&ctx))) {
+            Ok(Some(picked)) => picked,
+            Ok(None) => return core.observe(&ctx),
+            Err(panic) => {
+                report(&ctx, panic_error(panic), core.on_error.as_ref());
+                return core.observe(&ctx);
+            }
         };
         let mut turn = core.order.as_ref().and_then(|order| {
             let chat = chat(ctx.event())?;
@@ -369,6 +388,8 @@ impl Running {
     /// then stopped.
     pub(crate) async fn finish(self) -> RunSummary {
         self.tasks.close();
+        // Conversations waiting for a next message learn that none will come.
+        self.core.waiters.stop();
         let mut abandoned = 0;
         if tokio::time::timeout(self.grace, self.tasks.wait())
             .await
@@ -421,8 +442,13 @@ impl Core {
         for route in &self.routes {
             match route.start(ctx) {
                 Err(Rejection::Skip) => continue,
-                // Wrong arguments are answered where a message was said (quoting it).
-                Err(Rejection::Answer(text)) => return Some(Picked::Reply(text.into())),
+                // Wrong arguments are answered where a message was said (quoting it), by one
+                // of the bot's accounts: the one that claims the message.
+                Err(Rejection::Answer(text)) => {
+                    return Claim::from_ctx(ctx)
+                        .ok()
+                        .map(|Claim| Picked::Reply(text.into()));
+                }
                 Ok(run) => return Some(Picked::Run(run)),
             }
         }

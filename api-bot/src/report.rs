@@ -66,7 +66,15 @@ pub(crate) fn report(ctx: &Ctx, error: BoxError, hook: Option<&ErrorHook>) {
         "a handler failed"
     );
     if let Some(hook) = hook {
-        hook(&failure);
+        // The hook is the bot's own code: a panic in it is logged, not spread.
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(&failure)));
+        if let Err(panic) = called {
+            tracing::error!(
+                kind = %failure.kind,
+                error = %panic_error(panic),
+                "the error hook panicked"
+            );
+        }
     }
 }
 
@@ -77,5 +85,5 @@ pub(crate) fn panic_error(payload: Box<dyn std::any::Any + Send>) -> BoxError {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_owned());
-    format!("the handler panicked: {text}").into()
+    format!("panicked: {text}").into()
 }

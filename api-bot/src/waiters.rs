@@ -1,6 +1,7 @@
 //! Conversations waiting for an event: the dispatcher offers each event here first, and the
 //! oldest waiter whose filter it passes takes it (no handler sees it then).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use tokio::sync::oneshot;
@@ -12,6 +13,8 @@ use crate::filter::Filter;
 #[derive(Default)]
 pub(crate) struct Waiters {
     list: Mutex<Vec<Waiter>>,
+    /// Set when the bot stops: no event comes any more, so no wait is kept.
+    stopped: AtomicBool,
 }
 
 struct Waiter {
@@ -21,10 +24,23 @@ struct Waiter {
 
 impl Waiters {
     /// Waits for the next event passing `filter`: the receiver gets it.
+    /// Once the bot has stopped, the receiver ends at once (the conversation is told it
+    /// stopped).
     pub(crate) fn wait(&self, filter: Filter) -> oneshot::Receiver<Ctx> {
         let (take, rx) = oneshot::channel();
-        self.lock().push(Waiter { filter, take });
+        let mut list = self.lock();
+        if !self.stopped.load(Ordering::Acquire) {
+            list.push(Waiter { filter, take });
+        }
         rx
+    }
+
+    /// The bot stops: every waiting conversation is told so now, rather than at its timeout,
+    /// and later waits end at once.
+    pub(crate) fn stop(&self) {
+        let mut list = self.lock();
+        self.stopped.store(true, Ordering::Release);
+        list.clear();
     }
 
     /// Hands `ctx` to the oldest waiter it is for; `false` when none took it.

@@ -71,3 +71,36 @@ async fn a_wait_times_out() {
     let said: Vec<String> = bot.take_sent().iter().map(|s| s.text()).collect();
     assert_eq!(said, ["快说！", "太慢了"]);
 }
+
+/// When the bot stops, a conversation waiting for an answer is told so at once (rather than
+/// holding shutdown for the whole grace and being stopped unfinished).
+#[tokio::test]
+async fn stopping_the_bot_ends_a_waiting_conversation() {
+    use api_bot::conversation::WaitError;
+    use api_bot::extract::State;
+    use std::sync::{Arc, Mutex};
+    type Outcome = Arc<Mutex<Option<bool>>>;
+    async fn waits(_: MessageEvent, talk: Conversation, State(out): State<Outcome>) {
+        let answer = talk.ask("还在吗？", Duration::from_secs(3600)).await;
+        let stopped = answer
+            .err()
+            .and_then(|e| e.downcast::<WaitError>().ok())
+            .is_some_and(|e| matches!(*e, WaitError::Stopped));
+        *out.lock().unwrap() = Some(stopped);
+    }
+    let out: Outcome = Arc::default();
+    let bot = start(Bot::new().state(out.clone()).on(waits)).await;
+    begin(&bot, 234567, "hi");
+    // The question is sent after the wait began: the conversation is waiting now.
+    assert_eq!(bot.bot_said().await.message.plain_text(), "还在吗？");
+    let summary = bot.stop().await;
+    assert_eq!(
+        summary.abandoned, 0,
+        "the conversation ended before the grace ran out"
+    );
+    assert_eq!(
+        *out.lock().unwrap(),
+        Some(true),
+        "it was told the bot stopped"
+    );
+}

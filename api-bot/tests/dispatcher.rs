@@ -188,3 +188,34 @@ async fn per_chat_order_keeps_a_chat_in_line() {
         ]
     );
 }
+
+/// A panic in the bot's own code outside a handler's body (a filter, the error hook) is
+/// reported and the bot goes on: the next message is still answered.
+#[tokio::test]
+async fn a_panicking_filter_or_error_hook_does_not_stop_the_bot() {
+    use api_bot::filter::Filter;
+    async fn echo(api: Client, m: MessageEvent) -> Result<(), Error> {
+        api.reply(&m, "still here").await.map(drop)
+    }
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let hook = failures.clone();
+    let touchy = Filter::new(|ctx| {
+        let text = ctx.message().map(|m| m.message.plain_text());
+        assert_ne!(text.as_deref(), Some("filter"), "the filter panics");
+        true
+    });
+    let bot = Bot::new()
+        .on_if(touchy, echo)
+        .on_error(move |e: &HandlerError| {
+            hook.lock().unwrap().push(e.to_string());
+            panic!("the hook panics too");
+        });
+    let bot = TestBot::start(bot).await;
+    bot.group_message(GROUP, 234567, "filter").await;
+    bot.group_message(GROUP, 234567, "hello").await;
+    let texts: Vec<String> = bot.take_sent().iter().map(|s| s.text()).collect();
+    assert_eq!(texts, ["still here"]);
+    let failures = failures.lock().unwrap().clone();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].contains("the filter panics"), "{failures:?}");
+}

@@ -5,9 +5,10 @@
 //!
 //! Each limit is a token bucket: `count` sends per `per`, up to `burst` at once after a
 //! quiet spell. A send waits for its turn before it goes out (the wait is not part of its
-//! timeout); one chat's sends go out in the order they were made; at most `max_queued`
-//! sends wait at once, and further ones wait to join the queue (back-pressure on whatever
-//! produces them). Each send that had to wait is logged at `debug` with its wait and the
+//! timeout); one chat's sends get their turns in the order they were made, one after
+//! another, so they go out in that order unless the machine stalls for longer than the gap
+//! between two turns; at most `max_queued` sends wait at once, and further ones wait to join
+//! the queue (back-pressure on whatever produces them). Each send that had to wait is logged at `debug` with its wait and the
 //! queue's depth.
 
 use std::collections::HashMap;
@@ -20,7 +21,8 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-/// The actions paced: those that send a message.
+/// The actions paced: those that say something in a chat (messages, forwards, voice, files
+/// and pokes), whether called through a typed method or by name.
 pub const PACED_ACTIONS: &[&str] = &[
     "send_msg",
     "send_group_msg",
@@ -28,6 +30,14 @@ pub const PACED_ACTIONS: &[&str] = &[
     "send_forward_msg",
     "send_group_forward_msg",
     "send_private_forward_msg",
+    "forward_friend_single_msg",
+    "forward_group_single_msg",
+    "send_group_ai_record",
+    "upload_group_file",
+    "upload_private_file",
+    "send_poke",
+    "group_poke",
+    "friend_poke",
 ];
 
 /// How many sends may wait for their turn at once, by default; see [`Pacing::max_queued`].
@@ -203,10 +213,9 @@ impl Pacer {
         let at = self.reserve(ChatKey::of(params), Instant::now());
         let now = Instant::now();
         if at > now {
-            let queued = self.waiting.fetch_add(1, Ordering::Relaxed) + 1;
-            tracing::debug!(action, wait = ?(at - now), queued, "a paced send waits for its turn");
+            let queued = Waiting::join(&self.waiting);
+            tracing::debug!(action, wait = ?(at - now), queued = queued.depth, "a paced send waits for its turn");
             tokio::time::sleep_until(at).await;
-            self.waiting.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
@@ -243,6 +252,28 @@ impl Pacer {
     /// How many sends wait for their turn now.
     pub(crate) fn waiting(&self) -> usize {
         self.waiting.load(Ordering::Relaxed)
+    }
+}
+
+/// One send counted among those waiting for their turn, for as long as it waits: the count
+/// goes down when the wait ends or the send is dropped mid-wait (a timeout around it, a
+/// shutdown).
+struct Waiting<'a> {
+    count: &'a AtomicUsize,
+    /// How many waited, this one included, when it joined.
+    depth: usize,
+}
+
+impl<'a> Waiting<'a> {
+    fn join(count: &'a AtomicUsize) -> Waiting<'a> {
+        let depth = count.fetch_add(1, Ordering::Relaxed) + 1;
+        Waiting { count, depth }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -285,6 +316,20 @@ mod tests {
         assert_eq!(in_window, 3 + 49);
         let rate = (in_window - 3) as f64 / window.as_secs_f64();
         assert!((rate - 5.0).abs() / 5.0 <= 0.05, "{rate} sends a second");
+    }
+
+    /// A send dropped while it waits (a timeout around it, a shutdown) no longer counts as
+    /// waiting.
+    #[tokio::test(start_paused = true)]
+    async fn a_send_dropped_mid_wait_leaves_the_queue() {
+        let pacer = pacer(Some(Rate::per_second(1)), None);
+        pacer.wait("send_group_msg", GROUP).await;
+        let second = tokio::time::timeout(
+            Duration::from_millis(10),
+            pacer.wait("send_group_msg", GROUP),
+        );
+        assert!(second.await.is_err(), "the second send waits its turn");
+        assert_eq!(pacer.waiting(), 0);
     }
 
     /// A chat's limit holds that chat back, not another one; the account's limit holds all.

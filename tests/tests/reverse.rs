@@ -311,3 +311,26 @@ async fn a_peer_that_sends_but_stops_reading_is_declared_lost() {
     lost_for(&api, calls, &["stopped reading"]).await;
     talking.abort();
 }
+
+/// What a new account sends the moment it connects (NapCat's `lifecycle` event first) reaches
+/// the subscription handed out with it, however late `accept` is called.
+#[tokio::test]
+async fn a_new_accounts_first_events_are_not_missed() {
+    let mut server = server(ReverseOptions::default()).await;
+    let mut peer = dial(server.local_addr(), b"10001").await.unwrap();
+    let lifecycle = json!({"time": 1, "self_id": 10001, "post_type": "meta_event",
+        "meta_event_type": "lifecycle", "sub_type": "connect"});
+    peer.send(Message::Text(lifecycle.to_string().into()))
+        .await
+        .unwrap();
+    let account = server.accept().await.unwrap();
+    let mut events = account.events;
+    let first = tokio::time::timeout(PATIENCE, events.recv())
+        .await
+        .expect("the first event arrives")
+        .unwrap();
+    assert!(
+        matches!(first, api_core::types::Event::MetaEvent(_)),
+        "{first:?}"
+    );
+}

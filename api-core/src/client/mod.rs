@@ -255,7 +255,8 @@ impl Client {
         })
     }
 
-    /// Sends any action and returns the reply as received, without checking it.
+    /// Sends any action and returns the reply as received, without checking it. A message
+    /// send waits for its turn under the client's pacing, as its typed method does.
     pub async fn call_raw(
         &self,
         action: &str,
@@ -264,6 +265,10 @@ impl Client {
     ) -> Result<RawReply, Error> {
         let params = serde_json::to_string(params)
             .map_err(|e| Error::invalid_argument(action, "(params)", e.to_string()))?;
+        // A send called by name is paced like its typed method.
+        if let Some(pacer) = self.pacer_for(action) {
+            pacer.wait(action, &params).await;
+        }
         self.send(
             action,
             params,

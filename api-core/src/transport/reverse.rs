@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::client::Client;
 use crate::client::builder::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT};
 use crate::events::bus::EventBus;
-use crate::events::{EVENT_BUFFER, EVENT_BUFFER_BYTES};
+use crate::events::{EVENT_BUFFER, EVENT_BUFFER_BYTES, Events};
 use crate::files::uploadable::UploadStrategy;
 use crate::secret::AccessToken;
 use crate::transport::forward::WsTransport;
@@ -114,8 +114,8 @@ impl Default for ReverseOptions {
     }
 }
 
-/// An account that connected: its QQ number (from `X-Self-ID`) and its client.
-#[derive(Debug, Clone)]
+/// An account that connected: its QQ number (from `X-Self-ID`), its client and its events.
+#[derive(Debug)]
 pub struct Connected {
     /// The `X-Self-ID` header NapCat sent.
     pub self_id: String,
@@ -123,6 +123,10 @@ pub struct Connected {
     pub role: String,
     /// A client whose calls go over this account's connection.
     pub client: Client,
+    /// This account's events from its first frame on: subscribed before the connection is
+    /// read, so none that NapCat sends right after connecting is missed (a subscription made
+    /// later with `client.events()` sees only what comes after it). Drop it if unused.
+    pub events: Events,
 }
 
 /// Listens for NapCat's reverse WebSocket connections.
@@ -305,10 +309,12 @@ async fn serve(accounts: Arc<Accounts>, accepted: Accepted) {
             accounts.options.timeout,
             accounts.options.upload_strategy,
         );
+        let events = client.events();
         let connected = Connected {
             self_id: hs.self_id.clone(),
             role: hs.role.clone(),
             client,
+            events,
         };
         let announced = accounts.new_accounts.send(connected);
         if accounts
