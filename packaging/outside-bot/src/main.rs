@@ -1,38 +1,35 @@
-//! A bot built from the packaged crates alone: it answers `ping` with `pong` in a group, run
-//! against the simulator those crates ship.
+//! A bot built from the packaged crates alone: a typed command answered through the
+//! dispatcher, run against the simulator those crates ship (the bot crate's test harness).
 
-use api_core::types::Event;
-use api_core::{Client, GroupId};
-use api_sim::{SimConfig, Simulator};
+use api_bot::commands::Commands;
+use api_bot::dispatcher::Bot;
+use api_bot::reply::Reply;
+use api_bot::testing::TestBot;
+use api_core::{GroupId, UserId};
+
+/// What the bot answers.
+#[derive(Commands)]
+enum Command {
+    /// 回答 pong
+    Ping,
+}
+
+async fn command(command: Command) -> Reply {
+    match command {
+        Command::Ping => Reply::from("pong"),
+    }
+}
 
 #[tokio::main]
 async fn main() {
-    let sim = Simulator::start(SimConfig::default())
-        .await
-        .expect("bind a loopback port");
-    let api = Client::builder()
-        .ws_url(sim.ws_url("/"))
-        .connect()
-        .await
-        .expect("connect to the simulator");
-    let mut events = api.events();
-    sim.wait_for_event_clients(1).await;
-    sim.inject_group_message(100200, 234567, "李四", serde_json::json!("ping"));
-    loop {
-        match events.recv().await.expect("the simulator's events") {
-            Event::Message(m) if m.message.plain_text() == "ping" => {
-                api.reply(&m, "pong").await.expect("reply");
-                break;
-            }
-            _ => {}
-        }
-    }
-    let sent = sim
-        .take_calls()
-        .into_iter()
-        .find(|c| c.action == "send_msg")
-        .expect("the bot answered");
-    assert_eq!(sent.params["group_id"], GroupId(100200).0);
-    assert_eq!(sent.params["message"][1]["data"]["text"], "pong");
-    println!("outside-bot: answered ping with pong, built from the packaged crates");
+    let bot = TestBot::start(Bot::new().on(command)).await;
+    // The client works on its own too.
+    let me = bot.client().get_login_info().await.expect("login info");
+    assert_eq!(me.user_id, UserId(10001));
+    bot.group_message(100200, 234567, "/ping").await;
+    let sent = bot.take_sent();
+    assert_eq!(sent.len(), 1, "one answer");
+    assert_eq!(sent[0].text(), "pong");
+    assert_eq!(sent[0].chat, Some(api_bot::context::Chat::Group(GroupId(100200))));
+    println!("outside-bot: answered /ping with pong, built from the packaged crates");
 }
