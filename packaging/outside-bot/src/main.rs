@@ -30,6 +30,9 @@ async fn main() {
     let sent = bot.take_sent();
     assert_eq!(sent.len(), 1, "one answer");
     assert_eq!(sent[0].text(), "pong");
-    assert_eq!(sent[0].chat, Some(api_bot::context::Chat::Group(GroupId(100200))));
+    assert_eq!(
+        sent[0].chat,
+        Some(api_bot::context::Chat::Group(GroupId(100200)))
+    );
     println!("outside-bot: answered /ping with pong, built from the packaged crates");
 }
