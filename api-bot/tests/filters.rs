@@ -90,3 +90,34 @@ async fn filters_pick_the_handler() {
     bot.private_message(123456, json!("hello")).await;
     assert_eq!(answer(&bot), "to me");
 }
+
+/// `role`, `owner` and `|`: the sender's role as the message says, and either of two filters.
+#[tokio::test]
+async fn roles_and_either_of_two_filters() {
+    use api_bot::filter::{owner, role};
+    use api_core::types::GroupRole;
+    let bot = Bot::new()
+        .on_if(owner(), say("owner"))
+        .on_if(
+            role(GroupRole::Admin) | text_eq("either"),
+            say("admin or either"),
+        )
+        .on_if(role(GroupRole::Member), say("member"));
+    let bot = TestBot::start(bot).await;
+    // 888888 owns 300400; 123456 is an admin of 100200 and a member of 300400.
+    assert_eq!(group_says(&bot, 300400, 888888, "hello").await, "owner");
+    assert_eq!(
+        group_says(&bot, 100200, 123456, "hello").await,
+        "admin or either"
+    );
+    assert_eq!(group_says(&bot, 300400, 123456, "hello").await, "member");
+    assert_eq!(
+        group_says(&bot, 300400, 123456, "either").await,
+        "admin or either"
+    );
+    // A private message has no role: only the text side of `|` can let it through.
+    bot.private_message(123456, json!("hello")).await;
+    assert!(bot.take_sent().is_empty());
+    bot.private_message(123456, json!("either")).await;
+    assert_eq!(answer(&bot), "admin or either");
+}
