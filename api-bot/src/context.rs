@@ -2,12 +2,12 @@
 //! bot's shared values (state a bot put in, and what the bot's own parts keep there).
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use api_core::Client;
-use api_core::types::{Event, MessageEvent, Notice, Notify, Request};
+use api_core::types::{Event, MessageEvent, MessageTarget, Notice, Notify, Request};
 use api_core::{GroupId, MessageId, UserId};
 
 /// One event on its way to a handler. Cloning is cheap (reference counts).
@@ -79,7 +79,9 @@ impl Ctx {
 /// Values shared by every handler of a bot, one per type.
 #[derive(Default)]
 pub struct Values {
-    by_type: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    /// A bot holds a handful, looked up for every handler that asks: a list scanned for the
+    /// type is quicker than a hash map of them.
+    by_type: Vec<(TypeId, Box<dyn Any + Send + Sync>)>,
 }
 
 impl fmt::Debug for Values {
@@ -93,12 +95,19 @@ impl fmt::Debug for Values {
 impl Values {
     /// Holds `value`, replacing the one of the same type.
     pub fn insert<T: Any + Send + Sync>(&mut self, value: T) {
-        self.by_type.insert(TypeId::of::<T>(), Box::new(value));
+        let id = TypeId::of::<T>();
+        let value: Box<dyn Any + Send + Sync> = Box::new(value);
+        match self.by_type.iter_mut().find(|(held, _)| *held == id) {
+            Some((_, held)) => *held = value,
+            None => self.by_type.push((id, value)),
+        }
     }
 
     /// The value of type `T`, if one is held.
     pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
-        self.by_type.get(&TypeId::of::<T>())?.downcast_ref()
+        let id = TypeId::of::<T>();
+        let (_, value) = self.by_type.iter().find(|(held, _)| *held == id)?;
+        value.downcast_ref()
     }
 }
 
@@ -116,6 +125,56 @@ impl fmt::Display for Chat {
         match self {
             Chat::Group(g) => write!(f, "group {g}"),
             Chat::Private(u) => write!(f, "private {u}"),
+        }
+    }
+}
+
+impl From<Chat> for MessageTarget {
+    fn from(chat: Chat) -> Self {
+        match chat {
+            Chat::Group(g) => MessageTarget::Group(g),
+            Chat::Private(u) => MessageTarget::Private(u),
+        }
+    }
+}
+
+/// What identifies an event (in a log line, an error, a reply), kept by the dispatcher while
+/// the event itself has moved into its handler.
+#[derive(Debug, Clone)]
+pub(crate) struct Summary {
+    /// The event's kind ([`kind`]).
+    pub(crate) kind: Cow<'static, str>,
+    /// The chat it happened in ([`chat`]).
+    pub(crate) chat: Option<Chat>,
+    /// Who caused it ([`user`]).
+    pub(crate) user: Option<UserId>,
+    /// The message it is or is about ([`message_id`]).
+    pub(crate) message_id: Option<MessageId>,
+    /// The account that received it ([`self_id`]).
+    pub(crate) self_id: Option<UserId>,
+    /// The message a reply quotes: the event's own, when it is one someone sent.
+    pub(crate) quote: Option<MessageId>,
+}
+
+impl Summary {
+    /// What identifies `event`.
+    pub(crate) fn of(event: &Event) -> Summary {
+        let kind = match event {
+            // Messages, the common case, need no text made for their kind.
+            Event::Message(_) => Cow::Borrowed("message"),
+            Event::MessageSent(_) => Cow::Borrowed("message_sent"),
+            other => Cow::Owned(kind(other)),
+        };
+        Summary {
+            kind,
+            chat: chat(event),
+            user: user(event),
+            message_id: message_id(event),
+            self_id: self_id(event),
+            quote: match event {
+                Event::Message(m) => Some(m.message_id),
+                _ => None,
+            },
         }
     }
 }
@@ -224,5 +283,22 @@ pub fn self_id(event: &Event) -> Option<UserId> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Values;
+
+    /// One value per type: a second of the same type replaces the first.
+    #[test]
+    fn values_hold_one_per_type() {
+        let mut values = Values::default();
+        values.insert(1u32);
+        values.insert("text");
+        values.insert(2u32);
+        assert_eq!(values.get::<u32>(), Some(&2));
+        assert_eq!(values.get::<&str>(), Some(&"text"));
+        assert_eq!(values.get::<u64>(), None);
     }
 }

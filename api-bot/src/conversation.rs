@@ -20,7 +20,7 @@ use std::time::Duration;
 use api_core::types::{Event, MessageEvent};
 use api_core::{Message, MessageId};
 
-use crate::context::{Ctx, chat, self_id, user};
+use crate::context::{Ctx, Summary, chat, self_id, user};
 use crate::error::BoxError;
 use crate::extract::{FromCtx, Rejection};
 use crate::filter::Filter;
@@ -126,7 +126,12 @@ impl Conversation {
     /// plainly, when it did not start from a message), as a [`Reply`](crate::reply::Reply)
     /// would.
     pub async fn say(&self, text: impl Into<Message>) -> Result<MessageId, BoxError> {
-        send_reply(&self.ctx, text.into()).await
+        send_reply(
+            self.ctx.client(),
+            &Summary::of(self.ctx.event()),
+            text.into(),
+        )
+        .await
     }
 
     /// Says `question` and waits for the same user's answer, within `timeout`. The wait

@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::claim::{Claim, Claims};
-use crate::context::{Chat, Ctx, Values, chat};
+use crate::context::{Chat, Ctx, Summary, Values};
+use crate::error::BoxError;
 use crate::extract::{FromCtx, Rejection};
 use crate::filter::{BotAdmins, Filter};
 use crate::handler::{Guarded, Handler, HandlerFuture, Outcome, Route};
@@ -51,7 +52,7 @@ pub struct Bot {
 }
 
 /// Called with each event once the dispatcher is done with it (for the test harness).
-pub(crate) type Observer = Arc<dyn Fn(&Ctx) + Send + Sync>;
+pub(crate) type Observer = Arc<dyn Fn(&Arc<Event>) + Send + Sync>;
 
 impl Default for Bot {
     fn default() -> Self {
@@ -323,6 +324,10 @@ impl Running {
         let core = &self.core;
         core.events.fetch_add(1, Ordering::Relaxed);
         let ctx = Ctx::new(Arc::new(event), client.clone(), core.values.clone());
+        let about = Summary::of(ctx.event());
+        // The test harness sees each event once it is handled.
+        let seen = core.observer.as_ref().map(|_| ctx.event_arc().clone());
+        let done = Done { about, seen };
         // Filters and extractors are the bot's own code, run here: a panic in one is
         // reported like a handler's, and the bot goes on.
         match std::panic::catch_unwind(AssertUnwindSafe(|| core.waiters.offer(&ctx))) {
@@ -331,26 +336,24 @@ impl Running {
                 // A message a conversation took is this account's: the bot's other accounts
                 // in the group leave their copy of it to this one.
                 let _ = Claim::from_ctx(&ctx);
-                return core.observe(&ctx);
+                return done.finish(core, None);
             }
-            Err(panic) => {
-                report(&ctx, panic_error(panic), core.on_error.as_ref());
-                return core.observe(&ctx);
-            }
+            Err(panic) => return done.finish(core, Some(panic_error(panic))),
         }
         // The handler is picked (its arguments made) here, in the order events arrive; an
         // event no handler takes needs no task.
-        let mut picked = match std::panic::catch_unwind(AssertUnwindSafe(|| core.pick(&ctx))) {
+        let picked = std::panic::catch_unwind(AssertUnwindSafe(|| core.pick(&ctx)));
+        // The picked handler holds what it needs of the event: the event moves into it when
+        // it starts, unless something else holds it too.
+        drop(ctx);
+        let mut picked = match picked {
             Ok(Some(picked)) => picked,
-            Ok(None) => return core.observe(&ctx),
-            Err(panic) => {
-                report(&ctx, panic_error(panic), core.on_error.as_ref());
-                return core.observe(&ctx);
-            }
+            Ok(None) => return done.finish(core, None),
+            Err(panic) => return done.finish(core, Some(panic_error(panic))),
         };
         let mut turn = core.order.as_ref().and_then(|order| {
-            let chat = chat(ctx.event())?;
-            Some(order.enter((ctx.self_id(), chat)))
+            let chat = done.about.chat?;
+            Some(order.enter((done.about.self_id, chat)))
         });
         // A handler with no earlier event of its chat to wait for is polled once here: one
         // that ends without waiting (a counter, a filter that says no) needs no task either.
@@ -363,24 +366,17 @@ impl Running {
             match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(&mut cx))) {
                 Ok(Poll::Pending) => {}
                 Ok(Poll::Ready(Outcome::Reply(message))) => picked = Picked::Reply(message),
-                Ok(Poll::Ready(Outcome::Done)) => return core.observe(&ctx),
-                Ok(Poll::Ready(Outcome::Failed(e))) => {
-                    report(&ctx, e, core.on_error.as_ref());
-                    return core.observe(&ctx);
-                }
-                Err(panic) => {
-                    report(&ctx, panic_error(panic), core.on_error.as_ref());
-                    return core.observe(&ctx);
-                }
+                Ok(Poll::Ready(Outcome::Done)) => return done.finish(core, None),
+                Ok(Poll::Ready(Outcome::Failed(e))) => return done.finish(core, Some(e)),
+                Err(panic) => return done.finish(core, Some(panic_error(panic))),
             }
         }
-        let (core, abort) = (core.clone(), self.abort.clone());
+        let (core, client, abort) = (core.clone(), client.clone(), self.abort.clone());
         self.tasks.spawn(async move {
             tokio::select! {
-                () = core.handle(&ctx, picked, turn) => {}
-                () = abort.cancelled() => {}
+                failure = done.handle(&client, picked, turn) => done.finish(&core, failure),
+                () = abort.cancelled() => done.finish(&core, None),
             }
-            core.observe(&ctx);
         });
     }
 
@@ -412,10 +408,24 @@ impl Running {
     }
 }
 
-impl Core {
-    /// Runs the first handler that applies to `ctx`, after the chat's previous event when
-    /// `turn` is given.
-    async fn handle(&self, ctx: &Ctx, picked: Picked, mut turn: Option<Turn<ChatOf>>) {
+/// What is left of an event once its handler is picked: what identifies it, for the
+/// reply and the report.
+struct Done {
+    about: Summary,
+    /// The event, kept for the test harness only.
+    seen: Option<Arc<Event>>,
+}
+
+impl Done {
+    /// Runs the picked handler, after the chat's previous event when `turn` is given, and
+    /// sends its reply through `client` (the account that received the event); what
+    /// failed, if anything.
+    async fn handle(
+        &self,
+        client: &Client,
+        picked: Picked,
+        mut turn: Option<Turn<ChatOf>>,
+    ) -> Option<BoxError> {
         if let Some(turn) = &mut turn {
             turn.wait().await;
         }
@@ -426,16 +436,25 @@ impl Core {
             },
             Picked::Reply(message) => Outcome::Reply(message),
         };
-        let failure = match outcome {
+        match outcome {
             Outcome::Done => None,
             Outcome::Failed(e) => Some(e),
-            Outcome::Reply(message) => send_reply(ctx, message).await.err(),
-        };
-        if let Some(e) = failure {
-            report(ctx, e, self.on_error.as_ref());
+            Outcome::Reply(message) => send_reply(client, &self.about, message).await.err(),
         }
     }
 
+    /// The event is done with: `failure` is reported, and the test harness told.
+    fn finish(&self, core: &Core, failure: Option<BoxError>) {
+        if let Some(e) = failure {
+            report(&self.about, e, core.on_error.as_ref());
+        }
+        if let (Some(observer), Some(event)) = (&core.observer, &self.seen) {
+            observer(event);
+        }
+    }
+}
+
+impl Core {
     /// The first handler that applies to `ctx`, started; or what to answer when its
     /// arguments are wrong; `None` when no handler applies.
     fn pick(&self, ctx: &Ctx) -> Option<Picked> {
@@ -453,12 +472,6 @@ impl Core {
             }
         }
         None
-    }
-
-    fn observe(&self, ctx: &Ctx) {
-        if let Some(observer) = &self.observer {
-            observer(ctx);
-        }
     }
 }
 
@@ -510,6 +523,64 @@ mod tests {
         let mut seen = seen.lock().unwrap().clone();
         seen.sort();
         assert_eq!(seen, ["after", "before"]);
+    }
+
+    /// Where the segments of `m` lie in memory.
+    fn segments_at(m: &MessageEvent) -> usize {
+        m.message
+            .iter()
+            .next()
+            .map_or(0, |s| std::ptr::from_ref(s) as usize)
+    }
+
+    /// Where the segments of `event`'s message lie in memory.
+    fn text_at(event: &Event) -> usize {
+        match event {
+            Event::Message(m) => segments_at(m),
+            _ => 0,
+        }
+    }
+
+    /// The event a handler takes is moved into it, not copied, when nothing else holds it;
+    /// when something does (here an `Arc<Event>` argument), the handler gets a copy.
+    #[tokio::test]
+    async fn the_event_moves_into_its_handler() {
+        let alone = private_message(1, "alone");
+        let shared = private_message(2, "shared");
+        let (alone_at, shared_at) = (text_at(&alone), text_at(&shared));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (log, log_too) = (seen.clone(), seen.clone());
+        let bot = Bot::new()
+            .on_if(
+                crate::filter::text_where(|t| t == "alone"),
+                move |m: MessageEvent| {
+                    let log = log.clone();
+                    async move {
+                        let at = segments_at(&m);
+                        log.lock().unwrap().push((m.message.plain_text(), at));
+                    }
+                },
+            )
+            .on(move |m: MessageEvent, _also: Arc<Event>| {
+                let log = log_too.clone();
+                async move {
+                    let at = segments_at(&m);
+                    log.lock().unwrap().push((m.message.plain_text(), at));
+                }
+            });
+        let events = stream::iter([Ok(alone), Ok(shared)]);
+        bot.run_stream(offline_client(), events, std::future::pending())
+            .await;
+        let mut seen = seen.lock().unwrap().clone();
+        seen.sort();
+        assert_eq!(seen[0].0, "alone");
+        assert_ne!(alone_at, 0);
+        assert_eq!(
+            seen[0].1, alone_at,
+            "the lone handler's event is the one received"
+        );
+        assert_eq!(seen[1].0, "shared");
+        assert_ne!(seen[1].1, shared_at, "a shared event is copied");
     }
 
     /// At shutdown no event is taken any more, and a running handler is waited for.

@@ -29,6 +29,49 @@ pub enum Rejection {
 pub trait FromCtx: Sized + Send + 'static {
     /// Makes the argument from `ctx`, or says why not.
     fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection>;
+
+    /// As [`from_ctx`](Self::from_ctx) for a handler about to run: an argument that is the
+    /// event itself (the typed events) only checks the event's kind here, and is made from
+    /// the event when the handler starts, moving it in rather than copying it when nothing
+    /// else holds it. Other extractors keep this default, which makes them now.
+    fn from_ctx_deferred(ctx: &Ctx) -> Result<Deferred<Self>, Rejection> {
+        Self::from_ctx(ctx).map(Deferred::Made)
+    }
+}
+
+/// A handler argument made already, or to be made from the event once the handler starts
+/// (see [`FromCtx::from_ctx_deferred`]).
+#[derive(Debug)]
+pub enum Deferred<T> {
+    /// Made.
+    Made(T),
+    /// Made from the event, of the kind checked already (`None` only if it were not).
+    FromEvent(fn(Event) -> Option<T>),
+}
+
+impl<T> Deferred<T> {
+    /// Whether the argument is made from the event.
+    pub fn is_from_event(&self) -> bool {
+        matches!(self, Deferred::FromEvent(_))
+    }
+
+    /// The argument. `event` is the handler's share of the event and `takers` how many of
+    /// its arguments are still to be made from it: the last one takes the share, so the
+    /// event moves into it when no one else holds it, and is copied otherwise.
+    pub fn make(self, event: &mut Option<Arc<Event>>, takers: &mut usize) -> Option<T> {
+        match self {
+            Deferred::Made(t) => Some(t),
+            Deferred::FromEvent(from_event) => {
+                *takers = takers.saturating_sub(1);
+                let share = if *takers == 0 {
+                    event.take()?
+                } else {
+                    event.clone()?
+                };
+                from_event(Arc::unwrap_or_clone(share))
+            }
+        }
+    }
 }
 
 impl FromCtx for Ctx {
@@ -48,6 +91,10 @@ impl FromCtx for Client {
 impl FromCtx for Event {
     fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
         Ok(ctx.event().clone())
+    }
+
+    fn from_ctx_deferred(_: &Ctx) -> Result<Deferred<Self>, Rejection> {
+        Ok(Deferred::FromEvent(Some))
     }
 }
 
@@ -114,7 +161,8 @@ impl FromCtx for Images {
     }
 }
 
-/// Typed events: each is an argument for the events of its kind only.
+/// Typed events: each is an argument for the events of its kind only, moved out of the
+/// event when a handler starts.
 macro_rules! event_extractors {
     ($($(#[doc = $doc:literal])* $ty:ty => $pat:pat => $out:expr;)*) => {$(
         $(#[doc = $doc])*
@@ -122,6 +170,19 @@ macro_rules! event_extractors {
             fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
                 match ctx.event() {
                     $pat => Ok($out.clone()),
+                    #[allow(unreachable_patterns)]
+                    _ => Err(Rejection::Skip),
+                }
+            }
+
+            fn from_ctx_deferred(ctx: &Ctx) -> Result<Deferred<Self>, Rejection> {
+                match ctx.event() {
+                    #[allow(unused_variables)]
+                    $pat => Ok(Deferred::FromEvent(|event| match event {
+                        $pat => Some($out),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    })),
                     #[allow(unreachable_patterns)]
                     _ => Err(Rejection::Skip),
                 }

@@ -78,15 +78,29 @@ macro_rules! handler_for_fn {
             R: IntoOutcome,
             $($arg: FromCtx,)*
         {
-            #[allow(non_snake_case, unused_variables)]
+            #[allow(non_snake_case, unused_variables, unused_mut)]
             fn call(&self, ctx: &Ctx) -> Result<HandlerFuture, Rejection> {
-                $(let $arg = $arg::from_ctx(ctx)?;)*
-                let run = (self)($($arg),*);
-                Ok(Box::pin(async move { run.await.into_outcome() }))
+                // Every argument is checked now; those that are the event are made from it
+                // when the handler starts, by when the dispatcher holds it no more.
+                $(let $arg = $arg::from_ctx_deferred(ctx)?;)*
+                let mut takers = 0 $(+ usize::from($arg.is_from_event()))*;
+                let mut event = (takers > 0).then(|| ctx.event_arc().clone());
+                let handler = self.clone();
+                Ok(Box::pin(async move {
+                    $(let Some($arg) = $arg.make(&mut event, &mut takers) else {
+                        return Outcome::Failed(MADE_FROM_ANOTHER_KIND.into());
+                    };)*
+                    handler($($arg),*).await.into_outcome()
+                }))
             }
         }
     };
 }
+
+/// What a handler reports if an argument checked against the event could not be made from it
+/// when the handler started (the check and the making disagree: a bug in an extractor).
+const MADE_FROM_ANOTHER_KIND: &str =
+    "an argument checked against the event could not be made from it when the handler started";
 
 handler_for_fn!();
 handler_for_fn!(A1);

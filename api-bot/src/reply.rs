@@ -1,10 +1,9 @@
 //! A handler's answer as its return value: [`Reply`] is said in the event's chat, quoting the
 //! message when the event is one.
 
-use api_core::types::MessageTarget;
-use api_core::{Message, MessageId};
+use api_core::{Client, Message, MessageId};
 
-use crate::context::{Chat, Ctx, chat};
+use crate::context::Summary;
 use crate::error::BoxError;
 
 /// What a handler returns to say something in the event's chat: a reply quoting the message
@@ -32,21 +31,23 @@ impl<T: Into<Message>> From<T> for Reply {
     }
 }
 
-/// Says `message` in `ctx`'s chat, quoting the message when the event is one; returns the
-/// id of the message sent.
-pub(crate) async fn send_reply(ctx: &Ctx, message: Message) -> Result<MessageId, BoxError> {
-    let api = ctx.client();
-    let sent = match (ctx.message(), chat(ctx.event())) {
-        (Some(m), _) => api.reply(m, message).await?,
-        (None, Some(Chat::Group(g))) => api.send_msg(MessageTarget::Group(g), message).await?,
-        (None, Some(Chat::Private(u))) => api.send_msg(MessageTarget::Private(u), message).await?,
-        (None, None) => {
-            return Err(format!(
-                "a `{}` event names no chat to reply in",
-                crate::context::kind(ctx.event())
-            )
-            .into());
-        }
+/// Says `message` in the chat of the event `about` describes, quoting its message when the
+/// event is one someone sent, through `client` (the account that received it).
+pub(crate) async fn send_reply(
+    client: &Client,
+    about: &Summary,
+    message: Message,
+) -> Result<MessageId, BoxError> {
+    let Some(chat) = about.chat else {
+        return Err(format!("a `{}` event names no chat to reply in", about.kind).into());
     };
-    Ok(sent.message_id)
+    let message = match about.quote {
+        Some(id) => {
+            let mut quoted = Message::new().reply(id);
+            quoted.extend(message);
+            quoted
+        }
+        None => message,
+    };
+    Ok(client.send_msg(chat.into(), message).await?.message_id)
 }

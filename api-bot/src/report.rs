@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use api_core::{MessageId, UserId};
 
-use crate::context::{Chat, Ctx, chat, kind, message_id, user};
+use crate::context::{Chat, Summary};
 use crate::error::BoxError;
 
 /// A handler's failure, with what identifies the event it was handling.
@@ -45,15 +45,14 @@ impl std::error::Error for HandlerError {
 /// The function a bot calls with each handler failure, after logging it.
 pub type ErrorHook = Arc<dyn Fn(&HandlerError) + Send + Sync>;
 
-/// Logs `error`, raised while handling `ctx`'s event, and hands it to `hook`.
-pub(crate) fn report(ctx: &Ctx, error: BoxError, hook: Option<&ErrorHook>) {
-    let event = ctx.event();
+/// Logs `error`, raised while handling the event `about` describes, and hands it to `hook`.
+pub(crate) fn report(about: &Summary, error: BoxError, hook: Option<&ErrorHook>) {
     let failure = HandlerError {
-        kind: kind(event),
-        chat: chat(event),
-        user: user(event),
-        message_id: message_id(event),
-        self_id: ctx.self_id(),
+        kind: about.kind.clone().into_owned(),
+        chat: about.chat,
+        user: about.user,
+        message_id: about.message_id,
+        self_id: about.self_id,
         error,
     };
     tracing::error!(

@@ -31,7 +31,7 @@ use api_sim::{RecordedCall, SimConfig, Simulator};
 use serde_json::Value;
 use tokio::sync::{Notify, oneshot};
 
-use crate::context::{Chat, Ctx, kind, message_id};
+use crate::context::{Chat, kind, message_id};
 use crate::dispatcher::{Bot, RunSummary};
 
 /// How long a test waits for the bot to handle an event before failing: only a bug (a
@@ -118,11 +118,11 @@ impl TestBot {
         sim.wait_for_event_clients(1).await;
         let done = Arc::new(Done::default());
         let seen = done.clone();
-        bot.observer = Some(Arc::new(move |ctx: &Ctx| {
+        bot.observer = Some(Arc::new(move |event: &Arc<Event>| {
             seen.events
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(ctx.event_arc().clone());
+                .push(event.clone());
             seen.changed.notify_waiters();
         }));
         let (stop, stopped) = oneshot::channel::<()>();

@@ -5,20 +5,24 @@
 //!
 //! Each limit is a token bucket: `count` sends per `per`, up to `burst` at once after a
 //! quiet spell. A send waits for its turn before it goes out (the wait is not part of its
-//! timeout); one chat's sends get their turns in the order they were made, one after
-//! another, so they go out in that order unless the machine stalls for longer than the gap
-//! between two turns; at most `max_queued` sends wait at once, and further ones wait to join
+//! timeout); one chat's sends go one after another in the order they were made: each waits
+//! for its turn under the limits and for the reply to the one before it (or its failure),
+//! so they reach NapCat, and the chat, in that order, over any transport; at most
+//! `max_queued` sends wait at once, and further ones wait to join
 //! the queue (back-pressure on whatever produces them). Each send that had to wait is logged at `debug` with its wait and the
 //! queue's depth.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::Semaphore;
+use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// The actions paced: those that say something in a chat (messages, forwards, voice, files
@@ -184,7 +188,20 @@ pub(crate) struct Pacer {
 struct Buckets {
     account: Bucket,
     chats: HashMap<ChatKey, Bucket>,
+    /// Each chat's line of sends: one permit, handed on in the order sends queue for it.
+    lines: HashMap<ChatKey, Arc<Semaphore>>,
 }
+
+/// A send's turn in its chat: the chat's next send goes only once this is dropped (the
+/// send's reply came, or it failed, or it was dropped).
+#[derive(Debug)]
+pub(crate) struct Turn {
+    _held: Option<OwnedSemaphorePermit>,
+}
+
+/// A place in a chat's line, queued already: what completes when the sends before it are
+/// done.
+type InLine = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
 
 impl Pacer {
     pub(crate) fn new(pacing: Pacing) -> Pacer {
@@ -196,6 +213,7 @@ impl Pacer {
             buckets: Mutex::new(Buckets {
                 account: Bucket::new(now),
                 chats: HashMap::new(),
+                lines: HashMap::new(),
             }),
         }
     }
@@ -205,24 +223,80 @@ impl Pacer {
         PACED_ACTIONS.contains(&action)
     }
 
-    /// Waits until a send of `action` with `params` may go out.
-    pub(crate) async fn wait(&self, action: &str, params: &str) {
+    /// Waits until a send of `action` with `params` may go out; the chat's next send waits
+    /// for the returned turn to be dropped.
+    pub(crate) async fn wait(&self, action: &str, params: &str) -> Turn {
         let Ok(_slot) = self.queue.acquire().await else {
-            return;
+            return Turn { _held: None };
         };
-        let at = self.reserve(ChatKey::of(params), Instant::now());
+        let (line, at) = {
+            let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+            let chat = ChatKey::of(params);
+            // The place in line and the slot are taken under one lock: the line's order is
+            // the order of the slots.
+            (
+                Self::join_line(&mut buckets, &chat),
+                self.reserve_in(&mut buckets, chat, Instant::now()),
+            )
+        };
         let now = Instant::now();
-        if at > now {
-            let queued = Waiting::join(&self.waiting);
+        let queued = (at > now).then(|| Waiting::join(&self.waiting));
+        if let Some(queued) = &queued {
             tracing::debug!(action, wait = ?(at - now), queued = queued.depth, "a paced send waits for its turn");
-            tokio::time::sleep_until(at).await;
+        }
+        let (held, ()) = tokio::join!(
+            async {
+                match line {
+                    Some(Ok(held)) => Some(held),
+                    Some(Err(mut in_line)) => in_line.as_mut().await.ok(),
+                    None => None,
+                }
+            },
+            tokio::time::sleep_until(at)
+        );
+        Turn { _held: held }
+    }
+
+    /// Queues a send in `chat`'s line: its turn now (`Ok`), or its place in the line;
+    /// `None` for a send whose chat its params do not say.
+    fn join_line(
+        buckets: &mut Buckets,
+        chat: &ChatKey,
+    ) -> Option<Result<OwnedSemaphorePermit, InLine>> {
+        if *chat == ChatKey::Unknown {
+            return None;
+        }
+        // Forget the lines no send holds or waits in.
+        if buckets.lines.len() > 1024 {
+            buckets.lines.retain(|_, line| Arc::strong_count(line) > 1);
+        }
+        let line = buckets
+            .lines
+            .entry(chat.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(1)))
+            .clone();
+        let mut in_line: InLine = Box::pin(line.acquire_owned());
+        match in_line
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(Ok(held)) => Some(Ok(held)),
+            // The line's semaphore is never closed.
+            Poll::Ready(Err(_)) => None,
+            Poll::Pending => Some(Err(in_line)),
         }
     }
 
     /// Reserves the next slot for a send to `chat` made at `now`: when it may go.
+    #[cfg(test)]
     fn reserve(&self, chat: ChatKey, now: Instant) -> Instant {
         let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        let Buckets { account, chats } = &mut *buckets;
+        self.reserve_in(&mut buckets, chat, now)
+    }
+
+    /// As `reserve`, with the buckets locked already.
+    fn reserve_in(&self, buckets: &mut Buckets, chat: ChatKey, now: Instant) -> Instant {
+        let Buckets { account, chats, .. } = buckets;
         // Forget chats whose buckets are full again, so the map holds only busy chats.
         if chats.len() > 1024 {
             chats.retain(|_, b| b.due > now || b.last > now);
@@ -374,6 +448,57 @@ mod tests {
                 last = at;
             }
         }
+    }
+
+    /// A chat's next send goes only once the one before it is done (its reply came: the
+    /// turn is dropped), even with no limit holding it back; another chat's send does not
+    /// wait for it.
+    #[tokio::test(start_paused = true)]
+    async fn a_chats_next_send_waits_for_the_one_before() {
+        let pacer = pacer(None, None);
+        let first = pacer.wait("send_group_msg", GROUP).await;
+        let second = pacer.wait("send_group_msg", GROUP);
+        tokio::pin!(second);
+        let a_while = Duration::from_secs(60);
+        assert!(
+            tokio::time::timeout(a_while, &mut second).await.is_err(),
+            "the second send waits while the first is out"
+        );
+        let other = tokio::time::timeout(a_while, pacer.wait("send_group_msg", OTHER_GROUP));
+        assert!(other.await.is_ok(), "another chat goes at once");
+        drop(first);
+        assert!(tokio::time::timeout(a_while, second).await.is_ok());
+    }
+
+    /// A send dropped while it waits in line (a timeout around it) holds up no send after
+    /// it, and those keep their order.
+    #[tokio::test(start_paused = true)]
+    async fn a_send_dropped_in_line_holds_up_no_one() {
+        let pacer = pacer(None, None);
+        let a_while = Duration::from_secs(60);
+        let first = pacer.wait("send_group_msg", GROUP).await;
+        let mut second = Box::pin(pacer.wait("send_group_msg", GROUP));
+        let mut third = Box::pin(pacer.wait("send_group_msg", GROUP));
+        let mut fourth = Box::pin(pacer.wait("send_group_msg", GROUP));
+        for waiting in [&mut second, &mut third, &mut fourth] {
+            assert!(
+                tokio::time::timeout(a_while, waiting.as_mut())
+                    .await
+                    .is_err()
+            );
+        }
+        drop(second);
+        drop(first);
+        assert!(
+            tokio::time::timeout(a_while, fourth.as_mut())
+                .await
+                .is_err(),
+            "the fourth waits for the third"
+        );
+        let third = tokio::time::timeout(a_while, third).await;
+        assert!(third.is_ok(), "the third goes once the first is done");
+        drop(third);
+        assert!(tokio::time::timeout(a_while, fourth).await.is_ok());
     }
 
     /// Where a send goes, read from its params.

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::files::stream::{ActionStream, StreamAction};
 use crate::files::upload::UploadSource;
 use crate::files::uploadable::{UploadStrategy, Uploadable};
+use crate::pacing::Turn;
 use crate::transport::ws::core::Sending;
 use crate::wire::reply;
 
@@ -29,9 +30,10 @@ pub struct CallFuture<A: Action> {
     state: State<A>,
 }
 
-/// Reading a request's files, then encoding it: its params and the timeout its call gets.
+/// Reading a request's files, then encoding it: its params, the timeout its call gets and,
+/// for a paced send, its turn in its chat (held until the reply).
 pub(crate) type ReadingFiles =
-    Pin<Box<dyn Future<Output = Result<(String, Duration), Error>> + Send>>;
+    Pin<Box<dyn Future<Output = Result<(String, Duration, Option<Turn>), Error>> + Send>>;
 
 /// A checked request, ready to send or still to read its files (see [`Client::prepare`]).
 pub(crate) enum Prepared {
@@ -43,10 +45,10 @@ pub(crate) enum Prepared {
 }
 
 impl Prepared {
-    /// The params and timeout, once any files are read.
-    pub(crate) async fn finish(self) -> Result<(String, Duration), Error> {
+    /// The params and timeout, once any files are read, and the send's turn if it is paced.
+    pub(crate) async fn finish(self) -> Result<(String, Duration, Option<Turn>), Error> {
         match self {
-            Prepared::Ready(params, timeout) => Ok((params, timeout)),
+            Prepared::Ready(params, timeout) => Ok((params, timeout, None)),
             Prepared::ReadingFiles(reading) => reading.await,
         }
     }
@@ -95,7 +97,7 @@ impl Client {
     ) -> ApiFuture<ActionStream<A>> {
         let client = self;
         Box::pin(async move {
-            let (params, timeout) = client.prepare(request, timeout)?.finish().await?;
+            let (params, timeout, _turn) = client.prepare(request, timeout)?.finish().await?;
             let action = A::WIRE_NAME;
             if client.is_closed() {
                 return Err(Error::Closed {
@@ -160,8 +162,8 @@ impl Client {
             return Ok(Prepared::ReadingFiles(Box::pin(async move {
                 client.read_files(&mut request).await?;
                 let (params, timeout) = client.encode(&request, timeout)?;
-                pacer.wait(A::WIRE_NAME, &params).await;
-                Ok((params, timeout))
+                let turn = pacer.wait(A::WIRE_NAME, &params).await;
+                Ok((params, timeout, Some(turn)))
             })));
         }
         if request.uploads().is_empty() {
@@ -171,7 +173,8 @@ impl Client {
         let client = self.clone();
         Ok(Prepared::ReadingFiles(Box::pin(async move {
             client.read_files(&mut request).await?;
-            client.encode(&request, timeout)
+            let (params, timeout) = client.encode(&request, timeout)?;
+            Ok((params, timeout, None))
         })))
     }
 
@@ -205,8 +208,9 @@ enum State<A> {
     },
     /// Reading the request's local files before it is encoded.
     ReadingFiles(ReadingFiles),
-    /// Sent, or waiting for a connection to send it on.
-    Sent(Sending<'static>),
+    /// Sent, or waiting for a connection to send it on; a paced send holds its turn in its
+    /// chat until the reply.
+    Sent(Sending<'static>, Option<Turn>),
     /// Finished: the output was returned.
     Done,
 }
@@ -229,15 +233,17 @@ impl<A: Action> Future for CallFuture<A> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let send = |client: &Client, (params, timeout): (String, Duration)| {
-            State::Sent(client.start(A::WIRE_NAME, params, timeout))
+        let send = |client: &Client, (params, timeout, turn): (String, Duration, Option<Turn>)| {
+            State::Sent(client.start(A::WIRE_NAME, params, timeout), turn)
         };
         loop {
             // Each state is taken out and put back only if it must wait: an error or the
             // reply leaves `Done`.
             this.state = match std::mem::replace(&mut this.state, State::Done) {
                 State::Start { request, timeout } => match this.client.prepare(request, timeout) {
-                    Ok(Prepared::Ready(params, timeout)) => send(&this.client, (params, timeout)),
+                    Ok(Prepared::Ready(params, timeout)) => {
+                        send(&this.client, (params, timeout, None))
+                    }
                     Ok(Prepared::ReadingFiles(reading)) => State::ReadingFiles(reading),
                     Err(e) => return Poll::Ready(Err(e)),
                 },
@@ -249,7 +255,7 @@ impl<A: Action> Future for CallFuture<A> {
                         return Poll::Pending;
                     }
                 },
-                State::Sent(mut sending) => match Pin::new(&mut sending).poll(cx) {
+                State::Sent(mut sending, turn) => match Pin::new(&mut sending).poll(cx) {
                     // The reply came (or the call ended): nothing is left to cancel.
                     Poll::Ready(reply) => {
                         return Poll::Ready(reply.and_then(|reply| {
@@ -258,7 +264,7 @@ impl<A: Action> Future for CallFuture<A> {
                         }));
                     }
                     Poll::Pending => {
-                        this.state = State::Sent(sending);
+                        this.state = State::Sent(sending, turn);
                         return Poll::Pending;
                     }
                 },
@@ -273,7 +279,7 @@ impl<A: Action> fmt::Debug for CallFuture<A> {
         let state = match &self.state {
             State::Start { .. } => "not sent",
             State::ReadingFiles(_) => "reading files",
-            State::Sent(_) => "sent",
+            State::Sent(..) => "sent",
             State::Done => "done",
         };
         f.debug_struct("CallFuture")

@@ -265,10 +265,12 @@ impl Client {
     ) -> Result<RawReply, Error> {
         let params = serde_json::to_string(params)
             .map_err(|e| Error::invalid_argument(action, "(params)", e.to_string()))?;
-        // A send called by name is paced like its typed method.
-        if let Some(pacer) = self.pacer_for(action) {
-            pacer.wait(action, &params).await;
-        }
+        // A send called by name is paced like its typed method, and holds its turn in its
+        // chat until the reply.
+        let _turn = match self.pacer_for(action) {
+            Some(pacer) => Some(pacer.wait(action, &params).await),
+            None => None,
+        };
         self.send(
             action,
             params,
