@@ -12,7 +12,10 @@ use std::time::Duration;
 use api_core::types::Event;
 use std::task::{Context, Poll, Waker};
 
-use api_core::{Client, EventsError, Message, Pacing, ReverseServer, UserId};
+#[cfg(feature = "reverse")]
+use api_core::ReverseServer;
+use api_core::{Client, EventsError, Message, Pacing, UserId};
+#[cfg(feature = "reverse")]
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -184,11 +187,15 @@ impl Bot {
     /// Runs over every account that connects to `server` (NapCat's reverse WebSocket, many
     /// accounts), each event handled with the client of the account that received it, until
     /// Ctrl-C or SIGTERM; then stops as [`run`](Self::run) does and shuts the server down.
+    #[cfg(feature = "reverse")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reverse")))]
     pub async fn serve(self, server: ReverseServer) -> RunSummary {
         self.serve_until(server, crate::shutdown::signal()).await
     }
 
     /// As [`serve`](Self::serve), stopping when `stop` completes.
+    #[cfg(feature = "reverse")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reverse")))]
     pub async fn serve_until(
         self,
         mut server: ReverseServer,

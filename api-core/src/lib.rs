@@ -18,11 +18,29 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Features: `tls` (`https://` and `wss://`, with the system's root certificates) and
-//! `http-post` (the server that receives events NapCat POSTs); both off by default.
+//! Features, each a transport or what it needs:
+//!
+//! - `http` (default): calls over NapCat's HTTP server ([`ClientBuilder::base_url`]).
+//! - `sse` (default, needs `http`): events over its SSE stream ([`ClientBuilder::sse_events`]).
+//! - `ws` (default): calls and events over NapCat's forward WebSocket
+//!   ([`ClientBuilder::ws_url`]).
+//! - `reverse` (default, needs `ws`): [`ReverseServer`], where NapCat dials in (many accounts).
+//! - `tls`: `https://` and `wss://`, with the system's root certificates.
+//! - `http-post`: `HttpPostServer`, which receives the events NapCat POSTs.
+//!
+//! A build with `default-features = false` takes only the transports it names; one with
+//! neither `http` nor `ws` has types and messages but no client to send them with
+//! ([`ClientBuilder::build`] says so).
 
 // On the published API docs, items behind a feature are labelled with it.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// With a default transport left out, the parts only it uses (the event buffer's intake, the
+// tag scans of incoming frames, …) are compiled but not called: unused there, not dead. The
+// full build (every default feature) is the one the lint checks.
+#![cfg_attr(
+    not(all(feature = "http", feature = "ws", feature = "reverse", feature = "sse")),
+    allow(dead_code, unused_imports, unused_variables, irrefutable_let_patterns)
+)]
 
 extern crate self as api_core;
 
@@ -50,10 +68,11 @@ api_macros::generate_api! {
 pub use action::dynamic::{DynAction, Erased, ErasedStream};
 pub use action::info::{ActionInfo, ParamInfo};
 pub use action::{Action, ActionCall};
-pub use client::builder::{
-    ClientBuilder, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_REPLY_BYTES, DEFAULT_POOL_IDLE_TIMEOUT,
-    DEFAULT_TIMEOUT,
-};
+#[cfg(feature = "ws")]
+pub use client::builder::DEFAULT_HANDSHAKE_TIMEOUT;
+#[cfg(feature = "http")]
+pub use client::builder::DEFAULT_POOL_IDLE_TIMEOUT;
+pub use client::builder::{ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT};
 pub use client::call::CallFuture;
 pub use client::{ApiFuture, Client};
 pub use error::{Body, Error};
@@ -74,10 +93,12 @@ pub use transport::http_post::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_POST_CONNECTIONS,
     HttpPostOptions, HttpPostServer, QuickHandler,
 };
+#[cfg(feature = "reverse")]
 pub use transport::reverse::{
     Connected, DEFAULT_ACCOUNT_LINGER, DEFAULT_MAX_ACCOUNTS, DEFAULT_REVERSE_CONNECTIONS,
     ReverseOptions, ReverseServer,
 };
+#[cfg(feature = "ws")]
 pub use transport::ws::core::KeepAlive;
 pub use wire::base64::Base64;
 pub use wire::header::Header;

@@ -13,10 +13,17 @@ use crate::events::{EVENT_BUFFER, EVENT_BUFFER_BYTES};
 use crate::files::uploadable::UploadStrategy;
 use crate::pacing::Pacing;
 use crate::secret::AccessToken;
-use crate::transport::forward::{Backoff, Dial, WsTransport};
+#[cfg(any(feature = "ws", feature = "sse"))]
+use crate::transport::Backoff;
+#[cfg(feature = "ws")]
+use crate::transport::forward::{Dial, WsTransport};
+#[cfg(feature = "http")]
 use crate::transport::http::HttpTransport;
+#[cfg(feature = "sse")]
 use crate::transport::sse::{self, SseSource};
+#[cfg(feature = "ws")]
 use crate::transport::ws::core::{KeepAlive, WsCore};
+#[cfg(feature = "ws")]
 use crate::transport::ws::slots::ConnState;
 
 /// The largest reply the client reads by default (64 MiB); see [`ClientBuilder::max_reply_size`].
@@ -24,13 +31,29 @@ pub const DEFAULT_MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
 /// How long an idle HTTP connection stays pooled by default: under the 5 s after which
 /// NapCat's HTTP server closes idle keep-alive connections.
+#[cfg(feature = "http")]
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// How long a forward WebSocket connection attempt may take by default.
+#[cfg(feature = "ws")]
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default timeout for a call when neither the spec nor the caller sets one.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What [`ClientBuilder::build`] says when no URL was given: the methods this build has.
+#[cfg(all(feature = "http", feature = "ws"))]
+const NO_URL: &str =
+    "no server URL; call .base_url(\"http://host:port\") or .ws_url(\"ws://host:port\")";
+#[cfg(all(feature = "http", not(feature = "ws")))]
+const NO_URL: &str = "no server URL; call .base_url(\"http://host:port\") (a WebSocket URL needs \
+     api-core's `ws` feature)";
+#[cfg(all(not(feature = "http"), feature = "ws"))]
+const NO_URL: &str = "no server URL; call .ws_url(\"ws://host:port\") (an HTTP URL needs \
+     api-core's `http` feature)";
+#[cfg(not(any(feature = "http", feature = "ws")))]
+const NO_URL: &str = "this build of api-core has no transport to make a client with: enable \
+     its `http` or `ws` feature (both are on by default)";
 
 impl Client {
     /// Starts building a client.
@@ -42,18 +65,28 @@ impl Client {
 /// Builds a [`Client`].
 #[derive(Default, Clone)]
 pub struct ClientBuilder {
+    #[cfg(feature = "http")]
     base_url: Option<String>,
+    #[cfg(feature = "ws")]
     ws_url: Option<String>,
+    #[cfg(feature = "ws")]
     token_in_query: bool,
+    #[cfg(any(feature = "ws", feature = "sse"))]
     reconnect: Option<(Duration, Duration)>,
     token: Option<AccessToken>,
     timeout: Option<Duration>,
     max_reply_bytes: Option<usize>,
+    #[cfg(feature = "http")]
     http: Option<reqwest::Client>,
+    #[cfg(feature = "ws")]
     keepalive: Option<Option<KeepAlive>>,
+    #[cfg(feature = "ws")]
     handshake_timeout: Option<Duration>,
+    #[cfg(feature = "ws")]
     tcp_nodelay: Option<bool>,
+    #[cfg(feature = "http")]
     pool_idle_timeout: Option<Duration>,
+    #[cfg(feature = "sse")]
     sse_events: bool,
     event_buffer: Option<usize>,
     event_buffer_bytes: Option<usize>,
@@ -63,10 +96,12 @@ pub struct ClientBuilder {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
-            .field("ws_url", &self.ws_url)
-            .field("access_token", &self.token)
+        let mut f = f.debug_struct("ClientBuilder");
+        #[cfg(feature = "http")]
+        f.field("base_url", &self.base_url);
+        #[cfg(feature = "ws")]
+        f.field("ws_url", &self.ws_url);
+        f.field("access_token", &self.token)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -74,6 +109,7 @@ impl fmt::Debug for ClientBuilder {
 
 impl ClientBuilder {
     /// NapCat's HTTP server, e.g. `http://127.0.0.1:3000`.
+    #[cfg(feature = "http")]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
         self
@@ -87,6 +123,7 @@ impl ClientBuilder {
     /// reconnects with capped exponential backoff; calls made while it is disconnected wait
     /// for the reconnect within their own timeout. A refused token (retcode 1403) is not
     /// retried: [`connect`](Self::connect) and later calls fail with [`Error::Auth`].
+    #[cfg(feature = "ws")]
     pub fn ws_url(mut self, url: impl Into<String>) -> Self {
         self.ws_url = Some(url.into());
         self
@@ -94,6 +131,7 @@ impl ClientBuilder {
 
     /// Sends the token as the `access_token` query parameter instead of a header
     /// (WebSocket only; the token never appears in logs or errors either way).
+    #[cfg(feature = "ws")]
     pub fn token_in_query(mut self, yes: bool) -> Self {
         self.token_in_query = yes;
         self
@@ -101,6 +139,7 @@ impl ClientBuilder {
 
     /// Reconnect delays for forward WebSocket: from `initial`, doubling up to `max`
     /// (default 100 ms to 5 s).
+    #[cfg(any(feature = "ws", feature = "sse"))]
     pub fn reconnect_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.reconnect = Some((initial, max.max(initial)));
         self
@@ -128,6 +167,7 @@ impl ClientBuilder {
     /// Keep-alive pings over forward WebSocket (default: a ping every 30 s, answered within
     /// 20 s); `None` sends none. A connection whose peer stopped answering counts as lost and
     /// is reconnected, as after a close.
+    #[cfg(feature = "ws")]
     pub fn keepalive(mut self, keepalive: Option<KeepAlive>) -> Self {
         self.keepalive = Some(keepalive);
         self
@@ -137,6 +177,7 @@ impl ClientBuilder {
     /// server's answer to the first ping, which tells whether it took the token) may take
     /// before it counts as failed and the backoff goes on (default
     /// [`DEFAULT_HANDSHAKE_TIMEOUT`]).
+    #[cfg(feature = "ws")]
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = Some(timeout);
         self
@@ -148,6 +189,7 @@ impl ClientBuilder {
     /// when many calls are in flight at once, at the cost of latency, most of all for large
     /// requests. BENCHMARKS.md measures both. Over HTTP, set it on the
     /// [`http_client`](Self::http_client) you pass.
+    #[cfg(feature = "ws")]
     pub fn tcp_nodelay(mut self, yes: bool) -> Self {
         self.tcp_nodelay = Some(yes);
         self
@@ -159,6 +201,7 @@ impl ClientBuilder {
     /// connection the server is closing fails. Ignored with [`http_client`](Self::http_client).
     /// A request is never sent twice: only one that was never written is retried (by the
     /// connection pool itself).
+    #[cfg(feature = "http")]
     pub fn http_pool_idle_timeout(mut self, timeout: Duration) -> Self {
         self.pool_idle_timeout = Some(timeout);
         self
@@ -169,6 +212,7 @@ impl ClientBuilder {
     /// [`Client::events`] works without a WebSocket. The stream is read in the background from
     /// `build()` on and reopened with the reconnect backoff when it ends; a refused token
     /// stops it (logged). NapCat sends no heartbeat on it.
+    #[cfg(feature = "sse")]
     pub fn sse_events(mut self, yes: bool) -> Self {
         self.sse_events = yes;
         self
@@ -205,6 +249,7 @@ impl ClientBuilder {
     }
 
     /// Uses the caller's `reqwest::Client` (connection pool, proxy, TLS settings).
+    #[cfg(feature = "http")]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -238,39 +283,53 @@ impl ClientBuilder {
     }
 
     fn build_client(self) -> Result<Client, Error> {
+        #[cfg(feature = "ws")]
+        if let Some(url) = self.ws_url.clone() {
+            return self.build_ws(url);
+        }
+        #[cfg(feature = "http")]
+        if let Some(base) = self.base_url.clone() {
+            return self.build_http(base);
+        }
+        Err(Error::Config(NO_URL.into()))
+    }
+
+    /// A forward WebSocket client for `url`.
+    #[cfg(feature = "ws")]
+    fn build_ws(self, url: String) -> Result<Client, Error> {
         let max_reply_bytes = self.max_reply_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES);
         let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
         let events = self.event_bus();
-        if let Some(url) = self.ws_url {
-            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-                return Err(Error::Config(format!(
-                    "WebSocket URL `{url}` must start with ws:// or wss://"
-                )));
-            }
-            let (initial, max) = self
-                .reconnect
-                .unwrap_or((Duration::from_millis(100), Duration::from_secs(5)));
-            let core = WsCore::new(events, self.keepalive.unwrap_or(Some(KeepAlive::default())));
-            let transport = WsTransport::forward(
-                core,
-                Dial {
-                    url,
-                    token: self.token,
-                    token_in_query: self.token_in_query,
-                    max_reply_bytes,
-                    backoff: Backoff { initial, max },
-                    handshake_timeout: self.handshake_timeout.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT),
-                    nodelay: self.tcp_nodelay.unwrap_or(true),
-                },
-            )?;
-            return Ok(Client::over_ws(transport, timeout, self.upload_strategy));
+        if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+            return Err(Error::Config(format!(
+                "WebSocket URL `{url}` must start with ws:// or wss://"
+            )));
         }
-        let base = self.base_url.ok_or_else(|| {
-            Error::Config(
-                "no server URL; call .base_url(\"http://host:port\") or .ws_url(\"ws://host:port\")"
-                    .into(),
-            )
-        })?;
+        let (initial, max) = self
+            .reconnect
+            .unwrap_or((Duration::from_millis(100), Duration::from_secs(5)));
+        let core = WsCore::new(events, self.keepalive.unwrap_or(Some(KeepAlive::default())));
+        let transport = WsTransport::forward(
+            core,
+            Dial {
+                url,
+                token: self.token,
+                token_in_query: self.token_in_query,
+                max_reply_bytes,
+                backoff: Backoff { initial, max },
+                handshake_timeout: self.handshake_timeout.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT),
+                nodelay: self.tcp_nodelay.unwrap_or(true),
+            },
+        )?;
+        Ok(Client::over_ws(transport, timeout, self.upload_strategy))
+    }
+
+    /// An HTTP client for `base`, reading SSE events when asked to.
+    #[cfg(feature = "http")]
+    fn build_http(self, base: String) -> Result<Client, Error> {
+        let max_reply_bytes = self.max_reply_bytes.unwrap_or(DEFAULT_MAX_REPLY_BYTES);
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let events = self.event_bus();
         let http = match self.http {
             Some(own) => own,
             None => reqwest::Client::builder()
@@ -284,15 +343,23 @@ impl ClientBuilder {
             self.token.as_ref().map(AccessToken::expose),
             max_reply_bytes,
         )?;
-        let no_events = (!self.sse_events).then(|| {
+        #[cfg(feature = "sse")]
+        let sse_events = self.sse_events;
+        #[cfg(not(feature = "sse"))]
+        let sse_events = false;
+        let no_events = (!sse_events).then(|| {
             format!(
                 "this client receives no events: NapCat's HTTP server at {} sends none; call \
-                 .sse_events(true) when it is an `httpSseServers` entry, or connect with \
-                 .ws_url(\"ws://host:port/\") to a `websocketServers` entry",
+                 .sse_events(true) when it is an `httpSseServers` entry (api-core's `sse` \
+                 feature), or connect with .ws_url(\"ws://host:port/\") to a \
+                 `websocketServers` entry (its `ws` feature)",
                 transport.base()
             )
         });
-        let event_reader = if self.sse_events {
+        #[cfg(not(feature = "sse"))]
+        let event_reader = None;
+        #[cfg(feature = "sse")]
+        let event_reader = if sse_events {
             tokio::runtime::Handle::try_current().map_err(|_| {
                 Error::Config("an SSE event reader must be built inside a Tokio runtime".into())
             })?;
@@ -333,14 +400,23 @@ impl ClientBuilder {
     /// bounded by `handshake_timeout`. HTTP clients return at once.
     pub async fn connect(self) -> Result<Client, Error> {
         let client = self.build()?;
+        #[cfg(feature = "ws")]
+        Self::first_connection(&client).await?;
+        Ok(client)
+    }
+
+    /// Waits until `client`'s first WebSocket connection is up, or says why it is not.
+    #[cfg(feature = "ws")]
+    async fn first_connection(client: &Client) -> Result<(), Error> {
+        #[cfg_attr(not(feature = "http"), allow(irrefutable_let_patterns))]
         let Transport::Ws(t) = &client.inner.transport else {
-            return Ok(client);
+            return Ok(());
         };
         let mut state = t.core.subscribe_state();
         loop {
             let now = state.borrow_and_update().clone();
             match now {
-                ConnState::Up(_) => return Ok(client),
+                ConnState::Up(_) => return Ok(()),
                 // The first attempt failed: say why rather than wait for the next.
                 ConnState::Connecting(Some(reason)) | ConnState::Closed(reason) => {
                     return Err(Error::Transport {

@@ -15,6 +15,9 @@ use crate::files::stream::{ActionStream, StreamAction};
 use crate::files::upload::UploadSource;
 use crate::files::uploadable::{UploadStrategy, Uploadable};
 use crate::pacing::Turn;
+#[cfg(not(feature = "ws"))]
+use crate::transport::Sending;
+#[cfg(feature = "ws")]
 use crate::transport::ws::core::Sending;
 use crate::wire::reply;
 

@@ -16,8 +16,13 @@ use crate::events::bus::EventBus;
 use crate::files::stream::Packets;
 use crate::files::uploadable::UploadStrategy;
 use crate::pacing::{Pacer, Pacing};
+#[cfg(not(feature = "ws"))]
+use crate::transport::Sending;
+#[cfg(feature = "ws")]
 use crate::transport::forward::WsTransport;
+#[cfg(feature = "http")]
 use crate::transport::http::HttpTransport;
+#[cfg(feature = "ws")]
 use crate::transport::ws::core::Sending;
 use crate::wire::reply::{self, RawReply};
 use tokio_util::sync::CancellationToken;
@@ -67,15 +72,33 @@ impl Drop for Inner {
     }
 }
 
+/// An HTTP call's reply as the [`Sending`] every transport returns.
+#[cfg(feature = "http")]
+fn boxed_reply(reply: crate::transport::BoxedReply<'_>) -> Sending<'_> {
+    #[cfg(feature = "ws")]
+    return Sending::Boxed(reply);
+    #[cfg(not(feature = "ws"))]
+    return reply;
+}
+
+/// What a client's calls travel over: one variant per transport compiled in.
 #[derive(Debug)]
 enum Transport {
+    #[cfg(feature = "http")]
     Http(Arc<HttpTransport>),
+    #[cfg(feature = "ws")]
     Ws(WsTransport),
+    /// Never made: with no transport compiled in, no client is built (see
+    /// [`ClientBuilder::build`](crate::client::builder::ClientBuilder::build)).
+    #[cfg(not(any(feature = "http", feature = "ws")))]
+    #[allow(dead_code)]
+    None(std::convert::Infallible),
 }
 
 impl Transport {
     /// Sends one call and waits for its reply, up to `timeout`. What it returns borrows only
     /// `action`.
+    #[cfg_attr(not(feature = "http"), allow(unused_variables))]
     fn send<'a>(
         &self,
         action: &'a str,
@@ -86,9 +109,10 @@ impl Transport {
         match self {
             // Boxed: reqwest's request future is several times the WebSocket one, and a call
             // future is as large as its largest branch. An HTTP call allocates plenty anyway.
+            #[cfg(feature = "http")]
             Transport::Http(t) => {
                 let (t, closing) = (t.clone(), closing.clone());
-                Sending::Boxed(Box::pin(async move {
+                boxed_reply(Box::pin(async move {
                     let call = tokio::time::timeout(timeout, t.send(action, params));
                     match closing.run_until_cancelled(call).await {
                         Some(reply) => {
@@ -100,20 +124,29 @@ impl Transport {
                     }
                 }))
             }
+            #[cfg(feature = "ws")]
             Transport::Ws(t) => t.send(action, params, timeout),
+            #[cfg(not(any(feature = "http", feature = "ws")))]
+            Transport::None(never) => match *never {},
         }
     }
 
     /// The error for a call whose time ran out: over WebSocket, when there was no connection
     /// to send it on and the last attempt to make one failed, that failure (the call was never
     /// sent); otherwise [`Error::Timeout`].
+    #[cfg_attr(not(any(feature = "http", feature = "ws")), allow(unused_variables))]
     fn timed_out(&self, action: &str, after: Duration) -> Error {
         match self {
+            #[cfg(feature = "ws")]
             Transport::Ws(t) => t.core.timed_out(action, after),
+            #[cfg(feature = "http")]
             Transport::Http(_) => HttpTransport::timed_out(action, after),
+            #[cfg(not(any(feature = "http", feature = "ws")))]
+            Transport::None(never) => match *never {},
         }
     }
 
+    #[cfg_attr(not(feature = "ws"), allow(unused_variables))]
     async fn send_stream(
         &self,
         action: &str,
@@ -121,11 +154,15 @@ impl Transport {
         per_packet: Duration,
     ) -> Result<Packets, Error> {
         match self {
+            #[cfg(feature = "http")]
             Transport::Http(t) => t.send_stream(action, params).await.map(Packets::Http),
+            #[cfg(feature = "ws")]
             Transport::Ws(t) => t
                 .send_stream(action, params, per_packet)
                 .await
                 .map(Packets::Ws),
+            #[cfg(not(any(feature = "http", feature = "ws")))]
+            Transport::None(never) => match *never {},
         }
     }
 }
@@ -140,6 +177,8 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
+    /// A client over a WebSocket transport (forward, or an account of a reverse server).
+    #[cfg(feature = "ws")]
     pub(crate) fn over_ws(
         transport: WsTransport,
         default_timeout: Duration,
@@ -209,6 +248,7 @@ impl Client {
         if let Some(reader) = &self.inner.event_reader {
             reader.abort();
         }
+        #[cfg(feature = "ws")]
         if let Transport::Ws(t) = &self.inner.transport {
             t.core.close().await;
         }
@@ -222,8 +262,12 @@ impl Client {
     /// How many calls wait for their reply (WebSocket; always 0 over HTTP).
     pub fn pending_calls(&self) -> usize {
         match &self.inner.transport {
+            #[cfg(feature = "http")]
             Transport::Http(_) => 0,
+            #[cfg(feature = "ws")]
             Transport::Ws(t) => t.core.pending_count(),
+            #[cfg(not(any(feature = "http", feature = "ws")))]
+            Transport::None(never) => match *never {},
         }
     }
 
@@ -311,8 +355,12 @@ impl Client {
     /// The HTTP base URL or WebSocket URL (without any token).
     pub fn url(&self) -> &str {
         match &self.inner.transport {
+            #[cfg(feature = "http")]
             Transport::Http(t) => t.base(),
+            #[cfg(feature = "ws")]
             Transport::Ws(t) => t.url(),
+            #[cfg(not(any(feature = "http", feature = "ws")))]
+            Transport::None(never) => match *never {},
         }
     }
 }

@@ -11,9 +11,11 @@ use serde::de::DeserializeOwned;
 
 use crate::action::Action;
 use crate::error::Error;
+#[cfg(feature = "http")]
 use crate::transport::http::HttpPackets;
-use crate::transport::ws::stream::{WsPackets, is_packet};
-use crate::wire::reply::{self, RawReply};
+#[cfg(feature = "ws")]
+use crate::transport::ws::stream::WsPackets;
+use crate::wire::reply::{self, RawReply, is_packet};
 use crate::wire::tag_scan::is_stream_tag;
 
 /// An action NapCat answers with packets before its result (`download_file_stream`, ...).
@@ -45,7 +47,9 @@ pub trait StreamCall:
 
 /// Where a stream's envelopes come from.
 pub(crate) enum Packets {
+    #[cfg(feature = "http")]
     Http(HttpPackets),
+    #[cfg(feature = "ws")]
     Ws(WsPackets),
 }
 
@@ -54,13 +58,19 @@ impl Packets {
     /// caller still expects one).
     async fn next(&mut self, action: &str) -> Result<Option<RawReply>, Error> {
         match self {
+            #[cfg(feature = "http")]
             Packets::Http(p) => p.next(action).await,
+            #[cfg(feature = "ws")]
             Packets::Ws(p) => p.next(action).await.map(Some),
+            #[cfg(not(any(feature = "http", feature = "ws")))]
+            _ => match *self {},
         }
     }
 
     /// The final envelope arrived.
     fn done(&mut self) {
+        #[cfg(feature = "ws")]
+        #[cfg_attr(not(feature = "http"), allow(irrefutable_let_patterns))]
         if let Packets::Ws(p) = self {
             p.done();
         }

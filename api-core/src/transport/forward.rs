@@ -5,9 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::HeaderValue;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use bytes::Bytes;
@@ -19,17 +19,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
 use crate::secret::AccessToken;
+use crate::transport::Backoff;
 use crate::transport::upgrade::{self, PLACEHOLDER, Swap, Upgraded};
 use crate::transport::ws::connection::{closed_with, token_refusal};
 use crate::transport::ws::core::WsCore;
 use crate::transport::ws::slots::{ConnEnd, ConnState};
-
-/// Reconnect delays: doubling from `initial` up to `max`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Backoff {
-    pub initial: Duration,
-    pub max: Duration,
-}
 
 /// Where and how to dial.
 #[derive(Clone)]
@@ -60,7 +54,7 @@ impl Dial {
     > {
         let url = match (&self.token, self.token_in_query) {
             (Some(_), true) => {
-                let mut url = reqwest::Url::parse(&self.url)
+                let mut url = url::Url::parse(&self.url)
                     .map_err(|e| format!("`{}` is not a URL: {e}", self.url))?;
                 url.query_pairs_mut()
                     .append_pair("access_token", PLACEHOLDER);
@@ -74,7 +68,7 @@ impl Dial {
         let swap = match (&self.token, self.token_in_query) {
             // Percent-encoded, so a token with `&`, `#`, `+` or `%` reaches NapCat unchanged.
             (Some(t), true) => {
-                let mut encoded = reqwest::Url::parse("ws://token/").expect("a valid URL");
+                let mut encoded = url::Url::parse("ws://token/").expect("a valid URL");
                 encoded
                     .query_pairs_mut()
                     .append_pair("access_token", t.expose());
@@ -183,7 +177,7 @@ impl WsTransport {
     /// Why this transport receives no events, when it cannot: NapCat's forward WebSocket
     /// server sends only replies on `/api` (`websocket-server.ts`).
     pub(crate) fn no_events(&self) -> Option<String> {
-        let path = reqwest::Url::parse(&self.url).ok()?.path().to_owned();
+        let path = url::Url::parse(&self.url).ok()?.path().to_owned();
         (self.dialer.is_some() && path.trim_end_matches('/') == "/api").then(|| {
             format!(
                 "this client receives no events: NapCat's WebSocket server sends only replies \

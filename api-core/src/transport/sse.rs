@@ -11,7 +11,7 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 use tokio::task::JoinHandle;
 
-use crate::transport::forward::Backoff;
+use crate::transport::Backoff;
 use crate::wire::reply::log_text;
 
 /// Where and how to read the stream.

@@ -503,6 +503,17 @@ pub(crate) fn log_text(body: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// Whether a stream envelope is one of its packets (`data.type` is `"stream"`), not the final
+/// result or a failure.
+pub(crate) fn is_packet(parsed: &Parsed, body: &[u8]) -> bool {
+    parsed.outcome == Outcome::Ok
+        && parsed
+            .data
+            .clone()
+            .and_then(|r| body.get(r))
+            .is_some_and(crate::wire::tag_scan::is_stream_tag)
+}
+
 #[cfg(test)]
 mod tests {
     use std::borrow::Cow;

@@ -25,7 +25,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use crate::events::is_event;
 use crate::transport::ws::core::{CLOSED, Unwritten, WsCore};
 use crate::transport::ws::slots::{ConnEnd, ConnState, Deadline, Ended, Pending, Routed, lock};
-use crate::transport::ws::stream::{deliver, is_packet};
+use crate::transport::ws::stream::deliver;
+use crate::wire::reply::is_packet;
 use crate::wire::reply::{Envelope, Parsed, RawReply, log_text};
 use crate::wire::tag_scan::{TagScan, find_tag_at_end, find_uint_at_end};
 

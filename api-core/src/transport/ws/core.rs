@@ -128,7 +128,8 @@ pub(crate) enum Sending<'a> {
         reply: Reply<'a>,
     },
     /// An HTTP call.
-    Boxed(Pin<Box<dyn Future<Output = Result<RawReply, Error>> + Send + 'a>>),
+    #[cfg(feature = "http")]
+    Boxed(crate::transport::BoxedReply<'a>),
 }
 
 impl Future for Sending<'_> {
@@ -147,6 +148,7 @@ impl Future for Sending<'_> {
                     }
                     reply
                 }
+                #[cfg(feature = "http")]
                 Sending::Boxed(fut) => return fut.as_mut().poll(cx),
             };
             match std::task::ready!(reply.poll_outcome(cx)) {

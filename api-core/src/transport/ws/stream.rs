@@ -11,8 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::error::Error;
 use crate::transport::ws::core::{WsCore, request_frame};
 use crate::transport::ws::slots::{Ended, Pending, Routed, STREAM_BUFFER, StreamSink};
-use crate::wire::reply::{Outcome, Parsed, RawReply};
-use crate::wire::tag_scan::is_stream_tag;
+use crate::wire::reply::{RawReply, is_packet};
 
 /// The envelopes of one stream action's call, as the connection's reader hands them over.
 pub(crate) struct WsPackets {
@@ -105,17 +104,6 @@ pub(super) fn deliver(echo: u64, sink: StreamSink, reply: RawReply, last: bool) 
         // Its reader is being dropped, which marks the stream abandoned.
         Err(mpsc::error::TrySendError::Closed(_)) => Routed::Done,
     }
-}
-
-/// Whether a stream envelope is one of its packets (`data.type` is `"stream"`), not the final
-/// result or a failure.
-pub(crate) fn is_packet(parsed: &Parsed, body: &[u8]) -> bool {
-    parsed.outcome == Outcome::Ok
-        && parsed
-            .data
-            .clone()
-            .and_then(|r| body.get(r))
-            .is_some_and(is_stream_tag)
 }
 
 impl WsCore {
