@@ -85,7 +85,7 @@ pub use files::upload::{
 pub use files::uploadable::{DEFAULT_STREAM_UPLOAD_ABOVE, UploadStrategy, Uploadable};
 pub use message::at::AtTarget;
 pub use message::{Message, cq};
-pub use pacing::{DEFAULT_MAX_QUEUED, PACED_ACTIONS, Pacing, Rate};
+pub use pacing::{DEFAULT_MAX_QUEUED, Pacing, Rate, paced_actions};
 pub use runtime::HasPayload;
 pub use secret::AccessToken;
 #[cfg(feature = "http-post")]

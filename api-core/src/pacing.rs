@@ -25,24 +25,13 @@ use serde_json::Value;
 use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use crate::action::info::ActionInfo;
+
 /// The actions paced: those that say something in a chat (messages, forwards, voice, files
-/// and pokes), whether called through a typed method or by name.
-pub const PACED_ACTIONS: &[&str] = &[
-    "send_msg",
-    "send_group_msg",
-    "send_private_msg",
-    "send_forward_msg",
-    "send_group_forward_msg",
-    "send_private_forward_msg",
-    "forward_friend_single_msg",
-    "forward_group_single_msg",
-    "send_group_ai_record",
-    "upload_group_file",
-    "upload_private_file",
-    "send_poke",
-    "group_poke",
-    "friend_poke",
-];
+/// and pokes; the spec marks them `paced`), whether called through a typed method or by name.
+pub fn paced_actions() -> impl Iterator<Item = &'static ActionInfo> {
+    crate::ACTIONS.iter().filter(|a| a.paced)
+}
 
 /// How many sends may wait for their turn at once, by default; see [`Pacing::max_queued`].
 pub const DEFAULT_MAX_QUEUED: usize = 1024;
@@ -218,9 +207,9 @@ impl Pacer {
         }
     }
 
-    /// Whether `action` is paced.
+    /// Whether the action called `action` (a wire name, alias or Rust name) is paced.
     pub(crate) fn paces(action: &str) -> bool {
-        PACED_ACTIONS.contains(&action)
+        crate::action_by_name(action).is_some_and(|a| a.paced())
     }
 
     /// Waits until a send of `action` with `params` may go out; the chat's next send waits
@@ -499,6 +488,36 @@ mod tests {
         assert!(third.is_ok(), "the third goes once the first is done");
         drop(third);
         assert!(tokio::time::timeout(a_while, fourth).await.is_ok());
+    }
+
+    /// The spec marks every action that says something in a chat `paced`, and only those;
+    /// a send called by any of its names is paced.
+    #[test]
+    fn the_spec_marks_the_sends_paced() {
+        let mut paced: Vec<&str> = paced_actions().map(|a| a.wire_name).collect();
+        paced.sort_unstable();
+        assert_eq!(
+            paced,
+            [
+                "forward_friend_single_msg",
+                "forward_group_single_msg",
+                "friend_poke",
+                "group_poke",
+                "send_forward_msg",
+                "send_group_ai_record",
+                "send_group_forward_msg",
+                "send_group_msg",
+                "send_msg",
+                "send_poke",
+                "send_private_forward_msg",
+                "send_private_msg",
+                "upload_group_file",
+                "upload_private_file",
+            ]
+        );
+        assert!(Pacer::paces("send_group_msg"));
+        assert!(!Pacer::paces("get_status"));
+        assert!(!Pacer::paces("no_such_action"));
     }
 
     /// Where a send goes, read from its params.

@@ -364,6 +364,12 @@ fn action_md(out: &mut String, spec: &Spec, c: &Category, a: &Action) {
     if let Some(t) = a.timeout_secs {
         let _ = writeln!(out, "- **默认超时**: {t} 秒");
     }
+    if a.paced {
+        let _ = writeln!(
+            out,
+            "- **限速**：客户端设了发送限速（`Pacing`）时，按限速排队发送"
+        );
+    }
     let _ = writeln!(out, "- **示例**：\n\n```rust\n{}\n```", a.example);
 }
 

@@ -3,7 +3,7 @@
 //! Shape (also documented in the README):
 //! `{ "version": 3, "categories": [{ name, title, source, testing, sections, actions: [{ rust_name,
 //! wire_name, aliases, category, section, summary, doc, example, returns, timeout_secs,
-//! failure_flag, packets, params: [{ rust_name, wire_name, keys, aliases, type, required,
+//! failure_flag, paced, packets, params: [{ rust_name, wire_name, keys, aliases, type, required,
 //! default, doc, non_empty, napcat: { differs } }], napcat: { reply, schema_checked,
 //! stream_action, json_reason, example_differs } }] }], "types": [{ kind: "enum", name, doc,
 //! repr, open, variants: [{ name, wire, label, aliases }] } | { kind: "struct", name, doc,
@@ -107,6 +107,7 @@ fn action(spec: &Spec, c: &Category, a: &Action) -> Value {
         "returns": a.returns.to_string(),
         "timeout_secs": a.timeout_secs,
         "failure_flag": a.failure_flag,
+        "paced": a.paced,
         "packets": a.packets.as_ref().map(ToString::to_string),
         "params": a.params.iter().map(|p| json!({
             "rust_name": p.rust_name,

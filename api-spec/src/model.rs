@@ -65,6 +65,9 @@ pub struct Action {
     pub timeout_secs: Option<u64>,
     /// A boolean field of `data` whose `false` means failure despite `status: "ok"`.
     pub failure_flag: Option<String>,
+    /// A send that says something in a chat (a message, a forward, a file, a poke): held to a
+    /// client's send limits (api-core's `Pacing`), whatever code calls it.
+    pub paced: bool,
     /// Other wire names NapCat answers for this action (deprecated names).
     pub aliases: Vec<String>,
     /// A stream action that answers one call with several envelopes: packets (`data.type`

@@ -16,6 +16,9 @@ pub trait DynAction: Sync {
     /// The wire name.
     fn wire_name(&self) -> &'static str;
 
+    /// Whether it waits for its turn under a client's send limits ([`Action::PACED`]).
+    fn paced(&self) -> bool;
+
     /// Reads wire `params` into the action's request type (a missing or mistyped param is
     /// [`Error::InvalidArgument`] naming it), sends it as a typed call would (argument checks,
     /// files read), and returns the typed result re-encoded as JSON.
@@ -36,6 +39,10 @@ impl<A> Erased<A> {
 impl<A: Action> DynAction for Erased<A> {
     fn wire_name(&self) -> &'static str {
         A::WIRE_NAME
+    }
+
+    fn paced(&self) -> bool {
+        A::PACED
     }
 
     fn call(&self, client: &Client, params: Value) -> ApiFuture<Value> {
@@ -63,6 +70,10 @@ impl<A> ErasedStream<A> {
 impl<A: StreamAction> DynAction for ErasedStream<A> {
     fn wire_name(&self) -> &'static str {
         A::WIRE_NAME
+    }
+
+    fn paced(&self) -> bool {
+        A::PACED
     }
 
     fn call(&self, client: &Client, params: Value) -> ApiFuture<Value> {

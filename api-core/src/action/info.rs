@@ -24,6 +24,9 @@ pub struct ActionInfo {
     pub packets: Option<&'static str>,
     /// Parameters in positional order.
     pub params: &'static [ParamInfo],
+    /// Whether it says something in a chat, and so waits for its turn under a client's send
+    /// limits ([`Pacing`](crate::pacing::Pacing)).
+    pub paced: bool,
 }
 
 /// One parameter of an [`ActionInfo`].

@@ -30,6 +30,12 @@ pub trait Action: Serialize + DeserializeOwned + Send + 'static {
     const FAILURE_FLAG: Option<&'static str> = None;
     /// Whether `data` is ignored on success (the action returns `()`).
     const DISCARDS_DATA: bool = false;
+    /// Whether it says something in a chat, and so waits for its turn under the client's
+    /// send limits ([`Pacing`](crate::pacing::Pacing)); the spec's `paced`.
+    const PACED: bool = false;
+    /// Whether a parameter may hold a file to read before sending (then
+    /// [`uploads`](Self::uploads) lists them).
+    const HAS_UPLOADS: bool = false;
 
     /// Checks the arguments before anything is sent.
     fn validate(&self) -> Result<(), Error> {
@@ -49,7 +55,7 @@ pub trait Action: Serialize + DeserializeOwned + Send + 'static {
     }
 
     /// Every file in the request with its place (`file`, `message[1].data.file`), to be read
-    /// before sending.
+    /// before sending. Read only when [`HAS_UPLOADS`](Self::HAS_UPLOADS) is `true`.
     fn uploads(&mut self) -> Vec<(String, &mut Uploadable)> {
         Vec::new()
     }

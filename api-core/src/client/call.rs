@@ -5,6 +5,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use crate::error::Error;
 use crate::files::stream::{ActionStream, StreamAction};
 use crate::files::upload::UploadSource;
 use crate::files::uploadable::{UploadStrategy, Uploadable};
-use crate::pacing::Turn;
+use crate::pacing::{Pacer, Turn};
 #[cfg(not(feature = "ws"))]
 use crate::transport::Sending;
 #[cfg(feature = "ws")]
@@ -159,25 +160,35 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<Prepared, Error> {
         request.validate()?;
-        if let Some(pacer) = self.pacer_for(A::WIRE_NAME) {
-            // A paced send waits for its turn once encoded; the wait is not part of its timeout.
-            let client = self.clone();
-            return Ok(Prepared::ReadingFiles(Box::pin(async move {
-                client.read_files(&mut request).await?;
-                let (params, timeout) = client.encode(&request, timeout)?;
-                let turn = pacer.wait(A::WIRE_NAME, &params).await;
-                Ok((params, timeout, Some(turn)))
-            })));
-        }
-        if request.uploads().is_empty() {
+        // What only some actions need (a send's turn, files to read) is behind the action's
+        // constants, so that the others compile none of it.
+        let pacer = if A::PACED {
+            self.inner.pacing.get().cloned()
+        } else {
+            None
+        };
+        if !A::HAS_UPLOADS {
             let (params, timeout) = self.encode(&request, timeout)?;
-            return Ok(Prepared::Ready(params, timeout));
+            return Ok(match pacer {
+                None => Prepared::Ready(params, timeout),
+                Some(pacer) => Prepared::ReadingFiles(Box::pin(take_turn(
+                    pacer,
+                    A::WIRE_NAME,
+                    params,
+                    timeout,
+                ))),
+            });
         }
         let client = self.clone();
         Ok(Prepared::ReadingFiles(Box::pin(async move {
             client.read_files(&mut request).await?;
             let (params, timeout) = client.encode(&request, timeout)?;
-            Ok((params, timeout, None))
+            match pacer {
+                // A paced send waits for its turn once encoded; the wait is not part of its
+                // timeout.
+                Some(pacer) => take_turn(pacer, A::WIRE_NAME, params, timeout).await,
+                None => Ok((params, timeout, None)),
+            }
         })))
     }
 
@@ -201,6 +212,17 @@ impl Client {
         let timeout = timeout.or(A::TIMEOUT).unwrap_or(self.inner.default_timeout);
         Ok((params, timeout))
     }
+}
+
+/// Waits for a send's turn under `pacer`: the encoded call with its turn.
+async fn take_turn(
+    pacer: Arc<Pacer>,
+    action: &'static str,
+    params: String,
+    timeout: Duration,
+) -> Result<(String, Duration, Option<Turn>), Error> {
+    let turn = pacer.wait(action, &params).await;
+    Ok((params, timeout, Some(turn)))
 }
 
 enum State<A> {

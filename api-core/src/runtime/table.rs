@@ -26,6 +26,7 @@ impl ActionInfo {
             returns,
             packets: None,
             params,
+            paced: false,
         }
     }
 
@@ -46,6 +47,15 @@ impl ActionInfo {
     pub const fn packets(self, packets: &'static str) -> Self {
         ActionInfo {
             packets: Some(packets),
+            ..self
+        }
+    }
+
+    /// The same action, a send held to a client's send limits.
+    #[doc(hidden)]
+    pub const fn paced(self) -> Self {
+        ActionInfo {
+            paced: true,
             ..self
         }
     }

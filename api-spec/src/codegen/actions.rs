@@ -235,6 +235,11 @@ fn action_impl(spec: &Spec, a: &Action) -> TokenStream {
             const DISCARDS_DATA: bool = true;
         )
     });
+    let paced = a.paced.then(|| {
+        quote!(
+            const PACED: bool = true;
+        )
+    });
     let validate = validate_fn(a);
     let uploads = uploads_fn(spec, a);
     let stream = a.packets.as_ref().map(|packet| {
@@ -267,6 +272,7 @@ fn action_impl(spec: &Spec, a: &Action) -> TokenStream {
             #timeout
             #failure_flag
             #discards
+            #paced
             #validate
             #uploads
         }
@@ -329,6 +335,8 @@ fn uploads_fn(spec: &Spec, a: &Action) -> Option<TokenStream> {
         .collect();
     (!uploads.is_empty()).then(|| {
         quote! {
+            const HAS_UPLOADS: bool = true;
+
             fn uploads(&mut self) -> ::std::vec::Vec<(::std::string::String, &mut ::api_core::runtime::Uploadable)> {
                 let mut out = ::std::vec::Vec::new();
                 #(#uploads)*

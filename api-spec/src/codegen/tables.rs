@@ -30,9 +30,10 @@ pub(super) fn action_table(spec: &Spec) -> TokenStream {
             let p = p.to_string();
             quote!(.packets(#p))
         });
+        let paced = a.paced.then(|| quote!(.paced()));
         quote! {
             ::api_core::runtime::ActionInfo::new(#rust_name, #category, #section, #summary, #doc_line, #returns, &[#(#params),*])
-                #wire #aliases #packets
+                #wire #aliases #packets #paced
         }
     });
     quote! {

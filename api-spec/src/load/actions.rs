@@ -42,6 +42,7 @@ impl Checker {
             returns,
             timeout_secs: raw.timeout_secs.as_ref().map(|t| *t.get_ref()),
             failure_flag: raw.failure_flag.as_ref().map(|f| f.get_ref().clone()),
+            paced: raw.paced,
             aliases: raw.aliases.iter().map(|a| a.get_ref().clone()).collect(),
             packets,
             napcat,

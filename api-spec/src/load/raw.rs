@@ -125,6 +125,9 @@ pub(super) struct RawAction {
     pub(super) returns: Spanned<String>,
     pub(super) timeout_secs: Option<Spanned<u64>>,
     pub(super) failure_flag: Option<Spanned<String>>,
+    /// A send that says something in a chat: held to a client's send limits.
+    #[serde(default)]
+    pub(super) paced: bool,
     pub(super) packets: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) params: Vec<RawParam>,
