@@ -3,6 +3,8 @@
 //! saving that never leaves a partial file behind.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
@@ -258,8 +260,10 @@ where
         let mut part = PartFile {
             path: part_path(&path),
             kept: false,
+            dropped: Arc::new(AtomicBool::new(false)),
         };
-        let mut file = tokio::fs::File::create(&part.path)
+        let mut file = part
+            .create()
             .await
             .map_err(|e| io_error::<A>(&part.path, e))?;
         while let Some(chunk) = self.chunk().await? {
@@ -288,12 +292,38 @@ struct PartFile {
     path: PathBuf,
     /// Renamed to the target: nothing is left to remove.
     kept: bool,
+    /// Set when the save is dropped: a creation still under way removes what it made.
+    dropped: Arc<AtomicBool>,
+}
+
+impl PartFile {
+    /// Creates the file, on a blocking thread as `tokio::fs` does. That thread goes on if the
+    /// save is dropped meanwhile, after the drop's unlink found nothing to remove: so it looks
+    /// at `dropped` once the file exists and removes it itself.
+    async fn create(&self) -> std::io::Result<tokio::fs::File> {
+        let (path, dropped) = (self.path.clone(), self.dropped.clone());
+        let created = tokio::task::spawn_blocking(move || create_unless_dropped(&path, &dropped))
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(tokio::fs::File::from_std(created))
+    }
+}
+
+/// Creates `path`; removes it again when `dropped` is set by then (see [`PartFile::create`]).
+fn create_unless_dropped(path: &Path, dropped: &AtomicBool) -> std::io::Result<std::fs::File> {
+    let file = std::fs::File::create(path)?;
+    if dropped.load(Ordering::SeqCst) {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(file)
 }
 
 impl Drop for PartFile {
-    /// One unlink, done here (a drop cannot wait), so the file is gone once the save is.
+    /// One unlink, done here (a drop cannot wait), so the file is gone once the save is. The
+    /// flag goes first: a creation that ends after it removes its file itself.
     fn drop(&mut self) {
         if !self.kept {
+            self.dropped.store(true, Ordering::SeqCst);
             let _ = std::fs::remove_file(&self.path);
         }
     }
@@ -331,5 +361,24 @@ fn io_error<A: StreamAction>(path: &Path, e: std::io::Error) -> Error {
     Error::Transport {
         action: A::WIRE_NAME.to_owned(),
         source: format!("cannot write {}: {e}", path.display()).into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A save dropped while its `.part` file was being created leaves no file behind: the
+    /// creation, ending after the drop, removes what it made.
+    #[test]
+    fn a_part_file_created_after_the_drop_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("late.part");
+        let dropped = AtomicBool::new(true);
+        create_unless_dropped(&path, &dropped).unwrap();
+        assert!(!path.exists(), "the late .part file was left behind");
+        let kept = AtomicBool::new(false);
+        create_unless_dropped(&path, &kept).unwrap();
+        assert!(path.exists(), "a save still under way keeps its file");
     }
 }
