@@ -408,7 +408,6 @@ impl ClientBuilder {
     /// Waits until `client`'s first WebSocket connection is up, or says why it is not.
     #[cfg(feature = "ws")]
     async fn first_connection(client: &Client) -> Result<(), Error> {
-        #[cfg_attr(not(feature = "http"), allow(irrefutable_let_patterns))]
         let Transport::Ws(t) = &client.inner.transport else {
             return Ok(());
         };

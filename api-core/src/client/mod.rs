@@ -91,14 +91,12 @@ enum Transport {
     /// Never made: with no transport compiled in, no client is built (see
     /// [`ClientBuilder::build`](crate::client::builder::ClientBuilder::build)).
     #[cfg(not(any(feature = "http", feature = "ws")))]
-    #[allow(dead_code)]
     None(std::convert::Infallible),
 }
 
 impl Transport {
     /// Sends one call and waits for its reply, up to `timeout`. What it returns borrows only
     /// `action`.
-    #[cfg_attr(not(feature = "http"), allow(unused_variables))]
     fn send<'a>(
         &self,
         action: &'a str,
@@ -134,7 +132,6 @@ impl Transport {
     /// The error for a call whose time ran out: over WebSocket, when there was no connection
     /// to send it on and the last attempt to make one failed, that failure (the call was never
     /// sent); otherwise [`Error::Timeout`].
-    #[cfg_attr(not(any(feature = "http", feature = "ws")), allow(unused_variables))]
     fn timed_out(&self, action: &str, after: Duration) -> Error {
         match self {
             #[cfg(feature = "ws")]
@@ -146,7 +143,6 @@ impl Transport {
         }
     }
 
-    #[cfg_attr(not(feature = "ws"), allow(unused_variables))]
     async fn send_stream(
         &self,
         action: &str,

@@ -70,7 +70,6 @@ impl Packets {
     /// The final envelope arrived.
     fn done(&mut self) {
         #[cfg(feature = "ws")]
-        #[cfg_attr(not(feature = "http"), allow(irrefutable_let_patterns))]
         if let Packets::Ws(p) = self {
             p.done();
         }

@@ -24,7 +24,6 @@ pub(crate) mod ws;
 
 /// Reconnect delays: doubling from `initial` up to `max`.
 #[derive(Debug, Clone, Copy)]
-#[cfg_attr(not(any(feature = "ws", feature = "sse")), allow(dead_code))]
 pub(crate) struct Backoff {
     pub initial: Duration,
     pub max: Duration,
@@ -37,7 +36,6 @@ pub(crate) type Sending<'a> = BoxedReply<'a>;
 
 /// An HTTP call's reply to come, boxed: reqwest's request future is several times the
 /// WebSocket one, and a call future is as large as its largest branch.
-#[cfg_attr(not(feature = "http"), allow(dead_code))]
 pub(crate) type BoxedReply<'a> = std::pin::Pin<
     Box<
         dyn std::future::Future<Output = Result<crate::wire::reply::RawReply, crate::error::Error>>
