@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::secret::AccessToken;
 use crate::transport::Backoff;
 use crate::transport::upgrade::{self, PLACEHOLDER, Swap, Upgraded};
-use crate::transport::ws::connection::{closed_with, token_refusal};
+use crate::transport::ws::connection::{closed_with, socket_config, token_refusal};
 use crate::transport::ws::core::WsCore;
 use crate::transport::ws::slots::{ConnEnd, ConnState};
 
@@ -208,9 +208,7 @@ impl WsTransport {
 
 async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
     let mut delay = dial.backoff.initial;
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(dial.max_reply_bytes))
-        .max_frame_size(Some(dial.max_reply_bytes));
+    let config = socket_config(dial.max_reply_bytes);
     // Once the client is closed no connection is made: an attempt or a wait in between is
     // dropped, and a connection that is up ends itself (`WsCore::run`).
     let closing = core.closing().clone();

@@ -22,7 +22,6 @@ use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::Client;
@@ -33,6 +32,7 @@ use crate::files::uploadable::UploadStrategy;
 use crate::secret::AccessToken;
 use crate::transport::forward::WsTransport;
 use crate::transport::listen::{Accepted, Listener};
+use crate::transport::ws::connection::socket_config;
 use crate::transport::ws::core::{KeepAlive, WsCore};
 
 /// How many connections a [`ReverseServer`] takes at once by default, upgrading or upgraded;
@@ -520,10 +520,7 @@ async fn handshake(
         });
         Ok(resp)
     };
-    let max = accounts.options.max_reply_bytes;
-    let config = WebSocketConfig::default()
-        .max_message_size(Some(max))
-        .max_frame_size(Some(max));
+    let config = socket_config(accounts.options.max_reply_bytes);
     match tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config)).await {
         Ok(ws) => lock(&seen).take().map(|hs| (ws, hs)),
         Err(e) => {

@@ -19,8 +19,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 
 use crate::events::is_event;
 use crate::transport::ws::core::{CLOSED, Unwritten, WsCore};
@@ -35,6 +35,21 @@ const CLOSE_FRAME_WAIT: Duration = Duration::from_secs(1);
 
 /// How many frames may wait to be written before callers wait.
 pub(super) const OUTGOING_QUEUE: usize = 1024;
+
+/// The most a single read from the socket takes. The WebSocket library zeroes this much of its
+/// read buffer before every read, found frame or not; its default (128 KiB) made that the
+/// largest single cost of a small reply's round trip (BENCHMARKS.md §2). A frame larger than
+/// this is still read whole, in reads of this size.
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
+/// The WebSocket settings of every connection: frames and messages up to `max_reply_bytes`,
+/// read in chunks of [`READ_CHUNK`].
+pub(crate) fn socket_config(max_reply_bytes: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_CHUNK)
+        .max_message_size(Some(max_reply_bytes))
+        .max_frame_size(Some(max_reply_bytes))
+}
 
 impl WsCore {
     /// Ends the calls whose time ran out, sleeping until the soonest deadline in between;
@@ -335,6 +350,7 @@ impl WsCore {
         while let Some(first) = queue.recv().await {
             self.writing.store(true, Ordering::Relaxed);
             let mut next = Some(first);
+            let mut yielded = false;
             while let Some(m) = next {
                 if let Err(e) = sink.feed(m).await {
                     return ConnEnd::Lost(format!("write failed: {e}"));
@@ -344,6 +360,15 @@ impl WsCore {
                 // With TCP_NODELAY, what is already queued goes with this frame: one packet
                 // for many frames when many calls are in flight.
                 next = if nodelay { queue.try_recv().ok() } else { None };
+                // The callers woken by the same batch of replies have not run yet: a task
+                // that wakes this one takes the worker's next turn, ahead of them. Letting them
+                // queue their frames first makes one write of many frames instead of many
+                // writes of one (BENCHMARKS.md §2, round eight).
+                if next.is_none() && nodelay && !yielded && !self.at_most_one_pending() {
+                    yielded = true;
+                    tokio::task::yield_now().await;
+                    next = queue.try_recv().ok();
+                }
             }
             if let Err(e) = sink.flush().await {
                 return ConnEnd::Lost(format!("write failed: {e}"));

@@ -118,12 +118,21 @@ async fn writer_wakes_on_a_reply_with_calls_in_flight(calls: usize) -> usize {
         core.clone()
             .write_frames(sink, Outgoing::new(queue).0, true),
     );
-    assert!(
-        writer
-            .as_mut()
-            .poll(&mut Context::from_waker(&writer_waker))
-            .is_pending()
-    );
+    // Polled until it waits for more: with several calls in flight it yields once before it
+    // flushes (letting other callers queue their frames), which wakes it again.
+    loop {
+        let seen = woken.0.load(Ordering::SeqCst);
+        assert!(
+            writer
+                .as_mut()
+                .poll(&mut Context::from_waker(&writer_waker))
+                .is_pending()
+        );
+        tokio::task::yield_now().await;
+        if woken.0.load(Ordering::SeqCst) == seen {
+            break;
+        }
+    }
     for _ in 0..calls {
         assert!(matches!(theirs.next().await, Some(Ok(Message::Text(_)))));
     }
@@ -455,4 +464,38 @@ fn a_request_frame_fills_its_buffer_exactly() {
         assert_eq!(frame.len(), frame.capacity(), "echo {echo}: {frame}");
         assert!(frame.ends_with(&format!(",\"echo\":{echo}}}")));
     }
+}
+
+/// A frame several read chunks long arrives whole, and one over the reply limit is refused:
+/// the chunk bounds each read from the socket, not what a frame may hold.
+#[tokio::test]
+async fn frames_longer_than_a_read_chunk_arrive_whole_within_the_reply_limit() {
+    use crate::transport::ws::connection::{READ_CHUNK, socket_config};
+    use tokio_tungstenite::tungstenite::protocol::Role;
+    let limit = 8 * READ_CHUNK;
+    let (ours, theirs) = tokio::io::duplex(1 << 16);
+    let mut ours =
+        WebSocketStream::from_raw_socket(ours, Role::Client, Some(socket_config(limit))).await;
+    let mut theirs = WebSocketStream::from_raw_socket(theirs, Role::Server, None).await;
+    let long: String = (0..5 * READ_CHUNK + 7)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let sent = long.clone();
+    let server = tokio::spawn(async move {
+        theirs.send(Message::text(sent)).await.unwrap();
+        theirs
+            .send(Message::text("x".repeat(limit + 1)))
+            .await
+            .unwrap();
+        theirs
+    });
+    let Some(Ok(Message::Text(got))) = ours.next().await else {
+        panic!("the long frame did not arrive");
+    };
+    assert_eq!(got.as_str(), long);
+    match ours.next().await {
+        Some(Err(e)) => assert!(e.to_string().contains("too long"), "{e}"),
+        other => panic!("a frame over the limit was not refused: {other:?}"),
+    }
+    drop(server);
 }
