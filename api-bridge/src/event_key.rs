@@ -1,0 +1,147 @@
+//! Where an event goes and what it is called on JetStream: its [`subject`]
+//! and a message id. A copy published twice (two bridges given the same event, a bridge that
+//! publishes again after a reconnect) carries the same id, and JetStream keeps only the first
+//! within the stream's duplicate window.
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::subject;
+
+/// An event's subject and message id, read from the event as NapCat sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventKey {
+    /// The account that received the event.
+    pub self_id: u64,
+    /// `napcat.<self_id>.event.<post_type>.<detail>`.
+    pub subject: String,
+    /// `<self_id>:<post_type>:<message_id>` for a message (the id NapCat gives it), otherwise
+    /// `<self_id>:<SHA-256 of the event's bytes, first 16 bytes in hex>`.
+    pub msg_id: String,
+}
+
+/// Why an event has no key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The bytes are not a JSON object with the fields read.
+    #[error("the event is not a JSON object NapCat would send: {0}")]
+    NotAnEvent(#[from] serde_json::Error),
+    /// A field every event has is absent.
+    #[error("the event has no `{0}`; every NapCat event names its account and its kind")]
+    Missing(&'static str),
+}
+
+/// The fields the key is made of; the rest of the event is skipped.
+#[derive(Deserialize)]
+struct Head<'a> {
+    self_id: Option<u64>,
+    #[serde(borrow)]
+    post_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    notice_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    request_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    meta_event_type: Option<Cow<'a, str>>,
+    message_id: Option<i64>,
+}
+
+impl EventKey {
+    /// The key of the event `raw` (its JSON as NapCat sent it).
+    pub fn of(raw: &[u8]) -> Result<EventKey, KeyError> {
+        let head: Head = serde_json::from_slice(raw)?;
+        let self_id = head.self_id.ok_or(KeyError::Missing("self_id"))?;
+        let post_type = head.post_type.ok_or(KeyError::Missing("post_type"))?;
+        let detail = match &*post_type {
+            "message" | "message_sent" => head.message_type,
+            "notice" => head.notice_type,
+            "request" => head.request_type,
+            "meta_event" => head.meta_event_type,
+            _ => None,
+        };
+        let subject = subject::event(self_id, &post_type, detail.as_deref().unwrap_or(""));
+        let msg_id = match head.message_id {
+            Some(id) if matches!(&*post_type, "message" | "message_sent") => {
+                format!("{self_id}:{post_type}:{id}")
+            }
+            _ => {
+                let digest = Sha256::digest(raw);
+                let mut id = format!("{self_id}:");
+                for byte in &digest[..16] {
+                    let _ = write!(id, "{byte:02x}");
+                }
+                id
+            }
+        };
+        Ok(EventKey {
+            self_id,
+            subject,
+            msg_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GROUP_MESSAGE: &str = r#"{"self_id":10001,"user_id":20002,"time":1700000000,"message_id":123,"message_type":"group","sub_type":"normal","group_id":30003,"message":[{"type":"text","data":{"text":"hi"}}],"raw_message":"hi","font":14,"post_type":"message"}"#;
+
+    #[test]
+    fn a_message_is_keyed_by_its_id() {
+        let key = EventKey::of(GROUP_MESSAGE.as_bytes()).unwrap();
+        assert_eq!(key.self_id, 10001);
+        assert_eq!(key.subject, "napcat.10001.event.message.group");
+        assert_eq!(key.msg_id, "10001:message:123");
+    }
+
+    #[test]
+    fn other_events_are_keyed_by_their_bytes() {
+        let poke = r#"{"time":1700000001,"self_id":10001,"post_type":"notice","notice_type":"notify","sub_type":"poke","group_id":30003,"user_id":20002,"target_id":10001}"#;
+        let key = EventKey::of(poke.as_bytes()).unwrap();
+        assert_eq!(key.subject, "napcat.10001.event.notice.notify");
+        assert!(key.msg_id.starts_with("10001:"), "{}", key.msg_id);
+        assert_eq!(key.msg_id.len(), "10001:".len() + 32);
+        // The same bytes, the same id; a later poke, another.
+        assert_eq!(EventKey::of(poke.as_bytes()).unwrap(), key);
+        let later = poke.replace("1700000001", "1700000002");
+        assert_ne!(EventKey::of(later.as_bytes()).unwrap().msg_id, key.msg_id);
+    }
+
+    #[test]
+    fn meta_events_and_requests_name_their_kind() {
+        let heartbeat = r#"{"time":1,"self_id":7,"post_type":"meta_event","meta_event_type":"heartbeat","status":{"online":true,"good":true},"interval":30000}"#;
+        let request = r#"{"time":1,"self_id":7,"post_type":"request","request_type":"friend","user_id":2,"comment":"","flag":"f"}"#;
+        assert_eq!(
+            EventKey::of(heartbeat.as_bytes()).unwrap().subject,
+            "napcat.7.event.meta_event.heartbeat"
+        );
+        assert_eq!(
+            EventKey::of(request.as_bytes()).unwrap().subject,
+            "napcat.7.event.request.friend"
+        );
+    }
+
+    #[test]
+    fn what_is_not_an_event_is_named() {
+        let missing = EventKey::of(br#"{"post_type":"notice"}"#).unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            "the event has no `self_id`; every NapCat event names its account and its kind"
+        );
+        let kindless = EventKey::of(br#"{"self_id":1}"#).unwrap_err();
+        assert!(kindless.to_string().contains("`post_type`"), "{kindless}");
+        let garbage = EventKey::of(b"[1,2").unwrap_err();
+        assert!(
+            garbage
+                .to_string()
+                .starts_with("the event is not a JSON object"),
+            "{garbage}"
+        );
+    }
+}

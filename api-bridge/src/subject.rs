@@ -1,0 +1,82 @@
+//! The subjects on NATS: `napcat.<self_id>.event.<post_type>.<detail>` for events and
+//! `napcat.<self_id>.action.<wire name>` for action requests, so that a worker subscribes to
+//! what it handles (one account, one kind of event) with NATS wildcards.
+
+use std::borrow::Cow;
+
+/// The first token of every subject.
+pub const ROOT: &str = "napcat";
+
+/// The subject of an action request for the account `self_id`, e.g.
+/// `napcat.10001.action.send_group_msg`.
+pub fn action(self_id: u64, wire_name: &str) -> String {
+    format!("{ROOT}.{self_id}.action.{}", token(wire_name))
+}
+
+/// The subject of an event of the account `self_id`, e.g.
+/// `napcat.10001.event.message.group`. `detail` is the event's `message_type`,
+/// `notice_type`, `request_type` or `meta_event_type`.
+pub fn event(self_id: u64, post_type: &str, detail: &str) -> String {
+    format!(
+        "{ROOT}.{self_id}.event.{}.{}",
+        token(post_type),
+        token(detail)
+    )
+}
+
+/// The filter for every event of one account (`Some`), or of every account (`None`).
+pub fn events_of(self_id: Option<u64>) -> String {
+    match self_id {
+        Some(id) => format!("{ROOT}.{id}.event.>"),
+        None => format!("{ROOT}.*.event.>"),
+    }
+}
+
+/// The filter for every action request of one account (`Some`), or of every account (`None`).
+pub fn actions_of(self_id: Option<u64>) -> String {
+    match self_id {
+        Some(id) => format!("{ROOT}.{id}.action.*"),
+        None => format!("{ROOT}.*.action.*"),
+    }
+}
+
+/// `name` as one subject token: a character NATS gives a meaning in subjects (`.`, `*`, `>`,
+/// white space) becomes `_`, and an empty name becomes `_`, so a strange name from the server
+/// can neither split a token nor act as a wildcard.
+fn token(name: &str) -> Cow<'_, str> {
+    let special = |c: char| matches!(c, '.' | '*' | '>') || c.is_whitespace();
+    if name.is_empty() {
+        Cow::Borrowed("_")
+    } else if name.contains(special) {
+        Cow::Owned(name.replace(special, "_"))
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_name_the_account_and_the_kind() {
+        assert_eq!(
+            action(10001, "send_group_msg"),
+            "napcat.10001.action.send_group_msg"
+        );
+        assert_eq!(
+            event(10001, "message", "group"),
+            "napcat.10001.event.message.group"
+        );
+        assert_eq!(events_of(Some(10001)), "napcat.10001.event.>");
+        assert_eq!(events_of(None), "napcat.*.event.>");
+        assert_eq!(actions_of(None), "napcat.*.action.*");
+    }
+
+    #[test]
+    fn names_cannot_split_a_token_or_act_as_a_wildcard() {
+        assert_eq!(event(1, "notice", "a.b *>"), "napcat.1.event.notice.a_b___");
+        assert_eq!(event(1, "meta_event", ""), "napcat.1.event.meta_event._");
+        assert_eq!(action(1, ".get"), "napcat.1.action._get");
+    }
+}
