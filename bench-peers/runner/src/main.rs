@@ -4,7 +4,7 @@
 //!
 //! One echo server process serves the whole benchmark. For each depth, each run starts every
 //! client once, one after another, each in a process of its own; the order turns by one client
-//! every run and is reversed every other run, so no client always follows the same one.
+//! every run and is reversed in every other round of as many runs as there are clients.
 //! A client name may carry a socket setting: `ours-nagle` is `ours` with `NODELAY=0`,
 //! `raw-nodelay` is `raw` with `NODELAY=1`. `--server-nodelay` sets `TCP_NODELAY` on the
 //! server's WebSocket sockets. Clients named `reqwest` or `*-http` are given the server's HTTP
@@ -226,9 +226,12 @@ fn main() {
         let mut failed: Vec<Option<String>> = vec![None; options.clients.len()];
         for run in 0..options.runs {
             let mut order: Vec<usize> = (0..options.clients.len()).collect();
-            let turn = run % order.len();
-            order.rotate_left(turn);
-            if run % 2 == 1 {
+            // Each client is first once in every `n` runs, and the order is reversed in every
+            // other round of `n` runs, so each client follows each other client as often as it
+            // precedes it.
+            let n = order.len();
+            order.rotate_left(run % n);
+            if (run / n) % 2 == 1 {
                 order.reverse();
             }
             for i in order {
