@@ -153,6 +153,14 @@ impl Events {
         Ok(raw(&std::future::poll_fn(|cx| self.poll_frame(cx)).await?))
     }
 
+    /// The next event, as the bytes the server sent, unchanged and not decoded: for handing
+    /// events on (a bridge that publishes them to a message broker) without building them.
+    /// The frame is known to be UTF-8 JSON that nests within the decoder's limit and has a
+    /// `post_type`.
+    pub async fn recv_bytes(&mut self) -> Result<Bytes, EventsError> {
+        std::future::poll_fn(|cx| self.poll_frame(cx)).await
+    }
+
     fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, EventsError>> {
         match &mut self.source {
             Source::Frames(wait) => {

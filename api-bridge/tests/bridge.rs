@@ -1,0 +1,258 @@
+//! The bridge against a real nats-server with JetStream and the simulator dialing in as
+//! NapCat: events reach the stream once and unchanged, actions are answered with NapCat's
+//! reply, and the account's lease moves between bridges.
+
+use std::time::Duration;
+
+use api_bridge::bridge::Bridge;
+use api_bridge::options::BridgeOptions;
+use api_bridge::protocol::{self, Failure};
+use api_bridge::subject;
+use api_bridge::testing::NatsServer;
+use api_core::{ReverseOptions, ReverseServer};
+use api_sim::{Seed, SimConfig, Simulator};
+use async_nats::jetstream::{self, consumer, kv};
+use async_nats::{RequestErrorKind, client::Client as NatsClient};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+const ACCOUNT: u64 = 20001;
+
+/// A real nats-server, and a connection to it.
+async fn nats() -> (NatsServer, NatsClient) {
+    let server = NatsServer::start().expect("a nats-server");
+    let nats = async_nats::connect(server.url()).await.expect("connect");
+    (server, nats)
+}
+
+/// A simulator playing the account `ACCOUNT`.
+async fn account() -> Simulator {
+    Simulator::start(SimConfig {
+        seed: Seed::for_account(ACCOUNT as i64),
+        ..Default::default()
+    })
+    .await
+    .expect("the simulator starts")
+}
+
+/// A bridge named `name` serving a reverse WebSocket server the simulator dials.
+async fn bridge(nats: &NatsClient, name: &str, ttl: Duration, sim: &Simulator) -> Bridge {
+    let options = BridgeOptions {
+        lease_ttl: ttl,
+        ..BridgeOptions::new(name)
+    };
+    let bridge = Bridge::start(nats.clone(), options)
+        .await
+        .expect("the bridge starts");
+    let server = ReverseServer::bind(([127, 0, 0, 1], 0).into(), ReverseOptions::default())
+        .await
+        .expect("bind");
+    let url = format!("ws://{}/", server.local_addr());
+    bridge.serve_reverse(server).expect("serve");
+    sim.connect_reverse(&url, None);
+    bridge
+}
+
+/// Waits until `bridge` serves the account.
+async fn connected(bridge: &Bridge) {
+    while !bridge.accounts().iter().any(|(id, _)| *id == ACCOUNT) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Calls `action` on the account through NATS, as a worker does.
+async fn request(nats: &NatsClient, action: &str, params: Value) -> async_nats::Message {
+    nats.request(
+        subject::action(ACCOUNT, action),
+        Bytes::from(params.to_string()),
+    )
+    .await
+    .expect("an answer")
+}
+
+/// The account's group messages in the stream, read by a fresh consumer.
+async fn stored_group_messages(js: &jetstream::Context, name: &str) -> Vec<Value> {
+    let stream = js.get_stream("NAPCAT_EVENTS").await.expect("the stream");
+    let consumer = stream
+        .create_consumer(consumer::pull::Config {
+            durable_name: Some(name.into()),
+            filter_subject: format!("napcat.{ACCOUNT}.event.message.group"),
+            ..Default::default()
+        })
+        .await
+        .expect("a consumer");
+    let pending = consumer.cached_info().num_pending as usize;
+    let mut stored = Vec::new();
+    let mut messages = consumer.messages().await.expect("messages");
+    while stored.len() < pending {
+        let message = messages
+            .next()
+            .await
+            .expect("a message")
+            .expect("a message");
+        message.ack().await.expect("ack");
+        stored.push(serde_json::from_slice(&message.payload).expect("JSON"));
+    }
+    stored
+}
+
+/// The `message_id` of each message event.
+fn message_ids(events: &[Value]) -> Vec<i64> {
+    events
+        .iter()
+        .map(|e| e["message_id"].as_i64().expect("an id"))
+        .collect()
+}
+
+#[tokio::test]
+async fn events_reach_the_stream_and_actions_are_answered_with_napcats_reply() {
+    let (_server, nats) = nats().await;
+    let sim = account().await;
+    let bridge = bridge(&nats, "bridge-a", Duration::from_secs(15), &sim).await;
+    connected(&bridge).await;
+    assert!(
+        bridge.wait_for_lease(ACCOUNT, true).await,
+        "the only bridge takes the lease"
+    );
+
+    // An action's answer is NapCat's reply as it came.
+    let answer = request(&nats, "get_login_info", json!({})).await;
+    let reply: Value = serde_json::from_slice(&answer.payload).expect("NapCat's reply");
+    assert_eq!(reply["status"], "ok");
+    assert_eq!(reply["data"]["user_id"], ACCOUNT);
+    // A send goes through to NapCat.
+    let answer = request(
+        &nats,
+        "send_group_msg",
+        json!({"group_id": 100200, "message": "from a worker"}),
+    )
+    .await;
+    let reply: Value = serde_json::from_slice(&answer.payload).expect("NapCat's reply");
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let sent = sim
+        .calls()
+        .into_iter()
+        .find(|c| c.action == "send_group_msg");
+    assert_eq!(
+        sent.expect("NapCat got the send").params["message"],
+        "from a worker"
+    );
+    // A failure NapCat reports is its reply too.
+    let answer = request(&nats, "get_group_info", json!({"group_id": 1})).await;
+    let reply: Value = serde_json::from_slice(&answer.payload).expect("NapCat's reply");
+    assert_eq!(reply["status"], "failed", "{reply}");
+    // Params that are not a JSON object never reach NapCat; the answer says why.
+    let answer = nats
+        .request(subject::action(ACCOUNT, "get_login_info"), "[1]".into())
+        .await
+        .expect("an answer");
+    let headers = answer.headers.expect("failure headers");
+    assert_eq!(
+        headers.get(protocol::FAILURE).map(|v| v.as_str()),
+        Some(Failure::BadRequest.name())
+    );
+    assert!(answer.payload.is_empty());
+    // Nobody holds another account: the request fails at once.
+    let nobody = nats
+        .request(subject::action(ACCOUNT + 1, "get_login_info"), "{}".into())
+        .await
+        .expect_err("no bridge holds the account");
+    assert_eq!(nobody.kind(), RequestErrorKind::NoResponders);
+
+    // Events are published unchanged, under their subject.
+    let ids: Vec<i64> = (0..20)
+        .map(|i| sim.inject_group_message(100200, 123456, "张三", json!(format!("hello {i}"))))
+        .collect();
+    let js = jetstream::new(nats.clone());
+    let mut stored = Vec::new();
+    while stored.len() < ids.len() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stored = stored_group_messages(&js, &format!("reader-{}", stored.len())).await;
+    }
+    assert_eq!(message_ids(&stored), ids, "each event once, in order");
+    assert_eq!(stored[3]["raw_message"], "hello 3");
+    bridge.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_bridges_store_each_event_once_and_the_lease_moves_when_one_stops() {
+    let (_server, nats) = nats().await;
+    let sim = account().await;
+    let first = bridge(&nats, "bridge-a", Duration::from_secs(3), &sim).await;
+    connected(&first).await;
+    assert!(first.wait_for_lease(ACCOUNT, true).await);
+    let second = bridge(&nats, "bridge-b", Duration::from_secs(3), &sim).await;
+    connected(&second).await;
+    // The second sees the account but does not own it.
+    assert_eq!(second.accounts(), vec![(ACCOUNT, false)]);
+
+    // Both bridges publish every event; the stream keeps one of each.
+    let ids: Vec<i64> = (0..50)
+        .map(|i| sim.inject_group_message(100200, 123456, "张三", json!(format!("hi {i}"))))
+        .collect();
+    let wait_published = |bridge: &Bridge| {
+        let bridge = bridge.clone();
+        async move {
+            loop {
+                let p = bridge.published(ACCOUNT).unwrap_or_default();
+                if p.stored + p.duplicates >= 50 {
+                    return p;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    let (a, b) = tokio::join!(wait_published(&first), wait_published(&second));
+    assert!(a.stored + b.stored >= 50);
+    let js = jetstream::new(nats.clone());
+    let stored = stored_group_messages(&js, "reader").await;
+    assert_eq!(
+        message_ids(&stored),
+        ids,
+        "one copy of each event, in order"
+    );
+
+    // The first stops: it gives the lease up, and the second takes it and answers.
+    first.shutdown().await;
+    assert!(second.wait_for_lease(ACCOUNT, true).await);
+    let answer = request(&nats, "get_login_info", json!({})).await;
+    let reply: Value = serde_json::from_slice(&answer.payload).expect("NapCat's reply");
+    assert_eq!(reply["data"]["user_id"], ACCOUNT);
+    second.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lease_nobody_renews_ages_out_and_another_bridge_takes_it() {
+    let (_server, nats) = nats().await;
+    let js = jetstream::new(nats.clone());
+    let ttl = Duration::from_secs(2);
+    // A bridge that died holding the lease: its key stays until it ages out.
+    let leases = js
+        .create_key_value(kv::Config {
+            bucket: "napcat_accounts".into(),
+            history: 1,
+            max_age: ttl,
+            ..Default::default()
+        })
+        .await
+        .expect("the bucket");
+    leases
+        .create(ACCOUNT.to_string(), "a dead bridge".into())
+        .await
+        .expect("the dead bridge's lease");
+    let sim = account().await;
+    let bridge = bridge(&nats, "bridge-b", ttl, &sim).await;
+    connected(&bridge).await;
+    assert_eq!(bridge.accounts(), vec![(ACCOUNT, false)]);
+    let taken = tokio::time::timeout(ttl * 10, bridge.wait_for_lease(ACCOUNT, true)).await;
+    assert_eq!(taken, Ok(true), "the lease aged out and was taken");
+    let owner = leases
+        .get(ACCOUNT.to_string())
+        .await
+        .expect("read the lease");
+    assert_eq!(owner.as_deref(), Some(&b"bridge-b"[..]));
+    bridge.shutdown().await;
+    // Given up at shutdown.
+    assert_eq!(leases.get(ACCOUNT.to_string()).await.expect("read"), None);
+}
