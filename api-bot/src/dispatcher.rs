@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 #[cfg(feature = "reverse")]
 use api_core::ReverseServer;
-use api_core::{Client, EventsError, Message, Pacing, UserId};
+use api_core::{Client, Events, EventsError, Handled, Message, Pacing, UserId};
 #[cfg(feature = "reverse")]
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, Stream, StreamExt};
@@ -165,15 +165,16 @@ impl Bot {
 
     /// As [`run`](Self::run), stopping when `stop` completes instead of at a signal.
     pub async fn run_until(self, client: Client, stop: impl Future<Output = ()>) -> RunSummary {
-        let events = client.events();
+        let events = deliveries(client.events());
         self.run_stream(client, events, stop).await
     }
 
-    /// As [`run_until`](Self::run_until), over `events` (what `client` receives).
+    /// As [`run_until`](Self::run_until), over `events` (what `client` receives, each with
+    /// what tells its source it was handled).
     pub(crate) async fn run_stream(
         self,
         client: Client,
-        events: impl Stream<Item = Result<Event, EventsError>>,
+        events: impl Stream<Item = Result<(Event, Handled), EventsError>>,
         stop: impl Future<Output = ()>,
     ) -> RunSummary {
         let running = self.start();
@@ -209,7 +210,7 @@ impl Bot {
                     connected = server.accept() => match connected {
                         Some(account) => {
                             tracing::info!(self_id = %account.self_id, "an account connected");
-                            feeding.push(running.feed(account.client, account.events));
+                            feeding.push(running.feed(account.client, deliveries(account.events)));
                         }
                         None => break,
                     },
@@ -293,11 +294,13 @@ struct Core {
 impl Running {
     /// Takes the events `client` receives, from its subscription `events` (or any stream of
     /// them), until it ends (or this future is dropped). A lag is logged and counted, never
-    /// fatal.
+    /// fatal. Each event is marked handled once its handler is done with it (the handler
+    /// ended, failed or panicked), not when the handler is stopped at shutdown: a message
+    /// broker then delivers it again.
     pub(crate) async fn feed(
         &self,
         client: Client,
-        events: impl Stream<Item = Result<Event, EventsError>>,
+        events: impl Stream<Item = Result<(Event, Handled), EventsError>>,
     ) {
         if let Some(pacing) = &self.core.pacing
             && !client.set_pacing(pacing.clone())
@@ -310,7 +313,7 @@ impl Running {
         let mut events = std::pin::pin!(events);
         while let Some(next) = events.next().await {
             match next {
-                Ok(event) => self.dispatch(&client, event),
+                Ok((event, handled)) => self.dispatch(&client, event, handled),
                 Err(EventsError::Lagged(n)) => {
                     self.core.lagged.fetch_add(n, Ordering::Relaxed);
                     tracing::warn!(
@@ -326,15 +329,20 @@ impl Running {
         }
     }
 
-    /// Handles one event received by `client`'s account, in a task of its own.
-    pub(crate) fn dispatch(&self, client: &Client, event: Event) {
+    /// Handles one event received by `client`'s account, in a task of its own, and marks it
+    /// `handled` when done.
+    pub(crate) fn dispatch(&self, client: &Client, event: Event, handled: Handled) {
         let core = &self.core;
         core.events.fetch_add(1, Ordering::Relaxed);
         let ctx = Ctx::new(Arc::new(event), client.clone(), core.values.clone());
         let about = Summary::of(ctx.event());
         // The test harness sees each event once it is handled.
         let seen = core.observer.as_ref().map(|_| ctx.event_arc().clone());
-        let done = Done { about, seen };
+        let done = Done {
+            about,
+            seen,
+            handled,
+        };
         // Filters and extractors are the bot's own code, run here: a panic in one is
         // reported like a handler's, and the bot goes on.
         match std::panic::catch_unwind(AssertUnwindSafe(|| core.waiters.offer(&ctx))) {
@@ -382,7 +390,7 @@ impl Running {
         self.tasks.spawn(async move {
             tokio::select! {
                 failure = done.handle(&client, picked, turn) => done.finish(&core, failure),
-                () = abort.cancelled() => done.finish(&core, None),
+                () = abort.cancelled() => done.abandon(&core),
             }
         });
     }
@@ -415,12 +423,27 @@ impl Running {
     }
 }
 
+/// A subscription's events, each with what tells its source it was handled; the stream ends
+/// when the client is closed.
+pub(crate) fn deliveries(
+    events: Events,
+) -> impl Stream<Item = Result<(Event, Handled), EventsError>> {
+    futures_util::stream::unfold(events, |mut events| async move {
+        match events.recv_handled().await {
+            Err(EventsError::Closed) => None,
+            next => Some((next, events)),
+        }
+    })
+}
+
 /// What is left of an event once its handler is picked: what identifies it, for the
 /// reply and the report.
 struct Done {
     about: Summary,
     /// The event, kept for the test harness only.
     seen: Option<Arc<Event>>,
+    /// Tells the event's source it was handled.
+    handled: Handled,
 }
 
 impl Done {
@@ -450,11 +473,21 @@ impl Done {
         }
     }
 
-    /// The event is done with: `failure` is reported, and the test harness told.
-    fn finish(&self, core: &Core, failure: Option<BoxError>) {
+    /// The event is done with: `failure` is reported, the event's source and the test
+    /// harness told.
+    fn finish(self, core: &Core, failure: Option<BoxError>) {
         if let Some(e) = failure {
             report(&self.about, e, core.on_error.as_ref());
         }
+        self.handled.done();
+        if let (Some(observer), Some(event)) = (&core.observer, &self.seen) {
+            observer(event);
+        }
+    }
+
+    /// The event's handler was stopped at shutdown: its source is not told it was handled
+    /// (a message broker delivers it again); the test harness is.
+    fn abandon(self, core: &Core) {
         if let (Some(observer), Some(event)) = (&core.observer, &self.seen) {
             observer(event);
         }
@@ -490,6 +523,13 @@ mod tests {
     use std::sync::Mutex;
     use tokio::sync::oneshot;
 
+    /// Made-up events, with nobody to tell when they are handled.
+    fn nobody_to_tell(
+        events: impl Stream<Item = Result<Event, EventsError>>,
+    ) -> impl Stream<Item = Result<(Event, Handled), EventsError>> {
+        events.map(|next| next.map(|event| (event, Handled::nobody())))
+    }
+
     /// A client that is never called: the events below are made up, not received.
     fn offline_client() -> Client {
         Client::builder()
@@ -523,7 +563,11 @@ mod tests {
             Ok(private_message(2, "after")),
         ]);
         let summary = bot
-            .run_stream(offline_client(), events, std::future::pending())
+            .run_stream(
+                offline_client(),
+                nobody_to_tell(events),
+                std::future::pending(),
+            )
             .await;
         assert_eq!(summary.lagged, 3);
         assert_eq!(summary.events, 2);
@@ -576,8 +620,12 @@ mod tests {
                 }
             });
         let events = stream::iter([Ok(alone), Ok(shared)]);
-        bot.run_stream(offline_client(), events, std::future::pending())
-            .await;
+        bot.run_stream(
+            offline_client(),
+            nobody_to_tell(events),
+            std::future::pending(),
+        )
+        .await;
         let mut seen = seen.lock().unwrap().clone();
         seen.sort();
         assert_eq!(seen[0].0, "alone");
@@ -616,7 +664,7 @@ mod tests {
         let stop = async move {
             has_started.await.unwrap();
         };
-        let run = tokio::spawn(bot.run_stream(offline_client(), events, stop));
+        let run = tokio::spawn(bot.run_stream(offline_client(), nobody_to_tell(events), stop));
         tokio::task::yield_now().await;
         for _ in 0..100 {
             tokio::task::yield_now().await;
@@ -637,7 +685,9 @@ mod tests {
         let events = stream::iter([Ok(private_message(1, "stuck"))]).chain(stream::pending());
         let stop = tokio::time::sleep(Duration::from_secs(1));
         let started = tokio::time::Instant::now();
-        let summary = bot.run_stream(offline_client(), events, stop).await;
+        let summary = bot
+            .run_stream(offline_client(), nobody_to_tell(events), stop)
+            .await;
         assert_eq!(summary.abandoned, 1);
         assert_eq!(started.elapsed(), Duration::from_secs(6));
     }

@@ -32,7 +32,7 @@ use serde_json::Value;
 use tokio::sync::{Notify, oneshot};
 
 use crate::context::{Chat, kind, message_id};
-use crate::dispatcher::{Bot, RunSummary};
+use crate::dispatcher::{Bot, RunSummary, deliveries};
 
 /// How long a test waits for the bot to handle an event before failing: only a bug (a
 /// handler that never ends, an event the bot never gets) comes near it.
@@ -130,7 +130,7 @@ impl TestBot {
         let stopped = async move {
             let _ = stopped.await;
         };
-        let run = tokio::spawn(bot.run_stream(client.clone(), feed_events, stopped));
+        let run = tokio::spawn(bot.run_stream(client.clone(), deliveries(feed_events), stopped));
         TestBot {
             sim,
             client,

@@ -22,3 +22,4 @@ pub mod publish;
 pub mod subject;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod worker;

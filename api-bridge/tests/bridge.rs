@@ -5,61 +5,17 @@
 use std::time::Duration;
 
 use api_bridge::bridge::Bridge;
-use api_bridge::options::BridgeOptions;
 use api_bridge::protocol::{self, Failure};
 use api_bridge::subject;
-use api_bridge::testing::NatsServer;
-use api_core::{ReverseOptions, ReverseServer};
-use api_sim::{Seed, SimConfig, Simulator};
 use async_nats::jetstream::{self, consumer, kv};
 use async_nats::{RequestErrorKind, client::Client as NatsClient};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-const ACCOUNT: u64 = 20001;
+mod common;
 
-/// A real nats-server, and a connection to it.
-async fn nats() -> (NatsServer, NatsClient) {
-    let server = NatsServer::start().expect("a nats-server");
-    let nats = async_nats::connect(server.url()).await.expect("connect");
-    (server, nats)
-}
-
-/// A simulator playing the account `ACCOUNT`.
-async fn account() -> Simulator {
-    Simulator::start(SimConfig {
-        seed: Seed::for_account(ACCOUNT as i64),
-        ..Default::default()
-    })
-    .await
-    .expect("the simulator starts")
-}
-
-/// A bridge named `name` serving a reverse WebSocket server the simulator dials.
-async fn bridge(nats: &NatsClient, name: &str, ttl: Duration, sim: &Simulator) -> Bridge {
-    let options = BridgeOptions {
-        lease_ttl: ttl,
-        ..BridgeOptions::new(name)
-    };
-    let bridge = Bridge::start(nats.clone(), options)
-        .await
-        .expect("the bridge starts");
-    let server = ReverseServer::bind(([127, 0, 0, 1], 0).into(), ReverseOptions::default())
-        .await
-        .expect("bind");
-    let url = format!("ws://{}/", server.local_addr());
-    bridge.serve_reverse(server).expect("serve");
-    sim.connect_reverse(&url, None);
-    bridge
-}
-
-/// Waits until `bridge` serves the account.
-async fn connected(bridge: &Bridge) {
-    while !bridge.accounts().iter().any(|(id, _)| *id == ACCOUNT) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
+use common::{ACCOUNT, account, bridge, connected, nats, one_bridge};
 
 /// Calls `action` on the account through NATS, as a worker does.
 async fn request(nats: &NatsClient, action: &str, params: Value) -> async_nats::Message {
@@ -107,23 +63,21 @@ fn message_ids(events: &[Value]) -> Vec<i64> {
 
 #[tokio::test]
 async fn events_reach_the_stream_and_actions_are_answered_with_napcats_reply() {
-    let (_server, nats) = nats().await;
-    let sim = account().await;
-    let bridge = bridge(&nats, "bridge-a", Duration::from_secs(15), &sim).await;
-    connected(&bridge).await;
+    let setup = one_bridge().await;
+    let (nats, sim, bridge) = (&setup.nats, &setup.sim, &setup.bridge);
     assert!(
         bridge.wait_for_lease(ACCOUNT, true).await,
         "the only bridge takes the lease"
     );
 
     // An action's answer is NapCat's reply as it came.
-    let answer = request(&nats, "get_login_info", json!({})).await;
+    let answer = request(nats, "get_login_info", json!({})).await;
     let reply: Value = serde_json::from_slice(&answer.payload).expect("NapCat's reply");
     assert_eq!(reply["status"], "ok");
     assert_eq!(reply["data"]["user_id"], ACCOUNT);
     // A send goes through to NapCat.
     let answer = request(
-        &nats,
+        nats,
         "send_group_msg",
         json!({"group_id": 100200, "message": "from a worker"}),
     )
@@ -139,7 +93,7 @@ async fn events_reach_the_stream_and_actions_are_answered_with_napcats_reply() {
         "from a worker"
     );
     // A failure NapCat reports is its reply too.
-    let answer = request(&nats, "get_group_info", json!({"group_id": 1})).await;
+    let answer = request(nats, "get_group_info", json!({"group_id": 1})).await;
     let reply: Value = serde_json::from_slice(&answer.payload).expect("NapCat's reply");
     assert_eq!(reply["status"], "failed", "{reply}");
     // Params that are not a JSON object never reach NapCat; the answer says why.

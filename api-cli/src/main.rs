@@ -6,6 +6,7 @@
 //! `action_by_name`) is used only to run an action through its generated call.
 
 mod args;
+mod bridge;
 mod client;
 mod sim;
 mod sim_control;
@@ -89,6 +90,12 @@ enum Command {
     /// to it, and a control API; `napcat sim inject …` and the other commands talk to a
     /// running one.
     Sim(sim::SimArgs),
+    /// Joins NapCat accounts and bot workers through NATS JetStream (README, "Scaling out").
+    ///
+    /// Listens for NapCat's reverse WebSocket, publishes every account's events to the
+    /// stream, and answers the workers' action requests for the accounts whose lease it holds.
+    /// Run two for the same accounts: the second takes over when the first dies.
+    Bridge(bridge::BridgeArgs),
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -199,6 +206,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             None => sim::serve(&args.serve).await,
             Some(command) => sim_control::run(command).await,
         },
+        Command::Bridge(args) => bridge::run(args).await,
     }
 }
 

@@ -141,7 +141,7 @@ pub async fn serve(args: &ServeArgs) -> Result<(), String> {
 }
 
 /// Writes `text` beside `path` and renames it there, so a reader never sees half of it.
-fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     std::fs::write(&partial, text)?;
@@ -149,7 +149,7 @@ fn write_whole(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// Waits for Ctrl-C or, on Unix, SIGTERM.
-async fn interrupted() -> Result<(), String> {
+pub(crate) async fn interrupted() -> Result<(), String> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -76,7 +76,8 @@ pub use client::builder::{ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOU
 pub use client::call::CallFuture;
 pub use client::{ApiFuture, Client};
 pub use error::{Body, Error};
-pub use events::{EVENT_BUFFER, EVENT_BUFFER_BYTES, Events, EventsError};
+pub use events::delivery::{Delivery, Handled};
+pub use events::{Deliveries, EVENT_BUFFER, EVENT_BUFFER_BYTES, Events, EventsError};
 pub use files::download::{DEFAULT_MAX_DOWNLOAD_BYTES, FileDownload, Progress, Saved};
 pub use files::stream::{ActionStream, StreamAction, StreamCall};
 pub use files::upload::{
@@ -93,6 +94,7 @@ pub use transport::http_post::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_POST_CONNECTIONS,
     HttpPostOptions, HttpPostServer, QuickHandler,
 };
+pub use transport::relay::Relay;
 #[cfg(feature = "reverse")]
 pub use transport::reverse::{
     Connected, DEFAULT_ACCOUNT_LINGER, DEFAULT_MAX_ACCOUNTS, DEFAULT_REVERSE_CONNECTIONS,

@@ -19,6 +19,7 @@ use crate::transport::Backoff;
 use crate::transport::forward::{Dial, WsTransport};
 #[cfg(feature = "http")]
 use crate::transport::http::HttpTransport;
+use crate::transport::relay::Relay;
 #[cfg(feature = "sse")]
 use crate::transport::sse::{self, SseSource};
 #[cfg(feature = "ws")]
@@ -92,6 +93,7 @@ pub struct ClientBuilder {
     event_buffer_bytes: Option<usize>,
     upload_strategy: UploadStrategy,
     pacing: Option<Pacing>,
+    relay: Option<Arc<dyn Relay>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -101,7 +103,8 @@ impl fmt::Debug for ClientBuilder {
         f.field("base_url", &self.base_url);
         #[cfg(feature = "ws")]
         f.field("ws_url", &self.ws_url);
-        f.field("access_token", &self.token)
+        f.field("relay", &self.relay)
+            .field("access_token", &self.token)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -240,6 +243,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Carries calls and events over `relay`, a transport written outside this crate (the
+    /// NATS transport of `api-bridge`: `api_bridge::worker`), instead of a NapCat connection.
+    /// The URL methods must not be called too. Of the other settings, the timeout, upload
+    /// strategy and pacing apply.
+    pub fn relay(mut self, relay: impl Relay) -> Self {
+        self.relay = Some(Arc::new(relay));
+        self
+    }
+
     /// How file parameters holding local data (a path, bytes) reach NapCat (default
     /// [`UploadStrategy::StreamAbove`] 16 MiB): large files go by stream upload first,
     /// instead of one giant `base64://` frame.
@@ -283,6 +295,9 @@ impl ClientBuilder {
     }
 
     fn build_client(self) -> Result<Client, Error> {
+        if let Some(relay) = self.relay.clone() {
+            return self.build_relay(relay);
+        }
         #[cfg(feature = "ws")]
         if let Some(url) = self.ws_url.clone() {
             return self.build_ws(url);
@@ -292,6 +307,24 @@ impl ClientBuilder {
             return self.build_http(base);
         }
         Err(Error::Config(NO_URL.into()))
+    }
+
+    /// A client over `relay`.
+    fn build_relay(self, relay: Arc<dyn Relay>) -> Result<Client, Error> {
+        let urls_given = [
+            #[cfg(feature = "http")]
+            self.base_url.is_some(),
+            #[cfg(feature = "ws")]
+            self.ws_url.is_some(),
+        ];
+        if urls_given.contains(&true) {
+            return Err(Error::Config(format!(
+                "both a server URL and a relay ({}) were given; keep one",
+                relay.describe()
+            )));
+        }
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        Ok(Client::over_relay(relay, timeout, self.upload_strategy))
     }
 
     /// A forward WebSocket client for `url`.

@@ -22,6 +22,7 @@ use crate::transport::Sending;
 use crate::transport::forward::WsTransport;
 #[cfg(feature = "http")]
 use crate::transport::http::HttpTransport;
+use crate::transport::relay::Relay;
 #[cfg(feature = "ws")]
 use crate::transport::ws::core::Sending;
 use crate::wire::reply::{self, RawReply};
@@ -72,8 +73,7 @@ impl Drop for Inner {
     }
 }
 
-/// An HTTP call's reply as the [`Sending`] every transport returns.
-#[cfg(feature = "http")]
+/// A boxed reply (an HTTP call's, a relay's) as the [`Sending`] every transport returns.
 fn boxed_reply(reply: crate::transport::BoxedReply<'_>) -> Sending<'_> {
     #[cfg(feature = "ws")]
     return Sending::Boxed(reply);
@@ -88,10 +88,8 @@ enum Transport {
     Http(Arc<HttpTransport>),
     #[cfg(feature = "ws")]
     Ws(WsTransport),
-    /// Never made: with no transport compiled in, no client is built (see
-    /// [`ClientBuilder::build`](crate::client::builder::ClientBuilder::build)).
-    #[cfg(not(any(feature = "http", feature = "ws")))]
-    None(std::convert::Infallible),
+    /// A transport written outside this crate.
+    Relay(Arc<dyn Relay>),
 }
 
 impl Transport {
@@ -124,8 +122,16 @@ impl Transport {
             }
             #[cfg(feature = "ws")]
             Transport::Ws(t) => t.send(action, params, timeout),
-            #[cfg(not(any(feature = "http", feature = "ws")))]
-            Transport::None(never) => match *never {},
+            Transport::Relay(relay) => {
+                let (call, closing) = (relay.call(action, params, timeout), closing.clone());
+                boxed_reply(Box::pin(async move {
+                    closing.run_until_cancelled(call).await.unwrap_or_else(|| {
+                        Err(Error::Closed {
+                            action: action.to_owned(),
+                        })
+                    })
+                }))
+            }
         }
     }
 
@@ -138,8 +144,10 @@ impl Transport {
             Transport::Ws(t) => t.core.timed_out(action, after),
             #[cfg(feature = "http")]
             Transport::Http(_) => HttpTransport::timed_out(action, after),
-            #[cfg(not(any(feature = "http", feature = "ws")))]
-            Transport::None(never) => match *never {},
+            Transport::Relay(_) => Error::Timeout {
+                action: action.to_owned(),
+                after,
+            },
         }
     }
 
@@ -157,8 +165,14 @@ impl Transport {
                 .send_stream(action, params, per_packet)
                 .await
                 .map(Packets::Ws),
-            #[cfg(not(any(feature = "http", feature = "ws")))]
-            Transport::None(never) => match *never {},
+            Transport::Relay(relay) => Err(Error::invalid_argument(
+                action,
+                "(transport)",
+                format!(
+                    "a stream action's packets are not carried over {}; call it over a NapCat connection",
+                    relay.describe()
+                ),
+            )),
         }
     }
 }
@@ -192,6 +206,26 @@ impl Client {
                 no_events,
                 event_reader: None,
                 closing,
+                pacing: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// A client over `relay`, a transport written outside this crate.
+    pub(crate) fn over_relay(
+        relay: Arc<dyn Relay>,
+        default_timeout: Duration,
+        upload_strategy: UploadStrategy,
+    ) -> Client {
+        Client {
+            inner: Arc::new(Inner {
+                transport: Transport::Relay(relay),
+                default_timeout,
+                upload_strategy,
+                events: EventBus::new(1, 1),
+                no_events: None,
+                event_reader: None,
+                closing: CancellationToken::new(),
                 pacing: OnceLock::new(),
             }),
         }
@@ -232,6 +266,15 @@ impl Client {
             tracing::warn!(url = %self.url(), "{reason}");
             return Events::unavailable(reason.clone());
         }
+        if let Transport::Relay(relay) = &self.inner.transport {
+            return match relay.subscribe() {
+                Ok(deliveries) => Events::relayed(deliveries),
+                Err(reason) => {
+                    tracing::warn!(url = %self.url(), "{reason}");
+                    Events::unavailable(reason)
+                }
+            };
+        }
         Events::new(self.inner.events.subscribe(), self.inner.closing.clone())
     }
 
@@ -244,9 +287,12 @@ impl Client {
         if let Some(reader) = &self.inner.event_reader {
             reader.abort();
         }
-        #[cfg(feature = "ws")]
-        if let Transport::Ws(t) = &self.inner.transport {
-            t.core.close().await;
+        match &self.inner.transport {
+            #[cfg(feature = "ws")]
+            Transport::Ws(t) => t.core.close().await,
+            Transport::Relay(relay) => relay.close().await,
+            #[cfg(feature = "http")]
+            Transport::Http(_) => {}
         }
     }
 
@@ -262,8 +308,7 @@ impl Client {
             Transport::Http(_) => 0,
             #[cfg(feature = "ws")]
             Transport::Ws(t) => t.core.pending_count(),
-            #[cfg(not(any(feature = "http", feature = "ws")))]
-            Transport::None(never) => match *never {},
+            Transport::Relay(_) => 0,
         }
     }
 
@@ -355,8 +400,7 @@ impl Client {
             Transport::Http(t) => t.base(),
             #[cfg(feature = "ws")]
             Transport::Ws(t) => t.url(),
-            #[cfg(not(any(feature = "http", feature = "ws")))]
-            Transport::None(never) => match *never {},
+            Transport::Relay(relay) => relay.describe(),
         }
     }
 }

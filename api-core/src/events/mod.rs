@@ -14,10 +14,16 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::{CancellationToken, ReusableBoxFuture};
 
 use crate::events::bus::Subscriber;
+use crate::events::delivery::{Delivery, Handled};
 use crate::types::Event;
 use crate::wire::nesting::{MAX_NESTING, nesting_within};
 
 pub(crate) mod bus;
+pub(crate) mod delivery;
+
+/// A relay's events as they come, each with what acknowledges it (see
+/// [`Relay::subscribe`](crate::transport::relay::Relay::subscribe)).
+pub type Deliveries = Pin<Box<dyn Stream<Item = Result<Delivery, EventsError>> + Send>>;
 
 /// How many events wait for a slow subscriber before it is told it lagged, by default; see
 /// [`ClientBuilder::event_buffer`](crate::client::builder::ClientBuilder::event_buffer).
@@ -77,8 +83,17 @@ pub enum EventsError {
 ///
 /// Over plain HTTP and on a WebSocket's `/api` path no events arrive: then `recv` returns
 /// [`EventsError::Unavailable`] at once, naming the fix.
+///
+/// Over a message broker (a [`Relay`](crate::transport::relay::Relay)), each event must be
+/// acknowledged once handled, or it is delivered again: [`recv_handled`](Self::recv_handled)
+/// hands the acknowledgement to the caller; every other method acknowledges an event when the
+/// next one is asked for. An event in hand when the subscription is dropped is not
+/// acknowledged.
 pub struct Events {
     source: Source,
+    /// Over a relay: the last event handed out by a method that does not hand out its
+    /// [`Handled`], marked done when the next one is asked for.
+    in_hand: Option<Handled>,
 }
 
 /// Where a subscription's events come from.
@@ -86,6 +101,8 @@ enum Source {
     /// A connection's frames. The receiver lives inside the wait for the next frame between
     /// polls, so that the wait can be polled as a stream's.
     Frames(ReusableBoxFuture<'static, Next>),
+    /// A relay's events (a message broker's), each with what acknowledges it.
+    Relay(Deliveries),
     /// This client receives no events, for this reason; `reported` once a stream said so.
     Unavailable { reason: String, reported: bool },
 }
@@ -107,6 +124,7 @@ impl fmt::Debug for Events {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.source {
             Source::Frames(_) => f.write_str("Events"),
+            Source::Relay(_) => f.write_str("Events::Relay"),
             Source::Unavailable { reason, .. } => {
                 f.debug_tuple("Events::Unavailable").field(reason).finish()
             }
@@ -119,6 +137,15 @@ impl Events {
     pub(crate) fn new(rx: Subscriber, closing: CancellationToken) -> Self {
         Events {
             source: Source::Frames(ReusableBoxFuture::new(next_frame(rx, closing))),
+            in_hand: None,
+        }
+    }
+
+    /// A relay's events.
+    pub(crate) fn relayed(deliveries: Deliveries) -> Self {
+        Events {
+            source: Source::Relay(deliveries),
+            in_hand: None,
         }
     }
 
@@ -129,6 +156,7 @@ impl Events {
                 reason,
                 reported: false,
             },
+            in_hand: None,
         }
     }
 
@@ -161,16 +189,52 @@ impl Events {
         std::future::poll_fn(|cx| self.poll_frame(cx)).await
     }
 
+    /// The next event, typed, with what tells its source it was handled: call
+    /// [`Handled::done`] once it is. Over a message broker (a client built over a
+    /// [`Relay`](crate::transport::relay::Relay), e.g. the NATS transport of `api-bridge`), an
+    /// event not marked done is delivered again (to this worker or another); over a NapCat
+    /// connection `done` does nothing. [`recv`](Self::recv) and the other methods mark an
+    /// event done when the next one is asked for.
+    pub async fn recv_handled(&mut self) -> Result<(Event, Handled), EventsError> {
+        let (frame, handled) = std::future::poll_fn(|cx| self.poll_delivery(cx)).await?;
+        Ok((decode(&frame), handled))
+    }
+
+    /// The next event's bytes; the event is marked handled when the next one is asked for.
     fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Result<Bytes, EventsError>> {
+        let (frame, handled) = std::task::ready!(self.poll_delivery(cx))?;
+        self.in_hand = Some(handled);
+        Poll::Ready(Ok(frame))
+    }
+
+    /// The next event's bytes and what acknowledges it. The event handed out last without
+    /// its `Handled` is marked done first: asking for the next one says it was handled.
+    fn poll_delivery(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(Bytes, Handled), EventsError>> {
+        if let Some(handled) = self.in_hand.take() {
+            handled.done();
+        }
         match &mut self.source {
             Source::Frames(wait) => {
                 let (frame, rx, closing) = std::task::ready!(wait.poll(cx));
                 wait.set(next_frame(rx, closing));
-                Poll::Ready(frame.map_err(|e| match e {
-                    RecvError::Lagged(n) => EventsError::Lagged(n),
-                    RecvError::Closed => EventsError::Closed,
-                }))
+                Poll::Ready(
+                    frame
+                        .map(|frame| (frame, Handled::nobody()))
+                        .map_err(|e| match e {
+                            RecvError::Lagged(n) => EventsError::Lagged(n),
+                            RecvError::Closed => EventsError::Closed,
+                        }),
+                )
             }
+            Source::Relay(deliveries) => match std::task::ready!(deliveries.as_mut().poll_next(cx))
+            {
+                Some(Ok(delivery)) => Poll::Ready(Ok((delivery.event, delivery.handled))),
+                Some(Err(e)) => Poll::Ready(Err(e)),
+                None => Poll::Ready(Err(EventsError::Closed)),
+            },
             Source::Unavailable { reason, .. } => {
                 Poll::Ready(Err(EventsError::Unavailable(reason.clone())))
             }

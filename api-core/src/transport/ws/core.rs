@@ -127,8 +127,7 @@ pub(crate) enum Sending<'a> {
         wait: Option<BoxedWait<'a>>,
         reply: Reply<'a>,
     },
-    /// An HTTP call.
-    #[cfg(feature = "http")]
+    /// An HTTP call, or a relay's.
     Boxed(crate::transport::BoxedReply<'a>),
 }
 
@@ -148,7 +147,6 @@ impl Future for Sending<'_> {
                     }
                     reply
                 }
-                #[cfg(feature = "http")]
                 Sending::Boxed(fut) => return fut.as_mut().poll(cx),
             };
             match std::task::ready!(reply.poll_outcome(cx)) {

@@ -1,0 +1,148 @@
+//! `napcat bridge`: the NATS JetStream bridge as a process. It listens for NapCat's reverse
+//! WebSocket (many accounts; NapCat's `websocketClients`), publishes every account's events to
+//! the stream and answers the workers' action requests for the accounts whose lease it holds
+//! (README, "Scaling out"). On start it prints one JSON line with its NATS URL, its reverse
+//! WebSocket URL and its name, for a script to read.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use api_bridge::bridge::Bridge;
+use api_bridge::options::{BridgeOptions, DEFAULT_STREAM};
+use api_bridge::testing::NatsServer;
+use api_core::{Pacing, ReverseOptions, ReverseServer};
+use api_sim::{Seed, SimConfig, Simulator};
+use clap::Args;
+use serde_json::json;
+
+use crate::sim::{interrupted, write_whole};
+
+/// How many events of one account may wait for the publisher (the byte limit still holds).
+const BRIDGE_EVENT_BUFFER: usize = 1 << 16;
+
+/// `napcat bridge`'s arguments.
+#[derive(Args)]
+pub struct BridgeArgs {
+    /// The NATS server with JetStream to publish to.
+    #[arg(long, value_name = "URL", default_value = "nats://127.0.0.1:4222")]
+    nats: String,
+    /// Start a nats-server with JetStream on a free port of 127.0.0.1 for this bridge alone
+    /// (found on the PATH or at NATS_SERVER, else fetched once), instead of using --nats.
+    #[arg(long, conflicts_with = "nats")]
+    local_nats: bool,
+    /// This bridge's name in the account leases (default: `bridge-<pid>`); one per bridge.
+    #[arg(long)]
+    id: Option<String>,
+    /// Where NapCat's reverse WebSocket dials in (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The token NapCat must send (NapCat's `token`).
+    #[arg(long, env = "NAPCAT_TOKEN", hide_env_values = true)]
+    access_token: Option<String>,
+    /// Seconds a lease lasts without renewal: another bridge takes a dead one's accounts
+    /// within about this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 15)]
+    lease_ttl: u64,
+    /// The stream events are published to.
+    #[arg(long, default_value = DEFAULT_STREAM)]
+    stream: String,
+    /// Pace each account's message sends with the conservative limits (`Pacing::conservative`).
+    #[arg(long)]
+    paced: bool,
+    /// Play this many accounts (10001, 10002, …) with the embedded simulator, dialing this
+    /// bridge, so that workers can be tried without QQ.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    sim: u16,
+    /// Also write the JSON line printed on start to this file (written whole); removed on
+    /// exit.
+    #[arg(long, value_name = "FILE")]
+    ready_file: Option<PathBuf>,
+}
+
+/// Runs the bridge until Ctrl-C or SIGTERM, then stops it (the events on their way are
+/// acknowledged by the stream first, and the leases given up).
+pub async fn run(args: &BridgeArgs) -> Result<(), String> {
+    // What the bridge logs (accounts coming and going, leases taken and lost, publishes sent
+    // again) goes to stderr.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    let local = match args.local_nats {
+        true => Some(NatsServer::start()?),
+        false => None,
+    };
+    let nats_url = local
+        .as_ref()
+        .map_or(args.nats.clone(), |s| s.url().to_owned());
+    let nats = async_nats::connect(&nats_url)
+        .await
+        .map_err(|e| format!("cannot connect to NATS at {nats_url}: {e}"))?;
+    let id = args
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("bridge-{}", std::process::id()));
+    let options = BridgeOptions {
+        stream: args.stream.clone(),
+        lease_ttl: Duration::from_secs(args.lease_ttl.max(1)),
+        pacing: args.paced.then(Pacing::conservative),
+        ..BridgeOptions::new(id.clone())
+    };
+    let bridge = Bridge::start(nats, options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let reverse = ReverseServer::bind(
+        args.listen,
+        ReverseOptions {
+            access_token: args.access_token.clone().map(Into::into),
+            // A burst of events waits for the publisher rather than being dropped, up to the
+            // byte limit (64 MiB per account).
+            event_buffer: BRIDGE_EVENT_BUFFER,
+            ..ReverseOptions::default()
+        },
+    )
+    .await
+    .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let reverse_url = format!("ws://{}/", reverse.local_addr());
+    bridge.serve_reverse(reverse).map_err(|e| e.to_string())?;
+    let mut sims = Vec::new();
+    for self_id in (10001..).take(usize::from(args.sim)) {
+        let sim = Simulator::start(SimConfig {
+            token: args.access_token.clone(),
+            seed: Seed::for_account(self_id),
+            ..SimConfig::default()
+        })
+        .await
+        .map_err(|e| format!("cannot start the simulator: {e}"))?;
+        sim.connect_reverse_with_reconnect(
+            &reverse_url,
+            args.access_token.as_deref(),
+            Duration::from_secs(1),
+        );
+        sims.push(sim);
+    }
+    let ready = json!({
+        "bridge": id,
+        "nats": nats_url,
+        "reverse": reverse_url,
+        "stream": args.stream,
+        "simulated_accounts": (10001..).take(sims.len()).collect::<Vec<i64>>(),
+    });
+    if let Some(path) = &args.ready_file {
+        write_whole(path, &format!("{ready}\n"))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    println!("{ready}");
+    eprintln!(
+        "bridge {id}: NapCat dials {reverse_url}; events go to the stream {} on {nats_url}; \
+         workers build their client over api_bridge::worker::NatsRelay",
+        args.stream
+    );
+    let stopped = interrupted().await;
+    bridge.shutdown().await;
+    if let Some(path) = &args.ready_file {
+        let _ = std::fs::remove_file(path);
+    }
+    stopped
+}

@@ -1,0 +1,310 @@
+//! Scaling out with every part in a process of its own: a real nats-server, two `napcat
+//! bridge` processes, three worker processes (this test binary, started again as
+//! `worker_process`) running a bot over `NatsRelay`, and three accounts played by the
+//! simulator, each dialing both bridges as NapCat's two `websocketClients` would.
+//!
+//! Ten thousand messages are each handled, and the stream holds each once though both bridges
+//! publish it. A worker killed with SIGKILL mid-stream loses nothing: what it took and did not
+//! acknowledge is delivered again to the others. When the bridge holding the leases is killed,
+//! the other takes every account over, answers the workers' calls and publishes what comes
+//! next.
+#![cfg(unix)]
+
+use std::collections::{HashMap, HashSet};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use api_bot::Bot;
+use api_bridge::testing::NatsServer;
+use api_bridge::worker::NatsRelay;
+use api_core::Client;
+use api_core::types::MessageEvent;
+use api_sim::{Seed, SimConfig, Simulator};
+use async_nats::jetstream::{self, consumer, kv};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+/// The accounts the simulator plays.
+const ACCOUNTS: [u64; 3] = [30001, 30002, 30003];
+/// Set (to the NATS URL) in the environment of a worker process.
+const WORKER_ENV: &str = "SCALE_OUT_WORKER_NATS";
+/// The workers' group: they share each account's events.
+const GROUP: &str = "scale-out";
+/// How long a lease lasts without renewal.
+const LEASE_TTL: Duration = Duration::from_secs(3);
+/// The longest any step may take on a loaded machine before the test gives up.
+const PATIENCE: Duration = Duration::from_secs(240);
+
+/// Not a test of its own: the worker process the test below starts (this binary with
+/// `WORKER_ENV` set). Without it, it returns at once. It runs a bot over every account that
+/// prints `handled <account> <message id>` for each message, until it is killed.
+#[tokio::test(flavor = "multi_thread")]
+async fn worker_process() {
+    let Ok(url) = std::env::var(WORKER_ENV) else {
+        return;
+    };
+    let nats = async_nats::connect(url).await.expect("connect to NATS");
+    let mut bots = tokio::task::JoinSet::new();
+    for account in ACCOUNTS {
+        let relay = NatsRelay::new(nats.clone(), account)
+            .group(GROUP)
+            .ack_wait(Duration::from_secs(2))
+            .max_ack_pending(64);
+        let client = Client::builder().relay(relay).build().expect("a client");
+        let bot = Bot::new().on(move |m: MessageEvent| async move {
+            println!("handled {account} {}", m.message_id.0);
+        });
+        bots.spawn(bot.run_until(client, std::future::pending()));
+    }
+    println!("worker ready");
+    bots.join_next().await;
+}
+
+/// A `napcat bridge` process named `id` on `nats`, and the URL NapCat dials.
+async fn start_bridge(nats: &str, id: &str) -> (Child, String) {
+    let mut bridge = Command::new(env!("CARGO_BIN_EXE_napcat"))
+        .args([
+            "bridge",
+            "--nats",
+            nats,
+            "--listen",
+            "127.0.0.1:0",
+            "--id",
+            id,
+        ])
+        .args(["--lease-ttl", &LEASE_TTL.as_secs().to_string()])
+        .env_remove("NAPCAT_TOKEN")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("napcat bridge starts");
+    let mut lines = BufReader::new(bridge.stdout.take().expect("piped")).lines();
+    let ready = tokio::time::timeout(PATIENCE, lines.next_line())
+        .await
+        .expect("the bridge says where it listens")
+        .expect("its output reads")
+        .expect("a line");
+    let ready: Value = serde_json::from_str(&ready).expect("a JSON line");
+    (
+        bridge,
+        ready["reverse"].as_str().expect("its URL").to_owned(),
+    )
+}
+
+/// A worker process (see `worker_process`), sending what it handles to `handled` as
+/// `(worker, account, message id)`; returns once it is ready.
+async fn start_worker(
+    nats: &str,
+    worker: usize,
+    handled: mpsc::UnboundedSender<(usize, u64, i64)>,
+) -> Child {
+    let mut child = Command::new(std::env::current_exe().expect("this test binary"))
+        .args([
+            "worker_process",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(WORKER_ENV, nats)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("a worker starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let (ready_tx, ready) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut ready_tx = Some(ready_tx);
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("worker ready") {
+                ready_tx.take().map(|tx| tx.send(()));
+            }
+            let mut words = line.split(' ');
+            if let (Some("handled"), Some(account), Some(id)) =
+                (words.next(), words.next(), words.next())
+            {
+                let _ = handled.send((worker, account.parse().unwrap(), id.parse().unwrap()));
+            }
+        }
+    });
+    tokio::time::timeout(PATIENCE, ready)
+        .await
+        .expect("the worker starts in time")
+        .expect("the worker is ready");
+    child
+}
+
+/// Who holds each account's lease now (`None`: nobody).
+async fn holders(leases: &kv::Store) -> Vec<Option<String>> {
+    let mut holders = Vec::new();
+    for account in ACCOUNTS {
+        let value = leases.get(account.to_string()).await.expect("read a lease");
+        holders.push(value.map(|v| String::from_utf8_lossy(&v).into_owned()));
+    }
+    holders
+}
+
+/// Waits, up to `PATIENCE`, until `done` says yes.
+async fn wait_until<F: Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    let start = Instant::now();
+    while !done().await {
+        assert!(start.elapsed() < PATIENCE, "gave up waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Injects `per_account` group messages into each account, in turn; their `(account, id)`.
+fn inject(sims: &[(u64, Simulator)], per_account: usize, from: usize) -> Vec<(u64, i64)> {
+    let users = [123456, 234567, 345678];
+    let mut sent = Vec::new();
+    for i in from..from + per_account {
+        for (account, sim) in sims {
+            let user = users[i % users.len()];
+            let id = sim.inject_group_message(100200, user, "群友", json!(format!("m{i}")));
+            sent.push((*account, id));
+        }
+    }
+    sent
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills() {
+    if std::env::var(WORKER_ENV).is_ok() {
+        return;
+    }
+    let server = NatsServer::start().expect("a nats-server");
+    let nats = async_nats::connect(server.url()).await.expect("connect");
+    let js = jetstream::new(nats.clone());
+    let mut bridges = HashMap::new();
+    for id in ["bridge-1", "bridge-2"] {
+        bridges.insert(id.to_owned(), start_bridge(server.url(), id).await);
+    }
+    let mut sims = Vec::new();
+    for account in ACCOUNTS {
+        let sim = Simulator::start(SimConfig {
+            seed: Seed::for_account(account as i64),
+            heartbeat: Duration::from_secs(24 * 3600),
+            ..SimConfig::default()
+        })
+        .await
+        .expect("the simulator starts");
+        for (_, url) in bridges.values() {
+            sim.connect_reverse_with_reconnect(url, None, Duration::from_millis(200));
+        }
+        sims.push((account, sim));
+    }
+    let leases = js
+        .get_key_value("napcat_accounts")
+        .await
+        .expect("the leases");
+    wait_until("every account has a bridge", || async {
+        holders(&leases).await.iter().all(Option::is_some)
+    })
+    .await;
+
+    let (handled_tx, mut handled) = mpsc::unbounded_channel();
+    let mut workers = Vec::new();
+    for worker in 0..3 {
+        workers.push(start_worker(server.url(), worker, handled_tx.clone()).await);
+    }
+
+    // Ten thousand messages (3,334 per account); the first worker is killed once it has
+    // handled 500.
+    let sent = inject(&sims, 3334, 0);
+    let sent_set: HashSet<(u64, i64)> = sent.iter().copied().collect();
+    let mut by: HashMap<(u64, i64), Vec<usize>> = HashMap::new();
+    let mut killed = false;
+    let start = Instant::now();
+    while sent_set.iter().any(|m| !by.contains_key(m)) {
+        let left = PATIENCE.saturating_sub(start.elapsed());
+        let (worker, account, id) = tokio::time::timeout(left, handled.recv())
+            .await
+            .unwrap_or_else(|_| {
+                let done = sent_set.iter().filter(|m| by.contains_key(m)).count();
+                panic!("{done} of {} messages handled in time", sent.len())
+            })
+            .expect("workers report");
+        by.entry((account, id)).or_default().push(worker);
+        if !killed && by.values().filter(|w| w.contains(&0)).count() >= 500 {
+            workers[0].start_kill().expect("SIGKILL the first worker");
+            killed = true;
+        }
+    }
+    assert!(
+        killed,
+        "the first worker handled 500 messages before the end"
+    );
+    // Every message handled; a second time only when the killed worker had it in hand.
+    for ((account, id), handlers) in &by {
+        assert!(
+            handlers.len() == 1 || handlers.contains(&0),
+            "message {id} of {account} handled by {handlers:?}"
+        );
+    }
+    let again = by.values().filter(|h| h.len() > 1).count();
+    println!(
+        "{} messages handled; {again} a second time after the kill",
+        by.len()
+    );
+
+    // Both bridges published every message; the stream holds each once.
+    let stream = js.get_stream("NAPCAT_EVENTS").await.expect("the stream");
+    let audit = stream
+        .create_consumer(consumer::pull::Config {
+            durable_name: Some("audit".into()),
+            filter_subject: "napcat.*.event.message.>".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("an audit consumer");
+    assert_eq!(audit.cached_info().num_pending, sent.len() as u64);
+
+    // The bridge holding the first account's lease dies; the other takes every account.
+    let holder = holders(&leases).await[0].clone().expect("a holder");
+    let (mut dead, _) = bridges.remove(&holder).expect("a bridge of ours");
+    dead.start_kill().expect("SIGKILL the bridge");
+    let died = Instant::now();
+    let survivor = bridges.keys().next().expect("one left").clone();
+    wait_until("the other bridge holds every account", || async {
+        holders(&leases)
+            .await
+            .iter()
+            .all(|h| h.as_deref() == Some(survivor.as_str()))
+    })
+    .await;
+    let moved_after = died.elapsed();
+    println!("the leases moved {moved_after:?} after the bridge died (TTL {LEASE_TTL:?})");
+    assert!(
+        moved_after < LEASE_TTL * 2,
+        "the leases moved after {moved_after:?}, more than twice the TTL"
+    );
+    // The survivor answers the workers' calls and publishes what comes next.
+    let api = Client::builder()
+        .relay(NatsRelay::new(nats.clone(), ACCOUNTS[1]))
+        .build()
+        .expect("a client");
+    let me = api
+        .get_login_info()
+        .await
+        .expect("answered by the survivor");
+    assert_eq!(me.user_id.0, ACCOUNTS[1] as i64);
+    let later = inject(&sims, 100, 3334);
+    let mut seen = 0;
+    while seen < later.len() {
+        let (_, account, id) = tokio::time::timeout(PATIENCE, handled.recv())
+            .await
+            .expect("the later messages handled in time")
+            .expect("workers report");
+        if later.contains(&(account, id)) && !by.contains_key(&(account, id)) {
+            by.insert((account, id), Vec::new());
+            seen += 1;
+        }
+    }
+    let mut audit = stream
+        .get_consumer::<consumer::pull::Config>("audit")
+        .await
+        .expect("the audit consumer");
+    let pending = audit.info().await.expect("its info").num_pending;
+    assert_eq!(pending, (sent.len() + later.len()) as u64, "each once");
+}
