@@ -22,7 +22,7 @@ use api_bridge::bridge::Bridge;
 use api_bridge::options::BridgeOptions;
 use api_bridge::testing::NatsServer;
 use api_bridge::worker::NatsRelay;
-use api_core::{Client, ReverseOptions, ReverseServer};
+use api_core::{Client, ReverseServer};
 use api_sim::{Seed, SimConfig, Simulator};
 use serde_json::json;
 
@@ -91,7 +91,7 @@ async fn play() -> Result<(), Box<dyn std::error::Error>> {
 
     let bridge = Bridge::start(nats.clone(), BridgeOptions::new("bridge-1")).await?;
     let reverse =
-        ReverseServer::bind(([127, 0, 0, 1], 0).into(), ReverseOptions::default()).await?;
+        ReverseServer::bind(([127, 0, 0, 1], 0).into(), Bridge::reverse_options()).await?;
     let url = format!("ws://{}/", reverse.local_addr());
     bridge.serve_reverse(reverse)?;
     let mut accounts = Vec::new();
@@ -105,9 +105,6 @@ async fn play() -> Result<(), Box<dyn std::error::Error>> {
         accounts.push((self_id as u64, sim));
     }
     for (self_id, _) in &accounts {
-        while !bridge.accounts().iter().any(|(id, _)| id == self_id) {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
         bridge.wait_for_lease(*self_id, true).await;
     }
     println!("bridge-1 holds accounts {:?}", bridge.accounts());
@@ -130,6 +127,7 @@ async fn play() -> Result<(), Box<dyn std::error::Error>> {
             sim.inject_group_message(100200, user, "群友", json!("/ping"));
         }
     }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     for (self_id, sim) in &accounts {
         let answers = loop {
             let answers: Vec<String> = sim
@@ -140,6 +138,13 @@ async fn play() -> Result<(), Box<dyn std::error::Error>> {
                 .collect();
             if answers.len() >= PINGS {
                 break answers;
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(format!(
+                    "account {self_id}: {} answers to {PINGS} pings",
+                    answers.len()
+                )
+                .into());
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         };

@@ -35,15 +35,20 @@ struct ClaimsInner {
 }
 
 /// A group message as every account in the group sees it: QQ's sequence number in the
-/// group when NapCat gives it, else its sender, time and content.
+/// group when NapCat gives it, else its sender, time and content. What a claim is made on,
+/// here and in a claim store shared by processes (`api_bridge::claim`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum MessageKey {
+pub enum MessageKey {
+    /// The group, and QQ's sequence number of the message in it (`real_seq`).
     Seq(GroupId, String),
+    /// The group, the sender, the time and the message's text (when NapCat gives no
+    /// sequence number).
     Content(GroupId, UserId, i64, String),
 }
 
 impl MessageKey {
-    fn of(m: &MessageEvent) -> Option<MessageKey> {
+    /// The key of `m`; `None` for a message that is not a group message.
+    pub fn of(m: &MessageEvent) -> Option<MessageKey> {
         let group = m.group_id.filter(|_| m.is_group())?;
         Some(match &m.real_seq {
             Some(seq) if !seq.is_empty() => MessageKey::Seq(group, seq.clone()),

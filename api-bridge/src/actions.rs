@@ -46,9 +46,13 @@ pub(crate) async fn serve_actions(
         tracing::info!(self_id, "answering the account's actions");
         loop {
             tokio::select! {
-                () = stop.cancelled() => break 'owned,
+                () = stop.cancelled() => {
+                    finish(&nats, &client, requests, &calls).await;
+                    break 'owned;
+                }
                 ended = ended(&mut held, false) => {
-                    let _ = requests.unsubscribe().await;
+                    // The requests already delivered are answered; new ones go to the owner.
+                    finish(&nats, &client, requests, &calls).await;
                     if ended { break 'owned }
                     tracing::info!(self_id, "no longer answering the account's actions");
                     continue 'owned;
@@ -65,6 +69,22 @@ pub(crate) async fn serve_actions(
     }
     calls.close();
     calls.wait().await;
+}
+
+/// Stops taking requests from `requests` and answers those already delivered to it.
+async fn finish(
+    nats: &async_nats::Client,
+    client: &Client,
+    mut requests: Subscriber,
+    calls: &TaskTracker,
+) {
+    if let Err(e) = requests.drain().await {
+        tracing::warn!(error = %e, "could not stop the account's action requests cleanly");
+        return;
+    }
+    while let Some(request) = requests.next().await {
+        calls.spawn(answer(nats.clone(), client.clone(), request));
+    }
 }
 
 /// Waits until `held` says `owned`; `true` when it can no longer change (the lease task
@@ -84,6 +104,8 @@ async fn answer(nats: async_nats::Client, client: Client, request: Message) {
         Err((failure, message)) => {
             let mut headers = HeaderMap::new();
             headers.insert(protocol::FAILURE, failure.name());
+            // One line: a header value cannot hold a line break.
+            let message = message.replace(['\r', '\n'], " ");
             headers.insert(protocol::FAILURE_MESSAGE, message.as_str());
             nats.publish_with_headers(reply_to, headers, Bytes::new())
                 .await
@@ -100,17 +122,13 @@ async fn call(client: &Client, request: &Message) -> Result<Bytes, (Failure, Str
     let params: serde_json::Value = if request.payload.is_empty() {
         serde_json::Value::Object(Default::default())
     } else {
-        serde_json::from_slice(&request.payload).map_err(|e| {
-            (
-                Failure::BadRequest,
-                format!("{action}: the params are not JSON: {e}"),
-            )
-        })?
+        serde_json::from_slice(&request.payload)
+            .map_err(|e| (Failure::BadRequest, format!("the params are not JSON: {e}")))?
     };
     if !params.is_object() {
         return Err((
             Failure::BadRequest,
-            format!("{action}: the params must be a JSON object"),
+            "the params must be a JSON object".to_owned(),
         ));
     }
     let timeout = request
@@ -123,5 +141,11 @@ async fn call(client: &Client, request: &Message) -> Result<Bytes, (Failure, Str
         .call_raw(action, &params, timeout)
         .await
         .map(|reply| reply.body)
-        .map_err(|e| (Failure::of(&e), e.to_string()))
+        .map_err(|e| {
+            // The worker's error names the action itself.
+            let text = e.to_string();
+            let prefix = format!("{action}: ");
+            let message = text.strip_prefix(&prefix).unwrap_or(&text).to_owned();
+            (Failure::of(&e), message)
+        })
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use api_core::{Client, Events, ReverseServer};
+use api_core::{Client, Events, ReverseOptions, ReverseServer};
 use async_nats::jetstream::{self, kv, stream};
 use bytes::Bytes;
 use tokio::sync::watch;
@@ -18,6 +18,10 @@ use crate::lease;
 use crate::options::BridgeOptions;
 use crate::publish::{Published, publish_events};
 use crate::subject;
+
+/// How many events of one account may wait for the publisher in a server bound with
+/// [`Bridge::reverse_options`].
+pub const BRIDGE_EVENT_BUFFER: usize = 1 << 16;
 
 /// Why a bridge could not start or take an account.
 #[derive(Debug, thiserror::Error)]
@@ -55,9 +59,11 @@ pub enum BridgeError {
 /// Every bridge that sees an account's events publishes them: the stream keeps one copy of
 /// each (by its [`EventKey`](crate::event_key::EventKey)), so a second bridge for the same
 /// accounts adds no duplicates and loses nothing while the first goes away. Only the bridge
-/// that holds an account's lease answers its actions and paces its sends.
+/// that holds an account's lease answers its actions and paces its sends, and a bridge holds
+/// an account only while its connection to that account's NapCat is up.
 ///
-/// Cloning is cheap; clones are the same bridge.
+/// Cloning is cheap; clones are the same bridge. Its tasks run until
+/// [`shutdown`](Bridge::shutdown): dropping every handle does not stop them.
 #[derive(Clone)]
 pub struct Bridge {
     shared: Arc<Shared>,
@@ -69,17 +75,36 @@ pub struct Bridge {
 /// What every account's tasks share.
 struct Shared {
     nats: async_nats::Client,
-    js: jetstream::Context,
+    /// The leases, through a JetStream context of their own.
     leases: kv::Store,
     lease_ttl: Duration,
     options: BridgeOptions,
     accounts: Mutex<HashMap<u64, Account>>,
+    /// Told whenever an account is added.
+    joined: tokio::sync::Notify,
 }
 
 /// What the bridge knows of an account it serves.
 struct Account {
     owned: watch::Receiver<bool>,
     published: watch::Receiver<Published>,
+}
+
+/// Forgets an account when its task ends.
+struct Forget {
+    shared: Arc<Shared>,
+    self_id: u64,
+}
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        let mut accounts = self
+            .shared
+            .accounts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        accounts.remove(&self.self_id);
+    }
 }
 
 impl fmt::Debug for Bridge {
@@ -142,11 +167,11 @@ impl Bridge {
         Ok(Bridge {
             shared: Arc::new(Shared {
                 nats,
-                js,
                 leases,
                 lease_ttl,
                 options,
                 accounts: Mutex::new(HashMap::new()),
+                joined: tokio::sync::Notify::new(),
             }),
             tasks: TaskTracker::new(),
             stop: CancellationToken::new(),
@@ -185,22 +210,32 @@ impl Bridge {
                 },
             );
         }
+        self.shared.joined.notify_waiters();
         if let Some(pacing) = &self.shared.options.pacing {
             client.set_pacing(pacing.clone());
         }
         let shared = self.shared.clone();
         let stop = self.stop.child_token();
+        let tasks = self.tasks.clone();
         self.tasks.spawn(async move {
+            // However this task ends (a panic included), the lease and the action server
+            // stop and the account is forgotten.
             let account_stop = CancellationToken::new();
-            let holding = tokio::spawn(lease::hold(
+            let _stop_both = account_stop.clone().drop_guard();
+            let _forget = Forget {
+                shared: shared.clone(),
+                self_id,
+            };
+            let holding = tasks.spawn(lease::hold(
                 shared.leases.clone(),
                 self_id.to_string(),
                 Bytes::from(shared.options.bridge_id.clone()),
                 shared.lease_ttl,
                 owned_tx,
                 account_stop.clone(),
+                client.connection(),
             ));
-            let answering = tokio::spawn(serve_actions(
+            let answering = tasks.spawn(serve_actions(
                 shared.nats.clone(),
                 self_id,
                 client,
@@ -208,9 +243,11 @@ impl Bridge {
                 owned,
                 account_stop.clone(),
             ));
-            // Until the account's client is closed or the bridge stops.
+            // Until the account's client is closed or the bridge stops. A context of its
+            // own: the acknowledgements it waits for are bounded per context, and one
+            // account's must not hold up another's, nor the leases'.
             publish_events(
-                shared.js.clone(),
+                jetstream::new(shared.nats.clone()),
                 events,
                 shared.options.publish_window,
                 published_tx,
@@ -219,14 +256,20 @@ impl Bridge {
             .await;
             account_stop.cancel();
             let _ = tokio::join!(holding, answering);
-            shared
-                .accounts
-                .lock()
-                .expect("not poisoned")
-                .remove(&self_id);
             tracing::info!(self_id, "stopped serving the account");
         });
         Ok(())
+    }
+
+    /// Settings for the [`ReverseServer`] a bridge serves: the defaults, except that each
+    /// account keeps up to [`BRIDGE_EVENT_BUFFER`] events (still within the byte limit, 64 MiB
+    /// per account by default) for the publisher, so that a burst from NapCat waits for the
+    /// stream instead of being dropped.
+    pub fn reverse_options() -> ReverseOptions {
+        ReverseOptions {
+            event_buffer: BRIDGE_EVENT_BUFFER,
+            ..ReverseOptions::default()
+        }
     }
 
     /// Serves every account that connects to `server` (NapCat's reverse WebSocket), from now
@@ -280,17 +323,28 @@ impl Bridge {
         accounts.get(&self_id).map(|a| *a.published.borrow())
     }
 
-    /// Waits until this bridge holds (`true`) or does not hold (`false`) the lease of
-    /// `self_id`; `false` returned when the bridge stops serving the account first.
+    /// Waits until this bridge serves `self_id` and holds (`true`) or does not hold
+    /// (`false`) its lease; `false` when the bridge stops (or stops serving the account)
+    /// first.
     pub async fn wait_for_lease(&self, self_id: u64, held: bool) -> bool {
-        let owned = {
-            let accounts = self.shared.accounts.lock().expect("not poisoned");
-            accounts.get(&self_id).map(|a| a.owned.clone())
+        let mut owned = loop {
+            // Listening before looking, so that an account that joins in between is seen.
+            let joined = self.shared.joined.notified();
+            tokio::pin!(joined);
+            joined.as_mut().enable();
+            let owned = {
+                let accounts = self.shared.accounts.lock().expect("not poisoned");
+                accounts.get(&self_id).map(|a| a.owned.clone())
+            };
+            if let Some(owned) = owned {
+                break owned;
+            }
+            tokio::select! {
+                () = joined => {}
+                () = self.stop.cancelled() => return false,
+            }
         };
-        match owned {
-            Some(mut owned) => owned.wait_for(|now| *now == held).await.is_ok(),
-            None => false,
-        }
+        owned.wait_for(|now| *now == held).await.is_ok()
     }
 
     /// Stops: takes no more events, waits until the stream has acknowledged the events on

@@ -67,7 +67,8 @@ impl EventKey {
         let subject = subject::event(self_id, &post_type, detail.as_deref().unwrap_or(""));
         let message_id = head.message_id.and_then(|id| match id {
             serde_json::Value::Number(n) => Some(n.to_string()),
-            serde_json::Value::String(s) if !s.is_empty() => Some(s),
+            // Only a plain id goes into the message id header; anything else is hashed.
+            serde_json::Value::String(s) if is_plain_id(&s) => Some(s),
             _ => None,
         });
         let msg_id = match message_id {
@@ -91,6 +92,14 @@ impl EventKey {
     }
 }
 
+/// Whether `id` is a non-empty run of ASCII letters, digits, `_` and `-` (safe in a header).
+fn is_plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +112,19 @@ mod tests {
         assert_eq!(key.self_id, 10001);
         assert_eq!(key.subject, "napcat.10001.event.message.group");
         assert_eq!(key.msg_id, "10001:message:123");
+    }
+
+    #[test]
+    fn a_message_id_that_is_not_plain_is_hashed_so_the_header_stays_one_line() {
+        let odd = GROUP_MESSAGE.replace(r#""message_id":123"#, r#""message_id":"12\r\nX: 3""#);
+        let key = EventKey::of(odd.as_bytes()).unwrap();
+        assert!(!key.msg_id.contains(['\r', '\n', ' ']), "{:?}", key.msg_id);
+        assert_eq!(key.msg_id.len(), "10001:".len() + 32);
+        let plain = GROUP_MESSAGE.replace(r#""message_id":123"#, r#""message_id":"a-1_b""#);
+        assert_eq!(
+            EventKey::of(plain.as_bytes()).unwrap().msg_id,
+            "10001:message:a-1_b"
+        );
     }
 
     #[test]

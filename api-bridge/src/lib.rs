@@ -14,6 +14,7 @@
 
 mod actions;
 pub mod bridge;
+pub mod claim;
 pub mod event_key;
 mod lease;
 pub mod options;

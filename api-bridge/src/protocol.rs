@@ -17,6 +17,7 @@ pub const FAILURE_MESSAGE: &str = "Napcat-Bridge-Message";
 
 /// Why an action request has no reply from NapCat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Failure {
     /// The request's params are not a JSON object.
     BadRequest,
@@ -26,6 +27,8 @@ pub enum Failure {
     Disconnected,
     /// The bridge's client for the account was closed.
     Closed,
+    /// NapCat refused the bridge's access token.
+    Auth,
     /// Anything else; the message says what.
     Other,
 }
@@ -38,6 +41,7 @@ impl Failure {
             Failure::Timeout => "timeout",
             Failure::Disconnected => "disconnected",
             Failure::Closed => "closed",
+            Failure::Auth => "auth",
             Failure::Other => "other",
         }
     }
@@ -49,6 +53,7 @@ impl Failure {
             "timeout" => Failure::Timeout,
             "disconnected" => Failure::Disconnected,
             "closed" => Failure::Closed,
+            "auth" => Failure::Auth,
             _ => Failure::Other,
         }
     }
@@ -60,6 +65,7 @@ impl Failure {
             api_core::Error::Disconnected { .. } => Failure::Disconnected,
             api_core::Error::Closed { .. } => Failure::Closed,
             api_core::Error::InvalidArgument { .. } => Failure::BadRequest,
+            api_core::Error::Auth { .. } => Failure::Auth,
             _ => Failure::Other,
         }
     }
@@ -76,6 +82,7 @@ mod tests {
             Failure::Timeout,
             Failure::Disconnected,
             Failure::Closed,
+            Failure::Auth,
             Failure::Other,
         ] {
             assert_eq!(Failure::from_name(failure.name()), failure);

@@ -29,11 +29,13 @@ use std::fmt;
 use std::time::Duration;
 
 use api_core::{Deliveries, Delivery, Error, EventsError, Handled, RawReply, Relay};
+use async_nats::jetstream::consumer::pull::MessagesErrorKind;
 use async_nats::jetstream::{self, consumer};
 use async_nats::{HeaderMap, Request, RequestErrorKind};
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::options::DEFAULT_STREAM;
 use crate::protocol::{self, Failure};
@@ -44,7 +46,7 @@ use crate::subject;
 pub const DEFAULT_GROUP: &str = "workers";
 
 /// How many events may be out unacknowledged at once, across the workers, by default.
-pub const DEFAULT_MAX_ACK_PENDING: i64 = 1000;
+pub const DEFAULT_MAX_ACK_PENDING: u32 = 1000;
 
 /// How long an event may stay unacknowledged before it is delivered again, by default.
 pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(30);
@@ -62,9 +64,11 @@ pub struct NatsRelay {
     description: String,
     stream: String,
     consumer: String,
-    max_ack_pending: i64,
+    max_ack_pending: u32,
     ack_wait: Duration,
     closing: CancellationToken,
+    /// The acknowledgements on their way, waited for at close.
+    acks: TaskTracker,
 }
 
 impl fmt::Debug for NatsRelay {
@@ -90,6 +94,7 @@ impl NatsRelay {
             max_ack_pending: DEFAULT_MAX_ACK_PENDING,
             ack_wait: DEFAULT_ACK_WAIT,
             closing: CancellationToken::new(),
+            acks: TaskTracker::new(),
         }
     }
 
@@ -102,8 +107,10 @@ impl NatsRelay {
     /// The group of workers this one belongs to (default [`DEFAULT_GROUP`]): the workers
     /// of one group share the account's events, each event going to one of them; each group
     /// sees every event. The group reads the durable consumer `<group>-<self_id>`.
-    pub fn group(mut self, group: &str) -> Self {
-        self.consumer = format!("{group}-{}", self.self_id);
+    /// A name that is not one NATS token (a `.`, `*`, `>` or white space in it) is refused
+    /// when the events are read.
+    pub fn group(mut self, group: impl AsRef<str>) -> Self {
+        self.consumer = format!("{}-{}", group.as_ref(), self.self_id);
         self
     }
 
@@ -115,7 +122,7 @@ impl NatsRelay {
 
     /// How many events may be out unacknowledged at once, across the consumer's workers
     /// (default [`DEFAULT_MAX_ACK_PENDING`]); set when the consumer is made.
-    pub fn max_ack_pending(mut self, events: i64) -> Self {
+    pub fn max_ack_pending(mut self, events: u32) -> Self {
         self.max_ack_pending = events;
         self
     }
@@ -134,7 +141,7 @@ impl NatsRelay {
             filter_subject: subject::events_of(Some(self.self_id)),
             ack_policy: consumer::AckPolicy::Explicit,
             ack_wait: self.ack_wait,
-            max_ack_pending: self.max_ack_pending,
+            max_ack_pending: i64::from(self.max_ack_pending),
             ..Default::default()
         }
     }
@@ -150,10 +157,16 @@ impl Relay for NatsRelay {
         let (nats, action) = (self.nats.clone(), action.to_owned());
         let subject = subject::action(self.self_id, &action);
         Box::pin(async move {
-            let deadline = tokio::time::Instant::now() + timeout;
+            // No deadline for a timeout too long to add (the call's own timeout still ends it).
+            let deadline = tokio::time::Instant::now().checked_add(timeout);
+            let time_left = || {
+                deadline.map_or(timeout, |d| {
+                    d.saturating_duration_since(tokio::time::Instant::now())
+                })
+            };
             let mut pause = FIRST_NO_BRIDGE_PAUSE;
             loop {
-                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let left = time_left();
                 let mut headers = HeaderMap::new();
                 headers.insert(protocol::TIMEOUT_MS, left.as_millis().to_string().as_str());
                 let request = Request::new()
@@ -165,7 +178,7 @@ impl Relay for NatsRelay {
                     // No bridge holds the account now (one may be taking it over): asked
                     // again until the call's time runs out.
                     Err(e) if e.kind() == RequestErrorKind::NoResponders => {
-                        if tokio::time::Instant::now() + pause >= deadline {
+                        if pause >= time_left() {
                             tracing::debug!(action, "no bridge holds the account");
                             return Err(Error::Timeout {
                                 action,
@@ -193,7 +206,17 @@ impl Relay for NatsRelay {
     }
 
     fn subscribe(&self) -> Result<Deliveries, String> {
+        let group = self.consumer.rsplit_once('-').map_or("", |(g, _)| g);
+        if group.is_empty()
+            || group.contains(['.', '*', '>'])
+            || group.contains(char::is_whitespace)
+        {
+            return Err(format!(
+                "`{group}` cannot name a group of workers: it must be one NATS token (no `.`, `*`, `>` or white space)"
+            ));
+        }
         let js = jetstream::new(self.nats.clone());
+        let (max_ack_pending, ack_wait) = (self.max_ack_pending, self.ack_wait);
         let (stream, config) = (self.stream.clone(), self.consumer_config());
         let consumer_name = self.consumer.clone();
         let messages = async move {
@@ -206,28 +229,54 @@ impl Relay for NatsRelay {
                 .get_or_create_consumer(&consumer_name, config)
                 .await
                 .map_err(|e| format!("the consumer `{consumer_name}` could not be made: {e}"))?;
-            let reads = &consumer.cached_info().config.filter_subject;
-            if *reads != filter {
+            let made = &consumer.cached_info().config;
+            if made.filter_subject != filter {
                 return Err(format!(
-                    "the consumer `{consumer_name}` exists and reads `{reads}`, not `{filter}`; \
-                     name another group, or delete the consumer"
+                    "the consumer `{consumer_name}` exists and reads `{}`, not `{filter}`; \
+                     name another group, or delete the consumer",
+                    made.filter_subject
                 ));
+            }
+            if made.max_ack_pending != i64::from(max_ack_pending) || made.ack_wait != ack_wait {
+                tracing::warn!(
+                    consumer = %consumer_name,
+                    max_ack_pending = made.max_ack_pending,
+                    ack_wait = ?made.ack_wait,
+                    "the consumer exists with other settings; they stay (delete it to change them)"
+                );
             }
             consumer
                 .messages()
                 .await
                 .map_err(|e| format!("the consumer `{consumer_name}` could not be read: {e}"))
         };
+        let acks = self.acks.clone();
         let deliveries = futures_util::stream::once(messages)
-            .flat_map(|messages| match messages {
-                Ok(messages) => messages
-                    .map(|message| match message {
-                        Ok(message) => Ok(delivery(message)),
-                        Err(e) => Err(EventsError::Unavailable(format!(
-                            "reading the events failed: {e}"
-                        ))),
-                    })
-                    .left_stream(),
+            .flat_map(move |messages| match messages {
+                Ok(messages) => {
+                    let acks = acks.clone();
+                    messages
+                        .filter_map(move |message| {
+                            std::future::ready(match message {
+                                Ok(message) => Some(Ok(delivery(message, &acks))),
+                                // The consumer is gone: no more events will come.
+                                Err(e) if matches!(
+                                    e.kind(),
+                                    MessagesErrorKind::ConsumerDeleted
+                                        | MessagesErrorKind::PushBasedConsumer
+                                ) => Some(Err(EventsError::Unavailable(format!(
+                                    "reading the events ended: {e}"
+                                )))),
+                                // A missed heartbeat, a failed pull (NATS away for a while):
+                                // the stream of messages carries on.
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "reading the events failed for a while; going on");
+                                    None
+                                }
+                            })
+                        })
+                        .left_stream()
+                }
                 Err(reason) => futures_util::stream::iter([Err(EventsError::Unavailable(reason))])
                     .right_stream(),
             })
@@ -239,23 +288,40 @@ impl Relay for NatsRelay {
         &self.description
     }
 
+    /// Ends the subscriptions, then sends the acknowledgements on their way, so that the
+    /// events handled before the close are not delivered again.
     fn close(&self) -> BoxFuture<'static, ()> {
         self.closing.cancel();
-        Box::pin(std::future::ready(()))
+        let (acks, nats) = (self.acks.clone(), self.nats.clone());
+        Box::pin(async move {
+            acks.close();
+            acks.wait().await;
+            if let Err(e) = nats.flush().await {
+                tracing::warn!(error = %e, "could not send the last acknowledgements; their events will be delivered again");
+            }
+        })
     }
 }
 
-/// An event from the stream, acknowledged once handled.
-fn delivery(message: jetstream::Message) -> Delivery {
-    let event = message.payload.clone();
+/// An event from the stream, acknowledged once handled (by a task `acks` tracks).
+fn delivery(message: jetstream::Message, acks: &TaskTracker) -> Delivery {
+    let (event, acks) = (message.payload.clone(), acks.clone());
     Delivery {
         event,
         handled: Handled::new(move || {
-            tokio::spawn(async move {
+            let acknowledge = async move {
                 if let Err(e) = message.ack().await {
                     tracing::warn!(subject = %message.subject, error = %e, "could not acknowledge an event; it will be delivered again");
                 }
-            });
+            };
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    acks.spawn_on(acknowledge, &runtime);
+                }
+                Err(_) => tracing::warn!(
+                    "an event was marked handled outside a Tokio runtime and cannot be acknowledged; it will be delivered again"
+                ),
+            }
         }),
     }
 }
@@ -291,7 +357,12 @@ fn answer_to_reply(
             reason: format!("the bridge's connection to NapCat: {message}"),
         },
         Failure::BadRequest => Error::invalid_argument(&action, "(params)", message),
-        Failure::Other => Error::Transport {
+        Failure::Auth => Error::Auth {
+            action,
+            message: format!("the bridge's access token was refused: {message}"),
+            http_status: None,
+        },
+        _ => Error::Transport {
             action,
             source: format!("the bridge: {message}").into(),
         },

@@ -5,8 +5,10 @@
 use std::time::Duration;
 
 use api_bridge::bridge::Bridge;
+use api_bridge::options::BridgeOptions;
 use api_bridge::protocol::{self, Failure};
 use api_bridge::subject;
+use api_sim::Fault;
 use async_nats::jetstream::{self, consumer, kv};
 use async_nats::{RequestErrorKind, client::Client as NatsClient};
 use bytes::Bytes;
@@ -15,7 +17,9 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{ACCOUNT, account, bridge, connected, nats, one_bridge};
+use common::{
+    ACCOUNT, PATIENCE, account, bridge, bridge_with, connected, nats, one_bridge, wait_until,
+};
 
 /// Calls `action` on the account through NATS, as a worker does.
 async fn request(nats: &NatsClient, action: &str, params: Value) -> async_nats::Message {
@@ -119,11 +123,19 @@ async fn events_reach_the_stream_and_actions_are_answered_with_napcats_reply() {
         .map(|i| sim.inject_group_message(100200, 123456, "张三", json!(format!("hello {i}"))))
         .collect();
     let js = jetstream::new(nats.clone());
-    let mut stored = Vec::new();
-    while stored.len() < ids.len() {
+    let start = std::time::Instant::now();
+    let stored = loop {
+        let reader = format!("reader-{}", start.elapsed().as_nanos());
+        let stored = stored_group_messages(&js, &reader).await;
+        if stored.len() >= ids.len() {
+            break stored;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the stream never held every event"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
-        stored = stored_group_messages(&js, &format!("reader-{}", stored.len())).await;
-    }
+    };
     assert_eq!(message_ids(&stored), ids, "each event once, in order");
     assert_eq!(stored[3]["raw_message"], "hello 3");
     bridge.shutdown().await;
@@ -145,20 +157,14 @@ async fn two_bridges_store_each_event_once_and_the_lease_moves_when_one_stops() 
     let ids: Vec<i64> = (0..50)
         .map(|i| sim.inject_group_message(100200, 123456, "张三", json!(format!("hi {i}"))))
         .collect();
-    let wait_published = |bridge: &Bridge| {
-        let bridge = bridge.clone();
-        async move {
-            loop {
-                let p = bridge.published(ACCOUNT).unwrap_or_default();
-                if p.stored + p.duplicates >= 50 {
-                    return p;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    };
-    let (a, b) = tokio::join!(wait_published(&first), wait_published(&second));
-    assert!(a.stored + b.stored >= 50);
+    let published = |bridge: &Bridge| bridge.published(ACCOUNT).unwrap_or_default();
+    wait_until("both bridges published every event", || async {
+        [&first, &second]
+            .iter()
+            .all(|b| published(b).stored + published(b).duplicates >= 50)
+    })
+    .await;
+    assert!(published(&first).stored + published(&second).stored >= 50);
     let js = jetstream::new(nats.clone());
     let stored = stored_group_messages(&js, "reader").await;
     assert_eq!(
@@ -195,11 +201,17 @@ async fn a_lease_nobody_renews_ages_out_and_another_bridge_takes_it() {
         .create(ACCOUNT.to_string(), "a dead bridge".into())
         .await
         .expect("the dead bridge's lease");
+    let written = std::time::Instant::now();
     let sim = account().await;
     let bridge = bridge(&nats, "bridge-b", ttl, &sim).await;
     connected(&bridge).await;
-    assert_eq!(bridge.accounts(), vec![(ACCOUNT, false)]);
-    let taken = tokio::time::timeout(ttl * 10, bridge.wait_for_lease(ACCOUNT, true)).await;
+    // Until the dead bridge's lease ages out, the account is not this bridge's (a slow
+    // start-up may see it aged out already).
+    let seen = bridge.accounts();
+    if written.elapsed() < ttl {
+        assert_eq!(seen, vec![(ACCOUNT, false)]);
+    }
+    let taken = tokio::time::timeout(PATIENCE, bridge.wait_for_lease(ACCOUNT, true)).await;
     assert_eq!(taken, Ok(true), "the lease aged out and was taken");
     let owner = leases
         .get(ACCOUNT.to_string())
@@ -209,4 +221,35 @@ async fn a_lease_nobody_renews_ages_out_and_another_bridge_takes_it() {
     bridge.shutdown().await;
     // Given up at shutdown.
     assert_eq!(leases.get(ACCOUNT.to_string()).await.expect("read"), None);
+}
+
+#[tokio::test]
+async fn a_bridge_that_loses_napcat_gives_the_lease_to_one_that_has_it() {
+    let (_server, nats) = nats().await;
+    let sim = account().await;
+    let options = |name: &str| BridgeOptions {
+        lease_ttl: Duration::from_secs(30),
+        ..BridgeOptions::new(name)
+    };
+    let first = bridge_with(&nats, options("bridge-a"), &sim).await;
+    assert!(first.wait_for_lease(ACCOUNT, true).await);
+    let second = bridge_with(&nats, options("bridge-b"), &sim).await;
+    connected(&second).await;
+    // NapCat closes its connection to the first bridge (the one answering) and does not dial
+    // it again; the first keeps the account, waiting for NapCat. The lease goes to the second
+    // at once, long before the 30 s TTL could run out.
+    sim.script("get_status", Fault::CloseConnection);
+    let answer = request(&nats, "get_status", json!({})).await;
+    let failure = answer.headers.expect("no reply: the connection closed");
+    assert_eq!(
+        failure.get(protocol::FAILURE).map(|v| v.as_str()),
+        Some(Failure::Disconnected.name())
+    );
+    assert!(first.wait_for_lease(ACCOUNT, false).await);
+    assert!(second.wait_for_lease(ACCOUNT, true).await);
+    let answer = request(&nats, "get_login_info", json!({})).await;
+    let reply: Value = serde_json::from_slice(&answer.payload).expect("NapCat's reply");
+    assert_eq!(reply["data"]["user_id"], ACCOUNT);
+    first.shutdown().await;
+    second.shutdown().await;
 }

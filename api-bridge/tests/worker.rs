@@ -7,15 +7,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use api_bot::Bot;
+use api_bridge::options::BridgeOptions;
 use api_bridge::worker::NatsRelay;
 use api_core::types::{Event, MessageEvent};
-use api_core::{Client, Error, GroupId};
+use api_core::{Client, Error, GroupId, Pacing, Rate};
 use async_nats::jetstream::{self, consumer::PullConsumer};
 use serde_json::json;
 
 mod common;
 
-use common::{ACCOUNT, nats, one_bridge};
+use common::{ACCOUNT, account, bridge_with, connected, nats, one_bridge, wait_until};
 
 /// The durable consumer `name` of the event stream.
 async fn consumer(nats: &async_nats::Client, name: &str) -> PullConsumer {
@@ -29,14 +30,15 @@ async fn consumer(nats: &async_nats::Client, name: &str) -> PullConsumer {
 }
 
 /// Waits until `consumer` has nothing left to deliver and nothing unacknowledged.
-async fn drained(consumer: &mut PullConsumer) {
-    loop {
-        let info = consumer.info().await.expect("consumer info");
-        if info.num_ack_pending == 0 && info.num_pending == 0 {
-            return;
+async fn drained(consumer: &PullConsumer) {
+    wait_until("the consumer has nothing left", || {
+        let mut consumer = consumer.clone();
+        async move {
+            let info = consumer.info().await.expect("consumer info");
+            info.num_ack_pending == 0 && info.num_pending == 0
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
 }
 
 /// A worker's client for `ACCOUNT` over `relay`.
@@ -120,7 +122,7 @@ async fn an_event_not_marked_handled_is_delivered_again_to_another_worker() {
     assert_eq!(again.message_id.0, id);
     handled.done();
     // Nothing is left unacknowledged.
-    drained(&mut consumer(nats, "shared-20001").await).await;
+    drained(&consumer(nats, "shared-20001").await).await;
     bridge.shutdown().await;
 }
 
@@ -150,30 +152,36 @@ async fn a_bot_on_a_worker_handles_each_event_and_acknowledges_it_after_its_hand
     }));
     let first = sim.inject_group_message(100200, 123456, "张三", json!("hold"));
     started.notified().await;
-    let mut consumer = consumer(nats, "bots-20001").await;
+    let consumer = consumer(nats, "bots-20001").await;
     // While its handler runs, the event is not acknowledged (the account's earlier events,
     // handled already, are once their acknowledgements arrive).
-    let unacknowledged = loop {
-        let info = consumer.info().await.expect("consumer info");
-        if info.num_ack_pending <= 1 {
-            break info.num_ack_pending;
+    let unacknowledged = std::cell::Cell::new(0);
+    wait_until("the earlier events are acknowledged", || {
+        let (mut consumer, unacknowledged) = (consumer.clone(), &unacknowledged);
+        async move {
+            let info = consumer.info().await.expect("consumer info");
+            unacknowledged.set(info.num_ack_pending);
+            info.num_ack_pending <= 1
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    })
+    .await;
+    let unacknowledged = unacknowledged.get();
     assert_eq!(unacknowledged, 1, "the held event waits for its handler");
     let mut ids: Vec<i64> = (0..30)
         .map(|i| sim.inject_group_message(100200, 123456, "张三", json!(format!("n{i}"))))
         .collect();
     ids.push(first);
     ids.sort_unstable();
-    while seen.lock().unwrap().len() < ids.len() - 1 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until("every other event is handled", || async {
+        seen.lock().unwrap().len() == ids.len() - 1
+    })
+    .await;
     release.notify_one();
-    while seen.lock().unwrap().len() < ids.len() {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    drained(&mut consumer).await;
+    wait_until("the held event is handled", || async {
+        seen.lock().unwrap().len() == ids.len()
+    })
+    .await;
+    drained(&consumer).await;
     let mut handled = seen.lock().unwrap().clone();
     handled.sort_unstable();
     assert_eq!(handled, ids, "each event handled once");
@@ -241,4 +249,82 @@ async fn a_group_reads_its_own_account_and_a_consumer_made_for_another_is_refuse
             break;
         }
     }
+}
+
+#[tokio::test]
+async fn a_slow_worker_holds_no_more_than_max_ack_pending() {
+    let setup = one_bridge().await;
+    let (nats, sim) = (&setup.nats, &setup.sim);
+    let slow = worker(
+        NatsRelay::new(nats.clone(), ACCOUNT)
+            .group("slow")
+            .max_ack_pending(4),
+    );
+    let mut events = slow.events();
+    for i in 0..20 {
+        sim.inject_group_message(100200, 123456, "张三", json!(format!("m{i}")));
+    }
+    // The worker takes events and handles none of them.
+    let mut in_hand = Vec::new();
+    while in_hand.len() < 4 {
+        in_hand.push(events.recv_handled().await.expect("an event").1);
+    }
+    let mut consumer = consumer(nats, &format!("slow-{ACCOUNT}")).await;
+    let info = consumer.info().await.expect("consumer info");
+    assert_eq!(info.num_ack_pending, 4);
+    // No fifth comes while four wait.
+    let fifth = tokio::time::timeout(Duration::from_millis(300), events.recv_handled()).await;
+    assert!(fifth.is_err(), "a fifth event came with four in hand");
+    // One handled: one more comes.
+    in_hand.pop().expect("four").done();
+    let (_, next) = events.recv_handled().await.expect("the next event");
+    next.done();
+    for handled in in_hand {
+        handled.done();
+    }
+}
+
+#[tokio::test]
+async fn paced_sends_keep_their_rate_across_workers() {
+    let (_server, nats) = nats().await;
+    let sim = account().await;
+    let pacing = Pacing {
+        account: Some(Rate::per_second(10)),
+        chat: None,
+        max_queued: 100,
+    };
+    let options = BridgeOptions {
+        pacing: Some(pacing),
+        ..BridgeOptions::new("bridge-a")
+    };
+    let bridge = bridge_with(&nats, options, &sim).await;
+    connected(&bridge).await;
+    let workers = [
+        worker(NatsRelay::new(nats.clone(), ACCOUNT)),
+        worker(NatsRelay::new(nats.clone(), ACCOUNT)),
+    ];
+    // Two workers send five messages each, all at once: ten sends at ten a second take at
+    // least nine tenths of a second, whoever sends them.
+    let start = tokio::time::Instant::now();
+    let sends = workers.iter().flat_map(|api| {
+        (0..5).map(move |i| async move {
+            api.send_group_msg(GroupId(100200), format!("paced {i}"))
+                .await
+        })
+    });
+    for sent in futures_util::future::join_all(sends).await {
+        sent.expect("a paced send");
+    }
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(850),
+        "ten sends at ten a second took {took:?}"
+    );
+    let sent = sim
+        .calls()
+        .iter()
+        .filter(|c| c.action == "send_group_msg")
+        .count();
+    assert_eq!(sent, 10);
+    bridge.shutdown().await;
 }

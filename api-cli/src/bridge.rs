@@ -18,9 +18,6 @@ use serde_json::json;
 
 use crate::sim::{interrupted, write_whole};
 
-/// How many events of one account may wait for the publisher (the byte limit still holds).
-const BRIDGE_EVENT_BUFFER: usize = 1 << 16;
-
 /// `napcat bridge`'s arguments.
 #[derive(Args)]
 pub struct BridgeArgs {
@@ -76,9 +73,11 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
     let nats_url = local
         .as_ref()
         .map_or(args.nats.clone(), |s| s.url().to_owned());
+    // The URL as shown: without the user and password it may carry.
+    let shown_url = without_credentials(&nats_url);
     let nats = async_nats::connect(&nats_url)
         .await
-        .map_err(|e| format!("cannot connect to NATS at {nats_url}: {e}"))?;
+        .map_err(|e| format!("cannot connect to NATS at {shown_url}: {e}"))?;
     let id = args
         .id
         .clone()
@@ -96,10 +95,7 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
         args.listen,
         ReverseOptions {
             access_token: args.access_token.clone().map(Into::into),
-            // A burst of events waits for the publisher rather than being dropped, up to the
-            // byte limit (64 MiB per account).
-            event_buffer: BRIDGE_EVENT_BUFFER,
-            ..ReverseOptions::default()
+            ..Bridge::reverse_options()
         },
     )
     .await
@@ -124,7 +120,7 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
     }
     let ready = json!({
         "bridge": id,
-        "nats": nats_url,
+        "nats": shown_url,
         "reverse": reverse_url,
         "stream": args.stream,
         "simulated_accounts": (10001..).take(sims.len()).collect::<Vec<i64>>(),
@@ -135,7 +131,7 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
     }
     println!("{ready}");
     eprintln!(
-        "bridge {id}: NapCat dials {reverse_url}; events go to the stream {} on {nats_url}; \
+        "bridge {id}: NapCat dials {reverse_url}; events go to the stream {} on {shown_url}; \
          workers build their client over api_bridge::worker::NatsRelay",
         args.stream
     );
@@ -145,4 +141,32 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
         let _ = std::fs::remove_file(path);
     }
     stopped
+}
+
+/// `url` without the `user:password@` it may carry (`nats://***@host:4222`).
+fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    match rest.rsplit_once('@') {
+        Some((_, host)) if scheme.is_empty() => format!("***@{host}"),
+        Some((_, host)) => format!("{scheme}://***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_credentials;
+
+    #[test]
+    fn a_nats_url_is_shown_without_its_credentials() {
+        assert_eq!(
+            without_credentials("nats://bot:s3cret@10.0.0.2:4222"),
+            "nats://***@10.0.0.2:4222"
+        );
+        assert_eq!(without_credentials("tok3n@host:4222"), "***@host:4222");
+        assert_eq!(
+            without_credentials("nats://127.0.0.1:4222"),
+            "nats://127.0.0.1:4222"
+        );
+    }
 }

@@ -32,25 +32,27 @@ const ACCOUNTS: [u64; 3] = [30001, 30002, 30003];
 const WORKER_ENV: &str = "SCALE_OUT_WORKER_NATS";
 /// The workers' group: they share each account's events.
 const GROUP: &str = "scale-out";
+/// How long an event may stay unacknowledged before it is delivered again: long enough that
+/// a busy machine's late acknowledgements do not cause redeliveries.
+const ACK_WAIT: Duration = Duration::from_secs(10);
 /// How long a lease lasts without renewal.
 const LEASE_TTL: Duration = Duration::from_secs(3);
 /// The longest any step may take on a loaded machine before the test gives up.
 const PATIENCE: Duration = Duration::from_secs(240);
 
-/// Not a test of its own: the worker process the test below starts (this binary with
-/// `WORKER_ENV` set). Without it, it returns at once. It runs a bot over every account that
-/// prints `handled <account> <message id>` for each message, until it is killed.
+/// Not a test of its own: the worker process the test below starts (this binary, run with
+/// `--ignored` and `WORKER_ENV` set). It runs a bot over every account that prints
+/// `handled <account> <message id>` for each message, until it is killed.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "a worker process that the scale-out test starts"]
 async fn worker_process() {
-    let Ok(url) = std::env::var(WORKER_ENV) else {
-        return;
-    };
+    let url = std::env::var(WORKER_ENV).expect("started by the scale-out test");
     let nats = async_nats::connect(url).await.expect("connect to NATS");
     let mut bots = tokio::task::JoinSet::new();
     for account in ACCOUNTS {
         let relay = NatsRelay::new(nats.clone(), account)
             .group(GROUP)
-            .ack_wait(Duration::from_secs(2))
+            .ack_wait(ACK_WAIT)
             .max_ack_pending(64);
         let client = Client::builder().relay(relay).build().expect("a client");
         let bot = Bot::new().on(move |m: MessageEvent| async move {
@@ -101,12 +103,7 @@ async fn start_worker(
     handled: mpsc::UnboundedSender<(usize, u64, i64)>,
 ) -> Child {
     let mut child = Command::new(std::env::current_exe().expect("this test binary"))
-        .args([
-            "worker_process",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["worker_process", "--exact", "--ignored", "--nocapture"])
         .env(WORKER_ENV, nats)
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -125,6 +122,9 @@ async fn start_worker(
                 (words.next(), words.next(), words.next())
             {
                 let _ = handled.send((worker, account.parse().unwrap(), id.parse().unwrap()));
+            } else {
+                // The test harness's own lines, and a failure's.
+                eprintln!("worker {worker}: {line}");
             }
         }
     });
@@ -170,9 +170,6 @@ fn inject(sims: &[(u64, Simulator)], per_account: usize, from: usize) -> Vec<(u6
 
 #[tokio::test(flavor = "multi_thread")]
 async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills() {
-    if std::env::var(WORKER_ENV).is_ok() {
-        return;
-    }
     let server = NatsServer::start().expect("a nats-server");
     let nats = async_nats::connect(server.url()).await.expect("connect");
     let js = jetstream::new(nats.clone());
@@ -209,32 +206,31 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
         workers.push(start_worker(server.url(), worker, handled_tx.clone()).await);
     }
 
-    // Ten thousand messages (3,334 per account); the first worker is killed once it has
-    // handled 500.
+    // Ten thousand messages (3,334 per account); the first worker is killed once a fifth of
+    // them are handled, with what it took and has not handled yet.
     let sent = inject(&sims, 3334, 0);
-    let sent_set: HashSet<(u64, i64)> = sent.iter().copied().collect();
+    let mut unhandled: HashSet<(u64, i64)> = sent.iter().copied().collect();
     let mut by: HashMap<(u64, i64), Vec<usize>> = HashMap::new();
-    let mut killed = false;
+    let mut killed_after = None;
     let start = Instant::now();
-    while sent_set.iter().any(|m| !by.contains_key(m)) {
+    while !unhandled.is_empty() {
         let left = PATIENCE.saturating_sub(start.elapsed());
         let (worker, account, id) = tokio::time::timeout(left, handled.recv())
             .await
             .unwrap_or_else(|_| {
-                let done = sent_set.iter().filter(|m| by.contains_key(m)).count();
+                let done = sent.len() - unhandled.len();
                 panic!("{done} of {} messages handled in time", sent.len())
             })
             .expect("workers report");
+        unhandled.remove(&(account, id));
         by.entry((account, id)).or_default().push(worker);
-        if !killed && by.values().filter(|w| w.contains(&0)).count() >= 500 {
+        let first_worked = by.values().any(|w| w.contains(&0));
+        if killed_after.is_none() && first_worked && by.len() >= sent.len() / 5 {
             workers[0].start_kill().expect("SIGKILL the first worker");
-            killed = true;
+            killed_after = Some(by.len());
         }
     }
-    assert!(
-        killed,
-        "the first worker handled 500 messages before the end"
-    );
+    let killed_after = killed_after.expect("the first worker was killed mid-stream");
     // Every message handled; a second time only when the killed worker had it in hand.
     for ((account, id), handlers) in &by {
         assert!(
@@ -244,8 +240,11 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
     }
     let again = by.values().filter(|h| h.len() > 1).count();
     println!(
-        "{} messages handled; {again} a second time after the kill",
-        by.len()
+        "{} messages handled in {:?} (what the killed worker held comes again after the \
+         ack wait, {ACK_WAIT:?}); the first worker killed after {killed_after}; {again} \
+         handled a second time",
+        by.len(),
+        start.elapsed()
     );
 
     // Both bridges published every message; the stream holds each once.
@@ -275,9 +274,11 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
     .await;
     let moved_after = died.elapsed();
     println!("the leases moved {moved_after:?} after the bridge died (TTL {LEASE_TTL:?})");
+    // A dead bridge's leases age out within one TTL of its last renewal, and the other
+    // bridge tries every quarter TTL: about 1.25 TTL at most, with room for a busy machine.
     assert!(
-        moved_after < LEASE_TTL * 2,
-        "the leases moved after {moved_after:?}, more than twice the TTL"
+        moved_after < LEASE_TTL * 3,
+        "the leases moved after {moved_after:?}, more than three times the TTL"
     );
     // The survivor answers the workers' calls and publishes what comes next.
     let api = Client::builder()

@@ -74,6 +74,7 @@ pub use client::builder::DEFAULT_HANDSHAKE_TIMEOUT;
 pub use client::builder::DEFAULT_POOL_IDLE_TIMEOUT;
 pub use client::builder::{ClientBuilder, DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT};
 pub use client::call::CallFuture;
+pub use client::connection::Connection;
 pub use client::{ApiFuture, Client};
 pub use error::{Body, Error};
 pub use events::delivery::{Delivery, Handled};

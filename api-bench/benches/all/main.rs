@@ -8,6 +8,7 @@ mod events;
 mod files;
 mod http;
 mod memory;
+mod nats;
 mod rebuild;
 mod shared;
 mod ws;
@@ -20,6 +21,7 @@ use events::events;
 use files::files;
 use http::{http_overhead, large_requests};
 use memory::memory;
+use nats::nats;
 use rebuild::build_cost;
 use ws::{reverse_fleet, ws_latency, ws_throughput};
 
@@ -36,7 +38,8 @@ fn machine() {
     println!("machine: {cores} cores, {cpu}");
 }
 
-/// `BENCH_ONLY=overhead,ws,reverse,decode,memory,events,bot,build,files` runs only those sections.
+/// `BENCH_ONLY=overhead,ws,reverse,decode,memory,events,bot,build,files,nats` runs only those
+/// sections.
 fn enabled(section: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|s| s == section))
 }
@@ -88,6 +91,9 @@ fn main() {
     }
     if enabled("files") {
         files();
+    }
+    if enabled("nats") {
+        rt.block_on(nats());
     }
     println!(
         "\nall benchmarks took {:.0} s",

@@ -8,11 +8,23 @@ use std::time::Duration;
 use api_bridge::bridge::Bridge;
 use api_bridge::options::BridgeOptions;
 use api_bridge::testing::NatsServer;
-use api_core::{ReverseOptions, ReverseServer};
+use api_core::ReverseServer;
 use api_sim::{Seed, SimConfig, Simulator};
 use async_nats::client::Client as NatsClient;
 
 pub const ACCOUNT: u64 = 20001;
+
+/// The longest any step may take on a loaded machine before a test gives up.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+/// Waits, up to [`PATIENCE`], until `done` says yes; panics naming `what` otherwise.
+pub async fn wait_until<F: Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    let start = std::time::Instant::now();
+    while !done().await {
+        assert!(start.elapsed() < PATIENCE, "gave up waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
 
 /// A real nats-server, and a connection to it.
 pub async fn nats() -> (NatsServer, NatsClient) {
@@ -37,23 +49,35 @@ pub async fn bridge(nats: &NatsClient, name: &str, ttl: Duration, sim: &Simulato
         lease_ttl: ttl,
         ..BridgeOptions::new(name)
     };
-    let bridge = Bridge::start(nats.clone(), options)
-        .await
-        .expect("the bridge starts");
-    let server = ReverseServer::bind(([127, 0, 0, 1], 0).into(), ReverseOptions::default())
-        .await
-        .expect("bind");
-    let url = format!("ws://{}/", server.local_addr());
-    bridge.serve_reverse(server).expect("serve");
+    bridge_with(nats, options, sim).await
+}
+
+/// A bridge with `options` serving a reverse WebSocket server the simulator dials.
+pub async fn bridge_with(nats: &NatsClient, options: BridgeOptions, sim: &Simulator) -> Bridge {
+    let (bridge, url) = serving(nats, options).await;
     sim.connect_reverse(&url, None);
     bridge
 }
 
+/// A bridge with `options` serving a reverse WebSocket server, and the URL NapCat dials.
+pub async fn serving(nats: &NatsClient, options: BridgeOptions) -> (Bridge, String) {
+    let bridge = Bridge::start(nats.clone(), options)
+        .await
+        .expect("the bridge starts");
+    let server = ReverseServer::bind(([127, 0, 0, 1], 0).into(), Bridge::reverse_options())
+        .await
+        .expect("bind");
+    let url = format!("ws://{}/", server.local_addr());
+    bridge.serve_reverse(server).expect("serve");
+    (bridge, url)
+}
+
 /// Waits until `bridge` serves the account.
 pub async fn connected(bridge: &Bridge) {
-    while !bridge.accounts().iter().any(|(id, _)| *id == ACCOUNT) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_until("the bridge serves the account", || async {
+        bridge.accounts().iter().any(|(id, _)| *id == ACCOUNT)
+    })
+    .await;
 }
 
 /// A nats-server, the account's simulator and one bridge serving it (lease TTL 15 s).

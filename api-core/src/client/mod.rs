@@ -3,6 +3,7 @@
 
 pub(crate) mod builder;
 pub(crate) mod call;
+pub(crate) mod connection;
 
 use std::fmt;
 use std::future::Future;
@@ -10,6 +11,7 @@ use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use crate::client::connection::Connection;
 use crate::error::Error;
 use crate::events::Events;
 use crate::events::bus::EventBus;
@@ -124,12 +126,19 @@ impl Transport {
             Transport::Ws(t) => t.send(action, params, timeout),
             Transport::Relay(relay) => {
                 let (call, closing) = (relay.call(action, params, timeout), closing.clone());
+                // The call's time holds whatever the relay does.
+                let call = tokio::time::timeout(timeout, call);
                 boxed_reply(Box::pin(async move {
-                    closing.run_until_cancelled(call).await.unwrap_or_else(|| {
-                        Err(Error::Closed {
+                    match closing.run_until_cancelled(call).await {
+                        Some(Ok(reply)) => reply,
+                        Some(Err(_)) => Err(Error::Timeout {
                             action: action.to_owned(),
-                        })
-                    })
+                            after: timeout,
+                        }),
+                        None => Err(Error::Closed {
+                            action: action.to_owned(),
+                        }),
+                    }
                 }))
             }
         }
@@ -257,6 +266,11 @@ impl Client {
     /// ([`ClientBuilder::sse_events`](crate::client::builder::ClientBuilder::sse_events)).
     /// Every subscriber gets every event; one that falls behind is told how many it missed.
     ///
+    /// Over a [`Relay`] (a message broker) the subscriptions share the work instead: each
+    /// event goes to one subscription (of this client, or of another worker's in the same
+    /// group), and must be acknowledged once handled (see
+    /// [`Events::recv_handled`](crate::events::Events::recv_handled)).
+    ///
     /// A client that can receive no events (plain HTTP, a WebSocket at `/api`) says so: the
     /// subscription's `recv` returns [`EventsError::Unavailable`](crate::events::EventsError::Unavailable)
     /// naming the reason and the fix, and a warning is logged. After [`close`](Self::close)
@@ -293,6 +307,15 @@ impl Client {
             Transport::Relay(relay) => relay.close().await,
             #[cfg(feature = "http")]
             Transport::Http(_) => {}
+        }
+    }
+
+    /// The connection to NapCat, watched: whether it is up, as it changes.
+    pub fn connection(&self) -> Connection {
+        match &self.inner.transport {
+            #[cfg(feature = "ws")]
+            Transport::Ws(t) => Connection::watching(t.core.subscribe_state()),
+            _ => Connection::always_up(),
         }
     }
 

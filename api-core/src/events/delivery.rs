@@ -7,8 +7,10 @@ use bytes::Bytes;
 
 /// One event from a relay: its JSON as NapCat sent it, and what acknowledges it.
 pub struct Delivery {
-    /// The event's bytes. They must be an event as a connection would hand it on: UTF-8 JSON
-    /// with a `post_type` (see [`Events::recv_bytes`](crate::events::Events::recv_bytes)).
+    /// The event's bytes, as NapCat sent them. Bytes that are not an event as a connection
+    /// would hand it on (UTF-8 JSON with a `post_type`; see
+    /// [`Events::recv_bytes`](crate::events::Events::recv_bytes)) are skipped by the
+    /// subscription, with a warning, and marked handled.
     pub event: Bytes,
     /// Called once the event has been handled.
     pub handled: Handled,

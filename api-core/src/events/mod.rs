@@ -229,11 +229,25 @@ impl Events {
                         }),
                 )
             }
-            Source::Relay(deliveries) => match std::task::ready!(deliveries.as_mut().poll_next(cx))
-            {
-                Some(Ok(delivery)) => Poll::Ready(Ok((delivery.event, delivery.handled))),
-                Some(Err(e)) => Poll::Ready(Err(e)),
-                None => Poll::Ready(Err(EventsError::Closed)),
+            Source::Relay(deliveries) => loop {
+                match std::task::ready!(deliveries.as_mut().poll_next(cx)) {
+                    // Held to what a connection hands on: JSON a subscriber can decode, with a
+                    // `post_type`. Anything else is skipped (and acknowledged, so that it
+                    // does not come back).
+                    Some(Ok(delivery)) => match is_event(&delivery.event) {
+                        Ok(true) => return Poll::Ready(Ok((delivery.event, delivery.handled))),
+                        Ok(false) => {
+                            tracing::warn!(frame = %crate::wire::reply::log_text(&delivery.event), "skipping a relayed message that is not an event");
+                            delivery.handled.done();
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, frame = %crate::wire::reply::log_text(&delivery.event), "skipping a relayed message that is not JSON");
+                            delivery.handled.done();
+                        }
+                    },
+                    Some(Err(e)) => return Poll::Ready(Err(e)),
+                    None => return Poll::Ready(Err(EventsError::Closed)),
+                }
             },
             Source::Unavailable { reason, .. } => {
                 Poll::Ready(Err(EventsError::Unavailable(reason.clone())))
