@@ -48,6 +48,9 @@ pub const DEFAULT_GROUP: &str = "workers";
 /// How many events may be out unacknowledged at once, across the workers, by default.
 pub const DEFAULT_MAX_ACK_PENDING: u32 = 1000;
 
+/// How many events a worker asks the consumer for at once, by default.
+pub const DEFAULT_BATCH: usize = 32;
+
 /// How long an event may stay unacknowledged before it is delivered again, by default.
 pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(30);
 
@@ -66,6 +69,7 @@ pub struct NatsRelay {
     consumer: String,
     max_ack_pending: u32,
     ack_wait: Duration,
+    batch: usize,
     closing: CancellationToken,
     /// The acknowledgements on their way, waited for at close.
     acks: TaskTracker,
@@ -93,6 +97,7 @@ impl NatsRelay {
             consumer: format!("{DEFAULT_GROUP}-{self_id}"),
             max_ack_pending: DEFAULT_MAX_ACK_PENDING,
             ack_wait: DEFAULT_ACK_WAIT,
+            batch: DEFAULT_BATCH,
             closing: CancellationToken::new(),
             acks: TaskTracker::new(),
         }
@@ -131,6 +136,14 @@ impl NatsRelay {
     /// [`DEFAULT_ACK_WAIT`]); set when the consumer is made. Longer than the slowest handler.
     pub fn ack_wait(mut self, wait: Duration) -> Self {
         self.ack_wait = wait;
+        self
+    }
+
+    /// How many events this worker asks for at once (default [`DEFAULT_BATCH`]). Each waits
+    /// its turn here while its ack wait runs: keep the batch times a handler's time below the
+    /// ack wait, or slow handlers see their last events delivered again to other workers.
+    pub fn batch(mut self, events: usize) -> Self {
+        self.batch = events.max(1);
         self
     }
 
@@ -216,7 +229,7 @@ impl Relay for NatsRelay {
             ));
         }
         let js = jetstream::new(self.nats.clone());
-        let (max_ack_pending, ack_wait) = (self.max_ack_pending, self.ack_wait);
+        let (max_ack_pending, ack_wait, batch) = (self.max_ack_pending, self.ack_wait, self.batch);
         let (stream, config) = (self.stream.clone(), self.consumer_config());
         let consumer_name = self.consumer.clone();
         let messages = async move {
@@ -246,6 +259,8 @@ impl Relay for NatsRelay {
                 );
             }
             consumer
+                .stream()
+                .max_messages_per_batch(batch)
                 .messages()
                 .await
                 .map_err(|e| format!("the consumer `{consumer_name}` could not be read: {e}"))

@@ -1,8 +1,9 @@
 //! `napcat bridge`: the NATS JetStream bridge as a process. It listens for NapCat's reverse
 //! WebSocket (many accounts; NapCat's `websocketClients`), publishes every account's events to
 //! the stream and answers the workers' action requests for the accounts whose lease it holds
-//! (README, "Scaling out"). On start it prints one JSON line with its NATS URL, its reverse
-//! WebSocket URL and its name, for a script to read.
+//! (README, "Scaling out"). It holds NapCat forward WebSocket connections too (`--forward`).
+//! On start it prints one JSON line with its NATS URL, its reverse WebSocket URL and its name,
+//! for a script to read.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use api_bridge::bridge::Bridge;
 use api_bridge::options::{BridgeOptions, DEFAULT_STREAM};
 use api_bridge::testing::NatsServer;
-use api_core::{Pacing, ReverseOptions, ReverseServer};
+use api_core::{Client, Pacing, ReverseOptions, ReverseServer};
 use api_sim::{Seed, SimConfig, Simulator};
 use clap::Args;
 use serde_json::json;
@@ -47,6 +48,10 @@ pub struct BridgeArgs {
     /// Pace each account's message sends with the conservative limits (`Pacing::conservative`).
     #[arg(long)]
     paced: bool,
+    /// Also hold the account behind this NapCat forward WebSocket URL (`ws://host:port/`,
+    /// with the --access-token); may be given several times.
+    #[arg(long, value_name = "URL")]
+    forward: Vec<String>,
     /// Play this many accounts (10001, 10002, …) with the embedded simulator, dialing this
     /// bridge, so that workers can be tried without QQ.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -102,6 +107,10 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
     .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let reverse_url = format!("ws://{}/", reverse.local_addr());
     bridge.serve_reverse(reverse).map_err(|e| e.to_string())?;
+    let mut forward = Vec::new();
+    for url in &args.forward {
+        forward.push(hold_forward(&bridge, url, args.access_token.as_deref()).await?);
+    }
     let mut sims = Vec::new();
     for self_id in (10001..).take(usize::from(args.sim)) {
         let sim = Simulator::start(SimConfig {
@@ -123,6 +132,7 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
         "nats": shown_url,
         "reverse": reverse_url,
         "stream": args.stream,
+        "forward_accounts": forward,
         "simulated_accounts": (10001..).take(sims.len()).collect::<Vec<i64>>(),
     });
     if let Some(path) = &args.ready_file {
@@ -141,6 +151,31 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
         let _ = std::fs::remove_file(path);
     }
     stopped
+}
+
+/// Connects to NapCat's forward WebSocket at `url`, asks which account it is, and has the
+/// bridge serve it; the account's QQ number.
+async fn hold_forward(bridge: &Bridge, url: &str, token: Option<&str>) -> Result<u64, String> {
+    let mut builder = Client::builder().ws_url(url);
+    if let Some(token) = token {
+        builder = builder.access_token(token);
+    }
+    let client = builder
+        .connect()
+        .await
+        .map_err(|e| format!("cannot connect to NapCat at {url}: {e}"))?;
+    // Subscribed before the first call, so that no event after it is missed.
+    let events = client.events();
+    let me = client
+        .get_login_info()
+        .await
+        .map_err(|e| format!("NapCat at {url} did not say which account it is: {e}"))?;
+    let self_id = u64::try_from(me.user_id.0)
+        .map_err(|_| format!("NapCat at {url} named the account {}", me.user_id.0))?;
+    bridge
+        .serve_account(self_id, client, events)
+        .map_err(|e| e.to_string())?;
+    Ok(self_id)
 }
 
 /// `url` without the `user:password@` it may carry (`nats://***@host:4222`).

@@ -7,7 +7,8 @@
 //! publish it. A worker killed with SIGKILL mid-stream loses nothing: what it took and did not
 //! acknowledge is delivered again to the others. When the bridge holding the leases is killed,
 //! the other takes every account over, answers the workers' calls and publishes what comes
-//! next.
+//! next; started again, the killed bridge publishes it too, and the stream still holds each
+//! message once. A bridge also holds an account behind NapCat's forward WebSocket.
 #![cfg(unix)]
 
 use std::collections::{HashMap, HashSet};
@@ -66,6 +67,16 @@ async fn worker_process() {
 
 /// A `napcat bridge` process named `id` on `nats`, and the URL NapCat dials.
 async fn start_bridge(nats: &str, id: &str) -> (Child, String) {
+    let (bridge, ready) = start_bridge_with(nats, id, &[]).await;
+    (
+        bridge,
+        ready["reverse"].as_str().expect("its URL").to_owned(),
+    )
+}
+
+/// A `napcat bridge` process named `id` on `nats` with `extra` arguments, and the line it
+/// printed once ready.
+async fn start_bridge_with(nats: &str, id: &str, extra: &[&str]) -> (Child, Value) {
     let mut bridge = Command::new(env!("CARGO_BIN_EXE_napcat"))
         .args([
             "bridge",
@@ -77,6 +88,7 @@ async fn start_bridge(nats: &str, id: &str) -> (Child, String) {
             id,
         ])
         .args(["--lease-ttl", &LEASE_TTL.as_secs().to_string()])
+        .args(extra)
         .env_remove("NAPCAT_TOKEN")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -88,11 +100,7 @@ async fn start_bridge(nats: &str, id: &str) -> (Child, String) {
         .expect("the bridge says where it listens")
         .expect("its output reads")
         .expect("a line");
-    let ready: Value = serde_json::from_str(&ready).expect("a JSON line");
-    (
-        bridge,
-        ready["reverse"].as_str().expect("its URL").to_owned(),
-    )
+    (bridge, serde_json::from_str(&ready).expect("a JSON line"))
 }
 
 /// A worker process (see `worker_process`), sending what it handles to `handled` as
@@ -290,6 +298,17 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
         .await
         .expect("answered by the survivor");
     assert_eq!(me.user_id.0, ACCOUNTS[1] as i64);
+    // The dead bridge starts again, under its name, and NapCat dials it too: both publish
+    // what comes next, and the stream still holds each message once.
+    let (restarted, url) = start_bridge(server.url(), &holder).await;
+    bridges.insert(holder.clone(), (restarted, url.clone()));
+    for (_, sim) in &sims {
+        sim.connect_reverse_with_reconnect(&url, None, Duration::from_millis(200));
+    }
+    wait_until("NapCat dialed the restarted bridge", || async {
+        sims.iter().all(|(_, sim)| sim.ws_connections() >= 3)
+    })
+    .await;
     let later = inject(&sims, 100, 3334);
     let mut seen = 0;
     while seen < later.len() {
@@ -308,4 +327,41 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
         .expect("the audit consumer");
     let pending = audit.info().await.expect("its info").num_pending;
     assert_eq!(pending, (sent.len() + later.len()) as u64, "each once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bridge_holds_an_account_behind_a_forward_websocket() {
+    let server = NatsServer::start().expect("a nats-server");
+    let nats = async_nats::connect(server.url()).await.expect("connect");
+    let sim = Simulator::start(SimConfig {
+        seed: Seed::for_account(ACCOUNTS[2] as i64),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("the simulator starts");
+    let url = sim.ws_url("/");
+    let (_bridge, ready) = start_bridge_with(server.url(), "bridge-f", &["--forward", &url]).await;
+    assert_eq!(ready["forward_accounts"], json!([ACCOUNTS[2]]));
+    // A worker's call reaches NapCat through it, and NapCat's events come back.
+    let api = Client::builder()
+        .relay(NatsRelay::new(nats.clone(), ACCOUNTS[2]))
+        .build()
+        .expect("a client");
+    let me = api
+        .get_login_info()
+        .await
+        .expect("answered through the bridge");
+    assert_eq!(me.user_id.0, ACCOUNTS[2] as i64);
+    let mut events = api.events();
+    let id = sim.inject_group_message(100200, 123456, "群友", json!("over forward"));
+    loop {
+        let event = tokio::time::timeout(PATIENCE, events.recv())
+            .await
+            .expect("the message in time")
+            .expect("an event");
+        if let api_core::types::Event::Message(m) = event {
+            assert_eq!(m.message_id.0, id);
+            break;
+        }
+    }
 }
