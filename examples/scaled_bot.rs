@@ -104,8 +104,10 @@ async fn play() -> Result<(), Box<dyn std::error::Error>> {
         sim.connect_reverse(&url, None);
         accounts.push((self_id as u64, sim));
     }
-    for (self_id, _) in &accounts {
+    for (self_id, sim) in &accounts {
         bridge.wait_for_lease(*self_id, true).await;
+        // NapCat sends its events to the bridge once its side of the connection is set up.
+        sim.wait_for_event_clients(1).await;
     }
     println!("bridge-1 holds accounts {:?}", bridge.accounts());
 

@@ -150,6 +150,8 @@ async fn two_bridges_store_each_event_once_and_the_lease_moves_when_one_stops() 
     assert!(first.wait_for_lease(ACCOUNT, true).await);
     let second = bridge(&nats, "bridge-b", Duration::from_secs(3), &sim).await;
     connected(&second).await;
+    // NapCat sends events on both connections from now on.
+    sim.wait_for_event_clients(2).await;
     // The second sees the account but does not own it.
     assert_eq!(second.accounts(), vec![(ACCOUNT, false)]);
 

@@ -207,6 +207,10 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
         holders(&leases).await.iter().all(Option::is_some)
     })
     .await;
+    // NapCat sends events on both connections from now on.
+    for (_, sim) in &sims {
+        sim.wait_for_event_clients(2).await;
+    }
 
     let (handled_tx, mut handled) = mpsc::unbounded_channel();
     let mut workers = Vec::new();
@@ -305,10 +309,10 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
     for (_, sim) in &sims {
         sim.connect_reverse_with_reconnect(&url, None, Duration::from_millis(200));
     }
-    wait_until("NapCat dialed the restarted bridge", || async {
-        sims.iter().all(|(_, sim)| sim.ws_connections() >= 3)
-    })
-    .await;
+    // NapCat sends events to the survivor and the restarted bridge.
+    for (_, sim) in &sims {
+        sim.wait_for_event_clients(2).await;
+    }
     let later = inject(&sims, 100, 3334);
     let mut seen = 0;
     while seen < later.len() {
@@ -342,6 +346,7 @@ async fn a_bridge_holds_an_account_behind_a_forward_websocket() {
     let url = sim.ws_url("/");
     let (_bridge, ready) = start_bridge_with(server.url(), "bridge-f", &["--forward", &url]).await;
     assert_eq!(ready["forward_accounts"], json!([ACCOUNTS[2]]));
+    sim.wait_for_event_clients(1).await;
     // A worker's call reaches NapCat through it, and NapCat's events come back.
     let api = Client::builder()
         .relay(NatsRelay::new(nats.clone(), ACCOUNTS[2]))

@@ -49,6 +49,7 @@ async fn deploy() -> Deployment {
     .unwrap();
     sim.connect_reverse(&url, None);
     bridge.wait_for_lease(ACCOUNT, true).await;
+    sim.wait_for_event_clients(1).await;
     Deployment {
         server,
         nats,

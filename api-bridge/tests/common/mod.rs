@@ -95,6 +95,8 @@ pub async fn one_bridge() -> OneBridge {
     let sim = account().await;
     let bridge = bridge(&nats, "bridge-a", Duration::from_secs(15), &sim).await;
     connected(&bridge).await;
+    // The bridge has the account; NapCat sends it events once its side is set up too.
+    sim.wait_for_event_clients(1).await;
     OneBridge {
         server,
         nats,
