@@ -66,7 +66,8 @@ pub struct NatsRelay {
     self_id: u64,
     description: String,
     stream: String,
-    consumer: String,
+    /// The group of workers; its consumer is `<group>-<self_id>`.
+    group: String,
     max_ack_pending: u32,
     ack_wait: Duration,
     batch: usize,
@@ -80,7 +81,7 @@ impl fmt::Debug for NatsRelay {
         f.debug_struct("NatsRelay")
             .field("self_id", &self.self_id)
             .field("stream", &self.stream)
-            .field("consumer", &self.consumer)
+            .field("group", &self.group)
             .finish_non_exhaustive()
     }
 }
@@ -94,7 +95,7 @@ impl NatsRelay {
             self_id,
             description: format!("nats:{}", subject::actions_of(Some(self_id))),
             stream: DEFAULT_STREAM.to_owned(),
-            consumer: format!("{DEFAULT_GROUP}-{self_id}"),
+            group: DEFAULT_GROUP.to_owned(),
             max_ack_pending: DEFAULT_MAX_ACK_PENDING,
             ack_wait: DEFAULT_ACK_WAIT,
             batch: DEFAULT_BATCH,
@@ -115,14 +116,14 @@ impl NatsRelay {
     /// A name that is not one NATS token (a `.`, `*`, `>` or white space in it) is refused
     /// when the events are read.
     pub fn group(mut self, group: impl AsRef<str>) -> Self {
-        self.consumer = format!("{}-{}", group.as_ref(), self.self_id);
+        self.group = group.as_ref().to_owned();
         self
     }
 
     /// The durable consumer this worker reads the account's events from
     /// (`<group>-<self_id>`).
-    pub fn consumer_name(&self) -> &str {
-        &self.consumer
+    pub fn consumer_name(&self) -> String {
+        format!("{}-{}", self.group, self.self_id)
     }
 
     /// How many events may be out unacknowledged at once, across the consumer's workers
@@ -150,7 +151,7 @@ impl NatsRelay {
     /// The consumer's settings.
     fn consumer_config(&self) -> consumer::pull::Config {
         consumer::pull::Config {
-            durable_name: Some(self.consumer.clone()),
+            durable_name: Some(self.consumer_name()),
             filter_subject: subject::events_of(Some(self.self_id)),
             ack_policy: consumer::AckPolicy::Explicit,
             ack_wait: self.ack_wait,
@@ -219,7 +220,7 @@ impl Relay for NatsRelay {
     }
 
     fn subscribe(&self) -> Result<Deliveries, String> {
-        let group = self.consumer.rsplit_once('-').map_or("", |(g, _)| g);
+        let group = &self.group;
         if group.is_empty()
             || group.contains(['.', '*', '>'])
             || group.contains(char::is_whitespace)
@@ -231,7 +232,7 @@ impl Relay for NatsRelay {
         let js = jetstream::new(self.nats.clone());
         let (max_ack_pending, ack_wait, batch) = (self.max_ack_pending, self.ack_wait, self.batch);
         let (stream, config) = (self.stream.clone(), self.consumer_config());
-        let consumer_name = self.consumer.clone();
+        let consumer_name = self.consumer_name();
         let messages = async move {
             let stream = js
                 .get_stream(&stream)

@@ -112,7 +112,8 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
         forward.push(hold_forward(&bridge, url, args.access_token.as_deref()).await?);
     }
     let mut sims = Vec::new();
-    for self_id in (10001..).take(usize::from(args.sim)) {
+    let simulated: Vec<i64> = (10001..).take(usize::from(args.sim)).collect();
+    for &self_id in &simulated {
         let sim = Simulator::start(SimConfig {
             token: args.access_token.clone(),
             seed: Seed::for_account(self_id),
@@ -133,7 +134,7 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
         "reverse": reverse_url,
         "stream": args.stream,
         "forward_accounts": forward,
-        "simulated_accounts": (10001..).take(sims.len()).collect::<Vec<i64>>(),
+        "simulated_accounts": simulated,
     });
     if let Some(path) = &args.ready_file {
         write_whole(path, &format!("{ready}\n"))

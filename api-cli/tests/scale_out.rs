@@ -143,6 +143,14 @@ async fn start_worker(
     child
 }
 
+/// A client that makes calls for `account` through NATS (it reads no events here).
+fn worker_client(nats: &async_nats::Client, account: u64) -> Client {
+    Client::builder()
+        .relay(NatsRelay::new(nats.clone(), account))
+        .build()
+        .expect("a client")
+}
+
 /// Who holds each account's lease now (`None`: nobody).
 async fn holders(leases: &kv::Store) -> Vec<Option<String>> {
     let mut holders = Vec::new();
@@ -293,10 +301,7 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
         "the leases moved after {moved_after:?}, more than three times the TTL"
     );
     // The survivor answers the workers' calls and publishes what comes next.
-    let api = Client::builder()
-        .relay(NatsRelay::new(nats.clone(), ACCOUNTS[1]))
-        .build()
-        .expect("a client");
+    let api = worker_client(&nats, ACCOUNTS[1]);
     let me = api
         .get_login_info()
         .await
@@ -348,10 +353,7 @@ async fn a_bridge_holds_an_account_behind_a_forward_websocket() {
     assert_eq!(ready["forward_accounts"], json!([ACCOUNTS[2]]));
     sim.wait_for_event_clients(1).await;
     // A worker's call reaches NapCat through it, and NapCat's events come back.
-    let api = Client::builder()
-        .relay(NatsRelay::new(nats.clone(), ACCOUNTS[2]))
-        .build()
-        .expect("a client");
+    let api = worker_client(&nats, ACCOUNTS[2]);
     let me = api
         .get_login_info()
         .await
