@@ -43,10 +43,11 @@ fn bot(worker: String) -> Bot {
     })
 }
 
-/// A worker's client for the account `self_id`: calls and events through NATS.
+/// A worker's client for the account `self_id`: calls and events through NATS, each chat's
+/// messages in the order they were said, across the workers.
 fn client(nats: &async_nats::Client, self_id: u64) -> Result<Client, api_core::Error> {
     Client::builder()
-        .relay(NatsRelay::new(nats.clone(), self_id))
+        .relay(NatsRelay::new(nats.clone(), self_id).per_chat_order(true))
         .build()
 }
 

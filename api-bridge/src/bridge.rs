@@ -16,6 +16,7 @@ use tokio_util::task::TaskTracker;
 use crate::actions::serve_actions;
 use crate::lease;
 use crate::options::BridgeOptions;
+use crate::partition::{self, Partitions};
 use crate::publish::{Published, publish_events};
 use crate::subject;
 
@@ -42,6 +43,21 @@ pub enum BridgeError {
         bucket: String,
         /// What NATS said.
         reason: String,
+    },
+    /// The stream divides each account's events into another count of chat partitions than
+    /// this bridge would.
+    #[error(
+        "the event stream `{stream}` divides each account's events into {stream_has} chat partitions, \
+         this bridge into {ours}; start it with {stream_has} partitions (every bridge of a stream \
+         uses one count), or publish to another stream"
+    )]
+    Partitions {
+        /// The stream's name.
+        stream: String,
+        /// The stream's count.
+        stream_has: Partitions,
+        /// This bridge's count.
+        ours: Partitions,
     },
     /// The account is served by this bridge already.
     #[error("account {0} is served by this bridge already")]
@@ -124,17 +140,34 @@ impl Bridge {
         options: BridgeOptions,
     ) -> Result<Bridge, BridgeError> {
         let js = jetstream::new(nats.clone());
-        js.get_or_create_stream(stream::Config {
-            name: options.stream.clone(),
-            subjects: vec![subject::events_of(None)],
-            duplicate_window: options.duplicate_window,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| BridgeError::Stream {
+        let stream_error = |e: &dyn fmt::Display| BridgeError::Stream {
             stream: options.stream.clone(),
             reason: e.to_string(),
-        })?;
+        };
+        let partitions = options.partitions;
+        let mut events = js
+            .get_or_create_stream(stream::Config {
+                name: options.stream.clone(),
+                subjects: vec![subject::events_of(None)],
+                duplicate_window: options.duplicate_window,
+                metadata: HashMap::from([(
+                    partition::METADATA_KEY.to_owned(),
+                    partitions.to_string(),
+                )]),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| stream_error(&e))?;
+        agree_on_partitions(&js, &mut events, partitions)
+            .await
+            .map_err(|e| match e {
+                Agreement::Differs(stream_has) => BridgeError::Partitions {
+                    stream: options.stream.clone(),
+                    stream_has,
+                    ours: partitions,
+                },
+                Agreement::Failed(reason) => stream_error(&reason),
+            })?;
         let bucket_error = |e: &dyn fmt::Display| BridgeError::LeaseBucket {
             bucket: options.lease_bucket.clone(),
             reason: e.to_string(),
@@ -250,6 +283,7 @@ impl Bridge {
                 jetstream::new(shared.nats.clone()),
                 events,
                 shared.options.publish_window,
+                shared.options.partitions,
                 published_tx,
                 stop,
             )
@@ -354,5 +388,40 @@ impl Bridge {
         self.stop.cancel();
         self.tasks.close();
         self.tasks.wait().await;
+    }
+}
+
+/// Why a stream and a bridge do not agree on the count of chat partitions.
+enum Agreement {
+    /// The stream has this count.
+    Differs(Partitions),
+    /// The stream could not be read or written, for this reason.
+    Failed(String),
+}
+
+/// Makes sure the stream `events` divides chats into `ours` partitions: the count is written
+/// into a stream that has none (one made by other means), and a stream with another count is
+/// refused.
+async fn agree_on_partitions(
+    js: &jetstream::Context,
+    events: &mut stream::Stream,
+    ours: Partitions,
+) -> Result<(), Agreement> {
+    let failed = |e: &dyn fmt::Display| Agreement::Failed(e.to_string());
+    let mut config = events.cached_info().config.clone();
+    if Partitions::from_metadata(&config.metadata)
+        .map_err(|e| failed(&e))?
+        .is_none()
+    {
+        config
+            .metadata
+            .insert(partition::METADATA_KEY.to_owned(), ours.to_string());
+        js.update_stream(&config).await.map_err(|e| failed(&e))?;
+        // Read again: another bridge may have written its own count meanwhile.
+        config = events.info().await.map_err(|e| failed(&e))?.config.clone();
+    }
+    match Partitions::from_metadata(&config.metadata).map_err(|e| failed(&e))? {
+        Some(has) if has != ours => Err(Agreement::Differs(has)),
+        _ => Ok(()),
     }
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use api_core::Pacing;
 
+use crate::partition::{DEFAULT_PARTITIONS, Partitions};
+
 /// The JetStream stream events are published to, by default.
 pub const DEFAULT_STREAM: &str = "NAPCAT_EVENTS";
 
@@ -49,6 +51,11 @@ pub struct BridgeOptions {
     /// How many events of one account may be on their way to the stream at once, waiting for
     /// the stream's acknowledgement (default [`DEFAULT_PUBLISH_WINDOW`]).
     pub publish_window: usize,
+    /// How many chat partitions each account's events are divided into (default
+    /// [`DEFAULT_PARTITIONS`]): up to this many of an account's events are handled at once by
+    /// workers that keep per-chat order. The first bridge writes it in the stream's metadata;
+    /// a bridge with another count for that stream does not start.
+    pub partitions: Partitions,
     /// The limits each account's message sends keep, applied by the bridge that holds the
     /// account, so they hold across every worker (`None`, the default: no pacing).
     pub pacing: Option<Pacing>,
@@ -65,6 +72,7 @@ impl BridgeOptions {
             lease_ttl: DEFAULT_LEASE_TTL,
             queue_group: DEFAULT_QUEUE_GROUP.to_owned(),
             publish_window: DEFAULT_PUBLISH_WINDOW,
+            partitions: DEFAULT_PARTITIONS,
             pacing: None,
         }
     }

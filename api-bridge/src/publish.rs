@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::event_key::EventKey;
+use crate::partition::Partitions;
 
 /// The pause before sending a failed event again, doubling up to [`MAX_RETRY_PAUSE`].
 const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(100);
@@ -73,11 +74,13 @@ type Publish = Pin<Box<dyn Future<Output = (InFlight, Outcome)> + Send>>;
 /// [`DRAIN_WITHIN`]) until the stream has acknowledged each one still on its way. At most
 /// `window` are on their way at once, handed to the NATS client in the order they came;
 /// their answers are read as they come. A failed one is sent again after a pause, and may
-/// then reach the stream after events that came later.
+/// then reach the stream after events that came later (of its chat too: per-chat order holds
+/// for the events the stream took at the first try).
 pub(crate) async fn publish_events(
     js: Context,
     mut events: Events,
     window: usize,
+    partitions: Partitions,
     report: watch::Sender<Published>,
     stop: CancellationToken,
 ) {
@@ -102,14 +105,14 @@ pub(crate) async fn publish_events(
                 }
             },
             next = events.recv_bytes(), if drain_by.is_none() && in_flight.len() < window => {
-                if !take(&js, next, &mut in_flight, &report).await {
+                if !take(&js, next, partitions, &mut in_flight, &report).await {
                     drain_by = Some(Instant::now() + DRAIN_WITHIN);
                 }
             }
             () = stop.cancelled(), if drain_by.is_none() => {
                 // What already waits in the account's buffer goes out too.
                 while let Some(next) = events.recv_bytes().now_or_never() {
-                    if !take(&js, next, &mut in_flight, &report).await {
+                    if !take(&js, next, partitions, &mut in_flight, &report).await {
                         break;
                     }
                 }
@@ -127,11 +130,12 @@ pub(crate) async fn publish_events(
 async fn take(
     js: &Context,
     next: Result<Bytes, EventsError>,
+    partitions: Partitions,
     in_flight: &mut FuturesOrdered<Publish>,
     report: &watch::Sender<Published>,
 ) -> bool {
     match next {
-        Ok(event) => match EventKey::of(&event) {
+        Ok(event) => match EventKey::of(&event, partitions) {
             Ok(key) => {
                 let sent = InFlight {
                     key,

@@ -1,6 +1,7 @@
-//! The subjects on NATS: `napcat.<self_id>.event.<post_type>.<detail>` for events and
-//! `napcat.<self_id>.action.<wire name>` for action requests, so that a worker subscribes to
-//! what it handles (one account, one kind of event) with NATS wildcards.
+//! The subjects on NATS: `napcat.<self_id>.event.<post_type>.<detail>.<partition>` for events
+//! and `napcat.<self_id>.action.<wire name>` for action requests, so that a worker subscribes
+//! to what it handles (one account, one kind of event) with NATS wildcards. The last token of
+//! an event's subject is its chat's [partition](crate::partition).
 
 use std::borrow::Cow;
 
@@ -14,11 +15,11 @@ pub fn action(self_id: u64, wire_name: &str) -> String {
 }
 
 /// The subject of an event of the account `self_id`, e.g.
-/// `napcat.10001.event.message.group`. `detail` is the event's `message_type`,
-/// `notice_type`, `request_type` or `meta_event_type`.
-pub fn event(self_id: u64, post_type: &str, detail: &str) -> String {
+/// `napcat.10001.event.message.group.3`. `detail` is the event's `message_type`,
+/// `notice_type`, `request_type` or `meta_event_type`; `partition` its chat's partition.
+pub fn event(self_id: u64, post_type: &str, detail: &str, partition: u16) -> String {
     format!(
-        "{ROOT}.{self_id}.event.{}.{}",
+        "{ROOT}.{self_id}.event.{}.{}.{partition}",
         token(post_type),
         token(detail)
     )
@@ -30,6 +31,11 @@ pub fn events_of(self_id: Option<u64>) -> String {
         Some(id) => format!("{ROOT}.{id}.event.>"),
         None => format!("{ROOT}.*.event.>"),
     }
+}
+
+/// The filter for every event of one account's chat partition `partition`.
+pub fn events_in_partition(self_id: u64, partition: u16) -> String {
+    format!("{ROOT}.{self_id}.event.*.*.{partition}")
 }
 
 /// The filter for every action request of one account (`Some`), or of every account (`None`).
@@ -65,18 +71,25 @@ mod tests {
             "napcat.10001.action.send_group_msg"
         );
         assert_eq!(
-            event(10001, "message", "group"),
-            "napcat.10001.event.message.group"
+            event(10001, "message", "group", 3),
+            "napcat.10001.event.message.group.3"
         );
         assert_eq!(events_of(Some(10001)), "napcat.10001.event.>");
+        assert_eq!(events_in_partition(10001, 3), "napcat.10001.event.*.*.3");
         assert_eq!(events_of(None), "napcat.*.event.>");
         assert_eq!(actions_of(None), "napcat.*.action.*");
     }
 
     #[test]
     fn names_cannot_split_a_token_or_act_as_a_wildcard() {
-        assert_eq!(event(1, "notice", "a.b *>"), "napcat.1.event.notice.a_b___");
-        assert_eq!(event(1, "meta_event", ""), "napcat.1.event.meta_event._");
+        assert_eq!(
+            event(1, "notice", "a.b *>", 0),
+            "napcat.1.event.notice.a_b___.0"
+        );
+        assert_eq!(
+            event(1, "meta_event", "", 0),
+            "napcat.1.event.meta_event._.0"
+        );
         assert_eq!(action(1, ".get"), "napcat.1.action._get");
     }
 }

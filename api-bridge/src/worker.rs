@@ -8,7 +8,7 @@
 //!
 //! let nats = async_nats::connect("nats://127.0.0.1:4222").await?;
 //! let api = api_core::Client::builder()
-//!     .relay(NatsRelay::new(nats, 10001))
+//!     .relay(NatsRelay::new(nats, 10001).per_chat_order(true))
 //!     .build()?;
 //! let me = api.get_login_info().await?;
 //! let mut events = api.events();
@@ -24,12 +24,15 @@
 //! delivered again, to any worker, when that does not happen within the consumer's ack wait
 //! (the worker died, or its handler was stopped). At most `max_ack_pending` events are out
 //! unacknowledged at once, across the workers: a slow worker holds up no more than that.
+//! A worker that asks for [per-chat order](NatsRelay::per_chat_order) gets each chat's events
+//! in the order NapCat sent them, across the workers of its group.
 
 use std::fmt;
 use std::time::Duration;
 
-use api_core::{Deliveries, Delivery, Error, EventsError, Handled, RawReply, Relay};
-use async_nats::jetstream::consumer::pull::MessagesErrorKind;
+use api_core::{ClientBuilder, Deliveries, Delivery, Error, EventsError, Handled, RawReply, Relay};
+use async_nats::jetstream::consumer::pull::{self, MessagesErrorKind};
+use async_nats::jetstream::context::ConsumerInfoErrorKind;
 use async_nats::jetstream::{self, consumer};
 use async_nats::{HeaderMap, Request, RequestErrorKind};
 use futures_util::StreamExt;
@@ -38,6 +41,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::options::DEFAULT_STREAM;
+use crate::partition::Partitions;
 use crate::protocol::{self, Failure};
 use crate::subject;
 
@@ -71,6 +75,7 @@ pub struct NatsRelay {
     max_ack_pending: u32,
     ack_wait: Duration,
     batch: usize,
+    per_chat_order: bool,
     closing: CancellationToken,
     /// The acknowledgements on their way, waited for at close.
     acks: TaskTracker,
@@ -82,6 +87,7 @@ impl fmt::Debug for NatsRelay {
             .field("self_id", &self.self_id)
             .field("stream", &self.stream)
             .field("group", &self.group)
+            .field("per_chat_order", &self.per_chat_order)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +105,7 @@ impl NatsRelay {
             max_ack_pending: DEFAULT_MAX_ACK_PENDING,
             ack_wait: DEFAULT_ACK_WAIT,
             batch: DEFAULT_BATCH,
+            per_chat_order: false,
             closing: CancellationToken::new(),
             acks: TaskTracker::new(),
         }
@@ -121,7 +128,8 @@ impl NatsRelay {
     }
 
     /// The durable consumer this worker reads the account's events from
-    /// (`<group>-<self_id>`).
+    /// (`<group>-<self_id>`; in [per-chat order](NatsRelay::per_chat_order), the consumers
+    /// of its partitions are named `<group>-<self_id>-p<partition>`).
     pub fn consumer_name(&self) -> String {
         format!("{}-{}", self.group, self.self_id)
     }
@@ -148,16 +156,193 @@ impl NatsRelay {
         self
     }
 
-    /// The consumer's settings.
-    fn consumer_config(&self) -> consumer::pull::Config {
-        consumer::pull::Config {
-            durable_name: Some(self.consumer_name()),
-            filter_subject: subject::events_of(Some(self.self_id)),
+    /// Whether each chat's events come in order, across the workers of the group (default
+    /// `false`: in any order, up to `max_ack_pending` at once).
+    ///
+    /// In order, the group reads each chat [partition](crate::partition) of the account
+    /// through a consumer of its own, `<group>-<self_id>-p<partition>`, that hands out one
+    /// event at a time: the next event of a partition goes to a worker once the one before it
+    /// is acknowledged, or delivered again after the ack wait. Up to the stream's count of
+    /// partitions of the account's events are handled at once, across the group, and
+    /// `max_ack_pending` does not apply. Every worker of a group must ask for the same: a
+    /// group that already reads the account the other way is refused when the events are
+    /// read (each way would get every event).
+    pub fn per_chat_order(mut self, on: bool) -> Self {
+        self.per_chat_order = on;
+        self
+    }
+
+    /// What opening the consumers needs, for the task that opens them.
+    fn reading(&self) -> Reading {
+        Reading {
+            self_id: self.self_id,
+            stream: self.stream.clone(),
+            consumer_name: self.consumer_name(),
+            ack_wait: self.ack_wait,
+            max_ack_pending: self.max_ack_pending,
+            batch: self.batch,
+            per_chat_order: self.per_chat_order,
+        }
+    }
+}
+
+/// The settings a worker's consumers are opened with.
+struct Reading {
+    self_id: u64,
+    stream: String,
+    /// `<group>-<self_id>`: the consumer of the events in any order, and the start of the
+    /// partitions' consumers' names.
+    consumer_name: String,
+    ack_wait: Duration,
+    max_ack_pending: u32,
+    batch: usize,
+    per_chat_order: bool,
+}
+
+impl Reading {
+    /// The consumer of the chat partition `partition`.
+    fn partition_consumer(&self, partition: u16) -> String {
+        format!("{}-p{partition}", self.consumer_name)
+    }
+
+    /// Finds or makes the consumers, and reads each: one for the events in any order, or one
+    /// per chat partition.
+    async fn open(self, js: jetstream::Context) -> Result<Vec<pull::Stream>, String> {
+        let stream_name = &self.stream;
+        let stream = js.get_stream(stream_name).await.map_err(|e| {
+            format!("the event stream `{stream_name}` is not there ({e}); start a bridge first, or name the stream the bridges publish to")
+        })?;
+        if !self.per_chat_order {
+            self.refuse_the_other_way(&stream, &self.partition_consumer(0), "in per-chat order")
+                .await?;
+            let filter = subject::events_of(Some(self.self_id));
+            let consumer = self
+                .consumer(&stream, &self.consumer_name, filter, self.max_ack_pending)
+                .await?;
+            return Ok(vec![self.read(&consumer).await?]);
+        }
+        let partitions = Partitions::from_metadata(&stream.cached_info().config.metadata)
+            .map_err(|e| format!("the event stream `{stream_name}`: {e}"))?
+            .ok_or_else(|| {
+                format!(
+                    "the event stream `{stream_name}` does not say how its events are divided into chat partitions \
+                     (metadata `{}`); a bridge writes it when it starts",
+                    crate::partition::METADATA_KEY
+                )
+            })?;
+        self.refuse_the_other_way(&stream, &self.consumer_name, "in any order")
+            .await?;
+        let opening = (0..partitions.count()).map(|partition| {
+            let (reading, stream) = (&self, &stream);
+            async move {
+                let name = reading.partition_consumer(partition);
+                let filter = subject::events_in_partition(reading.self_id, partition);
+                let consumer = reading.consumer(stream, &name, filter, 1).await?;
+                reading.read(&consumer).await
+            }
+        });
+        futures_util::future::try_join_all(opening).await
+    }
+
+    /// `Err` when the group reads the account's events the other way already: its consumer
+    /// `other` exists.
+    async fn refuse_the_other_way(
+        &self,
+        stream: &jetstream::stream::Stream,
+        other: &str,
+        way: &str,
+    ) -> Result<(), String> {
+        match stream.consumer_info(other).await {
+            Ok(_) => Err(format!(
+                "this group of workers reads account {}'s events {way} already (its consumer `{other}` exists); \
+                 every worker of a group must ask for the same order: name another group, or delete that consumer",
+                self.self_id
+            )),
+            Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => Ok(()),
+            Err(e) => Err(format!("could not look for the consumer `{other}`: {e}")),
+        }
+    }
+
+    /// The durable consumer `name` of the events `filter` selects, made when it does not exist.
+    async fn consumer(
+        &self,
+        stream: &jetstream::stream::Stream,
+        name: &str,
+        filter: String,
+        max_ack_pending: u32,
+    ) -> Result<consumer::PullConsumer, String> {
+        let config = consumer::pull::Config {
+            durable_name: Some(name.to_owned()),
+            filter_subject: filter.clone(),
             ack_policy: consumer::AckPolicy::Explicit,
             ack_wait: self.ack_wait,
-            max_ack_pending: i64::from(self.max_ack_pending),
+            max_ack_pending: i64::from(max_ack_pending),
             ..Default::default()
+        };
+        let consumer = stream
+            .get_or_create_consumer(name, config)
+            .await
+            .map_err(|e| format!("the consumer `{name}` could not be made: {e}"))?;
+        let made = &consumer.cached_info().config;
+        if made.filter_subject != filter {
+            return Err(format!(
+                "the consumer `{name}` exists and reads `{}`, not `{filter}`; \
+                 name another group, or delete the consumer",
+                made.filter_subject
+            ));
         }
+        if self.per_chat_order && made.max_ack_pending != 1 {
+            return Err(format!(
+                "the consumer `{name}` exists and hands out {} events at once, so it cannot keep \
+                 its chats' order; delete it, and it is made again to hand out one",
+                made.max_ack_pending
+            ));
+        }
+        if made.max_ack_pending != i64::from(max_ack_pending) || made.ack_wait != self.ack_wait {
+            tracing::warn!(
+                consumer = %name,
+                max_ack_pending = made.max_ack_pending,
+                ack_wait = ?made.ack_wait,
+                "the consumer exists with other settings; they stay (delete it to change them)"
+            );
+        }
+        Ok(consumer)
+    }
+
+    /// The consumer's messages, asked for `batch` at a time.
+    async fn read(&self, consumer: &consumer::PullConsumer) -> Result<pull::Stream, String> {
+        consumer
+            .stream()
+            .max_messages_per_batch(self.batch)
+            .messages()
+            .await
+            .map_err(|e| {
+                let name = consumer.cached_info().name.as_str();
+                format!("the consumer `{name}` could not be read: {e}")
+            })
+    }
+}
+
+/// `Client::builder().nats(nats, self_id)`: the builder's shortcut for
+/// `.relay(NatsRelay::new(nats, self_id))`, a worker's client for the account `self_id` with
+/// the default stream, group and consumer settings.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use api_bridge::worker::NatsBuilderExt;
+///
+/// let nats = async_nats::connect("nats://127.0.0.1:4222").await?;
+/// let api = api_core::Client::builder().nats(nats, 10001).build()?;
+/// # Ok(()) }
+/// ```
+pub trait NatsBuilderExt {
+    /// Carries the client's calls and events for the account `self_id` through `nats`.
+    fn nats(self, nats: async_nats::Client, self_id: u64) -> Self;
+}
+
+impl NatsBuilderExt for ClientBuilder {
+    fn nats(self, nats: async_nats::Client, self_id: u64) -> Self {
+        self.relay(NatsRelay::new(nats, self_id))
     }
 }
 
@@ -229,49 +414,13 @@ impl Relay for NatsRelay {
                 "`{group}` cannot name a group of workers: it must be one NATS token (no `.`, `*`, `>` or white space)"
             ));
         }
-        let js = jetstream::new(self.nats.clone());
-        let (max_ack_pending, ack_wait, batch) = (self.max_ack_pending, self.ack_wait, self.batch);
-        let (stream, config) = (self.stream.clone(), self.consumer_config());
-        let consumer_name = self.consumer_name();
-        let messages = async move {
-            let stream = js
-                .get_stream(&stream)
-                .await
-                .map_err(|e| format!("the event stream `{stream}` is not there ({e}); start a bridge first, or name the stream the bridges publish to"))?;
-            let filter = config.filter_subject.clone();
-            let consumer = stream
-                .get_or_create_consumer(&consumer_name, config)
-                .await
-                .map_err(|e| format!("the consumer `{consumer_name}` could not be made: {e}"))?;
-            let made = &consumer.cached_info().config;
-            if made.filter_subject != filter {
-                return Err(format!(
-                    "the consumer `{consumer_name}` exists and reads `{}`, not `{filter}`; \
-                     name another group, or delete the consumer",
-                    made.filter_subject
-                ));
-            }
-            if made.max_ack_pending != i64::from(max_ack_pending) || made.ack_wait != ack_wait {
-                tracing::warn!(
-                    consumer = %consumer_name,
-                    max_ack_pending = made.max_ack_pending,
-                    ack_wait = ?made.ack_wait,
-                    "the consumer exists with other settings; they stay (delete it to change them)"
-                );
-            }
-            consumer
-                .stream()
-                .max_messages_per_batch(batch)
-                .messages()
-                .await
-                .map_err(|e| format!("the consumer `{consumer_name}` could not be read: {e}"))
-        };
+        let messages = self.reading().open(jetstream::new(self.nats.clone()));
         let acks = self.acks.clone();
         let deliveries = futures_util::stream::once(messages)
             .flat_map(move |messages| match messages {
                 Ok(messages) => {
                     let acks = acks.clone();
-                    messages
+                    futures_util::stream::select_all(messages)
                         .filter_map(move |message| {
                             std::future::ready(match message {
                                 Ok(message) => Some(Ok(delivery(message, &acks))),

@@ -1,15 +1,17 @@
 //! The bridge against a real nats-server with JetStream and the simulator dialing in as
 //! NapCat: events reach the stream once and unchanged, actions are answered with NapCat's
-//! reply, and the account's lease moves between bridges.
+//! reply, the account's lease moves between bridges, and the bridges of a stream agree on its
+//! chat partitions.
 
 use std::time::Duration;
 
-use api_bridge::bridge::Bridge;
+use api_bridge::bridge::{Bridge, BridgeError};
 use api_bridge::options::BridgeOptions;
+use api_bridge::partition::{DEFAULT_PARTITIONS, Partitions};
 use api_bridge::protocol::{self, Failure};
 use api_bridge::subject;
 use api_sim::Fault;
-use async_nats::jetstream::{self, consumer, kv};
+use async_nats::jetstream::{self, consumer, kv, stream};
 use async_nats::{RequestErrorKind, client::Client as NatsClient};
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -37,7 +39,7 @@ async fn stored_group_messages(js: &jetstream::Context, name: &str) -> Vec<Value
     let consumer = stream
         .create_consumer(consumer::pull::Config {
             durable_name: Some(name.into()),
-            filter_subject: format!("napcat.{ACCOUNT}.event.message.group"),
+            filter_subject: format!("napcat.{ACCOUNT}.event.message.group.*"),
             ..Default::default()
         })
         .await
@@ -252,6 +254,47 @@ async fn a_bridge_that_loses_napcat_gives_the_lease_to_one_that_has_it() {
     let answer = request(&nats, "get_login_info", json!({})).await;
     let reply: Value = serde_json::from_slice(&answer.payload).expect("NapCat's reply");
     assert_eq!(reply["data"]["user_id"], ACCOUNT);
+    first.shutdown().await;
+    second.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_bridge_of_a_stream_divides_its_chats_into_the_same_partitions() {
+    let (_server, nats) = nats().await;
+    let js = jetstream::new(nats.clone());
+    // A stream made by other means: the first bridge writes its count there.
+    js.create_stream(stream::Config {
+        name: "BY_HAND".into(),
+        subjects: vec![subject::events_of(None)],
+        ..Default::default()
+    })
+    .await
+    .expect("a stream");
+    let eight = Partitions::new(8).expect("eight");
+    let options = |name: &str, partitions| BridgeOptions {
+        stream: "BY_HAND".into(),
+        partitions,
+        ..BridgeOptions::new(name)
+    };
+    let first = Bridge::start(nats.clone(), options("bridge-a", eight))
+        .await
+        .expect("the first bridge starts");
+    let mut stream = js.get_stream("BY_HAND").await.expect("the stream");
+    let metadata = &stream.info().await.expect("its info").config.metadata;
+    assert_eq!(Partitions::from_metadata(metadata), Ok(Some(eight)));
+    // A bridge with the same count starts; one with another is refused, saying which.
+    let second = Bridge::start(nats.clone(), options("bridge-b", eight))
+        .await
+        .expect("a bridge with the same count starts");
+    match Bridge::start(nats.clone(), options("bridge-c", DEFAULT_PARTITIONS)).await {
+        Err(refused @ BridgeError::Partitions { .. }) => assert_eq!(
+            refused.to_string(),
+            "the event stream `BY_HAND` divides each account's events into 8 chat partitions, \
+             this bridge into 16; start it with 8 partitions (every bridge of a stream uses one \
+             count), or publish to another stream"
+        ),
+        other => panic!("expected the count to be refused, got {other:?}"),
+    }
     first.shutdown().await;
     second.shutdown().await;
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use api_bridge::event_key::EventKey;
+use api_bridge::partition::DEFAULT_PARTITIONS;
 use api_bridge::subject;
 use api_bridge::testing::NatsServer;
 use async_nats::header::NATS_MESSAGE_ID;
@@ -15,7 +16,7 @@ const POKE: &str = r#"{"time":1700000001,"self_id":10002,"post_type":"notice","n
 
 /// Publishes `event` under its key; whether JetStream took it for a duplicate.
 async fn publish(js: &jetstream::Context, event: &'static str) -> bool {
-    let key = EventKey::of(event.as_bytes()).expect("an event");
+    let key = EventKey::of(event.as_bytes(), DEFAULT_PARTITIONS).expect("an event");
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(NATS_MESSAGE_ID, key.msg_id.as_str());
     let ack = js
@@ -72,7 +73,7 @@ async fn an_event_published_twice_is_stored_once_and_found_by_subject() {
         .expect("fetch");
     use futures_util::StreamExt;
     let first = batch.next().await.expect("one event").expect("a message");
-    assert_eq!(&*first.subject, "napcat.10002.event.notice.notify");
+    assert_eq!(&*first.subject, "napcat.10002.event.notice.notify.3");
     assert_eq!(first.payload, Bytes::from_static(POKE.as_bytes()));
     first.ack().await.expect("ack");
     assert!(batch.next().await.is_none(), "only the one account's event");

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use api_bot::Bot;
 use api_bridge::options::BridgeOptions;
-use api_bridge::worker::NatsRelay;
+use api_bridge::partition::Partitions;
+use api_bridge::worker::{NatsBuilderExt, NatsRelay};
 use api_core::types::{Event, MessageEvent};
 use api_core::{Client, Error, GroupId, Pacing, Rate};
 use async_nats::jetstream::{self, consumer::PullConsumer};
@@ -54,7 +55,12 @@ fn worker(relay: NatsRelay) -> Client {
 async fn a_worker_calls_the_typed_methods_and_reads_typed_events() {
     let setup = one_bridge().await;
     let (nats, sim, bridge) = (&setup.nats, &setup.sim, &setup.bridge);
-    let api = worker(NatsRelay::new(nats.clone(), ACCOUNT));
+    // The builder's shortcut for a relay with the defaults.
+    let api = Client::builder()
+        .nats(nats.clone(), ACCOUNT)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("a client over NATS");
 
     // Calls made before the bridge takes the lease wait for it, within their time.
     let me = api.get_login_info().await.expect("the login info");
@@ -327,4 +333,156 @@ async fn paced_sends_keep_their_rate_across_workers() {
         .count();
     assert_eq!(sent, 10);
     bridge.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_chat_keeps_its_order_across_workers_that_ask_for_it() {
+    let (_server, nats) = nats().await;
+    let sim = account().await;
+    let options = BridgeOptions {
+        partitions: Partitions::new(4).expect("four"),
+        ..BridgeOptions::new("bridge-a")
+    };
+    let bridge = bridge_with(&nats, options, &sim).await;
+    connected(&bridge).await;
+    sim.wait_for_event_clients(1).await;
+    // Two workers; each handler takes a different time, so that a chat's later message
+    // would overtake an earlier one if both were handed out at once.
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut stops = Vec::new();
+    for worker_no in 0..2 {
+        let api = worker(
+            NatsRelay::new(nats.clone(), ACCOUNT)
+                .group("ordered")
+                .per_chat_order(true),
+        );
+        let log = log.clone();
+        let bot = Bot::new().on(move |m: MessageEvent| {
+            let log = log.clone();
+            async move {
+                let pause = (m.message_id.0.unsigned_abs() * 7919) % 4;
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                let group = m.group_id.expect("a group message").0;
+                log.lock().unwrap().push((worker_no, group, m.message_id.0));
+            }
+        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        stops.push((
+            stop,
+            tokio::spawn(bot.run_until(api, async {
+                let _ = stopped.await;
+            })),
+        ));
+    }
+    // Six chats, interleaved: 120 messages.
+    let groups = [100200, 100201, 100202, 100203, 100204, 100205];
+    let mut sent: Vec<(i64, i64)> = Vec::new();
+    for i in 0..120 {
+        let group = groups[i % groups.len()];
+        let id = sim.inject_group_message(group, 123456, "张三", json!(format!("m{i}")));
+        sent.push((group, id));
+    }
+    wait_until("every message is handled", || async {
+        log.lock().unwrap().len() >= sent.len()
+    })
+    .await;
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), sent.len(), "each message handled once: {log:?}");
+    for group in groups {
+        let handled: Vec<i64> = log
+            .iter()
+            .filter(|(_, g, _)| *g == group)
+            .map(|(_, _, id)| *id)
+            .collect();
+        let in_order: Vec<i64> = sent
+            .iter()
+            .filter(|(g, _)| *g == group)
+            .map(|(_, id)| *id)
+            .collect();
+        assert_eq!(handled, in_order, "group {group}'s messages out of order");
+    }
+    for worker_no in 0..2 {
+        assert!(
+            log.iter().any(|(w, _, _)| *w == worker_no),
+            "worker {worker_no} handled nothing: {log:?}"
+        );
+    }
+    // Each partition has its own consumer, handing out one event at a time.
+    let mut partition = consumer(&nats, &format!("ordered-{ACCOUNT}-p0")).await;
+    let info = partition.info().await.expect("consumer info");
+    assert_eq!(info.config.max_ack_pending, 1);
+    assert_eq!(
+        info.config.filter_subject,
+        format!("napcat.{ACCOUNT}.event.*.*.0")
+    );
+    for (stop, run) in stops {
+        let _ = stop.send(());
+        run.await.expect("the bot ran");
+    }
+    bridge.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_workers_of_a_group_all_keep_per_chat_order_or_none_do() {
+    let setup = one_bridge().await;
+    let nats = &setup.nats;
+    let refusal = |relay: NatsRelay| async move {
+        match worker(relay).events().recv().await {
+            Err(api_core::EventsError::Unavailable(reason)) => reason,
+            other => panic!("expected the other order to be refused, got {other:?}"),
+        }
+    };
+    // A group reading in any order refuses a worker asking for per-chat order...
+    let any_order = reading(worker(
+        NatsRelay::new(nats.clone(), ACCOUNT).group("first-any"),
+    ));
+    let _ = consumer_when_made(nats, &format!("first-any-{ACCOUNT}")).await;
+    let reason = refusal(
+        NatsRelay::new(nats.clone(), ACCOUNT)
+            .group("first-any")
+            .per_chat_order(true),
+    )
+    .await;
+    assert!(
+        reason.contains("reads account 20001's events in any order already")
+            && reason.contains("`first-any-20001`"),
+        "{reason}"
+    );
+    // ...and the other way round.
+    let in_order = reading(worker(
+        NatsRelay::new(nats.clone(), ACCOUNT)
+            .group("first-ordered")
+            .per_chat_order(true),
+    ));
+    let _ = consumer_when_made(nats, &format!("first-ordered-{ACCOUNT}-p0")).await;
+    let reason = refusal(NatsRelay::new(nats.clone(), ACCOUNT).group("first-ordered")).await;
+    assert!(
+        reason.contains("in per-chat order already") && reason.contains("`first-ordered-20001-p0`"),
+        "{reason}"
+    );
+    any_order.abort();
+    in_order.abort();
+}
+
+/// A task reading `api`'s events (and so making its consumers) until aborted.
+fn reading(api: Client) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut events = api.events();
+        while events.recv().await.is_ok() {}
+    })
+}
+
+/// The consumer `name`, once a worker has made it.
+async fn consumer_when_made(nats: &async_nats::Client, name: &str) -> PullConsumer {
+    let stream = jetstream::new(nats.clone())
+        .get_stream("NAPCAT_EVENTS")
+        .await
+        .expect("the stream");
+    let made = std::cell::RefCell::new(None);
+    wait_until("the worker has made its consumer", || async {
+        *made.borrow_mut() = stream.get_consumer(name).await.ok();
+        made.borrow().is_some()
+    })
+    .await;
+    made.into_inner().expect("made")
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use api_bridge::bridge::Bridge;
 use api_bridge::options::{BridgeOptions, DEFAULT_STREAM};
+use api_bridge::partition::{DEFAULT_PARTITIONS, Partitions};
 use api_bridge::testing::NatsServer;
 use api_core::{Client, Pacing, ReverseOptions, ReverseServer};
 use api_sim::{Seed, SimConfig, Simulator};
@@ -45,6 +46,11 @@ pub struct BridgeArgs {
     /// The stream events are published to.
     #[arg(long, default_value = DEFAULT_STREAM)]
     stream: String,
+    /// How many chat partitions each account's events are divided into: up to this many of
+    /// an account's events are handled at once by workers that keep per-chat order. Every
+    /// bridge of a stream uses the stream's count.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PARTITIONS)]
+    partitions: Partitions,
     /// Pace each account's message sends with the conservative limits (`Pacing::conservative`).
     #[arg(long)]
     paced: bool,
@@ -90,6 +96,7 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
     let options = BridgeOptions {
         stream: args.stream.clone(),
         lease_ttl: Duration::from_secs(args.lease_ttl.max(1)),
+        partitions: args.partitions,
         pacing: args.paced.then(Pacing::conservative),
         ..BridgeOptions::new(id.clone())
     };
@@ -133,6 +140,7 @@ pub async fn run(args: &BridgeArgs) -> Result<(), String> {
         "nats": shown_url,
         "reverse": reverse_url,
         "stream": args.stream,
+        "partitions": args.partitions.count(),
         "forward_accounts": forward,
         "simulated_accounts": simulated,
     });

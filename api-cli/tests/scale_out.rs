@@ -3,15 +3,18 @@
 //! `worker_process`) running a bot over `NatsRelay`, and three accounts played by the
 //! simulator, each dialing both bridges as NapCat's two `websocketClients` would.
 //!
-//! Ten thousand messages are each handled, and the stream holds each once though both bridges
-//! publish it. A worker killed with SIGKILL mid-stream loses nothing: what it took and did not
-//! acknowledge is delivered again to the others. When the bridge holding the leases is killed,
+//! Ten thousand messages in eighteen chats are each handled, each chat's in the order NapCat
+//! sent them (the workers ask for per-chat order), and the stream holds each once though both
+//! bridges publish it. A worker killed with SIGKILL mid-stream loses nothing: what it took and
+//! did not acknowledge is delivered again to the others, before anything later of its chat. When the bridge holding the leases is killed,
 //! the other takes every account over, answers the workers' calls and publishes what comes
 //! next; started again, the killed bridge publishes it too, and the stream still holds each
 //! message once. A bridge also holds an account behind NapCat's forward WebSocket.
 #![cfg(unix)]
 
 use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -31,6 +34,10 @@ use tokio::sync::mpsc;
 const ACCOUNTS: [u64; 3] = [30001, 30002, 30003];
 /// Set (to the NATS URL) in the environment of a worker process.
 const WORKER_ENV: &str = "SCALE_OUT_WORKER_NATS";
+/// Set (to the file the workers append what they handle to) in a worker's environment.
+const HANDLED_LOG_ENV: &str = "SCALE_OUT_HANDLED_LOG";
+/// The groups each account's messages are said in, in turn.
+const GROUPS: [i64; 6] = [100200, 100201, 100202, 100203, 100204, 100205];
 /// The workers' group: they share each account's events.
 const GROUP: &str = "scale-out";
 /// How long an event may stay unacknowledged before it is delivered again: long enough that
@@ -42,22 +49,40 @@ const LEASE_TTL: Duration = Duration::from_secs(3);
 const PATIENCE: Duration = Duration::from_secs(240);
 
 /// Not a test of its own: the worker process the test below starts (this binary, run with
-/// `--ignored` and `WORKER_ENV` set). It runs a bot over every account that prints
-/// `handled <account> <message id>` for each message, until it is killed.
+/// `--ignored` and `WORKER_ENV` set). It runs a bot over every account, in per-chat order,
+/// that appends `<account> <group> <message id>` to the shared log for each message (one
+/// write, before the message is acknowledged: the log's order is the order of handling) and
+/// prints `handled <account> <message id>`, until it is killed.
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "a worker process that the scale-out test starts"]
 async fn worker_process() {
     let url = std::env::var(WORKER_ENV).expect("started by the scale-out test");
+    let log = std::env::var(HANDLED_LOG_ENV).expect("started by the scale-out test");
+    let log = std::sync::Arc::new(
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(log)
+            .expect("the shared log opens"),
+    );
     let nats = async_nats::connect(url).await.expect("connect to NATS");
     let mut bots = tokio::task::JoinSet::new();
     for account in ACCOUNTS {
         let relay = NatsRelay::new(nats.clone(), account)
             .group(GROUP)
             .ack_wait(ACK_WAIT)
-            .max_ack_pending(64);
+            .per_chat_order(true);
         let client = Client::builder().relay(relay).build().expect("a client");
-        let bot = Bot::new().on(move |m: MessageEvent| async move {
-            println!("handled {account} {}", m.message_id.0);
+        let log = log.clone();
+        let bot = Bot::new().on(move |m: MessageEvent| {
+            let log = log.clone();
+            async move {
+                let group = m.group_id.map_or(0, |g| g.0);
+                let line = format!("{account} {group} {}\n", m.message_id.0);
+                (&*log)
+                    .write_all(line.as_bytes())
+                    .expect("the shared log takes a line");
+                println!("handled {account} {}", m.message_id.0);
+            }
         });
         bots.spawn(bot.run_until(client, std::future::pending()));
     }
@@ -107,12 +132,14 @@ async fn start_bridge_with(nats: &str, id: &str, extra: &[&str]) -> (Child, Valu
 /// `(worker, account, message id)`; returns once it is ready.
 async fn start_worker(
     nats: &str,
+    log: &Path,
     worker: usize,
     handled: mpsc::UnboundedSender<(usize, u64, i64)>,
 ) -> Child {
     let mut child = Command::new(std::env::current_exe().expect("this test binary"))
         .args(["worker_process", "--exact", "--ignored", "--nocapture"])
         .env(WORKER_ENV, nats)
+        .env(HANDLED_LOG_ENV, log)
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -170,18 +197,53 @@ async fn wait_until<F: Future<Output = bool>>(what: &str, mut done: impl FnMut()
     }
 }
 
-/// Injects `per_account` group messages into each account, in turn; their `(account, id)`.
-fn inject(sims: &[(u64, Simulator)], per_account: usize, from: usize) -> Vec<(u64, i64)> {
+/// Injects `per_account` group messages into each account, in turn, said in the `GROUPS` in
+/// turn; their `(account, id)`, and each chat's ids in the order sent.
+fn inject(
+    sims: &[(u64, Simulator)],
+    per_account: usize,
+    from: usize,
+    chats: &mut HashMap<(u64, i64), Vec<i64>>,
+) -> Vec<(u64, i64)> {
     let users = [123456, 234567, 345678];
     let mut sent = Vec::new();
     for i in from..from + per_account {
         for (account, sim) in sims {
-            let user = users[i % users.len()];
-            let id = sim.inject_group_message(100200, user, "群友", json!(format!("m{i}")));
+            let (user, group) = (users[i % users.len()], GROUPS[i % GROUPS.len()]);
+            let id = sim.inject_group_message(group, user, "群友", json!(format!("m{i}")));
             sent.push((*account, id));
+            chats.entry((*account, group)).or_default().push(id);
         }
     }
     sent
+}
+
+/// Checks that the workers handled each chat's messages in the order sent, from the shared
+/// log; a message handled twice (the killed worker's) is handled again before anything later
+/// of its chat.
+fn assert_each_chat_in_order(log: &Path, chats: &HashMap<(u64, i64), Vec<i64>>) {
+    let log = std::fs::read_to_string(log).expect("the shared log reads");
+    let mut handled: HashMap<(u64, i64), Vec<i64>> = HashMap::new();
+    for line in log.lines() {
+        let mut words = line.split(' ').map(|w| w.parse::<i64>().expect("a number"));
+        let (Some(account), Some(group), Some(id)) = (words.next(), words.next(), words.next())
+        else {
+            panic!("a line of the log is not `<account> <group> <id>`: {line:?}");
+        };
+        let ids = handled.entry((account as u64, group)).or_default();
+        // Handled again right after itself: the killed worker's message, delivered again.
+        if ids.last() != Some(&id) {
+            ids.push(id);
+        }
+    }
+    assert_eq!(handled.len(), chats.len(), "every chat's messages handled");
+    for (chat, sent) in chats {
+        assert_eq!(
+            handled.get(chat),
+            Some(sent),
+            "chat {chat:?}: handled in another order than sent"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -221,14 +283,18 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
     }
 
     let (handled_tx, mut handled) = mpsc::unbounded_channel();
+    let log_dir = tempfile::tempdir().expect("a directory for the shared log");
+    let log = log_dir.path().join("handled.log");
+    std::fs::File::create(&log).expect("the shared log");
     let mut workers = Vec::new();
     for worker in 0..3 {
-        workers.push(start_worker(server.url(), worker, handled_tx.clone()).await);
+        workers.push(start_worker(server.url(), &log, worker, handled_tx.clone()).await);
     }
 
-    // Ten thousand messages (3,334 per account); the first worker is killed once a fifth of
-    // them are handled, with what it took and has not handled yet.
-    let sent = inject(&sims, 3334, 0);
+    // Ten thousand messages (3,334 per account, in six groups each); the first worker is
+    // killed once a fifth of them are handled, with what it took and has not handled yet.
+    let mut chats = HashMap::new();
+    let sent = inject(&sims, 3334, 0, &mut chats);
     let mut unhandled: HashSet<(u64, i64)> = sent.iter().copied().collect();
     let mut by: HashMap<(u64, i64), Vec<usize>> = HashMap::new();
     let mut killed_after = None;
@@ -318,7 +384,7 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
     for (_, sim) in &sims {
         sim.wait_for_event_clients(2).await;
     }
-    let later = inject(&sims, 100, 3334);
+    let later = inject(&sims, 100, 3334, &mut chats);
     let mut seen = 0;
     while seen < later.len() {
         let (_, account, id) = tokio::time::timeout(PATIENCE, handled.recv())
@@ -336,6 +402,8 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
         .expect("the audit consumer");
     let pending = audit.info().await.expect("its info").num_pending;
     assert_eq!(pending, (sent.len() + later.len()) as u64, "each once");
+    // Each chat's messages, the later ones too, were handled in the order sent.
+    assert_each_chat_in_order(&log, &chats);
 }
 
 #[tokio::test(flavor = "multi_thread")]

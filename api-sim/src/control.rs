@@ -116,7 +116,7 @@ async fn inject(
 async fn push(AxState(shared): AxState<Arc<Shared>>, body: axum::body::Bytes) -> Answer {
     match crate::parse_json5(&body) {
         Some(event @ Value::Object(_)) => {
-            let _ = shared.events.send(event);
+            shared.events.send(event);
             (StatusCode::OK, Json(json!({})))
         }
         _ => error(

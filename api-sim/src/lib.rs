@@ -17,6 +17,7 @@
 
 mod control;
 mod dispatch;
+mod fanout;
 mod files;
 mod groups;
 mod handlers;
@@ -37,8 +38,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-
-use tokio::sync::broadcast;
 
 use serde_json::Value;
 
@@ -151,7 +150,7 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) calls: Mutex<Vec<RecordedCall>>,
     pub(crate) faults: Mutex<HashMap<String, VecDeque<Fault>>>,
-    pub(crate) events: broadcast::Sender<Value>,
+    pub(crate) events: fanout::Fanout,
     pub(crate) heartbeat: Duration,
     /// The forward WebSocket server's one heartbeat timer, shared by its event clients.
     pub(crate) beats: ws::SharedBeat,
@@ -185,9 +184,7 @@ impl Shared {
             state: Mutex::new(State::new(seed)),
             calls: Mutex::new(Vec::new()),
             faults: Mutex::new(HashMap::new()),
-            // Room for a burst: NapCat writes events straight to its sockets and never drops
-            // one for a slow connection, so the simulator's own queue should not either.
-            events: broadcast::channel(16 * 1024).0,
+            events: fanout::Fanout::default(),
             heartbeat,
             beats: ws::SharedBeat::default(),
             ws_connections: AtomicUsize::new(0),
@@ -266,7 +263,7 @@ impl Shared {
             (result, std::mem::take(&mut state.outbox))
         };
         for event in events {
-            let _ = self.events.send(event);
+            self.events.send(event);
         }
         result
     }
@@ -426,7 +423,7 @@ impl Simulator {
     /// Pushes an event to every event client: WebSocket connections that carry events, SSE
     /// streams and HTTP post targets ([`post_events_to`](Self::post_events_to)).
     pub fn push_event(&self, event: Value) {
-        let _ = self.shared.events.send(event);
+        self.shared.events.send(event);
     }
 
     /// A friend (or anyone) sends the bot a private message: it is stored (so `get_msg` and

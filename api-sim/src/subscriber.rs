@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::Shared;
 
@@ -28,7 +28,7 @@ impl Drop for Counted {
 
 /// The events pushed from the moment it was made, until the simulator stops.
 pub(crate) struct Subscriber {
-    pushed: broadcast::Receiver<Value>,
+    pushed: mpsc::UnboundedReceiver<Value>,
     stop: watch::Receiver<bool>,
     _counted: Counted,
 }
@@ -52,10 +52,9 @@ impl Subscriber {
                 _ = self.stop.wait_for(|s| *s) => return None,
             };
             match next {
-                Ok(event) if event["post_type"] == "meta_event" => continue,
-                Ok(event) => return Some(event),
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(broadcast::error::RecvError::Closed) => return None,
+                Some(event) if event["post_type"] == "meta_event" => continue,
+                Some(event) => return Some(event),
+                None => return None,
             }
         }
     }

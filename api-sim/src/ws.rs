@@ -259,9 +259,8 @@ async fn serve<S>(
                 let frame = tokio::select! {
                     _ = tick => json!({"time": now(), "self_id": self_id, "post_type": "meta_event", "meta_event_type": "heartbeat", "status": {"online": true, "good": true}, "interval": shared.heartbeat.as_millis() as u64}),
                     ev = pushed.recv() => match ev {
-                        Ok(ev) => ev,
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(_) => break,
+                        Some(ev) => ev,
+                        None => break,
                     },
                 };
                 if tx.send(Out::Frame(frame.to_string())).await.is_err() {

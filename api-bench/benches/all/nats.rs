@@ -58,9 +58,14 @@ async fn deploy() -> Deployment {
     }
 }
 
+/// The chats the pushed messages are said in, in turn: sixteen groups, one per chat partition
+/// of the bridge's default count.
+const CHATS: i64 = 16;
+
 /// Events per second from the simulator's pushes to the workers' handlers, `workers` workers
-/// (each a client with a connection of its own, running a bot) sharing the account.
-async fn events_to(workers: usize, events: usize) -> f64 {
+/// (each a client with a connection of its own, running a bot) sharing the account, reading
+/// in any order or in per-chat order.
+async fn events_to(workers: usize, events: usize, per_chat_order: bool) -> f64 {
     let d = deploy().await;
     let handled = Arc::new(AtomicUsize::new(0));
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -68,7 +73,11 @@ async fn events_to(workers: usize, events: usize) -> f64 {
     for _ in 0..workers {
         let nats = async_nats::connect(d.server.url()).await.unwrap();
         let api = Client::builder()
-            .relay(NatsRelay::new(nats, ACCOUNT).group("bench"))
+            .relay(
+                NatsRelay::new(nats, ACCOUNT)
+                    .group("bench")
+                    .per_chat_order(per_chat_order),
+            )
             .build()
             .unwrap();
         let count = handled.clone();
@@ -86,8 +95,9 @@ async fn events_to(workers: usize, events: usize) -> f64 {
     }
     let start = Instant::now();
     for i in 0..events {
+        let group = 100200 + i as i64 % CHATS;
         d.sim
-            .inject_group_message(100200, 123456, "张三", json!(format!("m{i}")));
+            .inject_group_message(group, 123456, "张三", json!(format!("m{i}")));
     }
     // With no workers: until the stream has stored them all (the bridge's side alone).
     let done = || match workers {
@@ -114,23 +124,33 @@ pub(crate) async fn nats() {
     const RUNS: usize = 3;
     println!("\n### 9. Scaling out through NATS JetStream\n");
     println!(
-        "Events per second from the simulator (one account, {EVENTS} group messages pushed at once) through a bridge and a nats-server with JetStream to workers that share the account, each a client with a NATS connection of its own running a bot whose handler counts; the median of {RUNS} runs, each with a fresh server.\n"
+        "Events per second from the simulator (one account, {EVENTS} group messages in {CHATS} groups pushed at once) through a bridge and a nats-server with JetStream to workers that share the account, each a client with a NATS connection of its own running a bot whose handler counts, reading in any order or in per-chat order; the median of {RUNS} runs, each with a fresh server.\n"
     );
-    println!("| workers | events/s, median (min–max) |");
-    println!("| --- | --- |");
-    // 0: published and stored, read by nobody.
-    for workers in [0, 1, 2, 4] {
-        let mut rates = Vec::new();
-        for _ in 0..RUNS {
-            rates.push(events_to(workers, EVENTS).await);
-        }
+    println!("| workers | any order: events/s, median (min–max) | per-chat order |");
+    println!("| --- | --- | --- |");
+    let median = |mut rates: Vec<f64>| {
         rates.sort_by(f64::total_cmp);
-        println!(
-            "| {workers} | {:.0} ({:.0}–{:.0}) |",
+        format!(
+            "{:.0} ({:.0}–{:.0})",
             rates[RUNS / 2],
             rates[0],
             rates[RUNS - 1]
-        );
+        )
+    };
+    // 0: published and stored, read by nobody.
+    for workers in [0, 1, 2, 4] {
+        let (mut any, mut ordered) = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            any.push(events_to(workers, EVENTS, false).await);
+            if workers > 0 {
+                ordered.push(events_to(workers, EVENTS, true).await);
+            }
+        }
+        let ordered = match workers {
+            0 => "–".to_owned(),
+            _ => median(ordered),
+        };
+        println!("| {workers} | {} | {ordered} |", median(any));
     }
 
     // One call in flight: through NATS and the bridge, against a client on the simulator's
