@@ -4,11 +4,15 @@
 use std::any::{Any, TypeId};
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use api_core::Client;
 use api_core::types::{Event, MessageEvent, MessageTarget, Notice, Notify, Request};
+use api_core::{Client, Handled};
 use api_core::{GroupId, MessageId, UserId};
+
+/// The event's [`Handled`], shared by the dispatcher and the contexts of its handler: whichever
+/// marks it first tells the event's source, once.
+pub(crate) type HandledSlot = Arc<Mutex<Option<Handled>>>;
 
 /// One event on its way to a handler. Cloning is cheap (reference counts).
 #[derive(Clone)]
@@ -16,6 +20,7 @@ pub struct Ctx {
     event: Arc<Event>,
     client: Client,
     values: Arc<Values>,
+    handled: HandledSlot,
 }
 
 impl fmt::Debug for Ctx {
@@ -34,7 +39,25 @@ impl Ctx {
             event,
             client,
             values,
+            handled: HandledSlot::default(),
         }
+    }
+
+    /// This context, with the event's `handled` to mark once it is handled.
+    pub(crate) fn with_handled(mut self, handled: Handled) -> Self {
+        self.handled = Arc::new(Mutex::new(Some(handled)));
+        self
+    }
+
+    /// The event's [`Handled`], shared with this context.
+    pub(crate) fn handled(&self) -> HandledSlot {
+        self.handled.clone()
+    }
+
+    /// Marks the event handled now, before its handler ends: its source may hand out what
+    /// comes next (a relay in per-chat order hands out a chat's events one at a time).
+    pub(crate) fn mark_handled(&self) {
+        mark_handled(&self.handled);
     }
 
     /// The event.
@@ -111,33 +134,6 @@ impl Values {
     }
 }
 
-/// Where an event happened: a group, or the private chat with a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Chat {
-    /// A group.
-    Group(GroupId),
-    /// The private chat with this user.
-    Private(UserId),
-}
-
-impl fmt::Display for Chat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Chat::Group(g) => write!(f, "group {g}"),
-            Chat::Private(u) => write!(f, "private {u}"),
-        }
-    }
-}
-
-impl From<Chat> for MessageTarget {
-    fn from(chat: Chat) -> Self {
-        match chat {
-            Chat::Group(g) => MessageTarget::Group(g),
-            Chat::Private(u) => MessageTarget::Private(u),
-        }
-    }
-}
-
 /// What identifies an event (in a log line, an error, a reply), kept by the dispatcher while
 /// the event itself has moved into its handler.
 #[derive(Debug, Clone)]
@@ -145,7 +141,7 @@ pub(crate) struct Summary {
     /// The event's kind ([`kind`]).
     pub(crate) kind: Cow<'static, str>,
     /// The chat it happened in ([`chat`]).
-    pub(crate) chat: Option<Chat>,
+    pub(crate) chat: Option<MessageTarget>,
     /// Who caused it ([`user`]).
     pub(crate) user: Option<UserId>,
     /// The message it is or is about ([`message_id`]).
@@ -192,13 +188,10 @@ pub fn kind(event: &Event) -> String {
 }
 
 /// The chat the event happened in, when it says.
-pub fn chat(event: &Event) -> Option<Chat> {
-    let group = |g: GroupId| Some(Chat::Group(g));
+pub fn chat(event: &Event) -> Option<MessageTarget> {
+    let group = |g: GroupId| Some(MessageTarget::Group(g));
     match event {
-        Event::Message(m) | Event::MessageSent(m) => Some(match m.reply_target() {
-            api_core::types::MessageTarget::Group(g) => Chat::Group(g),
-            api_core::types::MessageTarget::Private(u) => Chat::Private(u),
-        }),
+        Event::Message(m) | Event::MessageSent(m) => Some(m.reply_target()),
         Event::Notice(n) => match n {
             Notice::GroupUpload(n) => group(n.group_id),
             Notice::GroupAdmin(n) => group(n.group_id),
@@ -209,11 +202,11 @@ pub fn chat(event: &Event) -> Option<Chat> {
             Notice::GroupCard(n) => group(n.group_id),
             Notice::Essence(n) => group(n.group_id),
             Notice::GroupMsgEmojiLike(n) => group(n.group_id),
-            Notice::FriendAdd(n) => Some(Chat::Private(n.user_id)),
-            Notice::FriendRecall(n) => Some(Chat::Private(n.user_id)),
+            Notice::FriendAdd(n) => Some(MessageTarget::Private(n.user_id)),
+            Notice::FriendRecall(n) => Some(MessageTarget::Private(n.user_id)),
             Notice::Notify(Notify::Poke(p)) => match p.group_id {
                 Some(g) => group(g),
-                None => Some(Chat::Private(p.user_id)),
+                None => Some(MessageTarget::Private(p.user_id)),
             },
             Notice::Notify(Notify::GroupName(n)) => group(n.group_id),
             Notice::Notify(Notify::Title(n)) => group(n.group_id),
@@ -221,7 +214,7 @@ pub fn chat(event: &Event) -> Option<Chat> {
             _ => None,
         },
         Event::Request(Request::Group(r)) => group(r.group_id),
-        Event::Request(Request::Friend(r)) => Some(Chat::Private(r.user_id)),
+        Event::Request(Request::Friend(r)) => Some(MessageTarget::Private(r.user_id)),
         _ => None,
     }
 }
@@ -283,6 +276,14 @@ pub fn self_id(event: &Event) -> Option<UserId> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// Marks the event of `slot` handled, unless it was already.
+pub(crate) fn mark_handled(slot: &HandledSlot) {
+    let handled = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(handled) = handled {
+        handled.done();
     }
 }
 

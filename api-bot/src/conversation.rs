@@ -106,8 +106,13 @@ impl Conversation {
     }
 
     /// The next event passing `filter`, within `timeout`. It goes to this conversation only.
+    ///
+    /// Waiting marks the event the conversation started from handled: its source may then
+    /// hand out the chat's next event, which a relay keeping per-chat order holds back until
+    /// the one before it is handled.
     pub async fn wait_for(&self, filter: Filter, timeout: Duration) -> Result<Ctx, WaitError> {
         let taken = self.waiters.wait(filter);
+        self.ctx.mark_handled();
         Self::received(taken, timeout).await
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use api_core::types::Event;
+use api_core::types::{Event, MessageTarget};
 use std::task::{Context, Poll, Waker};
 
 #[cfg(feature = "reverse")]
@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::claim::{Claim, Claims};
-use crate::context::{Chat, Ctx, Summary, Values};
+use crate::context::{Ctx, HandledSlot, Summary, Values, mark_handled};
 use crate::error::BoxError;
 use crate::extract::{FromCtx, Rejection};
 use crate::filter::{BotAdmins, Filter};
@@ -276,7 +276,7 @@ enum Picked {
 }
 
 /// A chat of one account: what per-chat order keeps events in line by.
-type ChatOf = (Option<UserId>, Chat);
+type ChatOf = (Option<UserId>, MessageTarget);
 
 /// What every handler task shares.
 struct Core {
@@ -334,14 +334,15 @@ impl Running {
     pub(crate) fn dispatch(&self, client: &Client, event: Event, handled: Handled) {
         let core = &self.core;
         core.events.fetch_add(1, Ordering::Relaxed);
-        let ctx = Ctx::new(Arc::new(event), client.clone(), core.values.clone());
+        let ctx =
+            Ctx::new(Arc::new(event), client.clone(), core.values.clone()).with_handled(handled);
         let about = Summary::of(ctx.event());
         // The test harness sees each event once it is handled.
         let seen = core.observer.as_ref().map(|_| ctx.event_arc().clone());
         let done = Done {
             about,
             seen,
-            handled,
+            handled: ctx.handled(),
         };
         // Filters and extractors are the bot's own code, run here: a panic in one is
         // reported like a handler's, and the bot goes on.
@@ -442,8 +443,8 @@ struct Done {
     about: Summary,
     /// The event, kept for the test harness only.
     seen: Option<Arc<Event>>,
-    /// Tells the event's source it was handled.
-    handled: Handled,
+    /// Tells the event's source it was handled (unless a conversation did already).
+    handled: HandledSlot,
 }
 
 impl Done {
@@ -479,7 +480,7 @@ impl Done {
         if let Some(e) = failure {
             report(&self.about, e, core.on_error.as_ref());
         }
-        self.handled.done();
+        mark_handled(&self.handled);
         if let (Some(observer), Some(event)) = (&core.observer, &self.seen) {
             observer(event);
         }
@@ -488,6 +489,12 @@ impl Done {
     /// The event's handler was stopped at shutdown: its source is not told it was handled
     /// (a message broker delivers it again); the test harness is.
     fn abandon(self, core: &Core) {
+        drop(
+            self.handled
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         if let (Some(observer), Some(event)) = (&core.observer, &self.seen) {
             observer(event);
         }

@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use api_core::types::Segment;
 use api_core::types::{
     Event, FriendAddNotice, FriendRecallNotice, FriendRequest, GroupAdminNotice, GroupBanNotice,
     GroupDecreaseNotice, GroupIncreaseNotice, GroupRecallNotice, GroupRequest, GroupUploadNotice,
     MessageEvent, MetaEvent, Notice, Notify, PokeNotify, Request,
 };
+use api_core::types::{MessageTarget, Segment};
 use api_core::{Client, Message};
 
-use crate::context::{Chat, Ctx, chat};
+use crate::context::{Ctx, chat};
 
 /// Why an argument could not be made from an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +106,7 @@ impl FromCtx for Arc<Event> {
 }
 
 /// The chat the event happened in; events that name none are skipped.
-impl FromCtx for Chat {
+impl FromCtx for MessageTarget {
     fn from_ctx(ctx: &Ctx) -> Result<Self, Rejection> {
         chat(ctx.event()).ok_or(Rejection::Skip)
     }

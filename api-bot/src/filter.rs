@@ -12,10 +12,10 @@ use std::fmt;
 use std::ops::{BitAnd, BitOr, Not};
 use std::sync::Arc;
 
-use api_core::types::{Event, GroupRole};
+use api_core::types::{Event, GroupRole, MessageTarget};
 use api_core::{GroupId, UserId};
 
-use crate::context::{Chat, Ctx, chat, user};
+use crate::context::{Ctx, chat, user};
 
 /// A predicate over the event being handled. Cloning is cheap.
 #[derive(Clone)]
@@ -86,17 +86,17 @@ pub struct BotAdmins(pub Arc<HashSet<UserId>>);
 
 /// Events in a private chat.
 pub fn private() -> Filter {
-    Filter::new(|ctx| matches!(chat(ctx.event()), Some(Chat::Private(_))))
+    Filter::new(|ctx| matches!(chat(ctx.event()), Some(MessageTarget::Private(_))))
 }
 
 /// Events in a group.
 pub fn group() -> Filter {
-    Filter::new(|ctx| matches!(chat(ctx.event()), Some(Chat::Group(_))))
+    Filter::new(|ctx| matches!(chat(ctx.event()), Some(MessageTarget::Group(_))))
 }
 
 /// Events in the group `id`.
 pub fn in_group(id: GroupId) -> Filter {
-    Filter::new(move |ctx| chat(ctx.event()) == Some(Chat::Group(id)))
+    Filter::new(move |ctx| chat(ctx.event()) == Some(MessageTarget::Group(id)))
 }
 
 /// Events caused by the user `id` (a message's sender, a request's applicant, the member a

@@ -49,5 +49,5 @@ pub(crate) async fn send_reply(
         }
         None => message,
     };
-    Ok(client.send_msg(chat.into(), message).await?.message_id)
+    Ok(client.send_msg(chat, message).await?.message_id)
 }

@@ -4,9 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use api_core::types::MessageTarget;
 use api_core::{MessageId, UserId};
 
-use crate::context::{Chat, Summary};
+use crate::context::Summary;
 use crate::error::BoxError;
 
 /// A handler's failure, with what identifies the event it was handling.
@@ -15,7 +16,7 @@ pub struct HandlerError {
     /// The event's kind (`message`, `notice.group_upload`, …).
     pub kind: String,
     /// The chat the event happened in, when it says.
-    pub chat: Option<Chat>,
+    pub chat: Option<MessageTarget>,
     /// Who caused the event, when it says.
     pub user: Option<UserId>,
     /// The message the event is or is about, when there is one.

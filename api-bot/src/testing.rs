@@ -24,14 +24,14 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use api_core::types::{Event, MessageEvent, MetaEvent, Notice, Request};
+use api_core::types::{Event, MessageEvent, MessageTarget, MetaEvent, Notice, Request};
 use api_core::{Client, Events, EventsError, Message, MessageId};
 use api_sim::inject::{Injected, Injection};
 use api_sim::{RecordedCall, SimConfig, Simulator};
 use serde_json::Value;
 use tokio::sync::{Notify, oneshot};
 
-use crate::context::{Chat, kind, message_id};
+use crate::context::{kind, message_id};
 use crate::dispatcher::{Bot, RunSummary, deliveries};
 
 /// How long a test waits for the bot to handle an event before failing: only a bug (a
@@ -76,7 +76,7 @@ pub struct Sent {
     /// The action (`send_msg`, `send_group_msg`, `send_private_msg`, …).
     pub action: String,
     /// Where it went.
-    pub chat: Option<Chat>,
+    pub chat: Option<MessageTarget>,
     /// What it said.
     pub message: Message,
 }
@@ -396,8 +396,8 @@ fn sent(call: &RecordedCall) -> Option<Sent> {
             .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
     };
     let chat = match (id("group_id"), id("user_id")) {
-        (Some(g), _) if call.action != "send_private_msg" => Some(Chat::Group(g.into())),
-        (_, Some(u)) => Some(Chat::Private(u.into())),
+        (Some(g), _) if call.action != "send_private_msg" => Some(MessageTarget::Group(g.into())),
+        (_, Some(u)) => Some(MessageTarget::Private(u.into())),
         _ => None,
     };
     let message = match params.get("message") {

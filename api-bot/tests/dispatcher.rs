@@ -4,11 +4,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use api_bot::context::Chat;
 use api_bot::dispatcher::Bot;
 use api_bot::extract::State;
 use api_bot::report::HandlerError;
 use api_bot::testing::TestBot;
+use api_core::types::MessageTarget;
 use api_core::types::{GroupRequest, MessageEvent};
 use api_core::{Client, Error, GroupId, MessageId, UserId};
 use api_sim::inject::{Injected, Injection};
@@ -35,9 +35,9 @@ async fn handlers_get_client_event_and_state() {
     let sent = bot.take_sent();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].text(), "message 1");
-    assert_eq!(sent[0].chat, Some(Chat::Group(GroupId(GROUP))));
+    assert_eq!(sent[0].chat, Some(MessageTarget::Group(GroupId(GROUP))));
     assert_eq!(sent[0].quotes(), Some(MessageId::from(first)));
-    assert_eq!(sent[1].chat, Some(Chat::Private(UserId(123456))));
+    assert_eq!(sent[1].chat, Some(MessageTarget::Private(UserId(123456))));
     assert_eq!(counter.load(Ordering::SeqCst), 2);
 }
 
@@ -100,7 +100,7 @@ async fn failures_reach_the_error_hook() {
     assert_eq!(failures.len(), 2);
     let (kind, chat, user, message_id, text) = &failures[0];
     assert_eq!(kind, "message");
-    assert_eq!(*chat, Some(Chat::Group(GroupId(GROUP))));
+    assert_eq!(*chat, Some(MessageTarget::Group(GroupId(GROUP))));
     assert_eq!(*user, Some(UserId(234567)));
     assert_eq!(*message_id, Some(MessageId::from(id)));
     assert!(text.contains("refused on purpose"), "{text}");
@@ -133,10 +133,13 @@ async fn a_waiting_handler_does_not_hold_up_others() {
     bot.private_message(123456, "quick").await;
     let sent = bot.take_sent();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].chat, Some(Chat::Private(UserId(123456))));
+    assert_eq!(sent[0].chat, Some(MessageTarget::Private(UserId(123456))));
     open.notify_one();
     bot.message_handled(blocked).await;
-    assert_eq!(bot.take_sent()[0].chat, Some(Chat::Group(GroupId(GROUP))));
+    assert_eq!(
+        bot.take_sent()[0].chat,
+        Some(MessageTarget::Group(GroupId(GROUP)))
+    );
 }
 
 /// With per-chat order, a chat's second event starts only after its first is handled, while

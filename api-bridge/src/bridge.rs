@@ -161,12 +161,12 @@ impl Bridge {
         agree_on_partitions(&js, &mut events, partitions)
             .await
             .map_err(|e| match e {
-                Agreement::Differs(stream_has) => BridgeError::Partitions {
+                Disagreement::Differs(stream_has) => BridgeError::Partitions {
                     stream: options.stream.clone(),
                     stream_has,
                     ours: partitions,
                 },
-                Agreement::Failed(reason) => stream_error(&reason),
+                Disagreement::Failed(reason) => stream_error(&reason),
             })?;
         let bucket_error = |e: &dyn fmt::Display| BridgeError::LeaseBucket {
             bucket: options.lease_bucket.clone(),
@@ -392,7 +392,7 @@ impl Bridge {
 }
 
 /// Why a stream and a bridge do not agree on the count of chat partitions.
-enum Agreement {
+enum Disagreement {
     /// The stream has this count.
     Differs(Partitions),
     /// The stream could not be read or written, for this reason.
@@ -406,8 +406,8 @@ async fn agree_on_partitions(
     js: &jetstream::Context,
     events: &mut stream::Stream,
     ours: Partitions,
-) -> Result<(), Agreement> {
-    let failed = |e: &dyn fmt::Display| Agreement::Failed(e.to_string());
+) -> Result<(), Disagreement> {
+    let failed = |e: &dyn fmt::Display| Disagreement::Failed(e.to_string());
     let mut config = events.cached_info().config.clone();
     if Partitions::from_metadata(&config.metadata)
         .map_err(|e| failed(&e))?
@@ -421,7 +421,11 @@ async fn agree_on_partitions(
         config = events.info().await.map_err(|e| failed(&e))?.config.clone();
     }
     match Partitions::from_metadata(&config.metadata).map_err(|e| failed(&e))? {
-        Some(has) if has != ours => Err(Agreement::Differs(has)),
-        _ => Ok(()),
+        Some(has) if has != ours => Err(Disagreement::Differs(has)),
+        Some(_) => Ok(()),
+        None => Err(failed(
+            &"the server does not keep a stream's metadata, where the count of chat partitions \
+              is written (servers before 2.10 drop it); run nats-server 2.10 or later",
+        )),
     }
 }

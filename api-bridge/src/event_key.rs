@@ -8,10 +8,10 @@
 //! alike, and two distinct notices that are byte for byte alike within the window (the same
 //! poke twice in one second: `time` counts whole seconds) collapse too.
 //!
-//! The subject ends in the event's chat [partition](crate::partition). Its chat is read as the
-//! bot layer reads it: a group message's group; the other user of a private message (for a
-//! message the account sent, its `target_id`); for the rest, the `group_id` when there is one,
-//! else the `user_id`.
+//! The subject ends in the event's chat [partition](crate::partition). A message's chat is the
+//! one a reply goes to (`MessageEvent::reply_target`): a group message's group; in a private
+//! chat the other user (for a message the account sent, its `target_id`). Another event's chat
+//! is its `group_id` when it has one, else its `user_id`; a meta event has none.
 
 use std::fmt::Write;
 
@@ -63,6 +63,9 @@ struct Head {
     group_id: Option<serde_json::Value>,
     user_id: Option<serde_json::Value>,
     target_id: Option<serde_json::Value>,
+    /// Present on a message the account sent.
+    message_sent_type: Option<serde_json::Value>,
+    sender: Option<serde_json::Value>,
 }
 
 impl Head {
@@ -73,11 +76,21 @@ impl Head {
             Some(serde_json::Value::String(s)) => s.parse().ok().filter(|&id| id != 0),
             _ => None,
         };
-        match (post_type, detail) {
-            ("message" | "message_sent", Some("group")) => id(&self.group_id),
-            ("message_sent", _) => id(&self.target_id).or_else(|| id(&self.user_id)),
-            ("message", _) => id(&self.user_id),
-            ("meta_event", _) => None,
+        match post_type {
+            // As `MessageEvent::reply_target` reads it.
+            "message" | "message_sent" => match id(&self.group_id) {
+                Some(group) if detail == Some("group") => Some(group),
+                _ => self
+                    .message_sent_type
+                    .as_ref()
+                    .and_then(|_| id(&self.target_id))
+                    .or_else(|| id(&self.user_id))
+                    .or_else(|| {
+                        let sender = self.sender.as_ref()?.get("user_id").cloned();
+                        id(&sender)
+                    }),
+            },
+            "meta_event" => None,
             _ => id(&self.group_id).or_else(|| id(&self.user_id)),
         }
     }
@@ -168,6 +181,14 @@ mod tests {
         assert_eq!(chat(private).subject, "napcat.1.event.message.private.2");
         let sent = r#"{"self_id":1,"user_id":1,"target_id":20007,"time":1,"message_id":6,"message_type":"private","message_sent_type":"self","message":[],"raw_message":"","font":14,"post_type":"message_sent"}"#;
         assert_eq!(chat(sent).chat, Some(20007));
+        // Without `message_sent_type`, and without a `user_id`: as a reply would go.
+        let bare = sent.replace(r#""message_sent_type":"self","#, "");
+        assert_eq!(chat(&bare).chat, Some(1));
+        let anonymous = private.replace(
+            r#""user_id":20002,"#,
+            r#""sender":{"user_id":20003,"nickname":"x"},"#,
+        );
+        assert_eq!(chat(&anonymous).chat, Some(20003));
         // A group notice: the group; a friend's notice: the friend; an id in a string too.
         let recall = r#"{"time":1,"self_id":1,"post_type":"notice","notice_type":"friend_recall","user_id":"20005","message_id":9}"#;
         assert_eq!(chat(recall).chat, Some(20005));

@@ -24,16 +24,20 @@ pub const METADATA_KEY: &str = "napcat.chat_partitions";
 /// many of an account's events are handled at once by the workers that keep per-chat order.
 pub const DEFAULT_PARTITIONS: Partitions = Partitions(NonZeroU16::new(16).unwrap());
 
-/// A count of chat partitions (at least one).
+/// The most partitions a stream may have: a worker in per-chat order reads each through a
+/// consumer of its own.
+pub const MAX_PARTITIONS: u16 = 1024;
+
+/// A count of chat partitions, from 1 to [`MAX_PARTITIONS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Partitions(NonZeroU16);
 
 impl Partitions {
-    /// `count` partitions; `None` for zero.
+    /// `count` partitions; `None` for zero or more than [`MAX_PARTITIONS`].
     pub const fn new(count: u16) -> Option<Partitions> {
         match NonZeroU16::new(count) {
-            Some(count) => Some(Partitions(count)),
-            None => None,
+            Some(count) if count.get() <= MAX_PARTITIONS => Some(Partitions(count)),
+            _ => None,
         }
     }
 
@@ -79,10 +83,12 @@ impl FromStr for Partitions {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let range = format!("a whole number from 1 to {MAX_PARTITIONS}");
         match s.trim().parse::<u16>() {
-            Ok(0) => Err("there must be at least one partition".to_owned()),
-            Ok(count) => Ok(Partitions::new(count).expect("not zero")),
-            Err(e) => Err(format!("expected a whole number from 1 to 65535 ({e})")),
+            Ok(0) => Err(format!("there must be at least one partition: {range}")),
+            Ok(count) => Partitions::new(count)
+                .ok_or_else(|| format!("{count} is too many partitions: {range}")),
+            Err(e) => Err(format!("expected {range} ({e})")),
         }
     }
 }
@@ -98,10 +104,9 @@ mod tests {
         assert_eq!(four.of_chat(Some(30004)), 0);
         assert_eq!(four.of_chat(None), 0);
         assert_eq!(Partitions::new(1).unwrap().of_chat(Some(u64::MAX)), 0);
-        assert_eq!(
-            Partitions::new(u16::MAX).unwrap().of_chat(Some(u64::MAX)),
-            0
-        );
+        let most = Partitions::new(MAX_PARTITIONS).unwrap();
+        assert_eq!(most.of_chat(Some(u64::MAX)), MAX_PARTITIONS - 1);
+        assert_eq!(Partitions::new(MAX_PARTITIONS + 1), None);
         assert_eq!(DEFAULT_PARTITIONS.count(), 16);
     }
 
@@ -117,10 +122,10 @@ mod tests {
             refused.contains("`0`") && refused.contains("at least one"),
             "{refused}"
         );
-        assert!(
-            "x".parse::<Partitions>()
-                .unwrap_err()
-                .contains("1 to 65535")
+        assert!("x".parse::<Partitions>().unwrap_err().contains("1 to 1024"));
+        assert_eq!(
+            "65535".parse::<Partitions>().unwrap_err(),
+            "65535 is too many partitions: a whole number from 1 to 1024"
         );
     }
 }

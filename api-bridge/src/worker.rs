@@ -18,25 +18,32 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Calls travel as NATS requests to the bridge that holds the account. Events come from a
-//! durable JetStream consumer shared by every worker of the account: each event goes to one
-//! of them, is acknowledged once handled (the bot dispatcher: after its handler), and is
-//! delivered again, to any worker, when that does not happen within the consumer's ack wait
-//! (the worker died, or its handler was stopped). At most `max_ack_pending` events are out
-//! unacknowledged at once, across the workers: a slow worker holds up no more than that.
-//! A worker that asks for [per-chat order](NatsRelay::per_chat_order) gets each chat's events
-//! in the order NapCat sent them, across the workers of its group.
+//! Calls travel as NATS requests to the bridge that holds the account. Events come from
+//! durable JetStream consumers shared by the workers of a [group](NatsRelay::group): each
+//! event goes to one of them and is acknowledged once handled (the bot dispatcher: after its
+//! handler). While it is in hand the consumer hears so every half ack wait, so a slow handler
+//! keeps it; an event dropped unhandled (a handler stopped at shutdown) is handed back at once,
+//! and the events of a worker that died are delivered again, to any worker, once their ack
+//! wait runs out.
+//!
+//! By default the group reads one consumer, `<group>-<self_id>`, in any order: at most
+//! `max_ack_pending` events are out unacknowledged at once, across the workers, which bounds
+//! what a slow worker holds. A group that asks for [per-chat order](NatsRelay::per_chat_order)
+//! reads one consumer per chat partition instead and gets each chat's events in the order
+//! NapCat sent them, across its workers.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use api_core::{ClientBuilder, Deliveries, Delivery, Error, EventsError, Handled, RawReply, Relay};
 use async_nats::jetstream::consumer::pull::{self, MessagesErrorKind};
 use async_nats::jetstream::context::ConsumerInfoErrorKind;
-use async_nats::jetstream::{self, consumer};
+use async_nats::jetstream::{self, AckKind, consumer};
 use async_nats::{HeaderMap, Request, RequestErrorKind};
-use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
+use futures_util::{StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -46,7 +53,7 @@ use crate::protocol::{self, Failure};
 use crate::subject;
 
 /// The group of workers that share each account's events, by default: they read the durable
-/// consumer `workers-<self_id>`.
+/// consumer `workers-<self_id>` (in per-chat order, `workers-<self_id>-p<partition>`).
 pub const DEFAULT_GROUP: &str = "workers";
 
 /// How many events may be out unacknowledged at once, across the workers, by default.
@@ -57,6 +64,12 @@ pub const DEFAULT_BATCH: usize = 32;
 
 /// How long an event may stay unacknowledged before it is delivered again, by default.
 pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(30);
+
+/// How many of a group's partition consumers a worker finds or makes at once.
+const OPENED_AT_ONCE: usize = 16;
+
+/// The shortest pause between two reports that an event is in hand.
+const MIN_PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// The pause before asking again when no bridge holds the account, doubling up to
 /// [`MAX_NO_BRIDGE_PAUSE`], within the call's timeout.
@@ -70,7 +83,7 @@ pub struct NatsRelay {
     self_id: u64,
     description: String,
     stream: String,
-    /// The group of workers; its consumer is `<group>-<self_id>`.
+    /// The group of workers; its consumers' names start with `<group>-<self_id>`.
     group: String,
     max_ack_pending: u32,
     ack_wait: Duration,
@@ -135,7 +148,8 @@ impl NatsRelay {
     }
 
     /// How many events may be out unacknowledged at once, across the consumer's workers
-    /// (default [`DEFAULT_MAX_ACK_PENDING`]); set when the consumer is made.
+    /// (default [`DEFAULT_MAX_ACK_PENDING`]); set when the consumer is made. Not in per-chat
+    /// order, where each partition hands out one at a time.
     pub fn max_ack_pending(mut self, events: u32) -> Self {
         self.max_ack_pending = events;
         self
@@ -148,9 +162,10 @@ impl NatsRelay {
         self
     }
 
-    /// How many events this worker asks for at once (default [`DEFAULT_BATCH`]). Each waits
-    /// its turn here while its ack wait runs: keep the batch times a handler's time below the
-    /// ack wait, or slow handlers see their last events delivered again to other workers.
+    /// How many events this worker asks for at once (default [`DEFAULT_BATCH`]; in per-chat
+    /// order, from each partition). Each waits its turn here while its ack wait runs: keep
+    /// the batch times a handler's time below the ack wait, or slow handlers see their last
+    /// events delivered again to other workers.
     pub fn batch(mut self, events: usize) -> Self {
         self.batch = events.max(1);
         self
@@ -167,6 +182,12 @@ impl NatsRelay {
     /// `max_ack_pending` does not apply. Every worker of a group must ask for the same: a
     /// group that already reads the account the other way is refused when the events are
     /// read (each way would get every event).
+    ///
+    /// The bot dispatcher's own `per_chat_order` orders the events one process handles; this
+    /// orders them across the processes. A
+    /// [conversation](api_bot::conversation::Conversation) waiting for a chat's next message
+    /// needs that message to be handed out: the dispatcher acknowledges the event a
+    /// conversation started from once it waits.
     pub fn per_chat_order(mut self, on: bool) -> Self {
         self.per_chat_order = on;
         self
@@ -212,15 +233,29 @@ impl Reading {
         let stream = js.get_stream(stream_name).await.map_err(|e| {
             format!("the event stream `{stream_name}` is not there ({e}); start a bridge first, or name the stream the bridges publish to")
         })?;
-        if !self.per_chat_order {
-            self.refuse_the_other_way(&stream, &self.partition_consumer(0), "in per-chat order")
-                .await?;
-            let filter = subject::events_of(Some(self.self_id));
-            let consumer = self
-                .consumer(&stream, &self.consumer_name, filter, self.max_ack_pending)
-                .await?;
-            return Ok(vec![self.read(&consumer).await?]);
-        }
+        self.refuse_the_other_way(&stream).await?;
+        let opened = match self.per_chat_order {
+            true => self.open_partitions(&stream).await?,
+            false => {
+                let filter = subject::events_of(Some(self.self_id));
+                let consumer = self
+                    .consumer(&stream, &self.consumer_name, filter, self.max_ack_pending)
+                    .await?;
+                vec![self.read(&consumer).await?]
+            }
+        };
+        // Again, now that ours exist: of two workers asking for both ways at the same moment,
+        // at least one sees the other's consumer.
+        self.refuse_the_other_way(&stream).await?;
+        Ok(opened)
+    }
+
+    /// Finds or makes the consumer of each chat partition, and reads each.
+    async fn open_partitions(
+        &self,
+        stream: &jetstream::stream::Stream,
+    ) -> Result<Vec<pull::Stream>, String> {
+        let stream_name = &self.stream;
         let partitions = Partitions::from_metadata(&stream.cached_info().config.metadata)
             .map_err(|e| format!("the event stream `{stream_name}`: {e}"))?
             .ok_or_else(|| {
@@ -230,32 +265,43 @@ impl Reading {
                     crate::partition::METADATA_KEY
                 )
             })?;
-        self.refuse_the_other_way(&stream, &self.consumer_name, "in any order")
-            .await?;
-        let opening = (0..partitions.count()).map(|partition| {
-            let (reading, stream) = (&self, &stream);
-            async move {
-                let name = reading.partition_consumer(partition);
-                let filter = subject::events_in_partition(reading.self_id, partition);
-                let consumer = reading.consumer(stream, &name, filter, 1).await?;
-                reading.read(&consumer).await
-            }
-        });
-        futures_util::future::try_join_all(opening).await
+        futures_util::stream::iter(0..partitions.count())
+            .map(|partition| async move {
+                let name = self.partition_consumer(partition);
+                let filter = subject::events_in_partition(self.self_id, partition);
+                let consumer = self.consumer(stream, &name, filter, 1).await?;
+                self.read(&consumer).await
+            })
+            .buffer_unordered(OPENED_AT_ONCE)
+            .try_collect()
+            .await
     }
 
-    /// `Err` when the group reads the account's events the other way already: its consumer
-    /// `other` exists.
-    async fn refuse_the_other_way(
-        &self,
-        stream: &jetstream::stream::Stream,
-        other: &str,
-        way: &str,
-    ) -> Result<(), String> {
-        match stream.consumer_info(other).await {
+    /// `Err` when the group reads the account's events the other way already: a consumer of
+    /// the other way exists.
+    async fn refuse_the_other_way(&self, stream: &jetstream::stream::Stream) -> Result<(), String> {
+        let (other, way, named) = match self.per_chat_order {
+            true => (
+                self.consumer_name.clone(),
+                "in any order",
+                format!("`{}`", self.consumer_name),
+            ),
+            false => (
+                self.partition_consumer(0),
+                "in per-chat order",
+                format!(
+                    "`{}` and the other partitions' `{}-p<partition>`",
+                    self.partition_consumer(0),
+                    self.consumer_name
+                ),
+            ),
+        };
+        match stream.consumer_info(&other).await {
             Ok(_) => Err(format!(
-                "this group of workers reads account {}'s events {way} already (its consumer `{other}` exists); \
-                 every worker of a group must ask for the same order: name another group, or delete that consumer",
+                "this group of workers reads account {}'s events {way} already (its consumers: {named}); \
+                 every worker of a group must ask for the same order: name another group, or, to change \
+                 the group's order, stop its workers and delete those consumers (made again, they start \
+                 from the stream's first event)",
                 self.self_id
             )),
             Err(e) if e.kind() == ConsumerInfoErrorKind::NotFound => Ok(()),
@@ -294,7 +340,8 @@ impl Reading {
         if self.per_chat_order && made.max_ack_pending != 1 {
             return Err(format!(
                 "the consumer `{name}` exists and hands out {} events at once, so it cannot keep \
-                 its chats' order; delete it, and it is made again to hand out one",
+                 its chats' order; name another group, or set its max_ack_pending to 1 \
+                 (`nats consumer edit`)",
                 made.max_ack_pending
             ));
         }
@@ -415,16 +462,19 @@ impl Relay for NatsRelay {
             ));
         }
         let messages = self.reading().open(jetstream::new(self.nats.clone()));
-        let acks = self.acks.clone();
+        let (acks, ack_wait, closing) = (self.acks.clone(), self.ack_wait, self.closing.clone());
         let deliveries = futures_util::stream::once(messages)
             .flat_map(move |messages| match messages {
                 Ok(messages) => {
-                    let acks = acks.clone();
+                    let (acks, closing) = (acks.clone(), closing.clone());
                     futures_util::stream::select_all(messages)
                         .filter_map(move |message| {
                             std::future::ready(match message {
-                                Ok(message) => Some(Ok(delivery(message, &acks))),
-                                // The consumer is gone: no more events will come.
+                                Ok(message) => {
+                                    Some(Ok(delivery(message, &acks, ack_wait, &closing)))
+                                }
+                                // A consumer is gone: the subscription ends (below), so that no
+                                // partition is silently left unread.
                                 Err(e) if matches!(
                                     e.kind(),
                                     MessagesErrorKind::ConsumerDeleted
@@ -444,6 +494,14 @@ impl Relay for NatsRelay {
                 }
                 Err(reason) => futures_util::stream::iter([Err(EventsError::Unavailable(reason))])
                     .right_stream(),
+            })
+            // After the first error (a consumer gone, or none to read), nothing more.
+            .scan(false, |ended, next| {
+                let yielded = (!*ended).then(|| {
+                    *ended = next.is_err();
+                    next
+                });
+                std::future::ready(yielded)
             })
             .take_until(self.closing.clone().cancelled_owned());
         Ok(Box::pin(deliveries))
@@ -468,25 +526,67 @@ impl Relay for NatsRelay {
     }
 }
 
-/// An event from the stream, acknowledged once handled (by a task `acks` tracks).
-fn delivery(message: jetstream::Message, acks: &TaskTracker) -> Delivery {
-    let (event, acks) = (message.payload.clone(), acks.clone());
+/// An event from the stream, and the task (tracked by `acks`) that answers the consumer for
+/// it: while the event is in hand it says every half ack wait that the event is being worked
+/// on, so that a handler slower than the ack wait keeps it (and, in per-chat order, its
+/// chat's turn); once the event is handled it acknowledges it; when the event is dropped
+/// unhandled, or the relay closes first, it hands the event back at once, to be delivered
+/// again.
+fn delivery(
+    message: jetstream::Message,
+    acks: &TaskTracker,
+    ack_wait: Duration,
+    closing: &CancellationToken,
+) -> Delivery {
+    let event = message.payload.clone();
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        tracing::warn!(
+            "an event was read outside a Tokio runtime and cannot be acknowledged; it will be delivered again"
+        );
+        return Delivery {
+            event,
+            handled: Handled::nobody(),
+        };
+    };
+    let in_hand = closing.child_token();
+    let handled = Arc::new(AtomicBool::new(false));
+    let answer = {
+        let (in_hand, handled) = (in_hand.clone(), handled.clone());
+        let every = (ack_wait / 2).max(MIN_PROGRESS_EVERY);
+        async move {
+            loop {
+                tokio::select! {
+                    () = in_hand.cancelled() => break,
+                    () = tokio::time::sleep(every) => {
+                        if let Err(e) = message.ack_with(AckKind::Progress).await {
+                            tracing::debug!(subject = %message.subject, error = %e, "could not say an event is in hand");
+                        }
+                    }
+                }
+            }
+            let (kind, failed) = match handled.load(Ordering::Acquire) {
+                true => (
+                    AckKind::Ack,
+                    "could not acknowledge an event; it will be delivered again",
+                ),
+                false => (
+                    AckKind::Nak(None),
+                    "could not hand back an unhandled event; it will be delivered again after its ack wait",
+                ),
+            };
+            if let Err(e) = message.ack_with(kind).await {
+                tracing::warn!(subject = %message.subject, error = %e, "{failed}");
+            }
+        }
+    };
+    acks.spawn_on(answer, &runtime);
+    // Dropped unhandled: the guard ends the task, which hands the event back.
+    let guard = in_hand.drop_guard();
     Delivery {
         event,
         handled: Handled::new(move || {
-            let acknowledge = async move {
-                if let Err(e) = message.ack().await {
-                    tracing::warn!(subject = %message.subject, error = %e, "could not acknowledge an event; it will be delivered again");
-                }
-            };
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    acks.spawn_on(acknowledge, &runtime);
-                }
-                Err(_) => tracing::warn!(
-                    "an event was marked handled outside a Tokio runtime and cannot be acknowledged; it will be delivered again"
-                ),
-            }
+            handled.store(true, Ordering::Release);
+            drop(guard);
         }),
     }
 }

@@ -7,11 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use api_bot::Bot;
+use api_bot::conversation::Conversation;
 use api_bridge::options::BridgeOptions;
 use api_bridge::partition::Partitions;
 use api_bridge::worker::{NatsBuilderExt, NatsRelay};
 use api_core::types::{Event, MessageEvent};
-use api_core::{Client, Error, GroupId, Pacing, Rate};
+use api_core::{Client, Error, GroupId, Handled, Pacing, Rate};
 use async_nats::jetstream::{self, consumer::PullConsumer};
 use serde_json::json;
 
@@ -95,41 +96,45 @@ async fn a_worker_calls_the_typed_methods_and_reads_typed_events() {
 }
 
 #[tokio::test]
-async fn an_event_not_marked_handled_is_delivered_again_to_another_worker() {
+async fn an_event_dropped_unhandled_goes_to_another_worker_at_once() {
     let setup = one_bridge().await;
     let (nats, sim, bridge) = (&setup.nats, &setup.sim, &setup.bridge);
+    // An ack wait far longer than the test may take: the event comes again because it was
+    // handed back, not because its time ran out (a worker killed outright leaves its events
+    // to the ack wait: the scale-out test kills one).
     let relay = || {
         NatsRelay::new(nats.clone(), ACCOUNT)
             .group("shared")
-            .ack_wait(Duration::from_secs(1))
+            .ack_wait(Duration::from_secs(600))
     };
     let (first, second) = (worker(relay()), worker(relay()));
     let mut taken = first.events();
     let id = sim.inject_group_message(100200, 123456, "张三", json!("only once?"));
-    // The first worker takes the message and dies before it is handled.
-    let (event, handled) = loop {
-        match taken.recv_handled().await.expect("an event") {
-            (Event::Message(m), handled) => break (m, handled),
-            (_, handled) => handled.done(),
-        }
-    };
-    assert_eq!(event.message_id.0, id);
-    drop(handled);
-    drop(taken);
-    first.close().await;
-    // The second gets it again once the ack wait runs out, and marks it handled.
+    let handled = message_in_hand(&mut taken, id).await;
+    // The first worker stops reading and drops the event unhandled, as a bot does with a
+    // handler it stops at shutdown, then closes.
     let mut events = second.events();
-    let (again, handled) = loop {
-        match events.recv_handled().await.expect("an event") {
-            (Event::Message(m), handled) => break (m, handled),
-            (_, handled) => handled.done(),
-        }
-    };
-    assert_eq!(again.message_id.0, id);
-    handled.done();
+    drop(taken);
+    drop(handled);
+    first.close().await;
+    // The second gets it again, and marks it handled.
+    let again = tokio::time::timeout(common::PATIENCE, message_in_hand(&mut events, id))
+        .await
+        .expect("the event again, long before its ack wait");
+    again.done();
     // Nothing is left unacknowledged.
     drained(&consumer(nats, "shared-20001").await).await;
     bridge.shutdown().await;
+}
+
+/// The message `id` from `events`, in hand: the events before it are marked handled.
+async fn message_in_hand(events: &mut api_core::Events, id: i64) -> Handled {
+    loop {
+        match events.recv_handled().await.expect("an event") {
+            (Event::Message(m), handled) if m.message_id.0 == id => return handled,
+            (_, handled) => handled.done(),
+        }
+    }
 }
 
 #[tokio::test]
@@ -374,6 +379,10 @@ async fn each_chat_keeps_its_order_across_workers_that_ask_for_it() {
             })),
         ));
     }
+    // Both workers wait on every partition before the messages come.
+    for partition in 0..4 {
+        waiting_pulls(&nats, &format!("ordered-{ACCOUNT}-p{partition}"), 2).await;
+    }
     // Six chats, interleaved: 120 messages.
     let groups = [100200, 100201, 100202, 100203, 100204, 100205];
     let mut sent: Vec<(i64, i64)> = Vec::new();
@@ -485,4 +494,84 @@ async fn consumer_when_made(nats: &async_nats::Client, name: &str) -> PullConsum
     })
     .await;
     made.into_inner().expect("made")
+}
+
+/// Waits until the consumer `name` exists and has at least `pulls` requests for events
+/// waiting (one per worker reading it).
+async fn waiting_pulls(nats: &async_nats::Client, name: &str, pulls: usize) {
+    let consumer = consumer_when_made(nats, name).await;
+    wait_until("the workers wait for events", || {
+        let mut consumer = consumer.clone();
+        async move {
+            let info = consumer.info().await.expect("consumer info");
+            info.num_waiting >= pulls
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conversation_gets_its_chats_next_message_in_per_chat_order() {
+    let setup = one_bridge().await;
+    let (nats, sim) = (&setup.nats, &setup.sim);
+    let api = worker(
+        NatsRelay::new(nats.clone(), ACCOUNT)
+            .group("talking")
+            .per_chat_order(true),
+    );
+    let (answers, mut answered) = tokio::sync::mpsc::unbounded_channel();
+    let bot = Bot::new().on(move |m: MessageEvent, talk: Conversation| {
+        let answers = answers.clone();
+        async move {
+            if m.message.plain_text() == "/name" {
+                let answer = talk.next_message(common::PATIENCE).await;
+                let _ = answers.send(answer.map(|a| a.message.plain_text()));
+            }
+        }
+    });
+    let run = tokio::spawn(bot.run(api));
+    waiting_pulls(nats, &format!("talking-{ACCOUNT}-p0"), 1).await;
+    // The question's event is held until it is handled; the conversation waiting marks it so,
+    // and the chat's next message is handed out to it.
+    sim.inject_group_message(100200, 123456, "张三", json!("/name"));
+    sim.inject_group_message(100200, 123456, "张三", json!("Alice"));
+    let answer = answered.recv().await.expect("the conversation ended");
+    assert_eq!(answer.expect("the answer, not a timeout"), "Alice");
+    run.abort();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handler_slower_than_the_ack_wait_keeps_its_event() {
+    let setup = one_bridge().await;
+    let (nats, sim) = (&setup.nats, &setup.sim);
+    const ACK_WAIT: Duration = Duration::from_secs(3);
+    let relay = || {
+        NatsRelay::new(nats.clone(), ACCOUNT)
+            .group("slow-handler")
+            .ack_wait(ACK_WAIT)
+    };
+    let (first, second) = (worker(relay()), worker(relay()));
+    let mut taken = first.events();
+    let mut other = second.events();
+    let id = sim.inject_group_message(100200, 123456, "张三", json!("slow"));
+    let handled = message_in_hand(&mut taken, id).await;
+    // In hand for more than twice the ack wait: the consumer hears it is being worked on,
+    // and gives it to nobody else.
+    let mut consumer = consumer(nats, &format!("slow-handler-{ACCOUNT}")).await;
+    tokio::time::sleep(ACK_WAIT * 2 + ACK_WAIT / 3).await;
+    let info = consumer.info().await.expect("consumer info");
+    assert_eq!(info.num_redelivered, 0, "the event was delivered again");
+    assert_eq!(info.num_ack_pending, 1);
+    handled.done();
+    drained(&consumer).await;
+    // The other worker got no copy (only what came before it, if anything).
+    while let Ok(Ok((event, handled))) =
+        tokio::time::timeout(Duration::from_millis(200), other.recv_handled()).await
+    {
+        assert!(
+            !matches!(&event, Event::Message(m) if m.message_id.0 == id),
+            "the other worker got the event too"
+        );
+        handled.done();
+    }
 }

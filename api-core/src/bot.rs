@@ -1,5 +1,6 @@
 //! What a bot does with an event: reply to a message where it was said, answer a request.
 
+use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::client::{ApiFuture, Client};
@@ -12,6 +13,15 @@ use crate::types::{
     MessageTarget, MessageType, Request, Sender,
 };
 use crate::wire::ids::{GroupId, UserId};
+
+impl fmt::Display for MessageTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MessageTarget::Group(g) => write!(f, "group {g}"),
+            MessageTarget::Private(u) => write!(f, "private {u}"),
+        }
+    }
+}
 
 impl MessageEvent {
     /// Where an answer to this message goes: its group, or the private chat with the other

@@ -28,7 +28,7 @@ impl Drop for Counted {
 
 /// The events pushed from the moment it was made, until the simulator stops.
 pub(crate) struct Subscriber {
-    pushed: mpsc::UnboundedReceiver<Value>,
+    pushed: mpsc::Receiver<Value>,
     stop: watch::Receiver<bool>,
     _counted: Counted,
 }

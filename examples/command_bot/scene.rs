@@ -51,7 +51,7 @@ pub async fn play(bot: Bot) -> Vec<(String, Vec<Sent>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use api_bot::context::Chat;
+    use api_core::types::MessageTarget;
     use api_core::{GroupId, UserId};
 
     /// The bot as `main` builds it.
@@ -85,7 +85,7 @@ mod tests {
         );
         assert!(answers[4].is_empty(), "plain text is not answered");
         let greeting = &exchanges[5].1;
-        assert_eq!(greeting[0].chat, Some(Chat::Group(GroupId(GROUP))));
+        assert_eq!(greeting[0].chat, Some(MessageTarget::Group(GroupId(GROUP))));
         assert_eq!(
             greeting[0].message.mentions().collect::<Vec<_>>(),
             [UserId(567891)]

@@ -2,6 +2,8 @@
 //! JSON; unknown kinds and events that do not decode are kept whole; the typed stream works
 //! over forward and reverse WebSocket.
 
+use std::time::Duration;
+
 use api_core::Client;
 use api_core::types::{
     DecreaseKind, Event, GroupRequestKind, MessageType, MetaEvent, Notice, Notify, QuickOperation,
@@ -389,15 +391,24 @@ async fn the_simulator_drops_no_event_of_a_burst_however_large() {
         sim.push_event(json!({"time": i, "self_id": 10001, "post_type": "notice", "notice_type": "friend_add", "user_id": i}));
     }
     let mut next = 0;
-    while next < BURST {
-        match events.recv().await {
-            Ok(Event::Notice(Notice::FriendAdd(added))) => {
-                assert_eq!(added.user_id.0, next as i64, "in the order pushed");
-                next += 1;
+    // A lost event would leave the reader waiting; the patience is far beyond a slow run.
+    let read_all = async {
+        while next < BURST {
+            match events.recv().await {
+                Ok(Event::Notice(Notice::FriendAdd(added))) => {
+                    assert_eq!(added.user_id.0, next as i64, "in the order pushed");
+                    next += 1;
+                }
+                Ok(_) => {}
+                Err(e) => panic!("after {next}: {e}"),
             }
-            Ok(_) => {}
-            Err(e) => panic!("after {next}: {e}"),
         }
+    };
+    if tokio::time::timeout(Duration::from_secs(120), read_all)
+        .await
+        .is_err()
+    {
+        panic!("only {next} of {BURST} events arrived");
     }
 }
 

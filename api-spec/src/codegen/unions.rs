@@ -54,9 +54,16 @@ pub(super) fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
             }
         }
     };
+    // A keyed union of ids and numbers is a plain value: copied, compared and hashed (a chat
+    // as a map key).
+    let plain = matches!(u.kind, UnionKind::Keyed)
+        && u.variants
+            .iter()
+            .all(|v| v.ty.as_ref().is_some_and(is_plain_value));
+    let plain_derives = plain.then(|| quote!(Copy, Eq, Hash,));
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Debug, Clone, #plain_derives PartialEq)]
         pub enum #name {
             #(#variants)*
             #catch_all
@@ -74,6 +81,15 @@ pub(super) fn union_def(spec: &Spec, u: &UnionDef) -> TokenStream {
 
         #files
     }
+}
+
+/// Whether `ty` is `Copy`, `Eq` and `Hash`: an id, a whole number or a yes/no.
+fn is_plain_value(ty: &TypeRef) -> bool {
+    use crate::types::Scalar::*;
+    matches!(
+        ty,
+        TypeRef::Scalar(Bool | Flag | I32 | I64 | U32 | U64 | Qq | Group | Msg)
+    )
 }
 
 /// Decodes `value` (a `serde_json::Value` expression) as `ty`, leniently for scalars; an

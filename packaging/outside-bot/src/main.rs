@@ -32,7 +32,7 @@ async fn main() {
     assert_eq!(sent[0].text(), "pong");
     assert_eq!(
         sent[0].chat,
-        Some(api_bot::context::Chat::Group(GroupId(100200)))
+        Some(api_core::types::MessageTarget::Group(GroupId(100200)))
     );
     println!("outside-bot: answered /ping with pong, built from the packaged crates");
 }
