@@ -10,9 +10,22 @@ use api_core::types::{Event, MessageEvent, MessageTarget, Notice, Notify, Reques
 use api_core::{Client, Handled};
 use api_core::{GroupId, MessageId, UserId};
 
-/// The event's [`Handled`], shared by the dispatcher and the contexts of its handler: whichever
-/// marks it first tells the event's source, once.
-pub(crate) type HandledSlot = Arc<Mutex<Option<Handled>>>;
+use crate::sequence::Turn;
+
+/// A chat of an account: the key of the dispatcher's per-chat order.
+pub(crate) type ChatOf = (Option<UserId>, MessageTarget);
+
+/// What marking an event handled lets go: its source's acknowledgement ([`Handled`]) and, in
+/// the dispatcher's per-chat order, its chat's turn (the chat's next event starts then).
+#[derive(Default)]
+pub(crate) struct Release {
+    handled: Option<Handled>,
+    turn: Option<Turn<ChatOf>>,
+}
+
+/// An event's [`Release`], shared by the dispatcher and the contexts of its handler: whichever
+/// marks the event handled first lets it go, once.
+pub(crate) type HandledSlot = Arc<Mutex<Release>>;
 
 /// One event on its way to a handler. Cloning is cheap (reference counts).
 #[derive(Clone)]
@@ -45,7 +58,10 @@ impl Ctx {
 
     /// This context, with the event's `handled` to mark once it is handled.
     pub(crate) fn with_handled(mut self, handled: Handled) -> Self {
-        self.handled = Arc::new(Mutex::new(Some(handled)));
+        self.handled = Arc::new(Mutex::new(Release {
+            handled: Some(handled),
+            turn: None,
+        }));
         self
     }
 
@@ -279,12 +295,30 @@ pub fn self_id(event: &Event) -> Option<UserId> {
     }
 }
 
-/// Marks the event of `slot` handled, unless it was already.
+/// Marks the event of `slot` handled, unless it was already: its chat's turn and its
+/// acknowledgement go.
 pub(crate) fn mark_handled(slot: &HandledSlot) {
-    let handled = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let Release { handled, turn } = std::mem::take(&mut *lock(slot));
+    drop(turn);
     if let Some(handled) = handled {
         handled.done();
     }
+}
+
+/// Lets the event of `slot` go unhandled (its handler was stopped): its chat's turn goes, and
+/// its source is not told it was handled.
+pub(crate) fn abandon(slot: &HandledSlot) {
+    drop(std::mem::take(&mut *lock(slot)));
+}
+
+/// Keeps the chat's `turn` until the event of `slot` is marked handled (or abandoned).
+pub(crate) fn hold_turn(slot: &HandledSlot, turn: Option<Turn<ChatOf>>) {
+    lock(slot).turn = turn;
+}
+
+fn lock(slot: &HandledSlot) -> std::sync::MutexGuard<'_, Release> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

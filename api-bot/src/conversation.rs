@@ -147,6 +147,8 @@ impl Conversation {
         timeout: Duration,
     ) -> Result<MessageEvent, BoxError> {
         let taken = self.waiters.wait(self.same_user());
+        // As in `wait_for`: the chat's next event may now be handed out.
+        self.ctx.mark_handled();
         self.say(question).await?;
         let ctx = Self::received(taken, timeout).await?;
         match ctx.event() {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use api_core::types::{Event, MessageTarget};
+use api_core::types::Event;
 use std::task::{Context, Poll, Waker};
 
 #[cfg(feature = "reverse")]
@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::claim::{Claim, Claims};
-use crate::context::{Ctx, HandledSlot, Summary, Values, mark_handled};
+use crate::context::{ChatOf, Ctx, HandledSlot, Summary, Values, abandon, hold_turn, mark_handled};
 use crate::error::BoxError;
 use crate::extract::{FromCtx, Rejection};
 use crate::filter::{BotAdmins, Filter};
@@ -275,9 +275,6 @@ enum Picked {
     Reply(Message),
 }
 
-/// A chat of one account: what per-chat order keeps events in line by.
-type ChatOf = (Option<UserId>, MessageTarget);
-
 /// What every handler task shares.
 struct Core {
     routes: Vec<Box<dyn Route>>,
@@ -375,9 +372,13 @@ impl Running {
         // that ends without waiting (a counter, a filter that says no) needs no task either.
         // One that waits goes on in a task of its own, which polls it again at once (its
         // chat's next event still waits for it).
-        if turn.as_mut().is_none_or(Turn::is_free)
-            && let Picked::Run(run) = &mut picked
-        {
+        let free = turn.as_mut().is_none_or(Turn::is_free);
+        if free {
+            // The chat's turn is this event's now, until it is marked handled (by a
+            // conversation that waits, or when its handler ends).
+            hold_turn(&done.handled, turn.take());
+        }
+        if free && let Picked::Run(run) = &mut picked {
             let mut cx = Context::from_waker(Waker::noop());
             match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(&mut cx))) {
                 Ok(Poll::Pending) => {}
@@ -455,10 +456,11 @@ impl Done {
         &self,
         client: &Client,
         picked: Picked,
-        mut turn: Option<Turn<ChatOf>>,
+        turn: Option<Turn<ChatOf>>,
     ) -> Option<BoxError> {
-        if let Some(turn) = &mut turn {
+        if let Some(mut turn) = turn {
             turn.wait().await;
+            hold_turn(&self.handled, Some(turn));
         }
         let outcome = match picked {
             Picked::Run(run) => match AssertUnwindSafe(run).catch_unwind().await {
@@ -489,12 +491,7 @@ impl Done {
     /// The event's handler was stopped at shutdown: its source is not told it was handled
     /// (a message broker delivers it again); the test harness is.
     fn abandon(self, core: &Core) {
-        drop(
-            self.handled
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take(),
-        );
+        abandon(&self.handled);
         if let (Some(observer), Some(event)) = (&core.observer, &self.seen) {
             observer(event);
         }

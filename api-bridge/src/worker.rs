@@ -43,6 +43,7 @@ use async_nats::jetstream::context::ConsumerInfoErrorKind;
 use async_nats::jetstream::{self, AckKind, consumer};
 use async_nats::{HeaderMap, Request, RequestErrorKind};
 use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -67,6 +68,10 @@ pub const DEFAULT_ACK_WAIT: Duration = Duration::from_secs(30);
 
 /// How many of a group's partition consumers a worker finds or makes at once.
 const OPENED_AT_ONCE: usize = 16;
+
+/// How often an event is reported in hand, at most: for ten ack waits. A handler that hangs
+/// does not hold its event (and, in per-chat order, its partition) for good.
+const MAX_PROGRESS_REPORTS: u32 = 20;
 
 /// The shortest pause between two reports that an event is in hand.
 const MIN_PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -155,8 +160,12 @@ impl NatsRelay {
         self
     }
 
-    /// How long an event may stay unacknowledged before it is delivered again (default
-    /// [`DEFAULT_ACK_WAIT`]); set when the consumer is made. Longer than the slowest handler.
+    /// How long an event may go without word from its worker before it is delivered again
+    /// (default [`DEFAULT_ACK_WAIT`]); set when the consumer is made. A worker reports each
+    /// event in hand every half ack wait, for up to ten ack waits: a handler may take that
+    /// long, and a dead worker's events go to another after one ack wait. Closing the client
+    /// while handlers still run hands their events back (they are delivered again): let the
+    /// bot finish first.
     pub fn ack_wait(mut self, wait: Duration) -> Self {
         self.ack_wait = wait;
         self
@@ -207,6 +216,9 @@ impl NatsRelay {
     }
 }
 
+/// A consumer's messages, each with the consumer's ack wait.
+type Messages = BoxStream<'static, (Result<jetstream::Message, pull::MessagesError>, Duration)>;
+
 /// The settings a worker's consumers are opened with.
 struct Reading {
     self_id: u64,
@@ -228,7 +240,7 @@ impl Reading {
 
     /// Finds or makes the consumers, and reads each: one for the events in any order, or one
     /// per chat partition.
-    async fn open(self, js: jetstream::Context) -> Result<Vec<pull::Stream>, String> {
+    async fn open(self, js: jetstream::Context) -> Result<Vec<Messages>, String> {
         let stream_name = &self.stream;
         let stream = js.get_stream(stream_name).await.map_err(|e| {
             format!("the event stream `{stream_name}` is not there ({e}); start a bridge first, or name the stream the bridges publish to")
@@ -254,7 +266,7 @@ impl Reading {
     async fn open_partitions(
         &self,
         stream: &jetstream::stream::Stream,
-    ) -> Result<Vec<pull::Stream>, String> {
+    ) -> Result<Vec<Messages>, String> {
         let stream_name = &self.stream;
         let partitions = Partitions::from_metadata(&stream.cached_info().config.metadata)
             .map_err(|e| format!("the event stream `{stream_name}`: {e}"))?
@@ -356,17 +368,18 @@ impl Reading {
         Ok(consumer)
     }
 
-    /// The consumer's messages, asked for `batch` at a time.
-    async fn read(&self, consumer: &consumer::PullConsumer) -> Result<pull::Stream, String> {
-        consumer
+    /// The consumer's messages, asked for `batch` at a time, each with the consumer's own ack
+    /// wait (an existing consumer keeps its own, which may not be this worker's).
+    async fn read(&self, consumer: &consumer::PullConsumer) -> Result<Messages, String> {
+        let info = consumer.cached_info();
+        let ack_wait = info.config.ack_wait;
+        let messages = consumer
             .stream()
             .max_messages_per_batch(self.batch)
             .messages()
             .await
-            .map_err(|e| {
-                let name = consumer.cached_info().name.as_str();
-                format!("the consumer `{name}` could not be read: {e}")
-            })
+            .map_err(|e| format!("the consumer `{}` could not be read: {e}", info.name))?;
+        Ok(messages.map(move |message| (message, ack_wait)).boxed())
     }
 }
 
@@ -462,13 +475,13 @@ impl Relay for NatsRelay {
             ));
         }
         let messages = self.reading().open(jetstream::new(self.nats.clone()));
-        let (acks, ack_wait, closing) = (self.acks.clone(), self.ack_wait, self.closing.clone());
+        let (acks, closing) = (self.acks.clone(), self.closing.clone());
         let deliveries = futures_util::stream::once(messages)
             .flat_map(move |messages| match messages {
                 Ok(messages) => {
                     let (acks, closing) = (acks.clone(), closing.clone());
                     futures_util::stream::select_all(messages)
-                        .filter_map(move |message| {
+                        .filter_map(move |(message, ack_wait)| {
                             std::future::ready(match message {
                                 Ok(message) => {
                                     Some(Ok(delivery(message, &acks, ack_wait, &closing)))
@@ -529,7 +542,7 @@ impl Relay for NatsRelay {
 /// An event from the stream, and the task (tracked by `acks`) that answers the consumer for
 /// it: while the event is in hand it says every half ack wait that the event is being worked
 /// on, so that a handler slower than the ack wait keeps it (and, in per-chat order, its
-/// chat's turn); once the event is handled it acknowledges it; when the event is dropped
+/// chat's turn), for up to ten ack waits; once the event is handled it acknowledges it; when the event is dropped
 /// unhandled, or the relay closes first, it hands the event back at once, to be delivered
 /// again.
 fn delivery(
@@ -554,10 +567,15 @@ fn delivery(
         let (in_hand, handled) = (in_hand.clone(), handled.clone());
         let every = (ack_wait / 2).max(MIN_PROGRESS_EVERY);
         async move {
+            let mut reports = 0;
             loop {
                 tokio::select! {
                     () = in_hand.cancelled() => break,
-                    () = tokio::time::sleep(every) => {
+                    () = tokio::time::sleep(every), if reports < MAX_PROGRESS_REPORTS => {
+                        reports += 1;
+                        if reports == MAX_PROGRESS_REPORTS {
+                            tracing::warn!(subject = %message.subject, ?ack_wait, "an event has been in hand for ten ack waits; it is no longer reported, and goes to another worker once its ack wait runs out");
+                        }
                         if let Err(e) = message.ack_with(AckKind::Progress).await {
                             tracing::debug!(subject = %message.subject, error = %e, "could not say an event is in hand");
                         }

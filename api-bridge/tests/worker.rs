@@ -519,24 +519,50 @@ async fn a_conversation_gets_its_chats_next_message_in_per_chat_order() {
             .group("talking")
             .per_chat_order(true),
     );
-    let (answers, mut answered) = tokio::sync::mpsc::unbounded_channel();
-    let bot = Bot::new().on(move |m: MessageEvent, talk: Conversation| {
-        let answers = answers.clone();
-        async move {
-            if m.message.plain_text() == "/name" {
-                let answer = talk.next_message(common::PATIENCE).await;
-                let _ = answers.send(answer.map(|a| a.message.plain_text()));
+    let (said, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    // The dispatcher keeps each chat in order too: a conversation waiting must let the chat's
+    // other events go, there and on the relay.
+    let bot = Bot::new()
+        .per_chat_order(true)
+        .on(move |m: MessageEvent, talk: Conversation| {
+            let said = said.clone();
+            async move {
+                let answer = match m.message.plain_text().as_str() {
+                    "/name" => talk
+                        .next_message(common::PATIENCE)
+                        .await
+                        .map_err(Into::into),
+                    "/ask" => talk.ask("your name?", common::PATIENCE).await,
+                    other => {
+                        let _ = said.send(format!("heard {other}"));
+                        return;
+                    }
+                };
+                let _ = said.send(match answer {
+                    Ok(answer) => format!("answered {}", answer.message.plain_text()),
+                    Err(e) => format!("no answer: {e}"),
+                });
             }
-        }
-    });
+        });
     let run = tokio::spawn(bot.run(api));
     waiting_pulls(nats, &format!("talking-{ACCOUNT}-p0"), 1).await;
-    // The question's event is held until it is handled; the conversation waiting marks it so,
-    // and the chat's next message is handed out to it.
-    sim.inject_group_message(100200, 123456, "张三", json!("/name"));
-    sim.inject_group_message(100200, 123456, "张三", json!("Alice"));
-    let answer = answered.recv().await.expect("the conversation ended");
-    assert_eq!(answer.expect("the answer, not a timeout"), "Alice");
+    for (question, answer) in [("/name", "Alice"), ("/ask", "Bob")] {
+        // The question's event is held until it is handled; the conversation waiting marks it
+        // so. Someone else speaks in the chat meanwhile, then the answer comes.
+        sim.inject_group_message(100200, 123456, "张三", json!(question));
+        sim.inject_group_message(100200, 234567, "李四", json!("meanwhile"));
+        sim.inject_group_message(100200, 123456, "张三", json!(answer));
+        let mut lines = vec![
+            heard.recv().await.expect("the bot said something"),
+            heard.recv().await.expect("the bot said something"),
+        ];
+        lines.sort();
+        assert_eq!(
+            lines,
+            [format!("answered {answer}"), "heard meanwhile".to_owned()],
+            "after {question}"
+        );
+    }
     run.abort();
 }
 

@@ -44,7 +44,8 @@ impl Subscriber {
     }
 
     /// The next event that is not a meta event (neither SSE streams nor HTTP posts carry
-    /// those); `None` once the simulator stops.
+    /// those); `None` once the simulator stops, or once this subscriber fell too many events
+    /// behind (logged; its connection then ends).
     pub(crate) async fn next_non_meta(&mut self) -> Option<Value> {
         loop {
             let next = tokio::select! {

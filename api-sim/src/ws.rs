@@ -80,11 +80,17 @@ impl Drop for BeatSubscription {
 /// What a connection handler sends out.
 enum Out {
     Frame(String),
-    Close,
+    /// Close the connection (1001, going away) for this reason, and stop.
+    Close(&'static str),
     /// The client closed: send the close reply the library queued (its own code back, as
     /// NapCat's `ws` answers a close) and stop.
     CloseReply,
 }
+
+/// The close reason of a fault's scripted close.
+const SCRIPTED_CLOSE: &str = "scripted close";
+/// The close reason when the connection fell too many events behind.
+const FELL_BEHIND: &str = "too many events waiting for this connection";
 
 pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     loop {
@@ -211,11 +217,11 @@ async fn serve<S>(
         while let Some(out) = rx.recv().await {
             let sent = match out {
                 Out::Frame(text) => sink.send(Message::Text(text.into())).await,
-                Out::Close => {
+                Out::Close(reason) => {
                     let _ = sink
                         .send(Message::Close(Some(CloseFrame {
                             code: CloseCode::Away,
-                            reason: "scripted close".into(),
+                            reason: reason.into(),
                         })))
                         .await;
                     break;
@@ -260,7 +266,11 @@ async fn serve<S>(
                     _ = tick => json!({"time": now(), "self_id": self_id, "post_type": "meta_event", "meta_event_type": "heartbeat", "status": {"online": true, "good": true}, "interval": shared.heartbeat.as_millis() as u64}),
                     ev = pushed.recv() => match ev {
                         Some(ev) => ev,
-                        None => break,
+                        // The connection fell too far behind (logged): it is closed.
+                        None => {
+                            let _ = tx.send(Out::Close(FELL_BEHIND)).await;
+                            break;
+                        }
                     },
                 };
                 if tx.send(Out::Frame(frame.to_string())).await.is_err() {
@@ -335,7 +345,7 @@ async fn send_packets(
     for (sent, item) in packets.envelopes().enumerate() {
         match cut {
             Some(Cut::Break(n)) if n == sent => {
-                let _ = tx.send(Out::Close).await;
+                let _ = tx.send(Out::Close(SCRIPTED_CLOSE)).await;
                 return;
             }
             Some(Cut::Stall(n)) if n == sent => return,
@@ -387,7 +397,7 @@ async fn handle_frame(shared: &Shared, text: &str, transport: &'static str) -> O
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
         Some(Fault::Hang) => return None,
-        Some(Fault::CloseConnection) => return Some(Answered::Frame(Out::Close)),
+        Some(Fault::CloseConnection) => return Some(Answered::Frame(Out::Close(SCRIPTED_CLOSE))),
         Some(Fault::BreakStream { after }) => cut = Some(Cut::Break(after)),
         Some(Fault::StallStream { after }) => cut = Some(Cut::Stall(after)),
         None => {}
