@@ -21,10 +21,10 @@
 //! Calls travel as NATS requests to the bridge that holds the account. Events come from
 //! durable JetStream consumers shared by the workers of a [group](NatsRelay::group): each
 //! event goes to one of them and is acknowledged once handled (the bot dispatcher: after its
-//! handler). While it is in hand the consumer hears so every half ack wait, so a slow handler
-//! keeps it; an event dropped unhandled (a handler stopped at shutdown) is handed back at once,
-//! and the events of a worker that died are delivered again, to any worker, once their ack
-//! wait runs out.
+//! handler). While it is in hand the consumer hears so every half ack wait (for up to ten
+//! ack waits), so a slow handler keeps it; an event dropped unhandled (a handler stopped at
+//! shutdown) is handed back at once, and the events of a worker that died are delivered
+//! again, to any worker, once their ack wait runs out.
 //!
 //! By default the group reads one consumer, `<group>-<self_id>`, in any order: at most
 //! `max_ack_pending` events are out unacknowledged at once, across the workers, which bounds
