@@ -46,15 +46,25 @@ pub fn actions_of(self_id: Option<u64>) -> String {
     }
 }
 
+/// Whether NATS gives `c` a meaning in subjects: `.`, `*`, `>` or white space.
+fn is_special(c: char) -> bool {
+    matches!(c, '.' | '*' | '>') || c.is_whitespace()
+}
+
+/// Whether `name` is one subject token as it is: not empty, and without a character NATS
+/// gives a meaning in subjects.
+pub fn is_token(name: &str) -> bool {
+    !name.is_empty() && !name.contains(is_special)
+}
+
 /// `name` as one subject token: a character NATS gives a meaning in subjects (`.`, `*`, `>`,
 /// white space) becomes `_`, and an empty name becomes `_`, so a strange name from the server
 /// can neither split a token nor act as a wildcard.
 fn token(name: &str) -> Cow<'_, str> {
-    let special = |c: char| matches!(c, '.' | '*' | '>') || c.is_whitespace();
     if name.is_empty() {
         Cow::Borrowed("_")
-    } else if name.contains(special) {
-        Cow::Owned(name.replace(special, "_"))
+    } else if name.contains(is_special) {
+        Cow::Owned(name.replace(is_special, "_"))
     } else {
         Cow::Borrowed(name)
     }
@@ -91,5 +101,9 @@ mod tests {
             "napcat.1.event.meta_event._.0"
         );
         assert_eq!(action(1, ".get"), "napcat.1.action._get");
+        assert!(is_token("workers-1"));
+        for not_one in ["", "a.b", "a*", ">", "a b"] {
+            assert!(!is_token(not_one), "{not_one:?}");
+        }
     }
 }

@@ -466,10 +466,7 @@ impl Relay for NatsRelay {
 
     fn subscribe(&self) -> Result<Deliveries, String> {
         let group = &self.group;
-        if group.is_empty()
-            || group.contains(['.', '*', '>'])
-            || group.contains(char::is_whitespace)
-        {
+        if !subject::is_token(group) {
             return Err(format!(
                 "`{group}` cannot name a group of workers: it must be one NATS token (no `.`, `*`, `>` or white space)"
             ));

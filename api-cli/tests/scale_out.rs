@@ -178,6 +178,18 @@ fn worker_client(nats: &async_nats::Client, account: u64) -> Client {
         .expect("a client")
 }
 
+/// A worker's client for `account`, once a bridge has answered its call for the account's
+/// login info with the account's own.
+async fn answered_through_nats(nats: &async_nats::Client, account: u64) -> Client {
+    let api = worker_client(nats, account);
+    let me = api
+        .get_login_info()
+        .await
+        .expect("a bridge answers the call");
+    assert_eq!(me.user_id.0, account as i64);
+    api
+}
+
 /// Who holds each account's lease now (`None`: nobody).
 async fn holders(leases: &kv::Store) -> Vec<Option<String>> {
     let mut holders = Vec::new();
@@ -367,12 +379,7 @@ async fn messages_reach_the_workers_once_through_two_bridges_and_survive_kills()
         "the leases moved after {moved_after:?}, more than three times the TTL"
     );
     // The survivor answers the workers' calls and publishes what comes next.
-    let api = worker_client(&nats, ACCOUNTS[1]);
-    let me = api
-        .get_login_info()
-        .await
-        .expect("answered by the survivor");
-    assert_eq!(me.user_id.0, ACCOUNTS[1] as i64);
+    answered_through_nats(&nats, ACCOUNTS[1]).await;
     // The dead bridge starts again, under its name, and NapCat dials it too: both publish
     // what comes next, and the stream still holds each message once.
     let (restarted, url) = start_bridge(server.url(), &holder).await;
@@ -421,12 +428,7 @@ async fn a_bridge_holds_an_account_behind_a_forward_websocket() {
     assert_eq!(ready["forward_accounts"], json!([ACCOUNTS[2]]));
     sim.wait_for_event_clients(1).await;
     // A worker's call reaches NapCat through it, and NapCat's events come back.
-    let api = worker_client(&nats, ACCOUNTS[2]);
-    let me = api
-        .get_login_info()
-        .await
-        .expect("answered through the bridge");
-    assert_eq!(me.user_id.0, ACCOUNTS[2] as i64);
+    let api = answered_through_nats(&nats, ACCOUNTS[2]).await;
     let mut events = api.events();
     let id = sim.inject_group_message(100200, 123456, "群友", json!("over forward"));
     loop {
