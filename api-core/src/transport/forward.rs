@@ -38,6 +38,8 @@ pub(crate) struct Dial {
     pub handshake_timeout: Duration,
     /// Whether frames go out as soon as they are written (`TCP_NODELAY`).
     pub nodelay: bool,
+    /// How long the reader polls for an expected reply before its thread sleeps.
+    pub reply_poll: Duration,
 }
 
 impl Dial {
@@ -220,8 +222,14 @@ async fn dial_loop(core: Arc<WsCore>, dial: Dial) {
             Ok((ws, first)) => {
                 tracing::info!(url = %dial.url, "WebSocket connected");
                 delay = dial.backoff.initial;
-                core.run(ws, first, dial.nodelay, std::future::pending())
-                    .await
+                core.run(
+                    ws,
+                    first,
+                    dial.nodelay,
+                    dial.reply_poll,
+                    std::future::pending(),
+                )
+                .await
             }
             Err(ConnEnd::Lost(reason)) => {
                 tracing::warn!(url = %dial.url, %reason, retry_in = ?delay, "WebSocket connect failed");

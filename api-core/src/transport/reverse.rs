@@ -34,6 +34,7 @@ use crate::transport::forward::WsTransport;
 use crate::transport::listen::{Accepted, Listener};
 use crate::transport::ws::connection::socket_config;
 use crate::transport::ws::core::{KeepAlive, WsCore};
+use crate::transport::ws::reply_wait::DEFAULT_REPLY_POLL;
 
 /// How many connections a [`ReverseServer`] takes at once by default, upgrading or upgraded;
 /// see [`ReverseOptions::max_connections`].
@@ -73,6 +74,10 @@ pub struct ReverseOptions {
     /// Whether each connection sends each write at once (`TCP_NODELAY`, default `true`; see
     /// [`ClientBuilder::tcp_nodelay`](crate::client::builder::ClientBuilder::tcp_nodelay)).
     pub tcp_nodelay: bool,
+    /// How long each connection's reader polls for an expected reply before its thread
+    /// sleeps (default [`DEFAULT_REPLY_POLL`]; see
+    /// [`ClientBuilder::reply_poll`](crate::client::builder::ClientBuilder::reply_poll)).
+    pub reply_poll: Duration,
     /// How long a connection may take to complete the upgrade (default
     /// [`DEFAULT_HANDSHAKE_TIMEOUT`], 10 s); a slower one is closed.
     pub handshake_timeout: Duration,
@@ -106,6 +111,7 @@ impl Default for ReverseOptions {
             event_buffer_bytes: EVENT_BUFFER_BYTES,
             upload_strategy: UploadStrategy::default(),
             tcp_nodelay: true,
+            reply_poll: DEFAULT_REPLY_POLL,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             max_connections: DEFAULT_REVERSE_CONNECTIONS,
             max_accounts: DEFAULT_MAX_ACCOUNTS,
@@ -338,6 +344,7 @@ async fn serve(accounts: Arc<Accounts>, accepted: Accepted) {
             ws,
             None,
             accounts.options.tcp_nodelay,
+            accounts.options.reply_poll,
             taken.current.cancelled(),
         )
         .await;

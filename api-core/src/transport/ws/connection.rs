@@ -24,6 +24,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 
 use crate::events::is_event;
 use crate::transport::ws::core::{CLOSED, Unwritten, WsCore};
+use crate::transport::ws::reply_wait::ReplyWait;
 use crate::transport::ws::slots::{ConnEnd, ConnState, Deadline, Ended, Pending, Routed, lock};
 use crate::transport::ws::stream::deliver;
 use crate::wire::reply::is_packet;
@@ -213,12 +214,14 @@ impl WsCore {
     /// `nodelay`: the socket sends each write at once (`TCP_NODELAY`), so frames queued together
     /// are written with one flush; otherwise the system coalesces writes itself (Nagle's
     /// algorithm), and each frame is flushed as soon as it is taken, which keeps the server fed
-    /// (BENCHMARKS.md §2c measures both).
+    /// (BENCHMARKS.md §2c measures both). `reply_poll`: how long the reader polls for an
+    /// expected reply before its thread sleeps ([`ReplyWait`]).
     pub(crate) async fn run<S>(
         self: &Arc<Self>,
         ws: WebSocketStream<S>,
         first: Option<Bytes>,
         nodelay: bool,
+        reply_poll: Duration,
         until: impl Future<Output = ()>,
     ) -> ConnEnd
     where
@@ -241,8 +244,9 @@ impl WsCore {
             {
                 return end;
             }
+            let mut wait = ReplyWait::new(reply_poll);
             loop {
-                let next = stream.next().await;
+                let next = wait.next(&mut stream, &core).await;
                 core.received.fetch_add(1, Ordering::Relaxed);
                 match next {
                     None => return ConnEnd::Lost("the server closed the connection".into()),

@@ -252,6 +252,19 @@ impl WsCore {
         })
     }
 
+    /// Whether between one and `most` calls (or streams) wait for their replies. Stops at the
+    /// first share that shows more.
+    pub(super) fn pending_within(&self, most: usize) -> bool {
+        let mut seen = 0;
+        for calls in self.each_share() {
+            seen += calls.pending.len();
+            if seen > most {
+                return false;
+            }
+        }
+        seen > 0
+    }
+
     /// Sends one call and waits, up to `timeout`, for the reply with its echo.
     pub(crate) fn send<'a>(
         self: &Arc<Self>,

@@ -4,6 +4,7 @@ use std::task::Waker;
 
 use crate::transport::ws::connection::{Outgoing, release_write_waker};
 use crate::transport::ws::core::{Sending, WsCore, request_frame};
+use crate::transport::ws::reply_wait::DEFAULT_REPLY_POLL;
 use crate::transport::ws::slots::{ConnEnd, ConnState, Routed};
 use std::future::Future;
 use std::pin::Pin;
@@ -287,7 +288,10 @@ async fn a_stalled_writers_queue_goes_out_on_the_next_connection() {
     let ws = WebSocketStream::from_raw_socket(ours, Role::Client, None).await;
     let first = tokio::spawn({
         let core = core.clone();
-        async move { core.run(ws, None, true, std::future::pending()).await }
+        async move {
+            core.run(ws, None, true, DEFAULT_REPLY_POLL, std::future::pending())
+                .await
+        }
     });
     let mut state = core.subscribe_state();
     state
@@ -325,7 +329,10 @@ async fn a_stalled_writers_queue_goes_out_on_the_next_connection() {
     });
     let second = tokio::spawn({
         let core = core.clone();
-        async move { core.run(ws, None, true, std::future::pending()).await }
+        async move {
+            core.run(ws, None, true, DEFAULT_REPLY_POLL, std::future::pending())
+                .await
+        }
     });
     for call in queued {
         assert!(call.await.unwrap().is_ok());
