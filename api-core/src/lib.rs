@@ -104,7 +104,7 @@ pub use transport::reverse::{
 #[cfg(feature = "ws")]
 pub use transport::ws::core::KeepAlive;
 #[cfg(feature = "ws")]
-pub use transport::ws::reply_wait::DEFAULT_REPLY_POLL;
+pub use transport::ws::reply_wait::{DEFAULT_REPLY_POLL, MAX_REPLY_POLL};
 pub use wire::base64::Base64;
 pub use wire::header::Header;
 pub use wire::ids::{AnyMessageId, ForwardId, GroupId, LongMessageId, MessageId, UserId};

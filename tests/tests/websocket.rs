@@ -605,6 +605,41 @@ async fn connect_reports_an_unreachable_server() {
     ));
 }
 
+#[tokio::test]
+async fn a_reply_poll_over_the_most_is_refused_where_it_is_set() {
+    let too_long = api_core::MAX_REPLY_POLL + Duration::from_micros(1);
+    match Client::builder()
+        .ws_url("ws://127.0.0.1:1/")
+        .reply_poll(too_long)
+        .build()
+    {
+        Err(Error::Config(why)) => assert!(why.contains("reply_poll"), "{why}"),
+        other => panic!("expected Config, got {other:?}"),
+    }
+    let options = ReverseOptions {
+        reply_poll: Duration::MAX,
+        ..ReverseOptions::default()
+    };
+    match ReverseServer::bind(([127, 0, 0, 1], 0).into(), options).await {
+        Err(e) => {
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+            assert!(e.to_string().contains("reply_poll"), "{e}");
+        }
+        Ok(_) => panic!("a reply poll of Duration::MAX was taken"),
+    }
+    // The most itself, and none, are fine.
+    for poll in [api_core::MAX_REPLY_POLL, Duration::ZERO] {
+        let sim = Simulator::start(SimConfig::default()).await.unwrap();
+        let api = Client::builder()
+            .ws_url(sim.ws_url("/"))
+            .reply_poll(poll)
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(api.get_login_info().await.unwrap().user_id, 10001);
+    }
+}
+
 /// A server that accepts TCP connections (and, with `upgrade`, the WebSocket upgrade and the
 /// client's first ping) and then never reads, writes or closes: a peer that vanished, or a proxy that hangs. It reports how
 /// many connections it holds after each new one.

@@ -25,7 +25,7 @@ use crate::transport::sse::{self, SseSource};
 #[cfg(feature = "ws")]
 use crate::transport::ws::core::{KeepAlive, WsCore};
 #[cfg(feature = "ws")]
-use crate::transport::ws::reply_wait::DEFAULT_REPLY_POLL;
+use crate::transport::ws::reply_wait::{DEFAULT_REPLY_POLL, check_reply_poll};
 #[cfg(feature = "ws")]
 use crate::transport::ws::slots::ConnState;
 
@@ -209,11 +209,13 @@ impl ClientBuilder {
     /// A server on the same machine often answers a small call within tens of microseconds,
     /// less than it takes to wake a sleeping thread (on a virtual machine, whose idle CPUs
     /// halt, far less). Polling meanwhile makes such a call up to about twice as fast, and
-    /// spends CPU time that was idle: the reader gives way to every other task between two
-    /// polls. It polls only while 1 to 16 calls are in flight, and after a poll that ran out
+    /// spends CPU time that was idle: the reader gives way to other threads and tasks between
+    /// two polls, and on the multi-thread runtime a second worker may be kept awake looking
+    /// for work meanwhile. It polls only while 1 to 16 calls are in flight, and after a poll that ran out
     /// with no reply it skips the next 1, 2, 4, … up to 64 waits, so against a server that
     /// answers in milliseconds it costs about one poll in 64. Set it to zero where CPU time
-    /// counts more than latency (a shared machine billed by the CPU second).
+    /// counts more than latency (a shared machine billed by the CPU second). At most
+    /// [`MAX_REPLY_POLL`](crate::MAX_REPLY_POLL) (10 ms); a longer one fails the build with [`Error::Config`].
     #[cfg(feature = "ws")]
     pub fn reply_poll(mut self, poll: Duration) -> Self {
         self.reply_poll = Some(poll);
@@ -360,6 +362,8 @@ impl ClientBuilder {
                 "WebSocket URL `{url}` must start with ws:// or wss://"
             )));
         }
+        let reply_poll = self.reply_poll.unwrap_or(DEFAULT_REPLY_POLL);
+        check_reply_poll(reply_poll).map_err(Error::Config)?;
         let (initial, max) = self
             .reconnect
             .unwrap_or((Duration::from_millis(100), Duration::from_secs(5)));
@@ -374,7 +378,7 @@ impl ClientBuilder {
                 backoff: Backoff { initial, max },
                 handshake_timeout: self.handshake_timeout.unwrap_or(DEFAULT_HANDSHAKE_TIMEOUT),
                 nodelay: self.tcp_nodelay.unwrap_or(true),
-                reply_poll: self.reply_poll.unwrap_or(DEFAULT_REPLY_POLL),
+                reply_poll,
             },
         )?;
         Ok(Client::over_ws(transport, timeout, self.upload_strategy))

@@ -34,7 +34,7 @@ use crate::transport::forward::WsTransport;
 use crate::transport::listen::{Accepted, Listener};
 use crate::transport::ws::connection::socket_config;
 use crate::transport::ws::core::{KeepAlive, WsCore};
-use crate::transport::ws::reply_wait::DEFAULT_REPLY_POLL;
+use crate::transport::ws::reply_wait::{DEFAULT_REPLY_POLL, check_reply_poll};
 
 /// How many connections a [`ReverseServer`] takes at once by default, upgrading or upgraded;
 /// see [`ReverseOptions::max_connections`].
@@ -75,7 +75,7 @@ pub struct ReverseOptions {
     /// [`ClientBuilder::tcp_nodelay`](crate::client::builder::ClientBuilder::tcp_nodelay)).
     pub tcp_nodelay: bool,
     /// How long each connection's reader polls for an expected reply before its thread
-    /// sleeps (default [`DEFAULT_REPLY_POLL`]; see
+    /// sleeps (default [`DEFAULT_REPLY_POLL`], at most [`MAX_REPLY_POLL`](crate::MAX_REPLY_POLL); see
     /// [`ClientBuilder::reply_poll`](crate::client::builder::ClientBuilder::reply_poll)).
     pub reply_poll: Duration,
     /// How long a connection may take to complete the upgrade (default
@@ -196,8 +196,11 @@ struct Taken {
 }
 
 impl ReverseServer {
-    /// Binds `addr` (port 0 picks one) and starts accepting.
+    /// Binds `addr` (port 0 picks one) and starts accepting. Options out of their range fail
+    /// with [`std::io::ErrorKind::InvalidInput`], the message naming the option.
     pub async fn bind(addr: SocketAddr, options: ReverseOptions) -> std::io::Result<ReverseServer> {
+        check_reply_poll(options.reply_poll)
+            .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
         let socket = TcpListener::bind(addr).await?;
         let local_addr = socket.local_addr()?;
         let mut listener = Listener::new(socket, options.max_connections, "reverse WebSocket");
