@@ -40,7 +40,14 @@ async fn start(kind: Kind, reverse_url: &str) -> Simulator {
 }
 
 async fn soak(kind: Kind) {
-    let mut reverse = ReverseServer::bind(([127, 0, 0, 1], 0).into(), ReverseOptions::default())
+    // The reverse account's calls get the same timeout as the other transports' (the default
+    // is 30 s): a call left waiting for a connection when the server stops for good ends
+    // within it.
+    let options = ReverseOptions {
+        timeout: CALL_TIMEOUT,
+        ..ReverseOptions::default()
+    };
+    let mut reverse = ReverseServer::bind(([127, 0, 0, 1], 0).into(), options)
         .await
         .unwrap();
     let reverse_url = format!("ws://{}/", reverse.local_addr());
