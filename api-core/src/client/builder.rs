@@ -211,11 +211,12 @@ impl ClientBuilder {
     /// halt, far less). Polling meanwhile makes such a call up to about twice as fast, and
     /// spends CPU time that was idle: the reader gives way to other threads and tasks between
     /// two polls, and on the multi-thread runtime a second worker may be kept awake looking
-    /// for work meanwhile. It polls only while 1 to 16 calls are in flight, and after a poll that ran out
-    /// with no reply it skips the next 1, 2, 4, … up to 64 waits, so against a server that
-    /// answers in milliseconds it costs about one poll in 64. Set it to zero where CPU time
-    /// counts more than latency (a shared machine billed by the CPU second). At most
-    /// [`MAX_REPLY_POLL`](crate::MAX_REPLY_POLL) (10 ms); a longer one fails the build with [`Error::Config`].
+    /// for work meanwhile. It polls only while 1 to 16 calls are in flight, and after a poll
+    /// that ran out with no reply it skips the next 1, 2, 4, … up to 64 waits, so against a
+    /// server that answers in milliseconds it costs about one poll in 64. Set it to zero where
+    /// CPU time counts more than latency (a shared machine billed by the CPU second). At most
+    /// [`MAX_REPLY_POLL`](crate::MAX_REPLY_POLL) (10 ms); a longer one fails the build with
+    /// [`Error::Config`].
     #[cfg(feature = "ws")]
     pub fn reply_poll(mut self, poll: Duration) -> Self {
         self.reply_poll = Some(poll);

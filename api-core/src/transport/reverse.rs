@@ -75,7 +75,8 @@ pub struct ReverseOptions {
     /// [`ClientBuilder::tcp_nodelay`](crate::client::builder::ClientBuilder::tcp_nodelay)).
     pub tcp_nodelay: bool,
     /// How long each connection's reader polls for an expected reply before its thread
-    /// sleeps (default [`DEFAULT_REPLY_POLL`], at most [`MAX_REPLY_POLL`](crate::MAX_REPLY_POLL); see
+    /// sleeps (default [`DEFAULT_REPLY_POLL`], at most
+    /// [`MAX_REPLY_POLL`](crate::MAX_REPLY_POLL); see
     /// [`ClientBuilder::reply_poll`](crate::client::builder::ClientBuilder::reply_poll)).
     pub reply_poll: Duration,
     /// How long a connection may take to complete the upgrade (default

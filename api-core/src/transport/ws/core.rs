@@ -242,27 +242,28 @@ impl WsCore {
         self.each_share().map(|calls| calls.pending.len()).sum()
     }
 
-    /// Whether at most one call waits for its reply. Stops at the first share that shows
-    /// more, so with many calls in flight it takes one or two locks, not one per share.
-    pub(super) fn at_most_one_pending(&self) -> bool {
-        let mut seen = 0;
-        self.each_share().all(|calls| {
-            seen += calls.pending.len();
-            seen <= 1
-        })
-    }
-
-    /// Whether between one and `most` calls (or streams) wait for their replies. Stops at the
-    /// first share that shows more.
-    pub(super) fn pending_within(&self, most: usize) -> bool {
+    /// How many calls (or streams) wait for their replies: exact when at most `limit`, else
+    /// some number above it. It stops at the first share that shows more than `limit`, so with
+    /// many calls in flight it takes a lock or two, not one per share.
+    fn pending_beyond(&self, limit: usize) -> usize {
         let mut seen = 0;
         for calls in self.each_share() {
             seen += calls.pending.len();
-            if seen > most {
-                return false;
+            if seen > limit {
+                break;
             }
         }
-        seen > 0
+        seen
+    }
+
+    /// Whether at most one call waits for its reply.
+    pub(super) fn at_most_one_pending(&self) -> bool {
+        self.pending_beyond(1) <= 1
+    }
+
+    /// Whether between one and `most` calls (or streams) wait for their replies.
+    pub(super) fn pending_within(&self, most: usize) -> bool {
+        (1..=most).contains(&self.pending_beyond(most))
     }
 
     /// Sends one call and waits, up to `timeout`, for the reply with its echo.
