@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use api_core::{HttpPostOptions, HttpPostServer, ReverseOptions, ReverseServer};
 use api_tests::CapturedLog;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 /// Set in the child's environment.
@@ -139,8 +139,12 @@ async fn servers_under_a_low_descriptor_limit() {
     }
     let since = std::time::Instant::now();
     println!("failing");
-    let mut done = [0u8; 5];
-    tokio::io::stdin().read_exact(&mut done).await.unwrap();
+    // The parent writes `done` when it has counted; read on a blocking thread, as tokio's
+    // own stdin does.
+    tokio::task::spawn_blocking(|| std::io::Read::read_exact(&mut std::io::stdin(), &mut [0; 5]))
+        .await
+        .unwrap()
+        .unwrap();
     let [reverse_warnings, post_warnings] = failing(&logs.text());
     println!(
         "warnings {reverse_warnings} {post_warnings} {:.3}",
