@@ -239,7 +239,7 @@ impl WsCore {
 
     /// How many calls wait for their reply.
     pub(crate) fn pending_count(&self) -> usize {
-        self.each_share().map(|calls| calls.pending.len()).sum()
+        self.pending_beyond(usize::MAX)
     }
 
     /// How many calls (or streams) wait for their replies: exact when at most `limit`, else
